@@ -1,0 +1,61 @@
+"""All ORM models; importing this package registers every table on :data:`Base.metadata`."""
+
+from .base import Base, JSONText, UTCDateTime, utcnow
+from .citizens import Citizen, Household
+from .city import City, Meta, SourceHealth
+from .consent import ConsentEvent, ConsentState
+from .drills import Drill, DrillEvent
+from .hazards import HazardZone, JmaTelegram, JmaWarning
+from .incidents import Incident, IncidentActivity
+from .notifications import NotificationEvent, NotificationRequest
+from .register import SupportRegisterEntry
+from .rescue import RescueRequest, RescueRequestEvent
+from .research import (
+    SurveyAnswer,
+    SurveyInstrument,
+    SurveyResponse,
+    UiuxSession,
+    UiuxTaskTiming,
+)
+from .shelters import Shelter, ShelterOccupancy, ShelterOperation
+from .staff import AuditLog, Staff
+from .status import CitizenLatestStatus, LocationFix, StatusReport
+
+__all__ = [
+    "AuditLog",
+    "Base",
+    "Citizen",
+    "CitizenLatestStatus",
+    "City",
+    "ConsentEvent",
+    "ConsentState",
+    "Drill",
+    "DrillEvent",
+    "HazardZone",
+    "Household",
+    "Incident",
+    "IncidentActivity",
+    "JSONText",
+    "JmaTelegram",
+    "JmaWarning",
+    "LocationFix",
+    "Meta",
+    "NotificationEvent",
+    "NotificationRequest",
+    "RescueRequest",
+    "RescueRequestEvent",
+    "Shelter",
+    "ShelterOccupancy",
+    "ShelterOperation",
+    "SourceHealth",
+    "Staff",
+    "StatusReport",
+    "SupportRegisterEntry",
+    "SurveyAnswer",
+    "SurveyInstrument",
+    "SurveyResponse",
+    "UTCDateTime",
+    "UiuxSession",
+    "UiuxTaskTiming",
+    "utcnow",
+]

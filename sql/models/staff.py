@@ -1,0 +1,48 @@
+"""Staff accounts and the append-only, hash-chained audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, utcnow
+from .vocab import STAFF_ROLES, enum
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The OIDC ``sub`` (or e-mail) of the staff member at the identity provider.
+    subject: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    role: Mapped[str] = mapped_column(enum(STAFF_ROLES, "staff_role"))
+    #: For shelter staff: the shelters they run.
+    shelter_ids: Mapped[list[Any] | None]
+    team: Mapped[str | None] = mapped_column(sa.String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    """Append-only. ``row_hash`` = SHA-256 over this row's content and ``prev_hash``."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(sa.String(128))
+    role: Mapped[str] = mapped_column(sa.String(32))
+    purpose: Mapped[str] = mapped_column(sa.String(64))
+    incident_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(sa.String(64))
+    #: What was read or written (query name, table, fields).
+    target: Mapped[str | None] = mapped_column(sa.String(200))
+    citizen_ids: Mapped[list[Any] | None]
+    details: Mapped[dict[str, Any] | None]
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    row_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)

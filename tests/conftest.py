@@ -1,0 +1,199 @@
+"""Shared fixtures: real databases (a SQLite file and PostgreSQL/PostGIS), opt-in requirements.
+
+PostgreSQL comes from ``BOSAI_TEST_PG_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``);
+each test gets a fresh database cloned from a migrated template, dropped afterwards. Where the
+server (or PostGIS, a browser, the shared open data) is missing, tests skip with the reason —
+unless ``BOSAI_REQUIRE_PG`` / ``BOSAI_REQUIRE_BROWSER`` / ``BOSAI_REQUIRE_OPENDATA`` (or
+``CI=true``) forbid skipping, in which case they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from sql.engine import make_engine
+from sql.setup import prepare_database
+
+ROOT = Path(__file__).resolve().parents[1]
+OPENDATA = Path(os.environ.get("BOSAI_OPENDATA_DIR", ROOT.parent / "shared" / "data" / "opendata"))
+PG_URL = os.environ.get("BOSAI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true", "yes")
+
+
+def required(kind: str) -> bool:
+    """True when tests of this kind ("PG", "BROWSER", "OPENDATA") must run, never skip."""
+    return _truthy(f"BOSAI_REQUIRE_{kind}") or _truthy("CI")
+
+
+def skip_or_fail(kind: str, reason: str) -> None:
+    if required(kind):
+        pytest.fail(f"{reason} (BOSAI_REQUIRE_{kind} or CI forbids skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+class PgServer:
+    """Creates per-test databases on the test server from one migrated template."""
+
+    def __init__(self, url: str):
+        self.url = make_url(url).set(drivername="postgresql+psycopg")
+        self.admin = sa.create_engine(
+            self.url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+        )
+        self.prefix = f"bosai_t{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.template = f"{self.prefix}_tpl"
+        self.created: list[str] = []
+
+    def url_for(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create_template(self) -> None:
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{self.template}"')
+        self.created.append(self.template)
+        engine = make_engine(self.url_for(self.template))
+        try:
+            prepare_database(engine)
+        finally:
+            engine.dispose()
+
+    def new_database(self, migrated: bool = True) -> str:
+        name = f"{self.prefix}_{uuid.uuid4().hex[:8]}"
+        with self.admin.connect() as conn:
+            if migrated:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+            else:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.url_for(name)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name in self.created:
+            self.created.remove(name)
+
+    def close(self) -> None:
+        with self.admin.connect() as conn:
+            for name in reversed(self.created):
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    try:
+        server = PgServer(PG_URL)
+        with server.admin.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+            has_postgis = conn.exec_driver_sql(
+                "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'"
+            ).first()
+    except Exception as exc:
+        skip_or_fail("PG", f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}")
+        return
+    if not has_postgis:
+        skip_or_fail(
+            "PG",
+            "PostGIS is not installed on the test server (apt-get install postgresql-15-postgis-3)",
+        )
+    server.create_template()
+    yield server
+    server.close()
+
+
+# ---------------------------------------------------------------- SQLite
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("tpl") / "template.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    prepare_database(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def _sqlite_copy(template: Path, tmp_path: Path) -> str:
+    target = tmp_path / "bosai.sqlite"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+# ---------------------------------------------------------------- engines
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def db_url(request, tmp_path, sqlite_template) -> Iterator[str]:
+    """URL of a fresh, migrated database with the default city — on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield _sqlite_copy(sqlite_template, tmp_path)
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.new_database()
+    yield url
+    from sql.engine import dispose_engines
+
+    dispose_engines()
+    server.drop(url)
+
+
+@pytest.fixture
+def engine(db_url) -> Iterator[Engine]:
+    """A migrated engine on each backend (the test runs twice: SQLite and PostgreSQL)."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, sqlite_template) -> str:
+    return _sqlite_copy(sqlite_template, tmp_path)
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url) -> Iterator[Engine]:
+    eng = make_engine(sqlite_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> Iterator[str]:
+    url = pg_server.new_database()
+    yield url
+    from sql.engine import dispose_engines
+
+    dispose_engines()
+    pg_server.drop(url)
+
+
+@pytest.fixture
+def pg_engine(pg_url) -> Iterator[Engine]:
+    eng = make_engine(pg_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def opendata() -> Path:
+    """../shared/data/opendata (real public files); skipped with a reason when absent."""
+    if not OPENDATA.is_dir():
+        skip_or_fail("OPENDATA", f"shared open data not found at {OPENDATA}")
+    return OPENDATA
