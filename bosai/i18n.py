@@ -1,8 +1,10 @@
 """The one label catalog: Japanese first, English second.
 
-Every label people see comes from ``messages.yaml`` through :func:`t`. Keys are dotted
-(``overview.title``, ``status.needs_rescue``); a missing English text falls back to Japanese, a
-missing key shows the key itself (and a test checks no key used in code is missing).
+Every label people see comes from the catalog through :func:`t`. The catalog is the YAML files
+in ``bosai/messages/`` (one per area of the product, merged; a key defined twice is an error).
+Keys are dotted (``overview.title``, ``status.needs_rescue``); a missing English text falls back
+to Japanese, a missing key shows the key itself (and a test checks that every key used in code
+exists).
 
 >>> t("status.needs_rescue")
 '要救助'
@@ -22,29 +24,28 @@ import yaml
 
 LANGUAGES = ("ja", "en")
 DEFAULT_LANGUAGE = "ja"
-CATALOG_PATH = Path(__file__).with_name("messages.yaml")
+CATALOG_DIR = Path(__file__).with_name("messages")
 
 
 @cache
 def catalog() -> dict[str, dict[str, str]]:
     """The flattened catalog: ``{"a.b": {"ja": ..., "en": ...}}``."""
-    raw = yaml.safe_load(CATALOG_PATH.read_text(encoding="utf-8"))
     flat: dict[str, dict[str, str]] = {}
 
-    def walk(prefix: str, node: Any) -> None:
-        if (
-            isinstance(node, dict)
-            and "ja" in node
-            and all(isinstance(v, str) for v in node.values())
-        ):
+    def walk(path: Path, prefix: str, node: Any) -> None:
+        is_entry = isinstance(node, dict) and "ja" in node
+        if is_entry and all(isinstance(v, str) for v in node.values()):
+            if prefix in flat:
+                raise ValueError(f"{path.name}: {prefix}: defined twice in the catalog")
             flat[prefix] = node
             return
         if not isinstance(node, dict):
-            raise ValueError(f"{CATALOG_PATH}: {prefix}: expected ja/en texts or a section")
+            raise ValueError(f"{path.name}: {prefix}: expected ja/en texts or a section")
         for key, child in node.items():
-            walk(f"{prefix}.{key}" if prefix else str(key), child)
+            walk(path, f"{prefix}.{key}" if prefix else str(key), child)
 
-    walk("", raw)
+    for path in sorted(CATALOG_DIR.glob("*.yaml")):
+        walk(path, "", yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     return flat
 
 

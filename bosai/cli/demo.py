@@ -1,5 +1,93 @@
-"""(being written)"""
+"""``bosai demo``: load the deterministic demo city (a synthetic flood incident)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import click
+
+from bosai.errors import BosaiError
 
 
-def register(cli):
-    pass
+def register(cli: click.Group) -> None:
+    cli.add_command(demo)
+
+
+@click.command()
+@click.option(
+    "--citizens",
+    default=12_000,
+    show_default=True,
+    type=click.IntRange(min=10),
+    help="Opted-in citizens to generate.",
+)
+@click.option(
+    "--seed",
+    default=20220311,
+    show_default=True,
+    type=int,
+    help="Random seed (same seed, same data).",
+)
+@click.option(
+    "--start",
+    default=None,
+    help="Incident start, ISO 8601 with offset (default 2026-07-10T04:00+09:00).",
+)
+@click.option(
+    "--if-empty", is_flag=True, help="Load only into an empty database; otherwise do nothing."
+)
+@click.option("--replace", is_flag=True, help="Replace a different demo already in the database.")
+@click.pass_obj
+def demo(
+    obj: dict, citizens: int, seed: int, start: str | None, if_empty: bool, replace: bool
+) -> None:
+    """Generate the demo city for the configured city and load it (idempotent)."""
+    from drills.demo_city import DEFAULT_START, DemoParams, generate
+    from sql import demo_store
+    from sql.city_config import active_city
+    from sql.engine import get_engine
+    from sql.migrate import current_revision, head_revision
+
+    engine = get_engine(obj["database_url"])
+    if current_revision(engine) != head_revision():
+        raise BosaiError("the database schema is not up to date: run `bosai db upgrade` first")
+    start_at = DEFAULT_START
+    if start:
+        try:
+            start_at = dt.datetime.fromisoformat(start)
+        except ValueError as exc:
+            raise BosaiError(f"--start: not an ISO 8601 date-time: {start!r}") from exc
+        if start_at.tzinfo is None:
+            raise BosaiError("--start: give a UTC offset, e.g. 2026-07-10T04:00+09:00")
+    params = DemoParams(citizens=citizens, seed=seed, start=start_at)
+    state = demo_store.demo_state(engine)
+    if state == params.as_meta():
+        click.echo(f"demo already loaded ({citizens:,} citizens, seed {seed}); nothing changed")
+        return
+    if if_empty and not demo_store.is_empty(engine):
+        click.echo("the database is not empty; the demo was not loaded")
+        return
+    if state is not None:
+        if not replace:
+            raise BosaiError(
+                f"the database holds another demo ({state['citizens']:,} citizens, seed {state['seed']}); "
+                "add --replace to replace it"
+            )
+        demo_store.remove_demo(engine)
+    elif not demo_store.is_empty(engine):
+        raise BosaiError(
+            "the database already holds data; the demo loads only into an empty database"
+        )
+    city = active_city(engine)
+    began = time.perf_counter()
+    data = generate(params, city)
+    generated = time.perf_counter() - began
+    written = demo_store.load_demo(engine, data.tables, params.as_meta())
+    total = time.perf_counter() - began
+    click.echo(
+        f"demo city loaded for {city.name_ja}: {written.get('citizens', 0):,} citizens, "
+        f"{written.get('households', 0):,} households, {written.get('shelters', 0):,} shelters, "
+        f"{written.get('status_reports', 0):,} status reports, {written.get('rescue_requests', 0):,} rescue "
+        f"requests in {total:.1f} s (generation {generated:.1f} s)"
+    )

@@ -1,0 +1,12 @@
+"""Benchmarks: each module measures a feature against a baseline *in the same run*.
+
+A module listed in :data:`MODULES` exposes ``run(ctx: BenchContext) -> list[Result]``.
+``bosai bench [--json] [--only NAME] [--quick]`` runs them and prints
+``[{name, value, unit, baseline, ratio}, ...]``. Figures go into the issue notes; nothing here is
+ever a timed assertion in the test suite.
+"""
+
+MODULES: tuple[str, ...] = (
+    "benchmarks.bench_demo",
+    "benchmarks.bench_ingest",
+)

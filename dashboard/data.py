@@ -1,0 +1,32 @@
+"""Small cached helpers between the pages and ``sql``.
+
+``st.cache_resource`` keeps one engine per database URL. Cached data is keyed by what makes it
+differ (database URL, incident, role where it matters) — ``st.cache_data`` is shared by every
+session, so nothing personal is ever cached here.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from sql.engine import make_engine
+
+
+@st.cache_resource(show_spinner=False)
+def engine_for(database_url: str) -> Engine:
+    return make_engine(database_url)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def city_overview(database_url: str, incident_id: int | None):
+    from sql.queries.overview import city_overview as query
+
+    return query(engine_for(database_url), incident_id)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def current_incident(database_url: str):
+    from sql.queries.incidents import current_or_latest_incident
+
+    return current_or_latest_incident(engine_for(database_url))

@@ -1,0 +1,37 @@
+"""The pages of the app and which roles may open them (navigation is built from this)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+VIEWS_DIR = Path(__file__).with_name("views")
+
+ALL_ROLES = ("hq", "rescue", "shelter_staff", "researcher", "council", "admin")
+
+
+@dataclasses.dataclass(frozen=True)
+class PageSpec:
+    file: str  # file name in dashboard/views/
+    title_key: str  # catalog key of the page title
+    url_path: str
+    icon: str
+    roles: tuple[str, ...]
+    section_key: str = "nav.operations"
+
+    @property
+    def path(self) -> Path:
+        return VIEWS_DIR / self.file
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("overview.py", "overview.title", "overview", ":material/location_city:", ALL_ROLES),
+)
+
+
+def pages_for_role(role: str) -> list[PageSpec]:
+    return [p for p in PAGES if role in p.roles]
+
+
+def can_open(role: str, url_path: str) -> bool:
+    return any(p.url_path == url_path and role in p.roles for p in PAGES)

@@ -1,0 +1,89 @@
+"""市の概況 — City overview: counts by status, last update time, data sources."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from bosai.jpdate import clock, format_datetime
+from bosai.palette import STATUS_COLOURS, STATUS_ORDER
+from dashboard import data
+from dashboard.context import current
+
+ctx = current()
+st.title(ctx.t("overview.title"))
+
+incident = data.current_incident(ctx.database_url)
+st.caption(
+    f"{ctx.t('overview.incident')}: {incident.name(ctx.lang)}"
+    if incident
+    else ctx.t("overview.no_incident")
+)
+ov = data.city_overview(ctx.database_url, incident.id if incident else None)
+
+safe = sum(ov.by_status[s] for s in ("safe_at_home", "at_shelter", "elsewhere_safe"))
+cols = st.columns(5)
+cols[0].metric(ctx.t("overview.opted_in"), f"{ov.citizens:,}")
+cols[1].metric(ctx.t("overview.reported"), f"{ov.reported:,}")
+cols[2].metric(
+    ctx.t("overview.confirmed_safe"),
+    f"{safe:,}",
+    f"{safe / ov.citizens:.0%}" if ov.citizens else None,
+    delta_color="off",
+)
+cols[3].metric(ctx.t("overview.needs_rescue"), f"{ov.by_status['needs_rescue']:,}")
+cols[4].metric(ctx.t("overview.shelters_open"), f"{ov.shelters_open:,} / {ov.shelters:,}")
+
+st.subheader(ctx.t("overview.by_status"))
+table = pd.DataFrame(
+    {
+        "code": list(STATUS_ORDER),
+        ctx.t("overview.status"): [ctx.t(f"status.{s}") for s in STATUS_ORDER],
+        ctx.t("overview.count"): [ov.by_status.get(s, 0) for s in STATUS_ORDER],
+    }
+)
+table[ctx.t("overview.share")] = table[ctx.t("overview.count")] / max(ov.citizens, 1)
+chart = px.bar(
+    table,
+    x=ctx.t("overview.count"),
+    y=ctx.t("overview.status"),
+    color="code",
+    color_discrete_map=STATUS_COLOURS,
+    orientation="h",
+    text=ctx.t("overview.count"),
+)
+chart.update_layout(
+    showlegend=False,
+    yaxis={
+        "categoryorder": "array",
+        "categoryarray": table[ctx.t("overview.status")].tolist()[::-1],
+    },
+    height=360,
+    margin={"l": 0, "r": 0, "t": 10, "b": 0},
+)
+left, right = st.columns([3, 2])
+left.plotly_chart(chart, width="stretch")
+right.dataframe(
+    table.drop(columns="code"),
+    hide_index=True,
+    column_config={ctx.t("overview.share"): st.column_config.NumberColumn(format="percent")},
+)
+
+st.subheader(ctx.t("overview.last_update"))
+if ov.last_report_at:
+    st.write(
+        f"{ctx.t('overview.last_report')}: {format_datetime(ov.last_report_at, ctx.lang, era_style=True)}"
+    )
+    st.caption(ctx.t("app.data_as_of", time=clock(ov.last_received_at or ov.last_report_at)))
+else:
+    st.write(ctx.t("overview.no_reports"))
+
+st.subheader(ctx.t("overview.sources"))
+if ov.demo:
+    st.write(
+        ctx.t("overview.source_demo", citizens=f"{ov.demo['citizens']:,}", seed=ov.demo["seed"])
+    )
+for source in ov.sources:
+    state = ctx.t("overview.stale") if source["stale"] else ctx.t("overview.fresh")
+    st.write(
+        f"{source['source']}: {format_datetime(source['last_success_at'], ctx.lang)} ({state})"
+    )

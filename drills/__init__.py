@@ -1,0 +1,1 @@
+"""Scenarios and the synthetic city: the demo generator, drill event logs and replay."""

@@ -1,0 +1,154 @@
+"""The synthetic geography of a city (residential clusters, rivers, hills) from its YAML file.
+
+Geometry is computed in a local metric plane (equirectangular around the city centre), which is
+accurate to well under 1% across a city and keeps buffers in metres simple.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from shapely import LineString, Polygon, unary_union
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import transform
+
+GEOGRAPHY_DIR = Path(__file__).with_name("cities")
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalPlane:
+    """Metres east/north of a reference point, and back."""
+
+    lat0: float
+    lon0: float
+
+    @property
+    def mx(self) -> float:
+        return 111_320.0 * math.cos(math.radians(self.lat0))
+
+    my: float = 110_574.0
+
+    def to_xy(self, lat: Any, lon: Any) -> tuple[Any, Any]:
+        return (np.asarray(lon) - self.lon0) * self.mx, (np.asarray(lat) - self.lat0) * self.my
+
+    def to_latlon(self, x: Any, y: Any) -> tuple[Any, Any]:
+        return self.lat0 + np.asarray(y) / self.my, self.lon0 + np.asarray(x) / self.mx
+
+    def geometry_to_lonlat(self, geom: BaseGeometry) -> BaseGeometry:
+        def fn(x, y, z=None):
+            lat, lon = self.to_latlon(x, y)
+            return lon, lat
+
+        return transform(fn, geom)
+
+    def line(self, latlon: list[list[float]]) -> LineString:
+        lat = [p[0] for p in latlon]
+        lon = [p[1] for p in latlon]
+        x, y = self.to_xy(lat, lon)
+        return LineString(list(zip(x.tolist(), y.tolist(), strict=True)))
+
+    def polygon(self, latlon: list[list[float]]) -> Polygon:
+        lat = [p[0] for p in latlon]
+        lon = [p[1] for p in latlon]
+        x, y = self.to_xy(lat, lon)
+        return Polygon(list(zip(x.tolist(), y.tolist(), strict=True)))
+
+
+@dataclasses.dataclass(frozen=True)
+class FloodBand:
+    river: str
+    rank: str
+    label: str
+    depth_min_m: float
+    depth_max_m: float
+    geometry_xy: BaseGeometry
+
+
+class CityGeography:
+    def __init__(self, data: dict[str, Any], center_lat: float, center_lon: float):
+        self.data = data
+        self.plane = LocalPlane(center_lat, center_lon)
+
+    @classmethod
+    def load(cls, municipality_code: str, center_lat: float, center_lon: float) -> CityGeography:
+        path = GEOGRAPHY_DIR / f"{municipality_code}.yaml"
+        if not path.exists():
+            from bosai.errors import BosaiError
+
+            raise BosaiError(
+                f"no demo geography for municipality {municipality_code}: add {path.name} to {GEOGRAPHY_DIR}"
+            )
+        return cls(yaml.safe_load(path.read_text(encoding="utf-8")), center_lat, center_lon)
+
+    @property
+    def clusters(self) -> list[dict[str, Any]]:
+        return self.data["clusters"]
+
+    @cached_property
+    def rivers_xy(self) -> dict[str, LineString]:
+        return {r["name"]: self.plane.line(r["line"]) for r in self.data["rivers"]}
+
+    @cached_property
+    def flood_bands(self) -> list[FloodBand]:
+        """Non-overlapping depth bands: the deepest next to the river, shallower further out.
+
+        Where two rivers' bands overlap, the deeper rank wins.
+        """
+        ranks = self.data["flood_ranks"]
+        by_rank: dict[str, list[BaseGeometry]] = {}
+        for river in self.data["rivers"]:
+            line = self.rivers_xy[river["name"]]
+            inner = None
+            for dist, rank in river["flood_bands_m"]:
+                ring = line.buffer(dist, quad_segs=6)
+                band = ring if inner is None else ring.difference(inner)
+                by_rank.setdefault(str(rank), []).append(band)
+                inner = ring
+        out: list[FloodBand] = []
+        covered: BaseGeometry | None = None
+        for rank in sorted(by_rank, reverse=True):  # deepest first
+            geom = unary_union(by_rank[rank])
+            if covered is not None:
+                geom = geom.difference(covered)
+            covered = geom if covered is None else unary_union([covered, geom])
+            meaning = ranks[rank]
+            out.append(
+                FloodBand(
+                    "・".join(r["name"] for r in self.data["rivers"]),
+                    rank,
+                    meaning["label"],
+                    float(meaning["min_m"]),
+                    float(meaning["max_m"]),
+                    geom.simplify(5.0),
+                )
+            )
+        return out
+
+    @cached_property
+    def hills_xy(self) -> Polygon:
+        return self.plane.polygon(self.data["hills"]["polygon"])
+
+    def distance_to_rivers_m(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        import shapely
+
+        points = shapely.points(x, y)
+        dists = [shapely.distance(points, line) for line in self.rivers_xy.values()]
+        return np.min(np.vstack(dists), axis=0)
+
+    def elevation_m(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """A plausible elevation: the basin floor rising away from rivers and into the hills."""
+        import shapely
+
+        base = float(self.data["hills"].get("basin_elevation_m", 200))
+        dist = self.distance_to_rivers_m(x, y)
+        hill_depth = shapely.distance(shapely.points(x, y), self.hills_xy.exterior)
+        inside = shapely.contains_xy(self.hills_xy, x, y)
+        return (
+            base + 6.0 * np.minimum(dist / 1000.0, 4.0) + np.where(inside, hill_depth * 0.12, 0.0)
+        )

@@ -1,0 +1,1152 @@
+"""The demo city: a seeded, deterministic flood incident with opted-in citizens.
+
+``generate(params, city)`` returns every row the demo needs, table by table, with explicit ids,
+computed only from the seed, the parameters and the city's geography file — never from the
+clock — so the same seed gives byte-identical data (see ``tests/drills/test_demo_city.py``).
+
+What it builds (defaults: 12,000 citizens, about 300 shelters):
+
+* households of 1–5 people in the city's residential clusters; citizens with Japanese-looking,
+  clearly synthetic names (``is_synthetic``; the UI shows a DEMO badge);
+* about 5% on the evacuation-support register, most of them 75 or older;
+* a consent ledger per citizen: basic info always, location/safety/household/image by age, share
+  targets for safety status, some consents with an expiry, some withdrawn (a few during the
+  incident);
+* shelters (synthetic, or given by the caller from a real file) with hazard flags, capacity and
+  elevation; flood-depth zones along the rivers and landslide zones in the hills;
+* JMA warnings escalating 大雨注意報 → 大雨警報 → 洪水警報, the incident declared, shelters opened;
+* a three-hour timeline of status reports, location fixes, rescue requests (with their history),
+  shelter occupancy every 15 minutes, two push notifications with delivery/open events;
+* a small demo drill with its event log for the research workbench.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely import STRtree
+
+from sql.models.vocab import HAZARD_KINDS
+
+from . import names
+from .city_geography import CityGeography
+
+JST = dt.timezone(dt.timedelta(hours=9))
+#: Default start of the demo incident (declared at 04:00 JST); fixed for determinism.
+DEFAULT_START = dt.datetime(2026, 7, 10, 4, 0, tzinfo=JST)
+DEMO_VERSION = 1
+
+AGE_BANDS = (
+    (0, 14, 0.09),
+    (15, 19, 0.045),
+    (20, 39, 0.19),
+    (40, 64, 0.32),
+    (65, 74, 0.165),
+    (75, 89, 0.16),
+    (90, 99, 0.03),
+)
+HOUSEHOLD_SIZES = (1, 2, 3, 4, 5)
+HOUSEHOLD_P = (0.30, 0.31, 0.19, 0.13, 0.07)
+RESCUE_TEAMS = tuple(f"消防{i}隊" for i in range(1, 13)) + ("自衛隊第1班", "警察救助班")
+REGISTER_NEEDS = (
+    "車いす使用",
+    "寝たきり",
+    "視覚障害",
+    "聴覚障害",
+    "人工透析",
+    "認知症",
+    "在宅酸素",
+    "歩行困難",
+    "精神障害",
+    "知的障害",
+)
+CARE_LEVELS = (
+    "要介護1",
+    "要介護2",
+    "要介護3",
+    "要介護4",
+    "要介護5",
+    "身体障害者手帳1級",
+    "身体障害者手帳2級",
+    "療育手帳A",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoParams:
+    citizens: int = 12_000
+    seed: int = 20220311
+    start: dt.datetime = DEFAULT_START
+    duration_min: int = 180
+    shelters: int = 300
+
+    def as_meta(self) -> dict[str, Any]:
+        return {
+            "citizens": self.citizens,
+            "seed": self.seed,
+            "start": self.start.isoformat(),
+            "duration_min": self.duration_min,
+            "shelters": self.shelters,
+            "version": DEMO_VERSION,
+        }
+
+
+@dataclasses.dataclass
+class DemoCity:
+    params: DemoParams
+    #: Rows per table, in an order that satisfies foreign keys.
+    tables: dict[str, list[dict[str, Any]]]
+
+    def count(self, table: str) -> int:
+        return len(self.tables.get(table, []))
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC)
+
+
+class _Builder:
+    def __init__(self, params: DemoParams, city, geo: CityGeography, shelters: list[dict] | None):
+        self.p = params
+        self.city = city
+        self.geo = geo
+        self.rng = np.random.default_rng(params.seed)
+        self.t0 = _utc(params.start)
+        self.end = self.t0 + dt.timedelta(minutes=params.duration_min)
+        self.tables: dict[str, list[dict[str, Any]]] = {}
+        self.given_shelters = shelters
+        self.key_prefix = f"demo:{params.seed}"
+
+    def at(self, minutes: float) -> dt.datetime:
+        """The incident clock: minutes after the start, rounded to the second."""
+        return self.t0 + dt.timedelta(seconds=round(float(minutes) * 60))
+
+    # ------------------------------------------------------------------ build
+
+    def build(self) -> DemoCity:
+        self.incident()
+        self.shelters()
+        self.hazard_zones()
+        self.households_and_citizens()
+        self.exposure()
+        self.register()
+        self.consent()
+        self.jma()
+        self.timeline()
+        self.notifications()
+        self.staff()
+        self.drill()
+        order = (
+            "incidents",
+            "shelters",
+            "hazard_zones",
+            "households",
+            "citizens",
+            "support_register",
+            "consent_events",
+            "jma_telegrams",
+            "jma_warnings",
+            "shelter_operations",
+            "status_reports",
+            "location_fixes",
+            "rescue_requests",
+            "rescue_request_events",
+            "shelter_occupancy",
+            "notification_requests",
+            "notification_events",
+            "incident_activity",
+            "staff",
+            "drills",
+            "drill_events",
+        )
+        return DemoCity(self.p, {name: self.tables.get(name, []) for name in order})
+
+    # ------------------------------------------------------------------ parts
+
+    def incident(self) -> None:
+        self.incident_id = 1
+        self.tables["incidents"] = [
+            {
+                "id": 1,
+                "external_id": f"{self.key_prefix}:incident",
+                "kind": "real",
+                "name_ja": f"【デモ】{self.city.name_ja} 大雨・洪水（阿賀川・湯川）",
+                "name_en": f"[DEMO] {self.city.name_en} heavy rain and flood",
+                "hazard": "flood",
+                "municipality_code": self.city.municipality_code,
+                "declared_at": self.t0,
+                "ended_at": None,
+                "emergency_mode": True,
+                "declared_by": "demo-hq",
+                "ended_by": None,
+                "is_synthetic": True,
+                "notes": "Synthetic demo incident generated by `bosai demo`.",
+            }
+        ]
+        self.activity: list[dict[str, Any]] = []
+        self.log(0, "demo-hq", "incident_declared", "incident", 1, {"emergency_mode": True})
+
+    def log(
+        self,
+        minutes: float,
+        actor: str,
+        action: str,
+        target_type: str | None,
+        target_id: Any,
+        details: dict | None = None,
+    ) -> None:
+        self.activity.append(
+            {
+                "incident_id": self.incident_id,
+                "at": self.at(minutes),
+                "actor": actor,
+                "action": action,
+                "target_type": target_type,
+                "target_id": None if target_id is None else str(target_id),
+                "details": details,
+            }
+        )
+
+    def shelters(self) -> None:
+        rng = self.rng
+        plane = self.geo.plane
+        if self.given_shelters is not None:
+            rows = self.given_shelters
+        else:
+            rows = []
+            clusters = self.geo.clusters
+            weights = np.array([c["weight"] for c in clusters], dtype=float)
+            counts = np.maximum(1, np.round(weights / weights.sum() * self.p.shelters)).astype(int)
+            patterns = self.geo.data["shelter_patterns"]
+            seen: set[str] = set()
+            sid = 0
+            for cluster, count in zip(clusters, counts, strict=True):
+                cx, cy = plane.to_xy(cluster["lat"], cluster["lon"])
+                for k in range(int(count)):
+                    sid += 1
+                    pattern = (
+                        patterns[k % len(patterns)] if k < len(patterns) else patterns[3 + k % 3]
+                    )
+                    town = cluster["towns"][k % len(cluster["towns"])]
+                    name = pattern.format(
+                        district=cluster["district"], town=town, n=k // len(patterns) + 1
+                    )
+                    if name in seen:
+                        name = f"{town}第{k + 1}避難所"
+                    seen.add(name)
+                    x = cx + rng.normal(0, cluster["sd_km"] * 1000 * 0.9)
+                    y = cy + rng.normal(0, cluster["sd_km"] * 1000 * 0.9)
+                    lat, lon = plane.to_latlon(x, y)
+                    school = "学校" in name or "体育館" in name
+                    hall = "公民館" in name or "センター" in name
+                    park = "公園" in name
+                    capacity = int(
+                        rng.integers(400, 1200)
+                        if school
+                        else rng.integers(80, 300)
+                        if hall
+                        else rng.integers(500, 3000)
+                        if park
+                        else rng.integers(30, 100)
+                    )
+                    flags = rng.random(8) < np.array([0.72, 0.8, 0.1, 0.95, 0.05, 0.7, 0.7, 0.2])
+                    rows.append(
+                        {
+                            "id": sid,
+                            "local_id": f"{self.key_prefix}:shelter:{sid}",
+                            "municipality_code": self.city.municipality_code,
+                            "name": name,
+                            "kana": None,
+                            "address": f"{self.geo.data['address_prefix']}{town}{int(rng.integers(1, 30))}-{int(rng.integers(1, 20))}",
+                            "district": cluster["district"],
+                            "lat": round(float(lat), 6),
+                            "lon": round(float(lon), 6),
+                            "elevation_m": None,
+                            "capacity": capacity,
+                            "capacity_text": f"屋内{capacity}人"
+                            if not park
+                            else f"屋外{capacity}人",
+                            **{
+                                f"hazard_{kind}": bool(flag)
+                                for kind, flag in zip(HAZARD_KINDS, flags, strict=True)
+                            },
+                            "is_emergency_site": True,
+                            "is_designated_shelter": not park,
+                            "is_welfare_shelter": hall and rng.random() < 0.25,
+                            "target_groups": "高齢者、障害者等"
+                            if hall and rng.random() < 0.25
+                            else None,
+                            "barrier_free": bool(rng.random() < 0.6) if not park else None,
+                            "pets_allowed": bool(rng.random() < 0.3) if not park else None,
+                            "phone": None,
+                            "notes": None,
+                            "source": "demo",
+                            "is_synthetic": True,
+                            "created_at": self.t0 - dt.timedelta(days=400),
+                            "updated_at": self.t0 - dt.timedelta(days=400),
+                        }
+                    )
+            lat = np.array([r["lat"] for r in rows])
+            lon = np.array([r["lon"] for r in rows])
+            x, y = plane.to_xy(lat, lon)
+            elev = self.geo.elevation_m(x, y)
+            for r, e in zip(rows, elev, strict=True):
+                r["elevation_m"] = round(float(e), 1)
+            self.tables["shelters"] = rows
+        self.shelter_rows = rows
+        lat = np.array([r["lat"] for r in rows])
+        lon = np.array([r["lon"] for r in rows])
+        self.shelter_xy = np.column_stack(self.geo.plane.to_xy(lat, lon))
+        self.shelter_ids = np.array([r["id"] for r in rows])
+
+    def hazard_zones(self) -> None:
+        plane = self.geo.plane
+        rows = []
+        self.flood_bands = self.geo.flood_bands
+        for band in self.flood_bands:
+            geom = plane.geometry_to_lonlat(band.geometry_xy)
+            rows.append(
+                self._zone_row(
+                    f"{self.key_prefix}:flood:{band.rank}",
+                    "flood",
+                    band.rank,
+                    band.label,
+                    band.depth_min_m,
+                    band.depth_max_m,
+                    None,
+                    f"洪水浸水想定区域（{band.river}）",
+                    geom,
+                )
+            )
+        # Landslide zones: small irregular polygons inside the hills.
+        rng = self.rng
+        hills = self.geo.hills_xy
+        minx, miny, maxx, maxy = hills.bounds
+        self.landslide_xy = []
+        n = int(self.geo.data["hills"].get("landslide_zones", 30))
+        made = 0
+        while made < n:
+            x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+            if not hills.contains(shapely.Point(x, y)):
+                continue
+            made += 1
+            radius = rng.uniform(80, 260)
+            angles = np.sort(rng.uniform(0, 2 * np.pi, 7))
+            radii = radius * rng.uniform(0.6, 1.0, 7)
+            poly = shapely.Polygon(
+                np.column_stack([x + radii * np.cos(angles), y + radii * np.sin(angles)])
+            )
+            phenomenon = ("急傾斜地の崩壊", "土石流", "地滑り")[int(rng.integers(0, 3))]
+            zone_code = "2" if rng.random() < 0.35 else "1"
+            self.landslide_xy.append(poly)
+            rows.append(
+                self._zone_row(
+                    f"{self.key_prefix}:landslide:{made}",
+                    "landslide",
+                    zone_code,
+                    "土砂災害特別警戒区域" if zone_code == "2" else "土砂災害警戒区域",
+                    None,
+                    None,
+                    phenomenon,
+                    f"土砂災害警戒区域 第{made}号",
+                    plane.geometry_to_lonlat(poly),
+                )
+            )
+        for i, r in enumerate(rows, start=1):
+            r["id"] = i
+        self.tables["hazard_zones"] = rows
+
+    def _zone_row(
+        self, key, kind, rank, label, dmin, dmax, phenomenon, name, geom
+    ) -> dict[str, Any]:
+        minx, miny, maxx, maxy = geom.bounds
+        return {
+            "source_key": key,
+            "kind": kind,
+            "rank_code": rank,
+            "rank_label": label,
+            "depth_min_m": dmin,
+            "depth_max_m": dmax,
+            "phenomenon": phenomenon,
+            "source_dataset": "demo",
+            "name": name,
+            "attributes": None,
+            "geom_wkb": shapely.to_wkb(geom, rounding_precision=6)
+            if False
+            else shapely.to_wkb(geom),
+            "min_lon": round(minx, 6),
+            "min_lat": round(miny, 6),
+            "max_lon": round(maxx, 6),
+            "max_lat": round(maxy, 6),
+            "is_synthetic": True,
+            "imported_at": self.t0 - dt.timedelta(days=400),
+        }
+
+    def households_and_citizens(self) -> None:
+        rng = self.rng
+        n = self.p.citizens
+        plane = self.geo.plane
+        clusters = self.geo.clusters
+        weights = np.array([c["weight"] for c in clusters], dtype=float)
+        weights /= weights.sum()
+        # Draw household sizes until the population is reached (the last one is truncated).
+        sizes = rng.choice(HOUSEHOLD_SIZES, size=n, p=HOUSEHOLD_P)
+        cum = np.cumsum(sizes)
+        n_households = int(np.searchsorted(cum, n) + 1)
+        sizes = sizes[:n_households].copy()
+        sizes[-1] -= int(cum[n_households - 1] - n)
+        cluster_idx = rng.choice(len(clusters), size=n_households, p=weights)
+        cx = np.array([plane.to_xy(c["lat"], c["lon"])[0] for c in clusters])[cluster_idx]
+        cy = np.array([plane.to_xy(c["lat"], c["lon"])[1] for c in clusters])[cluster_idx]
+        sd = np.array([c["sd_km"] for c in clusters])[cluster_idx] * 1000
+        hx = cx + rng.normal(0, 1, n_households) * sd
+        hy = cy + rng.normal(0, 1, n_households) * sd
+        hlat, hlon = plane.to_latlon(hx, hy)
+        b = self.city
+        hlat = np.clip(hlat, b.bbox_south + 0.01, b.bbox_north - 0.01)
+        hlon = np.clip(hlon, b.bbox_west + 0.01, b.bbox_east - 0.01)
+        hx, hy = plane.to_xy(hlat, hlon)
+        families = names.family_names(rng, n_households)
+        chome = rng.integers(1, 6, n_households)
+        banchi = rng.integers(1, 40, n_households)
+        go = rng.integers(1, 25, n_households)
+        prefix = self.geo.data["address_prefix"]
+        created = self.t0 - dt.timedelta(days=420)
+        households = []
+        self.h_district = []
+        for i in range(n_households):
+            cl = clusters[cluster_idx[i]]
+            town = cl["towns"][int(banchi[i]) % len(cl["towns"])]
+            households.append(
+                {
+                    "id": i + 1,
+                    "external_id": f"{self.key_prefix}:household:{i + 1}",
+                    "address": f"{prefix}{town}{chome[i]}丁目{banchi[i]}-{go[i]}",
+                    "district": cl["district"],
+                    "lat": round(float(hlat[i]), 6),
+                    "lon": round(float(hlon[i]), 6),
+                    "is_synthetic": True,
+                    "created_at": created,
+                }
+            )
+        self.tables["households"] = households
+        # Citizens.
+        household_of = np.repeat(np.arange(n_households), sizes)
+        first_member = np.r_[True, household_of[1:] != household_of[:-1]]
+        band = rng.choice(len(AGE_BANDS), size=n, p=[a[2] for a in AGE_BANDS])
+        lo = np.array([a[0] for a in AGE_BANDS])[band]
+        hi = np.array([a[1] for a in AGE_BANDS])[band]
+        age = rng.integers(lo, hi + 1)
+        age = np.where(first_member & (age < 20), rng.integers(25, 80, n), age)
+        sex = np.where(rng.random(n) < 0.52, "female", "male")
+        given = names.given_names(rng, sex)
+        day_offset = rng.integers(0, 365, n)
+        ref = self.p.start.date()
+        phone_suffix = rng.permutation(n) % 10000
+        citizens = []
+        for i in range(n):
+            h = int(household_of[i])
+            fam, fam_kana = families[h]
+            g, g_kana = given[i]
+            birth = dt.date(ref.year - int(age[i]) - 1, 1, 1) + dt.timedelta(
+                days=int(day_offset[i])
+            )
+            has_phone = age[i] >= 12
+            citizens.append(
+                {
+                    "id": i + 1,
+                    "subject": f"demo-{self.p.seed}-{i + 1:07d}",
+                    "household_id": h + 1,
+                    "name": f"{fam} {g}",
+                    "kana": f"{fam_kana} {g_kana}",
+                    "sex": str(sex[i]),
+                    "birth_date": birth,
+                    "address": households[h]["address"],
+                    "district": households[h]["district"],
+                    "home_lat": households[h]["lat"],
+                    "home_lon": households[h]["lon"],
+                    "phone": f"{self.geo.data['phone_prefix']}-{int(phone_suffix[i]):04d}"
+                    if has_phone
+                    else None,
+                    "is_synthetic": True,
+                    "created_at": created,
+                    "updated_at": created,
+                    "synced_at": None,
+                }
+            )
+        self.tables["citizens"] = citizens
+        self.n = n
+        self.age = age
+        self.household_of = household_of
+        self.household_sizes = sizes
+        self.cx = hx[household_of]
+        self.cy = hy[household_of]
+
+    def exposure(self) -> None:
+        """Flood depth rank (0 = none) and landslide exposure of each citizen's home."""
+        rank = np.zeros(self.n, dtype=int)
+        for band in self.flood_bands:
+            inside = shapely.contains_xy(band.geometry_xy, self.cx, self.cy)
+            rank = np.where(inside & (rank == 0), int(band.rank), rank)
+        self.flood_rank = rank
+        tree = STRtree(self.landslide_xy)
+        pts = shapely.points(self.cx, self.cy)
+        idx = tree.query(pts, predicate="within")
+        landslide = np.zeros(self.n, dtype=bool)
+        landslide[idx[0]] = True
+        self.landslide = landslide
+        # Which shelters are suitable in a flood: flood flag and not in a flood band.
+        in_band = np.zeros(len(self.shelter_rows), dtype=bool)
+        for band in self.flood_bands:
+            in_band |= shapely.contains_xy(
+                band.geometry_xy, self.shelter_xy[:, 0], self.shelter_xy[:, 1]
+            )
+        self.shelter_suitable = (
+            np.array(
+                [
+                    bool(r.get("hazard_flood")) and bool(r.get("is_designated_shelter"))
+                    for r in self.shelter_rows
+                ]
+            )
+            & ~in_band
+        )
+
+    def register(self) -> None:
+        rng = self.rng
+        p = np.where(self.age >= 75, 0.17, np.where(self.age >= 65, 0.045, 0.012))
+        on = rng.random(self.n) < p
+        self.on_register = on
+        rows = []
+        consent = rng.random(self.n) < 0.62
+        self.register_consent = consent
+        needs = rng.integers(0, len(REGISTER_NEEDS), self.n)
+        care = rng.integers(0, len(CARE_LEVELS), self.n)
+        fam = names.family_names(rng, self.n)
+        rel = rng.integers(0, 4, self.n)
+        for i in np.flatnonzero(on):
+            rows.append(
+                {
+                    "id": len(rows) + 1,
+                    "citizen_id": int(i) + 1,
+                    "needs": REGISTER_NEEDS[needs[i]],
+                    "care_level": CARE_LEVELS[care[i]],
+                    "supporter_name": f"{fam[i][0]} {('一郎', '恵子', '誠', '和子')[rel[i]]}",
+                    "supporter_phone": f"{self.geo.data['phone_prefix']}-9{int(i) % 1000:03d}",
+                    "supporter_relation": ("近隣住民", "民生委員", "親族", "町内会")[rel[i]],
+                    "normal_time_consent": bool(consent[i]),
+                    "consent_recorded_at": self.t0 - dt.timedelta(days=200) if consent[i] else None,
+                    "is_synthetic": True,
+                    "updated_at": self.t0 - dt.timedelta(days=200),
+                }
+            )
+        self.tables["support_register"] = rows
+
+    def consent(self) -> None:
+        rng = self.rng
+        n = self.n
+        age = self.age
+        opt_in_days = rng.uniform(30, 420, n)
+        events: list[dict[str, Any]] = []
+        self.location_windows: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = {}
+
+        def add(i: int, item: str, target: str, kind: str, when: dt.datetime, expires=None) -> None:
+            events.append(
+                {
+                    "citizen_id": i + 1,
+                    "data_item": item,
+                    "share_target": target,
+                    "purpose": "disaster_response",
+                    "notice_version": "2022.1",
+                    "event_type": kind,
+                    "occurred_at": when,
+                    "expires_at": expires,
+                    "collection_method": "demo",
+                    "source_ref": f"{self.key_prefix}:consent:{len(events) + 1}",
+                    "recorded_at": when,
+                }
+            )
+
+        p_location = np.where(age < 40, 0.88, np.where(age < 65, 0.78, 0.62))
+        r = rng.random((n, 12))
+        self.safety_consent = r[:, 1] < 0.95
+        self.location_consent_ever = r[:, 0] < p_location
+        for i in range(n):
+            t_opt = self.t0 - dt.timedelta(days=float(opt_in_days[i]))
+            t_opt = t_opt.replace(microsecond=0)
+            add(i, "basic_info", "city_hq", "given", t_opt)
+            if self.safety_consent[i]:
+                add(i, "safety_status", "city_hq", "given", t_opt)
+            if self.location_consent_ever[i]:
+                if r[i, 2] < 0.08:  # consent for one year only
+                    expires = t_opt + dt.timedelta(days=365)
+                    add(i, "location", "city_hq", "given", t_opt, expires)
+                    if expires < self.t0:
+                        add(i, "location", "city_hq", "expired", expires)
+                        self.location_windows[i] = [(t_opt, expires)]
+                    else:
+                        self.location_windows[i] = [(t_opt, expires)]
+                elif r[i, 3] < 0.02:  # withdrew before the incident; some gave it again
+                    withdrawn = t_opt + dt.timedelta(days=float(r[i, 4] * (opt_in_days[i] - 1)))
+                    withdrawn = withdrawn.replace(microsecond=0)
+                    add(i, "location", "city_hq", "given", t_opt)
+                    add(i, "location", "city_hq", "withdrawn", withdrawn)
+                    windows: list[tuple[dt.datetime, dt.datetime | None]] = [(t_opt, withdrawn)]
+                    if r[i, 5] < 0.3:
+                        again = withdrawn + dt.timedelta(days=1)
+                        if again < self.t0:
+                            add(i, "location", "city_hq", "given", again)
+                            windows.append((again, None))
+                    self.location_windows[i] = windows
+                elif r[i, 3] < 0.035:  # withdraws during the incident
+                    add(i, "location", "city_hq", "given", t_opt)
+                    withdrawn = self.at(float(r[i, 4]) * self.p.duration_min)
+                    add(i, "location", "city_hq", "withdrawn", withdrawn)
+                    self.location_windows[i] = [(t_opt, withdrawn)]
+                else:
+                    add(i, "location", "city_hq", "given", t_opt)
+                    self.location_windows[i] = [(t_opt, None)]
+            if self.household_sizes[self.household_of[i]] > 1 and r[i, 6] < 0.8:
+                add(i, "household_link", "city_hq", "given", t_opt)
+            if self.on_register[i] and self.register_consent[i]:
+                add(i, "support_register", "city_hq", "given", t_opt)
+            if r[i, 7] < 0.3:
+                add(i, "profile_image", "city_hq", "given", t_opt)
+            # Share targets for the safety status (friends etc. wanted by some only).
+            if r[i, 8] < 0.92:
+                add(i, "safety_status", "family", "given", t_opt)
+            if r[i, 9] < 0.35:
+                add(i, "safety_status", "friends", "given", t_opt)
+            if 20 <= age[i] < 65 and r[i, 10] < 0.3:
+                add(i, "safety_status", "workplace", "given", t_opt)
+            if r[i, 11] < (0.55 if age[i] >= 65 else 0.3):
+                add(i, "safety_status", "neighbourhood", "given", t_opt)
+            if age[i] >= 65 and r[i, 11] < 0.45:
+                add(i, "safety_status", "medical_care", "given", t_opt)
+        for k, ev in enumerate(events, start=1):
+            ev["id"] = k
+        self.tables["consent_events"] = events
+
+    def location_allowed(self, i: int, when: dt.datetime) -> bool:
+        for start, stop in self.location_windows.get(i, ()):
+            if start <= when and (stop is None or when < stop):
+                return True
+        return False
+
+    def jma(self) -> None:
+        area = self.city.jma_municipality_code
+        telegrams = []
+        warnings = []
+        steps = (
+            (
+                -120,
+                "大雨注意報、洪水注意報を発表します。",
+                [("10", "大雨注意報", "発表"), ("18", "洪水注意報", "発表")],
+            ),
+            (
+                -30,
+                "大雨警報を発表します。土砂災害や低い土地の浸水に警戒してください。",
+                [("03", "大雨警報", "注意報から警報"), ("18", "洪水注意報", "継続")],
+            ),
+            (
+                40,
+                "洪水警報を発表します。河川の増水や氾濫に警戒してください。",
+                [("03", "大雨警報", "継続"), ("04", "洪水警報", "注意報から警報")],
+            ),
+        )
+        for n, (minutes, headline, kinds) in enumerate(steps, start=1):
+            when = self.at(minutes)
+            key = f"{self.key_prefix}:jma:{n}"
+            telegrams.append(
+                {
+                    "id": n,
+                    "content_sha256": hashlib.sha256(key.encode()).hexdigest(),
+                    "info_kind": "気象警報・注意報",
+                    "info_type": "発表",
+                    "event_id": None,
+                    "serial": None,
+                    "title": f"{self.city.name_ja}の気象警報・注意報（デモ）",
+                    "office": "デモ気象台",
+                    "report_time": when,
+                    "headline": headline,
+                    "file_name": None,
+                    "is_synthetic": True,
+                    "received_at": when,
+                }
+            )
+            for code, name, status in kinds:
+                warnings.append(
+                    {
+                        "id": len(warnings) + 1,
+                        "telegram_id": n,
+                        "area_code": area,
+                        "area_name": self.city.name_ja,
+                        "area_level": "municipality",
+                        "kind_code": code,
+                        "kind_name": name,
+                        "status": status,
+                        "report_time": when,
+                    }
+                )
+        self.tables["jma_telegrams"] = telegrams
+        self.tables["jma_warnings"] = warnings
+
+    def timeline(self) -> None:
+        rng = self.rng
+        n = self.n
+        duration = self.p.duration_min
+        # Shelters open 20–40 minutes after the declaration: every suitable designated shelter.
+        open_idx = np.flatnonzero(self.shelter_suitable)
+        if len(open_idx) == 0:  # a file without flood-suitable shelters: open the designated ones
+            open_idx = np.flatnonzero(
+                [bool(r.get("is_designated_shelter")) for r in self.shelter_rows]
+            )
+        if len(open_idx) == 0:
+            open_idx = np.arange(len(self.shelter_rows))
+        opened_min = rng.uniform(20, 40, len(open_idx))
+        operations = []
+        for k, (si, om) in enumerate(zip(open_idx, opened_min, strict=True), start=1):
+            sid = int(self.shelter_ids[si])
+            operations.append(
+                {
+                    "id": k,
+                    "shelter_id": sid,
+                    "incident_id": self.incident_id,
+                    "opened_at": self.at(om),
+                    "closed_at": None,
+                    "opened_by": "demo-hq",
+                    "closed_by": None,
+                    "reason": "大雨警報に伴う開設",
+                }
+            )
+            self.log(om, "demo-hq", "shelter_opened", "shelter", sid)
+        self.tables["shelter_operations"] = operations
+        from scipy.spatial import cKDTree
+
+        tree = cKDTree(self.shelter_xy[open_idx])
+        dist, nearest = tree.query(np.column_stack([self.cx, self.cy]))
+        nearest_open = open_idx[nearest]
+        open_time = dict(zip(open_idx.tolist(), opened_min.tolist(), strict=True))
+
+        p_respond = np.where(self.age >= 75, 0.62, 0.82)
+        p_respond = np.where(self.on_register, 0.5, p_respond)
+        responds = (rng.random(n) < p_respond) & self.safety_consent
+        first = np.minimum(5 + rng.exponential(35, n), duration - 5)
+        rank = self.flood_rank
+        u = rng.random(n)
+        # Outcome thresholds by flood depth rank (cumulative: rescue, injured, evacuate, elsewhere).
+        table = {
+            4: (0.24, 0.26, 0.86, 0.94),
+            3: (0.13, 0.14, 0.72, 0.82),
+            2: (0.06, 0.07, 0.48, 0.58),
+            0: (0.01, 0.014, 0.07, 0.15),
+        }
+        thresholds = np.array([table.get(int(k), table[0]) for k in rank])
+        thresholds = np.where(
+            self.landslide[:, None] & (rank[:, None] == 0),
+            np.array([0.03, 0.04, 0.6, 0.7]),
+            thresholds,
+        )
+        outcome = np.select(
+            [
+                u < thresholds[:, 0],
+                u < thresholds[:, 1],
+                u < thresholds[:, 2],
+                u < thresholds[:, 3],
+            ],
+            ["needs_rescue", "injured", "evacuating", "elsewhere_safe"],
+            "safe_at_home",
+        )
+        walk = dist / 60.0 + rng.uniform(5, 20, n)  # minutes on foot at 60 m/min plus getting ready
+        arrives = rng.random(n) < 0.85
+        reports: list[dict[str, Any]] = []
+        fixes: list[dict[str, Any]] = []
+        rescues: list[dict[str, Any]] = []
+        rescue_events: list[dict[str, Any]] = []
+        self.arrivals: list[tuple[int, float, int]] = []  # (shelter index, minute, citizen)
+        team_rr = 0
+
+        def report(
+            i: int,
+            minute: float,
+            state: str,
+            shelter_idx: int | None = None,
+            message: str | None = None,
+            source: str = "app",
+        ) -> None:
+            when = self.at(minute)
+            reports.append(
+                {
+                    "idempotency_key": f"{self.key_prefix}:sr:{len(reports) + 1}",
+                    "citizen_id": i + 1,
+                    "incident_id": self.incident_id,
+                    "state": state,
+                    "shelter_id": None
+                    if shelter_idx is None
+                    else int(self.shelter_ids[shelter_idx]),
+                    "message": message,
+                    "source": source,
+                    "reported_at": when,
+                    "received_at": when,
+                }
+            )
+            if self.location_allowed(i, when):
+                if shelter_idx is not None:
+                    x, y = self.shelter_xy[shelter_idx]
+                elif state == "evacuating":
+                    x = (self.cx[i] + self.shelter_xy[nearest_open[i], 0]) / 2
+                    y = (self.cy[i] + self.shelter_xy[nearest_open[i], 1]) / 2
+                else:
+                    x, y = self.cx[i], self.cy[i]
+                lat, lon = self.geo.plane.to_latlon(x + rng.normal(0, 8), y + rng.normal(0, 8))
+                fixes.append(
+                    {
+                        "idempotency_key": f"{self.key_prefix}:fix:{len(fixes) + 1}",
+                        "citizen_id": i + 1,
+                        "incident_id": self.incident_id,
+                        "lat": round(float(lat), 6),
+                        "lon": round(float(lon), 6),
+                        "accuracy_m": round(float(rng.uniform(5, 30)), 1),
+                        "source": "app",
+                        "fixed_at": when,
+                        "received_at": when,
+                    }
+                )
+
+        messages_rescue = (
+            "1階が浸水しています",
+            "高齢の母と2階に避難中",
+            "車いすで動けません",
+            "水位が上がっています",
+            "子どもと一緒です",
+            None,
+        )
+        for i in np.flatnonzero(responds):
+            i = int(i)
+            t1 = float(first[i])
+            state = str(outcome[i])
+            if state == "evacuating":
+                report(i, t1, "evacuating")
+                si = int(nearest_open[i])
+                t2 = max(t1 + walk[i], open_time[si] + 1)
+                if arrives[i] and t2 < duration:
+                    report(i, t2, "at_shelter", si)
+                    self.arrivals.append((si, t2, i))
+            elif state == "needs_rescue" or (state == "injured" and rng.random() < 0.4):
+                report(
+                    i,
+                    t1,
+                    state,
+                    message=messages_rescue[int(rng.integers(0, len(messages_rescue)))],
+                )
+                injured = 1 if state == "injured" else int(rng.random() < 0.15)
+                people = 1 + min(
+                    int(rng.poisson(0.7)), int(self.household_sizes[self.household_of[i]]) - 1
+                )
+                register = bool(self.on_register[i])
+                depth = int(rank[i])
+                priority = (
+                    "high"
+                    if (injured or register or depth >= 4)
+                    else ("low" if depth <= 2 and people == 1 else "medium")
+                )
+                rid = len(rescues) + 1
+                lat, lon = self.geo.plane.to_latlon(
+                    self.cx[i] + rng.normal(0, 5), self.cy[i] + rng.normal(0, 5)
+                )
+                history = [("new", t1, None, None, None)]
+                status, team, tcur = "new", None, t1
+                for nxt, lo, hi, prob in (
+                    ("triaged", 3, 15, 0.8),
+                    ("assigned", 5, 25, 0.7),
+                    ("en_route", 3, 10, 0.9),
+                    ("resolved", 15, 45, 0.85),
+                ):
+                    tnext = tcur + rng.uniform(lo, hi)
+                    if tnext >= duration or rng.random() > prob:
+                        break
+                    if nxt == "assigned":
+                        team = RESCUE_TEAMS[team_rr % len(RESCUE_TEAMS)]
+                        team_rr += 1
+                    reason = {
+                        "triaged": "本部で優先度を確認",
+                        "assigned": f"{team}に割当",
+                        "en_route": "出動",
+                        "resolved": "救助完了・避難所へ搬送",
+                    }[nxt]
+                    history.append((nxt, tnext, status, reason, team))
+                    status, tcur = nxt, tnext
+                rescues.append(
+                    {
+                        "id": rid,
+                        "idempotency_key": f"{self.key_prefix}:rescue:{rid}",
+                        "incident_id": self.incident_id,
+                        "citizen_id": i + 1,
+                        "lat": round(float(lat), 6),
+                        "lon": round(float(lon), 6),
+                        "people_count": people,
+                        "injured_count": injured,
+                        "needs": reports[-1]["message"],
+                        "priority": priority,
+                        "status": status,
+                        "assigned_team": team,
+                        "source": "app",
+                        "requested_at": self.at(t1),
+                        "updated_at": self.at(tcur),
+                        "version": len(history),
+                    }
+                )
+                for to, tm, frm, reason, tm_team in history:
+                    rescue_events.append(
+                        {
+                            "request_id": rid,
+                            "from_status": frm,
+                            "to_status": to,
+                            "reason": reason,
+                            "assigned_team": tm_team,
+                            "actor": "citizen" if to == "new" else "demo-hq",
+                            "at": self.at(tm),
+                        }
+                    )
+                    if to != "new":
+                        self.log(
+                            tm, "demo-hq", f"rescue_{to}", "rescue_request", rid, {"reason": reason}
+                        )
+                if status == "resolved":
+                    si = int(nearest_open[i])
+                    report(
+                        i, tcur + 1, "at_shelter", si, source="staff"
+                    ) if tcur + 1 < duration else None
+                    if tcur + 1 < duration:
+                        self.arrivals.append((si, tcur + 1, i))
+            elif state == "injured":
+                report(i, t1, "injured", message="軽いけが")
+            else:
+                report(i, t1, state)
+        for k, ev in enumerate(rescue_events, start=1):
+            ev["id"] = k
+        # Reports sorted by time get ids in time order, like a live feed.
+        reports.sort(key=lambda r: (r["reported_at"], r["idempotency_key"]))
+        for k, r in enumerate(reports, start=1):
+            r["id"] = k
+        fixes.sort(key=lambda r: (r["fixed_at"], r["idempotency_key"]))
+        for k, f in enumerate(fixes, start=1):
+            f["id"] = k
+        self.tables["status_reports"] = reports
+        self.tables["location_fixes"] = fixes
+        self.tables["rescue_requests"] = rescues
+        self.tables["rescue_request_events"] = rescue_events
+        self.responds = responds
+        # Occupancy every 15 minutes: app users at the shelter scaled to the whole population.
+        scale = float(self.geo.data.get("population", self.n)) / max(self.n, 1)
+        scale = max(scale, 1.0)
+        by_shelter: dict[int, list[float]] = {}
+        for si, minute, _ in self.arrivals:
+            by_shelter.setdefault(si, []).append(minute)
+        occupancy = []
+        for si in open_idx.tolist():
+            times = np.sort(np.array(by_shelter.get(si, []), dtype=float))
+            for minute in range(30, duration + 1, 15):
+                if minute < open_time[si]:
+                    continue
+                present = int(np.searchsorted(times, minute, side="right"))
+                count = int(round(present * scale * rng.uniform(0.9, 1.1)))
+                occupancy.append(
+                    {
+                        "id": len(occupancy) + 1,
+                        "shelter_id": int(self.shelter_ids[si]),
+                        "incident_id": self.incident_id,
+                        "observed_at": self.at(minute),
+                        "head_count": count,
+                        "source": "demo",
+                        "entered_by": "demo-shelter",
+                        "recorded_at": self.at(minute),
+                    }
+                )
+        self.tables["shelter_occupancy"] = occupancy
+
+    def notifications(self) -> None:
+        rng = self.rng
+        everyone = np.arange(self.n)
+        in_zone = np.flatnonzero(self.flood_rank > 0)
+        specs = (
+            (
+                10,
+                "everyone",
+                {},
+                "大雨警報が発表されています",
+                "今後の情報に注意し、早めの避難準備をお願いします。",
+                everyone,
+            ),
+            (
+                45,
+                "hazard_zone",
+                {"kind": "flood"},
+                "【避難指示】洪水浸水想定区域の皆さま",
+                "阿賀川・湯川の水位が上昇しています。直ちに近くの避難所へ避難してください。",
+                in_zone,
+            ),
+        )
+        requests = []
+        events = []
+        for k, (minute, kind, spec, title, body, who) in enumerate(specs, start=1):
+            requests.append(
+                {
+                    "id": k,
+                    "idempotency_key": f"{self.key_prefix}:notify:{k}",
+                    "incident_id": self.incident_id,
+                    "requested_by": "demo-hq",
+                    "target_kind": kind,
+                    "target_spec": spec,
+                    "title": title,
+                    "body": body,
+                    "recipient_count": int(len(who)),
+                    "status": "sent",
+                    "cityos_request_id": f"demo-push-{k}",
+                    "created_at": self.at(minute - 2),
+                    "sent_at": self.at(minute),
+                    "error": None,
+                }
+            )
+            self.log(
+                minute,
+                "demo-hq",
+                "notification_sent",
+                "notification_request",
+                k,
+                {"recipients": int(len(who))},
+            )
+            delivered = who[rng.random(len(who)) < 0.97]
+            d_delay = rng.uniform(0.1, 2.0, len(delivered))
+            opened_mask = rng.random(len(delivered)) < 0.64
+            o_delay = d_delay + rng.exponential(12, len(delivered))
+            for c, dd, om, od in zip(
+                delivered.tolist(),
+                d_delay.tolist(),
+                opened_mask.tolist(),
+                o_delay.tolist(),
+                strict=True,
+            ):
+                events.append(
+                    {
+                        "request_id": k,
+                        "citizen_id": c + 1,
+                        "event": "delivered",
+                        "at": self.at(minute + dd),
+                    }
+                )
+                if om and minute + od < self.p.duration_min:
+                    events.append(
+                        {
+                            "request_id": k,
+                            "citizen_id": c + 1,
+                            "event": "opened",
+                            "at": self.at(minute + od),
+                        }
+                    )
+        for k, ev in enumerate(events, start=1):
+            ev["id"] = k
+        self.tables["notification_requests"] = requests
+        self.tables["notification_events"] = events
+        self.activity.sort(key=lambda a: (a["at"], a["action"], a["target_id"] or ""))
+        for k, a in enumerate(self.activity, start=1):
+            a["id"] = k
+        self.tables["incident_activity"] = self.activity
+
+    def staff(self) -> None:
+        created = self.t0 - dt.timedelta(days=30)
+        open_shelters = [op["shelter_id"] for op in self.tables["shelter_operations"][:3]]
+        people = (
+            ("demo-hq", "本部 花子（デモ）", "hq", None, None),
+            ("demo-rescue", "消防 一郎（デモ）", "rescue", None, "消防1隊"),
+            ("demo-shelter", "避難所 和子（デモ）", "shelter_staff", open_shelters, None),
+            ("demo-researcher", "研究 誠（デモ）", "researcher", None, None),
+            ("demo-council", "議会 恵子（デモ）", "council", None, None),
+            ("demo-admin", "管理 太郎（デモ）", "admin", None, None),
+        )
+        self.tables["staff"] = [
+            {
+                "id": k,
+                "subject": s,
+                "name": nm,
+                "role": role,
+                "shelter_ids": sh,
+                "team": team,
+                "active": True,
+                "created_at": created,
+                "updated_at": created,
+            }
+            for k, (s, nm, role, sh, team) in enumerate(people, start=1)
+        ]
+
+    def drill(self) -> None:
+        """A small drill four months before the incident (research workbench data)."""
+        rng = self.rng
+        start = self.t0 - dt.timedelta(days=121)
+        participants = rng.choice(self.n, size=min(240, self.n), replace=False)
+        groups = np.where(self.age[participants] >= 65, "elderly", "resident")
+        groups = np.where(rng.random(len(participants)) < 0.15, "staff", groups)
+        groups = np.where(rng.random(len(participants)) < 0.12, "visitor", groups)
+        self.tables["drills"] = [
+            {
+                "id": 1,
+                "external_id": f"{self.key_prefix}:drill",
+                "incident_id": None,
+                "name": "【デモ】総合防災訓練（洪水想定）",
+                "scenario": "flood",
+                "seed": self.p.seed,
+                "speed": 1.0,
+                "started_at": start,
+                "ended_at": start + dt.timedelta(minutes=90),
+                "is_synthetic": True,
+                "notes": "Synthetic drill generated by `bosai demo`.",
+            }
+        ]
+        events = []
+        chain = (
+            "notification_sent",
+            "notification_opened",
+            "safety_answered",
+            "evacuation_started",
+            "arrived",
+        )
+        for c, group in zip(participants.tolist(), groups.tolist(), strict=True):
+            minute = 0.0
+            slow = 1.6 if group == "elderly" else 1.0
+            for step, kind in enumerate(chain):
+                if step > 0:
+                    if rng.random() > (0.93, 0.88, 0.8, 0.85)[step - 1]:
+                        break
+                    minute += float(rng.exponential((2.0, 4.0, 6.0, 12.0)[step - 1] * slow))
+                if minute > 90:
+                    break
+                events.append(
+                    {
+                        "idempotency_key": f"{self.key_prefix}:drill:{len(events) + 1}",
+                        "drill_id": 1,
+                        "citizen_id": c + 1,
+                        "participant_group": group,
+                        "event_type": kind,
+                        "at": start + dt.timedelta(seconds=round(minute * 60)),
+                        "details": None,
+                    }
+                )
+        for k, ev in enumerate(events, start=1):
+            ev["id"] = k
+        self.tables["drill_events"] = events
+
+
+def generate(params: DemoParams, city, shelters: list[dict] | None = None) -> DemoCity:
+    """Build the demo city for ``city`` (a :class:`sql.city_config.CityConfig`).
+
+    ``shelters``: shelter rows already in the database (with ``id``) to use instead of
+    synthetic ones — e.g. the real sites of ``bosai demo --shelters FILE``.
+    """
+    if params.citizens < 10:
+        raise ValueError("the demo city needs at least 10 citizens")
+    geo = CityGeography.load(city.municipality_code, city.center_lat, city.center_lon)
+    return _Builder(params, city, geo, shelters).build()

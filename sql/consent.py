@@ -1,0 +1,265 @@
+"""Consent: append to the ledger, derive the current state, and ask "may we use this?".
+
+The ledger (:class:`~sql.models.ConsentEvent`) is the truth and is only ever appended to. The
+current consent for (citizen, data item, share target) is the latest event by ``occurred_at``
+(ties broken by ledger id); it is in force when that event is ``given`` and has not passed its
+``expires_at``. :class:`~sql.models.ConsentState` caches the latest event per key and is written
+in the same transaction as the ledger row; :func:`rebuild_state` recomputes it from the ledger
+and :func:`state_matches_ledger` proves the cache is exact.
+
+>>> import datetime as dt
+>>> t0 = dt.datetime(2022, 3, 11, tzinfo=dt.UTC)
+>>> events = [
+...     ConsentFact(1, "location", "city_hq", "given", t0, None, 1),
+...     ConsentFact(1, "location", "city_hq", "withdrawn", t0 + dt.timedelta(hours=1), None, 2),
+... ]
+>>> derive_current(events, at=t0 + dt.timedelta(minutes=30))[(1, "location", "city_hq")]
+True
+>>> derive_current(events, at=t0 + dt.timedelta(hours=2))[(1, "location", "city_hq")]
+False
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from .models import ConsentEvent, ConsentState
+from .models.base import utcnow
+from .models.vocab import COLLECTION_METHODS, CONSENT_EVENTS, DATA_ITEMS, SHARE_TARGETS
+from .upsert import insert_ignore, upsert
+
+#: The privacy-notice version the pilot's consents refer to (configurable per event).
+DEFAULT_NOTICE_VERSION = "2022.1"
+DEFAULT_PURPOSE = "disaster_response"
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsentFact:
+    """The fields derivation needs from one ledger event."""
+
+    citizen_id: int
+    data_item: str
+    share_target: str
+    event_type: str
+    occurred_at: dt.datetime
+    expires_at: dt.datetime | None
+    event_id: int
+
+
+def derive_current(
+    events: Iterable[ConsentFact], at: dt.datetime
+) -> dict[tuple[int, str, str], bool]:
+    """The consent in force at ``at`` for every (citizen, item, target) seen in ``events``.
+
+    Only events that occurred at or before ``at`` count; the latest wins (ties by event id);
+    a ``given`` event counts until its ``expires_at``.
+    """
+    latest: dict[tuple[int, str, str], ConsentFact] = {}
+    for ev in events:
+        if ev.occurred_at > at:
+            continue
+        key = (ev.citizen_id, ev.data_item, ev.share_target)
+        cur = latest.get(key)
+        if cur is None or (ev.occurred_at, ev.event_id) > (cur.occurred_at, cur.event_id):
+            latest[key] = ev
+    return {key: _in_force(ev, at) for key, ev in latest.items()}
+
+
+def _in_force(ev: ConsentFact, at: dt.datetime) -> bool:
+    return ev.event_type == "given" and (ev.expires_at is None or ev.expires_at > at)
+
+
+def validate_event(event: dict[str, Any]) -> None:
+    """Raise ValueError naming the bad field of a ledger event."""
+    checks = (
+        ("data_item", DATA_ITEMS),
+        ("share_target", SHARE_TARGETS),
+        ("event_type", CONSENT_EVENTS),
+        ("collection_method", COLLECTION_METHODS),
+    )
+    for field, allowed in checks:
+        if event.get(field) not in allowed:
+            raise ValueError(f"{field}: {event.get(field)!r} is not one of {', '.join(allowed)}")
+    occurred = event.get("occurred_at")
+    if not isinstance(occurred, dt.datetime) or occurred.tzinfo is None:
+        raise ValueError("occurred_at: a timezone-aware datetime is required")
+    expires = event.get("expires_at")
+    if expires is not None and (event["event_type"] != "given" or expires <= occurred):
+        raise ValueError("expires_at: only a 'given' event may expire, and after it occurred")
+
+
+def _complete(event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    row = {
+        "purpose": DEFAULT_PURPOSE,
+        "notice_version": DEFAULT_NOTICE_VERSION,
+        "expires_at": None,
+        "source_ref": None,
+        "recorded_at": now,
+        **event,
+    }
+    validate_event(row)
+    return row
+
+
+def record_consent(conn: Connection, events: Sequence[dict[str, Any]]) -> int:
+    """Append ledger events and update the derived state, in the caller's transaction.
+
+    An event whose ``source_ref`` is already in the ledger is skipped (idempotent sync).
+    Returns the number of events appended.
+    """
+    if not events:
+        return 0
+    now = utcnow()
+    rows = [_complete(ev, now) for ev in events]
+    table = ConsentEvent.__table__
+    appended = 0
+    for row in rows:
+        stmt = insert_ignore(conn, table, ["source_ref"]) if row["source_ref"] else sa.insert(table)
+        result = conn.execute(stmt.values(**row).returning(table.c.id))
+        new_id = result.scalar()
+        if new_id is None:
+            continue
+        appended += 1
+        _apply_to_state(conn, row, new_id)
+    return appended
+
+
+def _apply_to_state(conn: Connection, row: dict[str, Any], event_id: int) -> None:
+    state = ConsentState.__table__
+    values = {
+        "citizen_id": row["citizen_id"],
+        "data_item": row["data_item"],
+        "share_target": row["share_target"],
+        "event_id": event_id,
+        "event_type": row["event_type"],
+        "occurred_at": row["occurred_at"],
+        "expires_at": row["expires_at"],
+    }
+    newer = sa.or_(
+        state.c.occurred_at < row["occurred_at"],
+        sa.and_(state.c.occurred_at == row["occurred_at"], state.c.event_id < event_id),
+    )
+    conn.execute(
+        upsert(
+            conn,
+            state,
+            ["citizen_id", "data_item", "share_target"],
+            values,
+            update=["event_id", "event_type", "occurred_at", "expires_at"],
+            where=newer,
+        )
+    )
+
+
+def rebuild_state(conn: Connection) -> int:
+    """Recompute :class:`ConsentState` from the whole ledger (bulk loads, repair)."""
+    ev = ConsentEvent.__table__
+    ranked = sa.select(
+        ev.c.citizen_id,
+        ev.c.data_item,
+        ev.c.share_target,
+        ev.c.id.label("event_id"),
+        ev.c.event_type,
+        ev.c.occurred_at,
+        ev.c.expires_at,
+        sa.func.row_number()
+        .over(
+            partition_by=(ev.c.citizen_id, ev.c.data_item, ev.c.share_target),
+            order_by=(ev.c.occurred_at.desc(), ev.c.id.desc()),
+        )
+        .label("rn"),
+    ).subquery()
+    cols = [
+        "citizen_id",
+        "data_item",
+        "share_target",
+        "event_id",
+        "event_type",
+        "occurred_at",
+        "expires_at",
+    ]
+    conn.execute(sa.delete(ConsentState.__table__))
+    result = conn.execute(
+        sa.insert(ConsentState.__table__).from_select(
+            cols, sa.select(*[ranked.c[c] for c in cols]).where(ranked.c.rn == 1)
+        )
+    )
+    return result.rowcount or 0
+
+
+def in_force_clause(at: dt.datetime | None = None) -> sa.ColumnElement[bool]:
+    """SQL condition on :class:`ConsentState` rows: the consent is in force at ``at`` (now)."""
+    at = at or utcnow()
+    state = ConsentState.__table__
+    return sa.and_(
+        state.c.event_type == "given",
+        sa.or_(state.c.expires_at.is_(None), state.c.expires_at > at),
+    )
+
+
+def consenting_citizens(
+    data_item: str, share_target: str = "city_hq", at: dt.datetime | None = None
+) -> sa.Select:
+    """``SELECT citizen_id`` of everyone whose consent for (item, target) is in force at ``at``."""
+    state = ConsentState.__table__
+    return sa.select(state.c.citizen_id).where(
+        state.c.data_item == data_item,
+        state.c.share_target == share_target,
+        in_force_clause(at),
+    )
+
+
+def has_consent(
+    conn: Connection,
+    citizen_id: int,
+    data_item: str,
+    share_target: str = "city_hq",
+    at: dt.datetime | None = None,
+) -> bool:
+    stmt = consenting_citizens(data_item, share_target, at).where(
+        ConsentState.__table__.c.citizen_id == citizen_id
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def ledger_facts(conn: Connection, citizen_ids: Iterable[int] | None = None) -> list[ConsentFact]:
+    ev = ConsentEvent.__table__
+    stmt = sa.select(
+        ev.c.citizen_id,
+        ev.c.data_item,
+        ev.c.share_target,
+        ev.c.event_type,
+        ev.c.occurred_at,
+        ev.c.expires_at,
+        ev.c.id,
+    )
+    if citizen_ids is not None:
+        stmt = stmt.where(ev.c.citizen_id.in_(list(citizen_ids)))
+    return [ConsentFact(*row) for row in conn.execute(stmt)]
+
+
+def state_matches_ledger(engine: Engine, at: dt.datetime | None = None) -> bool:
+    """True when the cached state gives exactly the ledger's derivation at ``at`` (now)."""
+    at = at or utcnow()
+    with engine.connect() as conn:
+        derived = derive_current(ledger_facts(conn), at)
+        state = ConsentState.__table__
+        cached: dict[tuple[int, str, str], bool] = {}
+        for row in conn.execute(sa.select(state)):
+            fact = ConsentFact(
+                row.citizen_id,
+                row.data_item,
+                row.share_target,
+                row.event_type,
+                row.occurred_at,
+                row.expires_at,
+                row.event_id,
+            )
+            cached[(row.citizen_id, row.data_item, row.share_target)] = _in_force(fact, at)
+    return derived == cached
