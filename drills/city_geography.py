@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 import yaml
 from shapely import LineString, Polygon, unary_union
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 GEOGRAPHY_DIR = Path(__file__).with_name("cities")
 
@@ -41,11 +41,11 @@ class LocalPlane:
         return self.lat0 + np.asarray(y) / self.my, self.lon0 + np.asarray(x) / self.mx
 
     def geometry_to_lonlat(self, geom: BaseGeometry) -> BaseGeometry:
-        def fn(x, y, z=None):
-            lat, lon = self.to_latlon(x, y)
-            return lon, lat
+        def fn(coords: np.ndarray) -> np.ndarray:
+            lat, lon = self.to_latlon(coords[:, 0], coords[:, 1])
+            return np.column_stack([lon, lat])
 
-        return transform(fn, geom)
+        return shapely.transform(geom, fn)
 
     def line(self, latlon: list[list[float]]) -> LineString:
         lat = [p[0] for p in latlon]

@@ -52,6 +52,21 @@ class ConsentFact:
     event_id: int
 
 
+def latest_events(
+    events: Iterable[ConsentFact], until: dt.datetime | None = None
+) -> dict[tuple[int, str, str], ConsentFact]:
+    """The latest event per (citizen, item, target) among those up to ``until`` (all if None)."""
+    latest: dict[tuple[int, str, str], ConsentFact] = {}
+    for ev in events:
+        if until is not None and ev.occurred_at > until:
+            continue
+        key = (ev.citizen_id, ev.data_item, ev.share_target)
+        cur = latest.get(key)
+        if cur is None or (ev.occurred_at, ev.event_id) > (cur.occurred_at, cur.event_id):
+            latest[key] = ev
+    return latest
+
+
 def derive_current(
     events: Iterable[ConsentFact], at: dt.datetime
 ) -> dict[tuple[int, str, str], bool]:
@@ -60,15 +75,7 @@ def derive_current(
     Only events that occurred at or before ``at`` count; the latest wins (ties by event id);
     a ``given`` event counts until its ``expires_at``.
     """
-    latest: dict[tuple[int, str, str], ConsentFact] = {}
-    for ev in events:
-        if ev.occurred_at > at:
-            continue
-        key = (ev.citizen_id, ev.data_item, ev.share_target)
-        cur = latest.get(key)
-        if cur is None or (ev.occurred_at, ev.event_id) > (cur.occurred_at, cur.event_id):
-            latest[key] = ev
-    return {key: _in_force(ev, at) for key, ev in latest.items()}
+    return {key: _in_force(ev, at) for key, ev in latest_events(events, at).items()}
 
 
 def _in_force(ev: ConsentFact, at: dt.datetime) -> bool:
@@ -188,7 +195,8 @@ def rebuild_state(conn: Connection) -> int:
     result = conn.execute(
         sa.insert(ConsentState.__table__).from_select(
             cols, sa.select(*[ranked.c[c] for c in cols]).where(ranked.c.rn == 1)
-        )
+        ),
+        execution_options={"preserve_rowcount": True},
     )
     return result.rowcount or 0
 
@@ -245,21 +253,54 @@ def ledger_facts(conn: Connection, citizen_ids: Iterable[int] | None = None) -> 
 
 
 def state_matches_ledger(engine: Engine, at: dt.datetime | None = None) -> bool:
-    """True when the cached state gives exactly the ledger's derivation at ``at`` (now)."""
+    """True when the cached state holds exactly the ledger's latest event per key, and so
+    gives the ledger's answer for any moment ``at`` after the newest event (default now)."""
     at = at or utcnow()
     with engine.connect() as conn:
-        derived = derive_current(ledger_facts(conn), at)
+        latest = latest_events(ledger_facts(conn))
         state = ConsentState.__table__
-        cached: dict[tuple[int, str, str], bool] = {}
-        for row in conn.execute(sa.select(state)):
-            fact = ConsentFact(
-                row.citizen_id,
-                row.data_item,
-                row.share_target,
+        cached = {
+            (row.citizen_id, row.data_item, row.share_target): (
+                row.event_id,
                 row.event_type,
                 row.occurred_at,
                 row.expires_at,
-                row.event_id,
             )
-            cached[(row.citizen_id, row.data_item, row.share_target)] = _in_force(fact, at)
-    return derived == cached
+            for row in conn.execute(sa.select(state))
+        }
+    expected = {
+        key: (ev.event_id, ev.event_type, ev.occurred_at, ev.expires_at)
+        for key, ev in latest.items()
+    }
+    if cached != expected:
+        return False
+    return all(
+        _in_force(ev, at)
+        == _in_force(ConsentFact(*key, *cached[key][1:3], cached[key][3], cached[key][0]), at)
+        for key, ev in latest.items()
+    )
+
+
+def consenting_citizens_as_of(data_item: str, share_target: str, at: dt.datetime) -> sa.Select:
+    """Like :func:`consenting_citizens` but for any past moment (replay, research), from the
+    ledger itself: the latest event at or before ``at`` must be an unexpired ``given``."""
+    ev = ConsentEvent.__table__
+    ranked = (
+        sa.select(
+            ev.c.citizen_id,
+            ev.c.event_type,
+            ev.c.expires_at,
+            sa.func.row_number()
+            .over(partition_by=ev.c.citizen_id, order_by=(ev.c.occurred_at.desc(), ev.c.id.desc()))
+            .label("rn"),
+        )
+        .where(
+            ev.c.data_item == data_item, ev.c.share_target == share_target, ev.c.occurred_at <= at
+        )
+        .subquery()
+    )
+    return sa.select(ranked.c.citizen_id).where(
+        ranked.c.rn == 1,
+        ranked.c.event_type == "given",
+        sa.or_(ranked.c.expires_at.is_(None), ranked.c.expires_at > at),
+    )

@@ -16,12 +16,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from bosai.errors import BosaiError
 
+from .bulk import bulk_insert
 from .consent import rebuild_state
 from .ingest import rebuild_latest_status
 from .models import Base, Citizen, Incident, Meta
 from .models.base import utcnow
 
-CHUNK = 20_000
 #: Tables the demo writes to, children before parents (the order to delete in).
 DEMO_TABLES_DELETE_ORDER = (
     "drill_events",
@@ -89,7 +89,9 @@ def _reset_sequences(conn: Connection, tables: list[str]) -> None:
             continue
         # Table names come from our own metadata, never from input.
         max_id = f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name})"  # noqa: S608
-        conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), {max_id}, false)"))
+        conn.execute(
+            sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), {max_id}, false)")
+        )
 
 
 def load_demo(
@@ -107,10 +109,7 @@ def load_demo(
         for name, rows in tables.items():
             if not rows:
                 continue
-            table = Base.metadata.tables[name]
-            for start in range(0, len(rows), CHUNK):
-                conn.execute(sa.insert(table), rows[start : start + CHUNK])
-            written[name] = len(rows)
+            written[name] = bulk_insert(conn, Base.metadata.tables[name], rows)
             if progress:
                 progress(name, len(rows))
         written["consent_state"] = rebuild_state(conn)

@@ -16,10 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from .bulk import bulk_insert
 from .models import CitizenLatestStatus, LocationFix, StatusReport
 from .models.base import utcnow
 from .models.vocab import REPORT_SOURCES, STATUS_STATES
-from .upsert import insert_ignore, upsert
+from .upsert import dialect_insert, insert_ignore
 
 BATCH_SIZE = 5_000
 _STATES = frozenset(STATUS_STATES)
@@ -75,8 +76,35 @@ def ingest_status_reports(
     return total
 
 
+_staging_md = sa.MetaData()
+#: Per-connection temporary tables the batches are bulk-loaded into (never in migrations).
+STATUS_STAGING = sa.Table(
+    "_ingest_status_reports",
+    _staging_md,
+    *(sa.Column(c.name, c.type) for c in StatusReport.__table__.columns if c.name != "id"),
+    prefixes=["TEMPORARY"],
+)
+FIX_STAGING = sa.Table(
+    "_ingest_location_fixes",
+    _staging_md,
+    *(sa.Column(c.name, c.type) for c in LocationFix.__table__.columns if c.name != "id"),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _stage(conn: Connection, staging: sa.Table, rows: list[dict[str, Any]]) -> None:
+    conn.execute(sa.schema.CreateTable(staging, if_not_exists=True))
+    conn.execute(sa.delete(staging))
+    bulk_insert(conn, staging, rows)
+
+
 def write_status_batch(conn: Connection, reports: Sequence[dict[str, Any]]) -> IngestResult:
-    """One batch in the caller's transaction. Returns how many reports were new."""
+    """One batch in the caller's transaction. Returns how many reports were new.
+
+    Set-based: the batch is bulk-loaded into a temporary table, inserted with
+    ``ON CONFLICT DO NOTHING``, and the latest status is advanced from the stored rows of the
+    batch's keys (so a repeated delivery, even with altered content, changes nothing).
+    """
     now = utcnow()
     rows = []
     for i, r in enumerate(reports):
@@ -94,46 +122,64 @@ def write_status_batch(conn: Connection, reports: Sequence[dict[str, Any]]) -> I
                 "received_at": r.get("received_at") or now,
             }
         )
+    if not rows:
+        return IngestResult()
+    _stage(conn, STATUS_STAGING, rows)
     table = StatusReport.__table__
-    stmt = insert_ignore(conn, table, ["idempotency_key"]).returning(
-        table.c.id, table.c.idempotency_key
-    )
-    new_ids = {key: id_ for id_, key in conn.execute(stmt, rows)}
-    if not new_ids:
-        return IngestResult(received=len(rows), inserted=0)
-    # Newest new report per (citizen, incident) within this batch.
-    newest: dict[tuple[int, int], dict[str, Any]] = {}
-    for row in rows:
-        report_id = new_ids.get(row["idempotency_key"])
-        if report_id is None:
-            continue
-        key = (row["citizen_id"], row["incident_id"] or 0)
-        cur = newest.get(key)
-        if cur is None or (row["reported_at"], report_id) > (cur["reported_at"], cur["report_id"]):
-            newest[key] = {
-                "citizen_id": row["citizen_id"],
-                "incident_key": row["incident_id"] or 0,
-                "report_id": report_id,
-                "state": row["state"],
-                "shelter_id": row["shelter_id"],
-                "reported_at": row["reported_at"],
-            }
-    latest = CitizenLatestStatus.__table__
-    stmt = upsert(
-        conn,
-        latest,
-        ["citizen_id", "incident_key"],
-        update=["report_id", "state", "shelter_id", "reported_at"],
-        where=sa.or_(
-            latest.c.reported_at < sa.literal_column("excluded.reported_at"),
-            sa.and_(
-                latest.c.reported_at == sa.literal_column("excluded.reported_at"),
-                latest.c.report_id < sa.literal_column("excluded.report_id"),
-            ),
+    cols = [c.name for c in STATUS_STAGING.columns]
+    inserted = conn.execute(
+        insert_ignore(conn, table, ["idempotency_key"]).from_select(
+            cols,
+            sa.select(*STATUS_STAGING.c).where(sa.true()).order_by(STATUS_STAGING.c.reported_at),
         ),
+        execution_options={"preserve_rowcount": True},
+    ).rowcount
+    if inserted:
+        _advance_latest(conn)
+    return IngestResult(received=len(rows), inserted=max(inserted, 0))
+
+
+def _advance_latest(conn: Connection) -> None:
+    sr = StatusReport.__table__
+    stage = STATUS_STAGING
+    incident_key = sa.func.coalesce(sr.c.incident_id, 0)
+    ranked = (
+        sa.select(
+            sr.c.citizen_id,
+            incident_key.label("incident_key"),
+            sr.c.id.label("report_id"),
+            sr.c.state,
+            sr.c.shelter_id,
+            sr.c.reported_at,
+            sa.func.row_number()
+            .over(
+                partition_by=(sr.c.citizen_id, incident_key),
+                order_by=(sr.c.reported_at.desc(), sr.c.id.desc()),
+            )
+            .label("rn"),
+        )
+        .join(stage, stage.c.idempotency_key == sr.c.idempotency_key)
+        .subquery()
     )
-    conn.execute(stmt, list(newest.values()))
-    return IngestResult(received=len(rows), inserted=len(new_ids))
+    cols = ["citizen_id", "incident_key", "report_id", "state", "shelter_id", "reported_at"]
+    latest = CitizenLatestStatus.__table__
+    stmt = dialect_insert(conn, latest).from_select(
+        cols, sa.select(*[ranked.c[c] for c in cols]).where(ranked.c.rn == 1)
+    )
+    excluded = stmt.excluded
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["citizen_id", "incident_key"],
+            set_={c: excluded[c] for c in cols[2:]},
+            where=sa.or_(
+                latest.c.reported_at < excluded.reported_at,
+                sa.and_(
+                    latest.c.reported_at == excluded.reported_at,
+                    latest.c.report_id < excluded.report_id,
+                ),
+            ),
+        )
+    )
 
 
 def ingest_location_fixes(
@@ -168,6 +214,9 @@ def write_location_batch(conn: Connection, fixes: Sequence[dict[str, Any]]) -> I
             raise ValueError(
                 f"fix {i}: source {f.get('source')!r} is not one of {', '.join(REPORT_SOURCES)}"
             )
+        when = f.get("fixed_at")
+        if not isinstance(when, dt.datetime) or when.tzinfo is None:
+            raise ValueError(f"fix {i}: fixed_at must be a timezone-aware datetime")
         rows.append(
             {
                 "idempotency_key": f["idempotency_key"],
@@ -177,14 +226,21 @@ def write_location_batch(conn: Connection, fixes: Sequence[dict[str, Any]]) -> I
                 "lon": float(f["lon"]),
                 "accuracy_m": f.get("accuracy_m"),
                 "source": f["source"],
-                "fixed_at": f["fixed_at"],
+                "fixed_at": when,
                 "received_at": f.get("received_at") or now,
             }
         )
-    table = LocationFix.__table__
-    stmt = insert_ignore(conn, table, ["idempotency_key"]).returning(table.c.id)
-    inserted = len(conn.execute(stmt, rows).all())
-    return IngestResult(received=len(rows), inserted=inserted)
+    if not rows:
+        return IngestResult()
+    _stage(conn, FIX_STAGING, rows)
+    cols = [c.name for c in FIX_STAGING.columns]
+    inserted = conn.execute(
+        insert_ignore(conn, LocationFix.__table__, ["idempotency_key"]).from_select(
+            cols, sa.select(*FIX_STAGING.c).where(sa.true()).order_by(FIX_STAGING.c.fixed_at)
+        ),
+        execution_options={"preserve_rowcount": True},
+    ).rowcount
+    return IngestResult(received=len(rows), inserted=max(inserted, 0))
 
 
 def rebuild_latest_status(conn: Connection) -> int:
@@ -210,6 +266,7 @@ def rebuild_latest_status(conn: Connection) -> int:
     result = conn.execute(
         sa.insert(CitizenLatestStatus.__table__).from_select(
             cols, sa.select(*[ranked.c[c] for c in cols]).where(ranked.c.rn == 1)
-        )
+        ),
+        execution_options={"preserve_rowcount": True},
     )
     return result.rowcount or 0

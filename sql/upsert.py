@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 
-def _insert(conn_or_dialect: Any, table: sa.Table):
+def dialect_insert(conn_or_dialect: Any, table: sa.Table):
+    """The dialect's INSERT construct (with ``on_conflict_do_*``)."""
     dialect = getattr(conn_or_dialect, "dialect", conn_or_dialect)
     if dialect.name == "postgresql":
         return postgresql.insert(table)
@@ -20,7 +21,7 @@ def _insert(conn_or_dialect: Any, table: sa.Table):
 
 def insert_ignore(conn_or_dialect: Any, table: sa.Table, conflict_columns: Sequence[str]):
     """``INSERT ... ON CONFLICT (cols) DO NOTHING``."""
-    return _insert(conn_or_dialect, table).on_conflict_do_nothing(
+    return dialect_insert(conn_or_dialect, table).on_conflict_do_nothing(
         index_elements=list(conflict_columns)
     )
 
@@ -34,7 +35,7 @@ def upsert(
     where: sa.ColumnElement[bool] | None = None,
 ):
     """``INSERT ... ON CONFLICT (cols) DO UPDATE SET col = excluded.col [WHERE ...]``."""
-    stmt = _insert(conn_or_dialect, table)
+    stmt = dialect_insert(conn_or_dialect, table)
     if values is not None:
         stmt = stmt.values(**values)
     cols = (

@@ -42,6 +42,10 @@ def _register_all() -> None:
 _register_all()
 
 
+def _one_line(exc: object) -> str:
+    return " ".join(str(exc).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: expected errors become one line on stderr and a non-zero exit code."""
     try:
@@ -53,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except BosaiError as exc:
-        click.echo(f"bosai: error: {exc}", err=True)
+        click.echo(f"bosai: error: {_one_line(exc)}", err=True)
         for line in getattr(exc, "problems", [])[:50]:
             click.echo(line, err=True)
         extra = len(getattr(exc, "problems", [])) - 50
@@ -64,11 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         from sqlalchemy.exc import OperationalError
 
         if isinstance(exc, OperationalError):
-            click.echo(f"bosai: error: database unavailable: {exc.orig}", err=True)
+            click.echo(f"bosai: error: database unavailable: {_one_line(exc.orig)}", err=True)
             return 1
         if "BOSAI_DEBUG" in __import__("os").environ:
             raise
-        click.echo(f"bosai: error: {type(exc).__name__}: {exc}", err=True)
+        click.echo(f"bosai: error: {type(exc).__name__}: {_one_line(exc)}", err=True)
         return 1
     return 0
 

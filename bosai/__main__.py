@@ -1,0 +1,5 @@
+"""``python -m bosai`` is the ``bosai`` command."""
+
+from bosai.cli import run
+
+run()

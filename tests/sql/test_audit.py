@@ -1,0 +1,90 @@
+"""The audit log is a hash chain: any edit, deletion, insertion or reordering is found."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from sql import audit
+from sql.engine import make_engine
+from sql.models import AuditLog
+from sql.viewer import Viewer
+
+HQ = Viewer(role="hq", subject="staff-1", incident_id=None)
+
+
+def fill(engine, n=5):
+    for i in range(n):
+        audit.record(
+            engine, HQ, "read_rescue_queue", target="rescue_requests", citizen_ids=[i + 1, i + 2]
+        )
+
+
+def test_an_untouched_chain_verifies(engine):
+    fill(engine)
+    report = audit.verify(engine)
+    assert report.ok and report.rows == 5
+
+
+@pytest.mark.parametrize(
+    "tamper, bad_id",
+    [
+        ("UPDATE audit_log SET actor = 'someone-else' WHERE id = 3", 3),
+        ("DELETE FROM audit_log WHERE id = 2", 3),
+        ("UPDATE audit_log SET purpose = 'curiosity' WHERE id = 5", 5),
+    ],
+)
+def test_edits_and_deletions_are_detected_at_the_first_bad_row(engine, tamper, bad_id):
+    fill(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(tamper)
+    report = audit.verify(engine)
+    assert not report.ok and report.first_bad_id == bad_id
+
+
+def test_an_inserted_row_is_detected(engine):
+    fill(engine, 3)
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(AuditLog).where(AuditLog.id == 2)).one()._asdict()
+        row.update(id=10, actor="intruder", row_hash="f" * 64)
+        conn.execute(sa.insert(AuditLog).values(**row))
+    report = audit.verify(engine)
+    assert not report.ok and report.first_bad_id == 10
+
+
+def test_reordered_rows_are_detected(engine):
+    fill(engine, 4)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE audit_log SET id = 100 WHERE id = 2")
+        conn.exec_driver_sql("UPDATE audit_log SET id = 2 WHERE id = 3")
+        conn.exec_driver_sql("UPDATE audit_log SET id = 3 WHERE id = 100")
+    report = audit.verify(engine)
+    assert not report.ok and report.first_bad_id == 2
+
+
+def test_concurrent_writers_keep_one_chain(db_url):
+    writers, per_writer = 4, 15
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        eng = make_engine(db_url)
+        try:
+            for i in range(per_writer):
+                audit.record(eng, Viewer(role="hq", subject=f"w{k}"), "read", citizen_ids=[i])
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            eng.dispose()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    engine = make_engine(db_url)
+    report = audit.verify(engine)
+    engine.dispose()
+    assert report.ok and report.rows == writers * per_writer

@@ -1,0 +1,84 @@
+"""House rules that keep the product safe, checked on the source itself."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = (
+    "dashboard",
+    "analytics",
+    "drills",
+    "surveys",
+    "sql",
+    "bosai",
+    "importers",
+    "benchmarks",
+    "cityos",
+    "reports",
+)
+
+
+def sources(*folders: str):
+    for folder in folders:
+        yield from (ROOT / folder).rglob("*.py")
+
+
+def test_no_page_folder_named_pages():
+    """A `pages/` folder next to the entry point runs pages directly and skips the login gate."""
+    found = [
+        str(p.relative_to(ROOT))
+        for p in ROOT.rglob("pages")
+        if p.is_dir() and ".venv" not in p.parts
+    ]
+    assert found == []
+
+
+def test_unsafe_html_only_for_static_markup():
+    offenders = []
+    for path in sources(*PACKAGES):
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"unsafe_allow_html\s*=\s*True", text):
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            call = text[line_start : match.end()]
+            # Allowed only with a module-level constant (static CSS), never an f-string or data.
+            if not re.search(r"st\.(markdown|html)\(\s*[A-Z_]+\s*,", call):
+                offenders.append(f"{path.relative_to(ROOT)}: {call.strip()}")
+    assert offenders == []
+
+
+def test_no_sql_above_the_data_layer():
+    pattern = re.compile(r"""["'](?:\s*)(SELECT|INSERT|UPDATE|DELETE)\s+[\w*(]""", re.IGNORECASE)
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in sources("dashboard", "analytics", "surveys", "drills", "importers", "reports")
+        if pattern.search(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_pages_do_not_touch_the_database_directly():
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "dashboard" / "views").glob("*.py")
+        if re.search(
+            r"\bimport sqlalchemy\b|\bsa\.(select|insert|update|delete|text)\(",
+            p.read_text(encoding="utf-8"),
+        )
+    ]
+    assert offenders == []
+
+
+def test_no_secrets_in_the_repository():
+    assert (
+        not (ROOT / ".streamlit" / "secrets.toml").exists()
+        or ".streamlit/secrets.toml" in (ROOT / ".gitignore").read_text()
+    )
+    pattern = re.compile(r"(client_secret|cookie_secret)\s*=\s*[\"'][^\"'<]{12,}[\"']")
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in sources(*PACKAGES)
+        if pattern.search(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
