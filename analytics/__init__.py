@@ -1,0 +1,1 @@
+"""Pure, tested analysis functions on DataFrames (no database, no Streamlit)."""

@@ -1,0 +1,343 @@
+"""Reads of the research workbench: survey responses, UI/UX timings, consent ledger, drill logs.
+
+The frames returned here are the inputs of the pure functions in ``analytics/``; pages and the
+CLI show only the aggregates those functions compute. Reads that touch citizens (consent ledger,
+attributes, drill events, the support register) take a :class:`~sql.viewer.Viewer` in the
+``researcher`` or ``admin`` role and return **pseudonymised** rows: the internal citizen id, an
+age band and sex — never names, addresses, phone numbers, birth dates or positions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ..models import (
+    Citizen,
+    ConsentEvent,
+    Drill,
+    DrillEvent,
+    SupportRegisterEntry,
+    SurveyAnswer,
+    SurveyInstrument,
+    SurveyResponse,
+    UiuxSession,
+    UiuxTaskTiming,
+)
+from ..viewer import Viewer
+
+RESEARCH_ROLES = ("researcher", "admin")
+#: Age bands (lower bound, code) used for citizens' attributes, as in the drill questionnaire.
+AGE_BANDS = (
+    (70, "70plus"),
+    (60, "60s"),
+    (50, "50s"),
+    (40, "40s"),
+    (30, "30s"),
+    (20, "20s"),
+    (0, "under20"),
+)
+
+
+def _require_research(viewer: Viewer) -> None:
+    if viewer.role not in RESEARCH_ROLES:
+        raise PermissionError(
+            f"role {viewer.role!r} may not read research data (researcher or admin only)"
+        )
+
+
+def age_band(birth: dt.date | None, on: dt.date) -> str | None:
+    """The age band of someone born on ``birth`` at the date ``on``.
+
+    >>> age_band(dt.date(1950, 3, 12), dt.date(2022, 3, 11)), age_band(None, dt.date(2022, 3, 11))
+    ('70plus', None)
+    """
+    if birth is None:
+        return None
+    years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    return next(code for lower, code in AGE_BANDS if years >= lower)
+
+
+# ---------------------------------------------------------------- surveys
+
+
+def instruments(engine: Engine) -> list[dict[str, Any]]:
+    """Instruments with at least their definition loaded, with their number of responses."""
+    inst = SurveyInstrument.__table__
+    resp = SurveyResponse.__table__
+    stmt = (
+        sa.select(
+            inst.c.id,
+            inst.c.version,
+            inst.c.title_ja,
+            inst.c.title_en,
+            sa.func.count(resp.c.id).label("responses"),
+        )
+        .select_from(inst.outerjoin(resp, resp.c.instrument_id == inst.c.id))
+        .group_by(inst.c.id, inst.c.version, inst.c.title_ja, inst.c.title_en)
+        .order_by(inst.c.id)
+    )
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def survey_responses(
+    engine: Engine, instrument_id: str, drill_id: int | None = None
+) -> pd.DataFrame:
+    """One row per response: metadata columns plus one column per item.
+
+    Likert, number and duration items hold numbers (raw, not reverse-coded); choice items hold
+    option codes (multiple choice: codes joined by ``;``); free text holds the text.
+    """
+    resp = SurveyResponse.__table__
+    ans = SurveyAnswer.__table__
+    meta_cols = [
+        "id",
+        "respondent_key",
+        "submitted_at",
+        "participant_type",
+        "age_band",
+        "sex",
+        "drill_id",
+    ]
+    where = [resp.c.instrument_id == instrument_id]
+    if drill_id is not None:
+        where.append(resp.c.drill_id == drill_id)
+    with engine.connect() as conn:
+        meta = pd.DataFrame(
+            conn.execute(
+                sa.select(*[resp.c[c] for c in meta_cols]).where(*where).order_by(resp.c.id)
+            ).all(),
+            columns=meta_cols,
+        )
+        answers = pd.DataFrame(
+            conn.execute(
+                sa.select(ans.c.response_id, ans.c.item_id, ans.c.value_num, ans.c.value_text)
+                .join(resp, resp.c.id == ans.c.response_id)
+                .where(*where)
+            ).all(),
+            columns=["response_id", "item_id", "value_num", "value_text"],
+        )
+    meta = meta.rename(columns={"id": "response_id"})
+    if answers.empty:
+        return meta
+    answers["value"] = (
+        answers["value_num"]
+        .astype(object)
+        .where(answers["value_num"].notna(), answers["value_text"])
+    )
+    wide = answers.pivot(index="response_id", columns="item_id", values="value")
+    wide.columns.name = None
+    out = meta.merge(wide, left_on="response_id", right_index=True, how="left")
+    for col in wide.columns:
+        converted = pd.to_numeric(out[col], errors="coerce")
+        if converted.notna().sum() == out[col].notna().sum():
+            out[col] = converted.astype(float)
+    return out
+
+
+# ---------------------------------------------------------------- UI/UX
+
+
+def uiux_sessions(engine: Engine) -> pd.DataFrame:
+    s = UiuxSession.__table__
+    t = UiuxTaskTiming.__table__
+    stmt = (
+        sa.select(
+            s.c.id,
+            s.c.external_id,
+            s.c.name,
+            s.c.held_on,
+            s.c.location,
+            sa.func.count(t.c.id).label("timings"),
+        )
+        .select_from(s.outerjoin(t, t.c.session_id == s.c.id))
+        .group_by(s.c.id, s.c.external_id, s.c.name, s.c.held_on, s.c.location)
+        .order_by(s.c.held_on, s.c.id)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(
+            conn.execute(stmt).all(),
+            columns=["id", "external_id", "name", "held_on", "location", "timings"],
+        )
+
+
+def uiux_timings(engine: Engine, sessions: list[str] | None = None) -> pd.DataFrame:
+    """Task timings (``participant, group, task, method, seconds, success, error_count, session``)."""
+    s = UiuxSession.__table__
+    t = UiuxTaskTiming.__table__
+    stmt = sa.select(
+        t.c.participant,
+        t.c.participant_group,
+        t.c.task,
+        t.c.method,
+        t.c.seconds,
+        t.c.success,
+        t.c.error_count,
+        s.c.external_id,
+    ).join(s, s.c.id == t.c.session_id)
+    if sessions:
+        stmt = stmt.where(s.c.external_id.in_(sessions))
+    stmt = stmt.order_by(s.c.external_id, t.c.task, t.c.participant, t.c.method)
+    cols = [
+        "participant",
+        "group",
+        "task",
+        "method",
+        "seconds",
+        "success",
+        "error_count",
+        "session",
+    ]
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(stmt).all(), columns=cols)
+    frame["seconds"] = frame["seconds"].astype(float)
+    return frame
+
+
+# ---------------------------------------------------------------- consent (opt-in)
+
+
+def consent_ledger(engine: Engine, viewer: Viewer) -> pd.DataFrame:
+    """The consent ledger, pseudonymised: ``citizen_id, data_item, share_target, event_type,
+    occurred_at, expires_at, event_id``."""
+    _require_research(viewer)
+    ev = ConsentEvent.__table__
+    stmt = sa.select(
+        ev.c.citizen_id,
+        ev.c.data_item,
+        ev.c.share_target,
+        ev.c.event_type,
+        ev.c.occurred_at,
+        ev.c.expires_at,
+        ev.c.id,
+    ).order_by(ev.c.occurred_at, ev.c.id)
+    cols = [
+        "citizen_id",
+        "data_item",
+        "share_target",
+        "event_type",
+        "occurred_at",
+        "expires_at",
+        "event_id",
+    ]
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(stmt).all(), columns=cols)
+
+
+def citizen_attributes(
+    engine: Engine, viewer: Viewer, on: dt.date, citizen_ids: set[int] | None = None
+) -> pd.DataFrame:
+    """``citizen_id, age_band, sex`` (age band at ``on``; the birth date itself never leaves)."""
+    _require_research(viewer)
+    c = Citizen.__table__
+    stmt = sa.select(c.c.id, c.c.birth_date, c.c.sex).order_by(c.c.id)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    frame = pd.DataFrame(
+        [
+            (cid, age_band(birth, on), sex)
+            for cid, birth, sex in rows
+            if citizen_ids is None or cid in citizen_ids
+        ],
+        columns=["citizen_id", "age_band", "sex"],
+    )
+    return frame
+
+
+def citizen_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(Citizen.__table__)).scalar_one()
+
+
+def register_citizen_ids(engine: Engine, viewer: Viewer) -> set[int]:
+    """Ids of citizens on the evacuation-support register."""
+    _require_research(viewer)
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(SupportRegisterEntry.__table__.c.citizen_id)).scalars())
+
+
+# ---------------------------------------------------------------- drills
+
+
+def drills(engine: Engine) -> pd.DataFrame:
+    d = Drill.__table__
+    e = DrillEvent.__table__
+    stmt = (
+        sa.select(
+            d.c.id,
+            d.c.external_id,
+            d.c.name,
+            d.c.scenario,
+            d.c.started_at,
+            d.c.ended_at,
+            d.c.is_synthetic,
+            sa.func.count(e.c.id).label("events"),
+        )
+        .select_from(d.outerjoin(e, e.c.drill_id == d.c.id))
+        .group_by(
+            d.c.id,
+            d.c.external_id,
+            d.c.name,
+            d.c.scenario,
+            d.c.started_at,
+            d.c.ended_at,
+            d.c.is_synthetic,
+        )
+        .order_by(d.c.started_at, d.c.id)
+    )
+    cols = [
+        "id",
+        "external_id",
+        "name",
+        "scenario",
+        "started_at",
+        "ended_at",
+        "is_synthetic",
+        "events",
+    ]
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(stmt).all(), columns=cols)
+
+
+def drill(engine: Engine, ref: str | int) -> dict[str, Any] | None:
+    """One drill by database id or external id."""
+    d = Drill.__table__
+    cond = d.c.external_id == str(ref)
+    if str(ref).isdigit():
+        cond = sa.or_(cond, d.c.id == int(ref))
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(d).where(cond).order_by(d.c.id)).mappings().first()
+    return dict(row) if row else None
+
+
+def drill_events(engine: Engine, viewer: Viewer, drill_id: int) -> pd.DataFrame:
+    """``participant, citizen_id, group, event_type, at`` for one drill (pseudonymised).
+
+    ``participant`` is ``c<citizen id>`` for citizens and the log's own participant key (from
+    ``details.participant``) for people without a citizen record (visitors).
+    """
+    _require_research(viewer)
+    e = DrillEvent.__table__
+    stmt = (
+        sa.select(
+            e.c.id, e.c.citizen_id, e.c.participant_group, e.c.event_type, e.c.at, e.c.details
+        )
+        .where(e.c.drill_id == drill_id)
+        .order_by(e.c.at, e.c.id)
+    )
+    rows = []
+    with engine.connect() as conn:
+        for ev_id, citizen_id, group, event_type, at, details in conn.execute(stmt):
+            if citizen_id is not None:
+                participant = f"c{citizen_id}"
+            elif isinstance(details, dict) and details.get("participant"):
+                participant = f"p{details['participant']}"
+            else:
+                participant = f"e{ev_id}"
+            rows.append((participant, citizen_id, group, event_type, at))
+    return pd.DataFrame(rows, columns=["participant", "citizen_id", "group", "event_type", "at"])

@@ -1,0 +1,215 @@
+"""UI/UX task-timing sheets (CSV or XLSX) — one row per participant × task × method.
+
+Columns (English or Japanese headers): ``participant`` / 参加者, ``group`` / 区分 (高齢者,
+中学生, 一般 or ``elderly``, ``student``, ``general``), ``task`` / タスク, ``method`` / 方法
+(アプリ, 紙 or ``app``, ``paper``), ``time`` / 時間 (seconds, ``m:ss`` or ``h:mm:ss``; empty when
+the task was abandoned), ``success`` / 成功 (○/×, はい/いいえ, 1/0, TRUE/FALSE) and optionally
+``errors`` / エラー数 (a count). Problems are reported like survey problems: file, row, column.
+
+>>> from surveys.reader import read_table_text
+>>> text = "参加者,区分,タスク,方法,時間,成功\\nP01,高齢者,マイタイムライン作成,紙,12:30,○\\n"
+>>> sheet = parse_timing_table(read_table_text(text, "t.csv"))
+>>> row = sheet.frame.to_dict("records")[0]
+>>> row["participant"], row["group"], row["method"], row["seconds"], row["success"]
+('P01', 'elderly', 'paper', 750.0, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+
+from bosai.errors import InvalidInputError
+
+from .instrument import normalise
+from .parse import ERROR, ValidationReport, ValueProblem, parse_duration
+from .reader import Table, read_table
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "participant": ("participant", "参加者", "参加者id", "被験者", "id"),
+    "group": ("group", "区分", "属性", "グループ"),
+    "task": ("task", "タスク", "課題"),
+    "method": ("method", "方法", "手段"),
+    "time": ("time", "時間", "所要時間", "seconds", "秒"),
+    "success": ("success", "成功", "完了", "達成"),
+    "errors": ("errors", "error_count", "エラー", "エラー数", "誤操作数"),
+}
+REQUIRED = ("participant", "group", "task", "method", "time")
+GROUPS = {
+    "elderly": ("高齢者", "シニア", "elderly"),
+    "student": ("中学生", "学生", "生徒", "student", "students", "junior_high"),
+    "general": ("一般", "一般市民", "一般の方", "general", "adult"),
+}
+METHODS = {
+    "app": ("アプリ", "スマホ", "スマートフォン", "app"),
+    "paper": ("紙", "用紙", "紙面", "paper"),
+}
+TRUE_WORDS = {
+    normalise(w) for w in ("○", "〇", "◯", "はい", "成功", "完了", "1", "true", "yes", "y", "ok")
+}
+FALSE_WORDS = {
+    normalise(w) for w in ("×", "✕", "いいえ", "失敗", "未完了", "0", "false", "no", "n")
+}
+MAX_SECONDS = 4 * 3600
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+@dataclasses.dataclass
+class TimingSheet:
+    file: str
+    frame: pd.DataFrame  # participant, group, task, method, seconds, success, error_count, row
+    report: ValidationReport
+
+
+def _vocab(value: str, vocab: dict[str, tuple[str, ...]], what: str) -> str:
+    norm = normalise(value)
+    for code, labels in vocab.items():
+        if norm == code or norm in {normalise(label) for label in labels}:
+            return code
+    if _CODE.match(norm):
+        return norm
+    known = "、".join(labels[0] for labels in vocab.values())
+    raise ValueProblem(
+        f"{value!r} is not a known {what} ({known}, or a lower-case code)", "unknown_option"
+    )
+
+
+def parse_timing_table(table: Table) -> TimingSheet:
+    report = ValidationReport(
+        file=table.name, source_format="timing_sheet", encoding=table.encoding, rows=len(table.rows)
+    )
+    index: dict[str, int] = {}
+    for i, header in enumerate(table.headers):
+        norm = normalise(re.sub(r"[（(].*?[)）]", "", unicodedata.normalize("NFKC", header)))
+        for field, names in COLUMNS.items():
+            if norm in {normalise(n) for n in names} and field not in index:
+                index[field] = i
+                break
+        else:
+            report.add(
+                "warning", 1, header or f"#{i + 1}", "unknown column (ignored)", "unknown_column"
+            )
+    for field in REQUIRED:
+        if field not in index:
+            report.add(
+                ERROR,
+                1,
+                field,
+                f"required column missing ({' / '.join(COLUMNS[field][:2])})",
+                "missing_column",
+            )
+    rows: list[dict] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    if report.ok:
+        for row in table.rows:
+            cell = {f: row.cells[i].strip() for f, i in index.items()}
+            rec: dict = {"row": row.number}
+            bad = False
+            for field in ("participant", "task"):
+                if not cell[field]:
+                    report.add(
+                        ERROR, row.number, table.headers[index[field]], "empty", "missing_value"
+                    )
+                    bad = True
+                rec[field] = unicodedata.normalize("NFKC", cell[field])
+            for field, vocab in (("group", GROUPS), ("method", METHODS)):
+                try:
+                    rec[field] = _vocab(cell[field], vocab, field)
+                except ValueProblem as exc:
+                    report.add(ERROR, row.number, table.headers[index[field]], str(exc), exc.code)
+                    bad = True
+            rec["seconds"] = None
+            if cell["time"]:
+                try:
+                    seconds = parse_duration(cell["time"])
+                    if not 0 <= seconds <= MAX_SECONDS:
+                        raise ValueProblem(
+                            f"{cell['time']!r} is outside 0–{MAX_SECONDS} s", "out_of_range"
+                        )
+                    rec["seconds"] = seconds
+                except ValueProblem as exc:
+                    report.add(ERROR, row.number, table.headers[index["time"]], str(exc), exc.code)
+                    bad = True
+            rec["success"] = None
+            if "success" in index and cell["success"]:
+                word = normalise(cell["success"])
+                if word in TRUE_WORDS:
+                    rec["success"] = True
+                elif word in FALSE_WORDS:
+                    rec["success"] = False
+                else:
+                    report.add(
+                        ERROR,
+                        row.number,
+                        table.headers[index["success"]],
+                        f"{cell['success']!r} is not yes/no (○/×)",
+                        "unparseable",
+                    )
+                    bad = True
+            if rec["seconds"] is None and rec["success"] is not False and not bad:
+                report.add(
+                    ERROR,
+                    row.number,
+                    table.headers[index["time"]],
+                    "time is empty but the task is not marked as failed",
+                    "missing_value",
+                )
+                bad = True
+            rec["error_count"] = None
+            if "errors" in index and cell["errors"]:
+                text = unicodedata.normalize("NFKC", cell["errors"])
+                if text.isdigit():
+                    rec["error_count"] = int(text)
+                else:
+                    report.add(
+                        ERROR,
+                        row.number,
+                        table.headers[index["errors"]],
+                        f"{cell['errors']!r} is not a count",
+                        "unparseable",
+                    )
+                    bad = True
+            if bad:
+                continue
+            key = (rec["participant"], rec["task"], rec["method"])
+            if key in seen:
+                report.add(
+                    ERROR,
+                    row.number,
+                    table.headers[index["participant"]],
+                    f"duplicate: {key[0]} / {key[1]} / {key[2]} already on row {seen[key]}",
+                    "duplicate_respondent",
+                )
+                continue
+            seen[key] = row.number
+            rows.append(rec)
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "participant",
+            "group",
+            "task",
+            "method",
+            "seconds",
+            "success",
+            "error_count",
+            "row",
+        ],
+    )
+    frame["seconds"] = frame["seconds"].astype(float)
+    return TimingSheet(file=table.name, frame=frame, report=report)
+
+
+def read_timing_sheet(path: str | Path, strict: bool = True) -> TimingSheet:
+    """Read and validate a timing sheet; with ``strict`` any error raises InvalidInputError."""
+    sheet = parse_timing_table(read_table(path))
+    if strict and sheet.report.errors:
+        raise InvalidInputError(
+            f"{sheet.file}: {len(sheet.report.errors)} problem(s); nothing was read",
+            sheet.report.lines("error"),
+        )
+    return sheet
