@@ -2,7 +2,7 @@
 
 Each reader turns one format into plain records plus a list of problems
 (``FILE:ROW:COLUMN: reason``); nothing here touches the database. The write side lives in
-:mod:`sql.imports`, the commands in :mod:`bosai.cli.importing`.
+:mod:`sql.imports`, the commands in :mod:`bosai.cli.imports`.
 
 ===========================  ==============================================================
 module                       reads

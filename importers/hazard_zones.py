@@ -26,6 +26,7 @@ from sql.spatial import JAPAN_BOUNDS
 
 from . import ksj_hazard_codes as codes
 from .problems import FileRejected, Problem, quoted, reason
+from .progress import Progress, tick
 
 KINDS = ("flood", "landslide")
 #: The CRS of 国土数値情報 (JGD2011 geographic), assumed when a file does not say.
@@ -197,8 +198,13 @@ def _polygonal(geometry: BaseGeometry) -> BaseGeometry | None:
     return None
 
 
-def read_hazard_zones(path: Path | str, kind: str) -> HazardZoneBatch:
-    """Zones of one file; ``kind`` (flood or landslide) must match what the file is."""
+def read_hazard_zones(
+    path: Path | str, kind: str, *, progress: Progress | None = None
+) -> HazardZoneBatch:
+    """Zones of one file; ``kind`` (flood or landslide) must match what the file is.
+
+    ``progress(features_done, features_total)`` is called while features are checked.
+    """
     path = Path(path)
     label = str(path)
     batch = HazardZoneBatch([path], [], [])
@@ -210,14 +216,16 @@ def read_hazard_zones(path: Path | str, kind: str) -> HazardZoneBatch:
         layers = layer_paths(path)
         for layer in layers:
             layer_label = label if len(layers) == 1 else f"{label}!{layer.rsplit('/', 1)[-1]}"
-            _read_into(batch, layer, layer_label, kind)
+            _read_into(batch, layer, layer_label, kind, progress)
     except FileRejected as exc:
         batch.problems.append(exc.problem)
         batch.records = []
     return batch
 
 
-def _read_into(batch: HazardZoneBatch, layer: str, label: str, kind: str) -> None:
+def _read_into(
+    batch: HazardZoneBatch, layer: str, label: str, kind: str, progress: Progress | None
+) -> None:
     frame = _read_layer(layer, label)
     if frame.empty:
         raise FileRejected(Problem(label, "-", "-", reason("importers.problem.header_only")))
@@ -236,6 +244,7 @@ def _read_into(batch: HazardZoneBatch, layer: str, label: str, kind: str) -> Non
     for number, (attributes, geometry) in enumerate(
         zip(frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True), start=1
     ):
+        tick(progress, number, len(frame))
         attributes = {str(k): codes.code_text(v) for k, v in attributes.items()}
         if geometry is None or geometry.is_empty:
             _reject(

@@ -24,6 +24,7 @@ from sql.models.vocab import JMA_WARNING_STATUSES
 
 from . import jma_codes
 from .problems import FileRejected, Problem, quoted, reason
+from .progress import Progress, tick
 
 NS_REPORT = "http://xml.kishou.go.jp/jmaxml1/"
 NS_HEAD = "http://xml.kishou.go.jp/jmaxml1/informationBasis1/"
@@ -304,13 +305,19 @@ def telegram_files(paths: Iterable[Path | str]) -> list[Path]:
     return found
 
 
-def read_telegrams(paths: Iterable[Path | str]) -> TelegramBatch:
-    """Every telegram of the given files and folders, in report-time order."""
+def read_telegrams(
+    paths: Iterable[Path | str], *, progress: Progress | None = None
+) -> TelegramBatch:
+    """Every telegram of the given files and folders, in report-time order.
+
+    ``progress(files_done, files_total)`` is called after each file.
+    """
     files = telegram_files(paths)
     batch = TelegramBatch(files, [], [], [])
     seen: set[str] = set()
-    for path in files:
+    for done, path in enumerate(files, start=1):
         telegram, skip, problems = read_telegram(path)
+        tick(progress, done, len(files), step=1)
         batch.problems += problems
         if skip:
             batch.skipped.append((str(path), skip))

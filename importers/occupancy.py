@@ -20,6 +20,8 @@ from bosai.jpdate import TOKYO
 from . import shelters_standard
 from .japanese_datetime import parse_japanese_datetime
 from .problems import FieldError, FileRejected, Problem, reason
+from .progress import Progress, tick
+from .rejects import is_rejects_file
 from .row_fields import RowFields
 from .shelter_record import RecordOrigin, ShelterRecord
 from .table_reader import SourceTable, read_table
@@ -52,12 +54,17 @@ class OccupancyBatch:
 
 
 def snapshot_files(paths: Iterable[Path | str]) -> list[Path]:
-    """The files to read: each file as given; each folder's ``*.csv`` (recursively), sorted."""
+    """The files to read: each file as given; each folder's ``*.csv`` (recursively), sorted.
+
+    Rejects files (``*.rejects.csv``, written by ``--skip-invalid``) in a folder are left out.
+    """
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
             found += sorted(
-                p for p in path.rglob("*") if p.suffix.lower() == ".csv" and p.is_file()
+                p
+                for p in path.rglob("*")
+                if p.suffix.lower() == ".csv" and p.is_file() and not is_rejects_file(p)
             )
         else:
             found.append(path)
@@ -143,8 +150,14 @@ def _row_time(fields: RowFields) -> dt.datetime | None:
         return None
 
 
-def read_occupancy(paths: Iterable[Path | str]) -> OccupancyBatch:
-    """All snapshots of the given files and folders, with duplicates across files removed."""
+def read_occupancy(
+    paths: Iterable[Path | str], *, progress: Progress | None = None
+) -> OccupancyBatch:
+    """All snapshots of the given files and folders, with duplicates across files removed.
+
+    ``progress(files_done, files_total)`` is called after each file.
+    """
+    paths = list(paths)
     files = snapshot_files(paths)
     batch = OccupancyBatch(files, [], [])
     if not files:
@@ -154,8 +167,9 @@ def read_occupancy(paths: Iterable[Path | str]) -> OccupancyBatch:
             )
         )
         return batch
-    for path in files:
+    for done, path in enumerate(files, start=1):
         one = read_snapshot(path)
+        tick(progress, done, len(files), step=1)
         batch.observations += one.observations
         batch.problems += one.problems
         batch.rejected.update(one.rejected)

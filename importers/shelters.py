@@ -10,11 +10,11 @@ valid or not at all: every invalid row is a problem instead, so a caller can ref
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from . import shelters_gsi, shelters_standard
 from .problems import FileRejected, Problem, reason
+from .progress import Progress, tick
 from .shelter_record import RecordOrigin, ShelterBatch, ShelterRecord
 from .table_reader import SourceTable, read_table
 
@@ -32,9 +32,25 @@ def detect_format(table: SourceTable) -> str:
 
 
 def read_shelters(
-    path: Path | str, format: str = "auto", *, municipality_code: str | None = None
+    path: Path | str,
+    format: str = "auto",
+    *,
+    municipality_code: str | None = None,
+    progress: Progress | None = None,
 ) -> ShelterBatch:
-    """Valid shelter records of one file, plus a problem for every invalid row or column."""
+    """Valid shelter records of one file, plus a problem for every invalid row or column.
+
+    Parameters
+    ----------
+    path
+        A GSI GeoJSON or CSV file, or a Digital Agency standard-dataset CSV.
+    format
+        ``auto`` (decided by the columns), ``gsi`` or ``standard``.
+    municipality_code
+        The code for rows of a standard list that do not say (rarely needed).
+    progress
+        Called as ``progress(rows_done, rows_total)`` while rows are validated.
+    """
     path = Path(path)
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
@@ -56,7 +72,9 @@ def read_shelters(
     if column_problems:
         batch.problems += column_problems
         return batch
-    for row in table.rows:
+    total = len(table.rows)
+    for done, row in enumerate(table.rows, start=1):
+        tick(progress, done, total)
         if row.row in bad_rows:
             batch.rejected[(row.file, row.row)] = RecordOrigin(row.file, row.row, row.raw)
             continue
@@ -73,24 +91,6 @@ def read_shelters(
             batch.records.append(record)
     if chosen == "standard":
         shelters_standard.finish_standard_ids(batch.records)
-    _reject_duplicate_ids(batch)
-    return batch
-
-
-def read_shelter_files(
-    paths: Iterable[Path | str], format: str = "auto", *, municipality_code: str | None = None
-) -> ShelterBatch:
-    """Several files as one batch (an ID repeated across the files is a problem too)."""
-    batch: ShelterBatch | None = None
-    for path in paths:
-        one = read_shelters(path, format, municipality_code=municipality_code)
-        if batch is None:
-            batch = one
-        else:
-            batch.extend(one)
-            batch.format = batch.format if batch.format == one.format else "mixed"
-    if batch is None:
-        raise ValueError("no shelter files given")
     _reject_duplicate_ids(batch)
     return batch
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bosai.errors import BosaiError
+from bosai.jpdate import jst
 from importers.jma_warnings import Telegram, warnings_for_city
 from importers.problems import reason
 
@@ -88,7 +89,7 @@ def import_telegrams(
             stored_warnings += len(warnings)
             kinds = "・".join(f"{w.kind_name}（{w.status}）" for w in warnings)
             summary.diff.append(
-                f"+ {telegram.title} {telegram.report_time.isoformat()} [{level} {warnings[0].area_name}] {kinds}"
+                f"+ {telegram.title} {jst(telegram.report_time):%Y-%m-%d %H:%M} [{level} {warnings[0].area_name}] {kinds}"
             )
             latest = max(latest, telegram.report_time) if latest else telegram.report_time
         if summary.added:

@@ -106,7 +106,7 @@ def upsert_shelters_in_session(
         index.add(ShelterEntry(values))
     summary = ImportSummary("shelters")
     record_entries: list[ShelterEntry] = []
-    touched: list[ShelterEntry] = []
+    touched: dict[int, ShelterEntry] = {}  # by id(entry), in first-touch order
     for record in records:
         entry = index.by_id(record)
         if entry is not None:
@@ -126,10 +126,9 @@ def upsert_shelters_in_session(
                 index.add(entry)
                 summary.added += 1
                 summary.diff.append(f"+ {record.identity} {record.name}")
-        if entry not in touched:
-            touched.append(entry)
+        touched.setdefault(id(entry), entry)
         record_entries.append(entry)
-    _write(session, touched, originals, summary, now)
+    _write(session, list(touched.values()), originals, summary, now)
     ids = [entry.values["id"] for entry in record_entries]
     return ShelterUpsertResult(summary, ids)
 
@@ -238,10 +237,26 @@ def _write(
         )
     if new_entries:
         rows = [{k: v for k, v in e.values.items() if k != "id"} for e in new_entries]
-        result = session.execute(
-            sa.insert(Shelter).returning(Shelter.id, sort_by_parameter_order=True), rows
-        )
-        for entry, new_id in zip(new_entries, result.scalars(), strict=True):
-            entry.values["id"] = new_id
+        session.execute(sa.insert(Shelter.__table__), rows)  # executemany, no RETURNING
+        _fetch_new_ids(session, new_entries)
     if updates:
         session.execute(sa.update(Shelter), updates)  # ORM bulk UPDATE by primary key
+
+
+def _fetch_new_ids(session: Session, entries: list[ShelterEntry]) -> None:
+    """Read back the ids of freshly inserted shelters by their stable IDs (one query per 500)."""
+    for column in ID_COLUMNS:
+        waiting = {
+            e.values[column]: e for e in entries if e.values.get(column) and not e.values.get("id")
+        }
+        keys = list(waiting)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            attribute = getattr(Shelter, column)
+            for shelter_id, key in session.execute(
+                sa.select(Shelter.id, attribute).where(attribute.in_(chunk))
+            ):
+                waiting[key].values["id"] = shelter_id
+    missing = [e.values["name"] for e in entries if not e.values.get("id")]
+    if missing:  # pragma: no cover - every new shelter has a stable ID (checked before)
+        raise RuntimeError(f"inserted shelters without a stable ID: {missing[:3]}")
