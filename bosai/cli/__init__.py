@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "bosai.cli.city",
     "bosai.cli.demo",
     "bosai.cli.bench",
+    "bosai.cli.imports",
 )
 
 
