@@ -1,0 +1,170 @@
+"""A local OpenID Connect provider for tests, drills and the demo: ``oidc-provider-mock`` plus
+the two endpoints a service account needs.
+
+``oidc-provider-mock`` 0.3.x (the release for Python 3.11) issues tokens through the
+authorization-code and refresh-token grants only, and has no RFC 7009 revocation endpoint.
+The city-OS connector logs in as a *service account* (client-credentials grant) and logs out
+by revoking its token, so this launcher runs the mock's own Flask app and adds, on the mock's
+own authorization server and token storage:
+
+* the ``client_credentials`` grant at the mock's token endpoint (the token's subject is the
+  client id; claims for it can be given with ``--client-claims``), and
+* ``POST /oauth2/revoke`` (RFC 7009), advertised as ``revocation_endpoint`` in the discovery
+  document.
+
+Everything else (discovery, JWKS, userinfo with expiry checks, authorization code, refresh) is
+the mock unchanged. Run ``python -m cityos.identity_provider --port 9400``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+CLIENT_CREDENTIALS = "client_credentials"
+
+
+def build_app(
+    token_max_age_s: int = 3600,
+    client_claims: dict[str, dict[str, Any]] | None = None,
+    users: Sequence[dict[str, Any]] = (),
+):
+    """The mock's Flask app with the client-credentials grant and RFC 7009 revocation added."""
+    import authlib.oauth2.rfc6749 as rfc6749
+    import flask
+    from authlib.oauth2.rfc7009 import RevocationEndpoint
+    from oidc_provider_mock import app as mock_app
+    from oidc_provider_mock._storage import Client, User
+
+    if CLIENT_CREDENTIALS not in Client.GRANT_TYPES_SUPPORTED:
+        Client.GRANT_TYPES_SUPPORTED = (*Client.GRANT_TYPES_SUPPORTED, CLIENT_CREDENTIALS)
+    claims_by_client = dict(client_claims or {})
+    predefined = [
+        User(sub=u["sub"], claims={k: v for k, v in u.items() if k != "sub"}) for u in users
+    ]
+    app = mock_app(
+        access_token_max_age=dt.timedelta(seconds=token_max_age_s), user_claims=predefined
+    )
+
+    def storage():
+        return flask.g.oidc_provider_mock_storage
+
+    class ServiceAccountGrant(rfc6749.ClientCredentialsGrant):
+        """Client credentials; the token's user is the client itself (the service account)."""
+
+        TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+        def create_token_response(self):
+            client_id = self.request.client.get_client_id()
+            store = storage()
+            user = store.get_user(client_id)
+            if user is None:
+                user = User(sub=client_id, claims=dict(claims_by_client.get(client_id, {})))
+                store.store_user(user)
+            self.request.user = user
+            token = self.generate_token(
+                scope=self.request.payload.scope or "openid",
+                include_refresh_token=False,
+                expires_in=token_max_age_s,
+            )
+            self.save_token(token)
+            return 200, token, self.TOKEN_RESPONSE_HEADER
+
+    class Revocation(RevocationEndpoint):
+        CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+        def authenticate_token(self, request, client):
+            self.check_params(request, client)
+            return self.query_token(request.form["token"], request.form.get("token_type_hint"))
+
+        def query_token(self, token_string, token_type_hint):
+            store = storage()
+            if token_type_hint == "refresh_token":
+                return store.get_refresh_token(token_string)
+            return store.get_access_token(token_string) or store.get_refresh_token(token_string)
+
+        def revoke_token(self, token, request):
+            store = storage()
+            store.remove_access_token(token.token)
+            store.remove_refresh_token(token.token)
+            access = getattr(token, "access_token", None)
+            if access:
+                store.remove_access_token(access)
+
+    registered: set[int] = set()
+
+    @app.before_request
+    def _service_account_endpoints():
+        server = flask.g._authlib_authorization_server
+        if id(server) not in registered:
+            server.register_grant(ServiceAccountGrant)
+            server.register_endpoint(Revocation)
+            registered.add(id(server))
+        request = flask.request
+        if request.method == "POST" and request.path == "/oauth2/revoke":
+            return server.create_endpoint_response(RevocationEndpoint.ENDPOINT_NAME)
+        if (
+            request.method == "POST"
+            and request.path == "/oauth2/token"
+            and request.form.get("grant_type") == CLIENT_CREDENTIALS
+        ):
+            return server.create_token_response()
+        return None
+
+    @app.after_request
+    def _advertise(response):
+        if flask.request.path == "/.well-known/openid-configuration" and response.is_json:
+            doc = response.get_json()
+            doc["revocation_endpoint"] = (
+                flask.url_for("oidc-provider-mock.home", _external=True).rstrip("/")
+                + "/oauth2/revoke"
+            )
+            doc["token_endpoint_auth_methods_supported"] = [
+                "client_secret_basic",
+                "client_secret_post",
+            ]
+            response.set_data(json.dumps(doc))
+        return response
+
+    return app
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=9400, show_default=True, type=int)
+@click.option(
+    "--token-max-age", default=3600, show_default=True, type=int, help="Token lifetime (s)."
+)
+@click.option(
+    "--client-claims",
+    multiple=True,
+    help='Claims of a service account as JSON, e.g. {"client_id": "bosai-ops", "roles": [...]}.',
+)
+@click.option("--user-claims", multiple=True, help='A user as JSON with "sub" and claims.')
+def main(
+    host: str,
+    port: int,
+    token_max_age: int,
+    client_claims: tuple[str, ...],
+    user_claims: tuple[str, ...],
+) -> None:
+    """Run the OIDC provider (oidc-provider-mock with client credentials and revocation)."""
+    import uvicorn
+
+    by_client: dict[str, dict[str, Any]] = {}
+    for text in client_claims:
+        doc = json.loads(text)
+        by_client[str(doc.pop("client_id"))] = doc
+    users = [json.loads(text) for text in user_claims]
+    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # loopback HTTP only
+    app = build_app(token_max_age, by_client, users)
+    uvicorn.run(app, interface="wsgi", host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
