@@ -201,6 +201,9 @@ def acceptance_logit(
         design_parts.append(dummies.drop(columns=[f"{col}={reference}"]))
     design = sm.add_constant(pd.concat(design_parts, axis=1), has_constant="add")
     design = design.loc[:, design.std(ddof=0).gt(0) | (design.columns == "const")]
+    if np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
+        out["note"] = "model not estimable: the attributes are collinear in these data"
+        return out
     try:
         fit = sm.Logit(data["accepted"].astype(float), design).fit(disp=0, maxiter=200)
     except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
@@ -233,8 +236,8 @@ def withdrawals_over_time(
     events = ledger[ledger["event_type"] == "withdrawn"]
     if events.empty:
         return pd.DataFrame(columns=["period", "withdrawals", "citizens"])
-    local = pd.to_datetime(events["occurred_at"], utc=True).dt.tz_convert(tz)
-    period = local.dt.to_period(freq).astype(str)
+    local = pd.to_datetime(events["occurred_at"], utc=True).dt.tz_convert(tz).dt.tz_localize(None)
+    period = local.dt.to_period(freq).astype(str)  # periods of the local (Japanese) calendar
     grouped = events.assign(period=period.to_numpy()).groupby("period", sort=True)
     return pd.DataFrame(
         {"withdrawals": grouped.size(), "citizens": grouped["citizen_id"].nunique()}

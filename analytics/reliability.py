@@ -105,8 +105,10 @@ def _alpha_from_counts(counts: np.ndarray, x: np.ndarray) -> np.ndarray:
         return (k / (k - 1)) * (1 - item_var.sum(axis=1) / total_var)
 
 
-def bootstrap_counts(n: int, n_boot: int, seed: int | np.random.Generator | None = 0) -> np.ndarray:
-    """Resamples as index arrays (``n_boot × n``) from a seeded generator."""
+def bootstrap_indices(
+    n: int, n_boot: int, seed: int | np.random.Generator | None = 0
+) -> np.ndarray:
+    """Resamples as row-index arrays (``n_boot × n``) from a seeded generator."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, n, size=(n_boot, n))
 
@@ -125,7 +127,7 @@ def alpha_bootstrap(
     # Centre for numerical stability (α is location-free per item).
     x = x - x.mean(axis=0)
     if indices is None:
-        indices = bootstrap_counts(n, n_boot, seed)
+        indices = bootstrap_indices(n, n_boot, seed)
     out = np.empty(indices.shape[0])
     for start in range(0, indices.shape[0], chunk):
         block = indices[start : start + chunk]
@@ -209,7 +211,12 @@ def one_factor_ml(
     loading = vectors[:, -1] * np.sqrt(max(values[-1] - 1, 0.0)) * np.sqrt(psi)
     if loading.sum() < 0:
         loading = -loading
-    return loading, psi, bool(result.success)
+    # L-BFGS-B may stop with "abnormal termination in line search" at the optimum itself (the
+    # objective is flat to machine precision there): judge convergence by the projected gradient.
+    _, grad = _fa_objective(psi, corr)
+    free = ((psi > PSI_LOWER) | (grad < 0)) & ((psi < 1.0) | (grad > 0))
+    converged = bool(result.success) or bool(np.max(np.abs(grad[free]), initial=0.0) < 1e-6)
+    return loading, psi, converged
 
 
 def omega_total(data: pd.DataFrame | np.ndarray) -> OmegaResult:
@@ -246,7 +253,7 @@ def omega_bootstrap_ci(
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of ω (each resample refitted from factanal's start; seeded)."""
     x = _frame(data).dropna().to_numpy()
-    indices = bootstrap_counts(x.shape[0], n_boot, seed)
+    indices = bootstrap_indices(x.shape[0], n_boot, seed)
     values = np.empty(n_boot)
     for b, idx in enumerate(indices):
         try:

@@ -73,11 +73,8 @@ def themes(
 
     Themes are sorted by count (descending) then id; empty comments are ignored."""
     definitions = definitions or theme_definitions()
-    texts = [
-        unicodedata.normalize("NFKC", str(c)).strip()
-        for c in comments
-        if c is not None and str(c).strip()
-    ]
+    originals = [str(c).strip() for c in comments if c is not None and str(c).strip()]
+    texts = [unicodedata.normalize("NFKC", c) for c in originals]  # matched; quotes stay as written
     token_lists = [tokens(t) for t in texts]
     result = []
     for theme_id, spec in definitions.items():
@@ -86,7 +83,7 @@ def themes(
         for order, (text, toks) in enumerate(zip(texts, token_lists, strict=True)):
             matched = {k for k in keywords if k in toks or (len(k) >= 2 and k in text)}
             if matched:
-                hits.append((len(matched), len(text), order, text))
+                hits.append((len(matched), len(text), order, originals[order]))
         hits.sort(key=lambda h: (-h[0], h[1], h[2]))
         result.append(
             {
