@@ -44,19 +44,6 @@ WARNING_KINDS: dict[str, str] = {
     "38": "高潮特別警報",
 }
 
-#: Which hazard of the shelter data (``sql.models.vocab.HAZARD_KINDS``) a warning is about:
-#: the active hazard for "nearest suitable shelter".
-HAZARDS_BY_WARNING: dict[str, tuple[str, ...]] = {
-    "03": ("landslide", "inland_flood"),
-    "33": ("landslide", "inland_flood"),
-    "10": ("landslide", "inland_flood"),
-    "04": ("flood",),
-    "18": ("flood",),
-    "08": ("storm_surge",),
-    "38": ("storm_surge",),
-    "19": ("storm_surge",),
-}
-
 #: ``Warning@type`` of each area level in VPWW54, and the city's area-code level it matches.
 WARNING_LEVELS: dict[str, str] = {
     "気象警報・注意報（市町村等）": "municipality",
