@@ -9,6 +9,7 @@ CSV beside the input. ``--dry-run`` shows what would be added, changed and left 
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -59,7 +60,7 @@ class _ProgressBar:
             self.bar = click.progressbar(
                 length=total,
                 label=_both("importers.progress.reading"),
-                file=click.get_text_stream("stderr"),
+                file=sys.stderr,
             )
             self.bar.__enter__()
         self.bar.update(done - self.bar.pos)
