@@ -1,0 +1,390 @@
+"""The city-OS client: the seven APIs of the pilot, the event feed and the admin calls.
+
+Authentication is OAuth 2.0 with Authlib: the connector is a *service account* that obtains its
+access token with the client-credentials grant at the identity provider's token endpoint (read
+from the issuer's discovery document). Authlib gets a new token ``refresh_leeway_s`` before the
+current one expires; a 401 from the city OS (token revoked elsewhere) leads to one new token
+and one repeat. :meth:`CityOSClient.logout` ends the session at the city OS and revokes the
+token at the provider (RFC 7009).
+
+Every call has timeouts, retries with exponential backoff (connection errors, 429, 5xx; for
+requests that are safe to repeat) and goes through a circuit breaker. Payloads are parsed into
+the pydantic models of :mod:`cityos.payloads`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import httpx
+from authlib.integrations.httpx_client import OAuth2Client, OAuthError
+from pydantic import BaseModel, ValidationError
+
+from . import payloads as p
+from .config import ConnectorConfig
+from .errors import (
+    CityOSAuthError,
+    CityOSContractError,
+    CityOSError,
+    CityOSRequestError,
+    CityOSUnavailable,
+)
+from .resilience import CircuitBreaker, backoff_delays
+
+log = logging.getLogger(__name__)
+Model = TypeVar("Model", bound=BaseModel)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class _ServiceAccount(OAuth2Client):
+    """Authlib's OAuth 2.0 client, counting the tokens it obtains."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.tokens_obtained = 0
+
+    def fetch_token(self, url=None, **kwargs):
+        token = super().fetch_token(url, **kwargs)
+        self.tokens_obtained += 1
+        return token
+
+
+class CityOSClient:
+    """One connection to one city OS, as configured by a :class:`ConnectorConfig`."""
+
+    def __init__(
+        self,
+        config: ConnectorConfig,
+        client_secret: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.config = config
+        self.sleep = sleep
+        http = config.http
+        self.breaker = CircuitBreaker(
+            config.breaker.failure_threshold, config.breaker.reset_after_s
+        )
+        self._timeout = httpx.Timeout(http.timeout_s, connect=http.connect_timeout_s)
+        self._delays = backoff_delays(http.retries, http.backoff_s, http.backoff_max_s)
+        self._discovery: dict[str, Any] | None = None
+        self.oauth = _ServiceAccount(
+            client_id=config.auth.client_id,
+            client_secret=client_secret or config.client_secret(),
+            scope=config.auth.scope,
+            token_endpoint_auth_method=config.auth.token_auth_method,
+            revocation_endpoint_auth_method=config.auth.token_auth_method,
+            grant_type="client_credentials",
+            leeway=config.auth.refresh_leeway_s,
+            timeout=self._timeout,
+        )
+
+    # ------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        self.oauth.close()
+
+    def __enter__(self) -> CityOSClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def tokens_obtained(self) -> int:
+        """How many access tokens this client has obtained (login and refreshes)."""
+        return self.oauth.tokens_obtained
+
+    @property
+    def access_token(self) -> str | None:
+        token = self.oauth.token
+        return token["access_token"] if token else None
+
+    # ------------------------------------------------------------ identity provider
+
+    def discovery(self) -> dict[str, Any]:
+        """The identity provider's discovery document (fetched once)."""
+        if self._discovery is None:
+            url = f"{self.config.auth.issuer}/.well-known/openid-configuration"
+            try:
+                response = httpx.get(url, timeout=self._timeout)
+                response.raise_for_status()
+                self._discovery = response.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise CityOSUnavailable(
+                    f"identity provider {self.config.auth.issuer}: discovery failed: {exc}"
+                ) from exc
+        return self._discovery
+
+    def token_endpoint(self) -> str:
+        return self.config.auth.token_endpoint or self.discovery()["token_endpoint"]
+
+    def revocation_endpoint(self) -> str | None:
+        return self.config.auth.revocation_endpoint or self.discovery().get("revocation_endpoint")
+
+    def login(self) -> None:
+        """Obtain a new access token with the client-credentials grant (service account)."""
+        url = self.token_endpoint()
+        self.oauth.metadata["token_endpoint"] = url
+        try:
+            self.oauth.fetch_token(url, grant_type="client_credentials")
+        except OAuthError as exc:
+            raise CityOSAuthError(
+                f"identity provider refused client {self.config.auth.client_id!r}: "
+                f"{exc.error}: {exc.description or ''}".strip()
+            ) from exc
+
+    # ------------------------------------------------------------ calls
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        what: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        repeatable: bool = True,
+    ) -> httpx.Response:
+        self.breaker.before_call(what)
+        delays = [0.0, *self._delays] if repeatable else [0.0]
+        reason = ""
+        renewed = False
+        attempt = 0
+        while attempt < len(delays):
+            if delays[attempt]:
+                self.sleep(delays[attempt])
+            attempt += 1
+            try:
+                if self.oauth.token is None:
+                    self.login()
+                response = self.oauth.request(method, url, json=json, params=params)
+            except CityOSAuthError:
+                self.breaker.record_failure()
+                raise
+            except OAuthError as exc:
+                self.breaker.record_failure()
+                raise CityOSAuthError(f"{what}: token refresh refused: {exc}") from exc
+            except (httpx.TransportError, CityOSUnavailable) as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                log.warning("%s: attempt %d failed: %s", what, attempt, reason)
+                continue
+            if response.status_code == 401 and not renewed:
+                # The token was revoked or expired at the provider: one new token, one repeat.
+                renewed = True
+                self.oauth.token = None
+                attempt -= 1
+                continue
+            if response.status_code in RETRY_STATUSES:
+                reason = f"HTTP {response.status_code}"
+                log.warning("%s: attempt %d failed: %s", what, attempt, reason)
+                continue
+            self.breaker.record_success()
+            if response.status_code >= 400:
+                raise self._refusal(what, response)
+            return response
+        self.breaker.record_failure()
+        raise CityOSUnavailable(
+            f"{what}: city OS at {self.config.base_url} unavailable after {attempt} "
+            f"attempt{'s' if attempt != 1 else ''} ({reason})"
+        )
+
+    @staticmethod
+    def _refusal(what: str, response: httpx.Response) -> CityOSError:
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {}
+        if not isinstance(problem, dict):
+            problem = {}
+        title = problem.get("title") or response.reason_phrase
+        detail = problem.get("detail")
+        message = f"{what}: HTTP {response.status_code} {title}" + (f": {detail}" if detail else "")
+        if response.status_code in (401, 403):
+            return CityOSAuthError(message)
+        return CityOSRequestError(message, response.status_code, problem)
+
+    @staticmethod
+    def _parse(model: type[Model], response: httpx.Response, what: str) -> Model:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise CityOSContractError(
+                f"{what}: the city OS answered outside the contract: {where}: {first['msg']}"
+                + (f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
+            ) from exc
+
+    # ------------------------------------------------------------ auth APIs
+
+    def session(self) -> p.Session:
+        """Check that our session's token is valid (access-token check API)."""
+        url = self.config.url("session")
+        return self._parse(p.Session, self._call("GET", url, "session check"), "session check")
+
+    def session_subject(self, session: p.Session) -> str:
+        """The subject per the configured claim name (vendors differ)."""
+        return str(session.claims.get(self.config.claims.subject, session.subject))
+
+    def refresh(self) -> p.Session:
+        """Token refresh: obtain a new service-account token now and check it at the city OS."""
+        self.login()
+        return self.session()
+
+    def refresh_user_session(self, refresh_token: str, client_id: str) -> p.TokenSet:
+        """The city OS's refresh API for a user session (a citizen app's refresh token)."""
+        response = self._call(
+            "POST",
+            self.config.url("refresh"),
+            "token refresh",
+            json={"refresh_token": refresh_token, "client_id": client_id},
+            repeatable=False,
+        )
+        return self._parse(p.TokenSet, response, "token refresh")
+
+    def logout(self) -> None:
+        """End the session at the city OS and revoke the token at the provider (RFC 7009)."""
+        token = self.oauth.token
+        if token is None:
+            return
+        try:
+            self._call("POST", self.config.url("logout"), "logout", repeatable=False)
+        finally:
+            endpoint = self.revocation_endpoint()
+            if endpoint:
+                try:
+                    self.oauth.revoke_token(
+                        endpoint, token=token["access_token"], token_type_hint="access_token"
+                    )
+                except (httpx.HTTPError, OAuthError) as exc:
+                    log.warning("token revocation at %s failed: %s", endpoint, exc)
+            self.oauth.token = None
+
+    # ------------------------------------------------------------ data APIs
+
+    def user(self, subject: str) -> p.User:
+        """One user's information (with the city OS's opt-in check)."""
+        what = f"user {subject}"
+        return self._parse(
+            p.User, self._call("GET", self.config.url("user", subject=subject), what), what
+        )
+
+    def users_page(self, since: int = 0, limit: int | None = None) -> p.UserPage:
+        params = {"since": since, "limit": limit or self.config.page_size}
+        response = self._call("GET", self.config.url("users"), "users", params=params)
+        return self._parse(p.UserPage, response, "users")
+
+    def all_users(
+        self, since: int = 0, on_page: Callable[[str, int], None] | None = None
+    ) -> tuple[list[p.User], int]:
+        """Every user changed after revision ``since``; returns (users, new revision)."""
+        users: list[p.User] = []
+        while True:
+            page = self.users_page(since)
+            users.extend(page.items)
+            since = page.revision
+            if on_page:
+                on_page("users", len(users))
+            if not page.has_more:
+                return users, since
+
+    def shelters_page(self, since: int = 0, limit: int | None = None) -> p.ShelterPage:
+        params = {"since": since, "limit": limit or self.config.page_size}
+        response = self._call("GET", self.config.url("shelters"), "shelters", params=params)
+        return self._parse(p.ShelterPage, response, "shelters")
+
+    def all_shelters(
+        self, since: int = 0, on_page: Callable[[str, int], None] | None = None
+    ) -> tuple[list[p.Shelter], int]:
+        shelters: list[p.Shelter] = []
+        while True:
+            page = self.shelters_page(since)
+            shelters.extend(page.items)
+            since = page.revision
+            if on_page:
+                on_page("shelters", len(shelters))
+            if not page.has_more:
+                return shelters, since
+
+    def events_page(self, after: int = 0, limit: int | None = None) -> p.EventPage:
+        params = {"after": after, "limit": limit or self.config.page_size}
+        response = self._call("GET", self.config.url("events"), "events", params=params)
+        return self._parse(p.EventPage, response, "events")
+
+    def all_events(
+        self,
+        after: int = 0,
+        on_page: Callable[[str, int], None] | None = None,
+        limit: int | None = None,
+    ) -> tuple[list[p.Event], int]:
+        """Every event after ``after``; returns (events, last event id seen)."""
+        events: list[p.Event] = []
+        while True:
+            page = self.events_page(after, limit)
+            events.extend(page.items)
+            after = page.last_event_id
+            if on_page:
+                on_page("events", len(events))
+            if not page.has_more:
+                return events, after
+
+    # ------------------------------------------------------------ push
+
+    def push(
+        self,
+        target: p.PushTarget,
+        title: str,
+        body: str,
+        idempotency_key: str | None = None,
+    ) -> p.PushRequest:
+        """Push-notification request (idempotent on its key, so it is safe to retry)."""
+        doc = {
+            "idempotency_key": idempotency_key or f"bosai:{uuid.uuid4()}",
+            "title": title,
+            "body": body,
+            "target": target.model_dump(exclude_none=True),
+        }
+        response = self._call("POST", self.config.url("push"), "push request", json=doc)
+        return self._parse(p.PushRequest, response, "push request")
+
+    def push_request(self, request_id: str) -> p.PushRequest:
+        what = f"push request {request_id}"
+        url = self.config.url("push_request", request_id=request_id)
+        return self._parse(p.PushRequest, self._call("GET", url, what), what)
+
+    def deliveries(self, request_id: str) -> p.DeliveryList:
+        what = f"deliveries of {request_id}"
+        url = self.config.url("deliveries", request_id=request_id)
+        return self._parse(p.DeliveryList, self._call("GET", url, what), what)
+
+    # ------------------------------------------------------------ admin (tests, drills)
+
+    def post_events(self, events: Iterable[dict[str, Any]]) -> p.EventBatchAccepted:
+        response = self._call(
+            "POST",
+            self.config.url("admin_events"),
+            "record events",
+            json={"events": list(events)},
+            repeatable=False,
+        )
+        return self._parse(p.EventBatchAccepted, response, "record events")
+
+    def set_consents(self, subject: str, changes: list[dict[str, Any]]) -> p.User:
+        url = self.config.url("admin_consents", subject=subject)
+        response = self._call("PUT", url, f"consents of {subject}", json={"changes": changes})
+        return self._parse(p.User, response, f"consents of {subject}")
+
+    def set_status(self, subject: str, state: str, **fields: Any) -> int:
+        url = self.config.url("admin_status", subject=subject)
+        response = self._call(
+            "PUT", url, f"status of {subject}", json={"state": state, **fields}, repeatable=False
+        )
+        return int(response.json()["event_id"])
+
+    def set_opt_in_check(self, enabled: bool) -> None:
+        url = self.config.url("admin_settings")
+        self._call("PUT", url, "admin settings", json={"opt_in_check": enabled})

@@ -1,0 +1,139 @@
+"""Real parts for the connector tests: an OpenID Connect provider process (oidc-provider-mock
+with the service-account grant, ``cityos.identity_provider``) and the reference city OS on a
+free loopback port, with real tokens between them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from cityos.client import CityOSClient
+from cityos.config import ConnectorConfig, parse_config
+from cityos.reference_server.app import create_app
+from cityos.reference_server.population import build_state
+from cityos.reference_server.runner import ThreadedServer, free_port
+from cityos.reference_server.settings import ServerSettings
+
+SERVICE_CLIENT = "bosai-ops"
+READ_ONLY_CLIENT = "bosai-readonly"
+SECRET = "test-only-secret"
+ALL_ROLES = ["cityos:read", "cityos:push", "cityos:admin"]
+POPULATION = 300
+SEED = 7
+
+
+class Provider:
+    def __init__(self, token_max_age: int = 3600):
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        claims = [
+            json.dumps({"client_id": SERVICE_CLIENT, "roles": ALL_ROLES}),
+            json.dumps({"client_id": READ_ONLY_CLIENT, "roles": ["cityos:read"]}),
+        ]
+        args = [sys.executable, "-W", "ignore", "-m", "cityos.identity_provider"]
+        args += ["--port", str(self.port), "--token-max-age", str(token_max_age)]
+        for c in claims:
+            args += ["--client-claims", c]
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ}
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.issuer}/.well-known/openid-configuration").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"the OIDC provider did not start: {err[-2000:]}")
+            time.sleep(0.1)
+
+    def token(self, client_id: str = SERVICE_CLIENT) -> str:
+        response = httpx.post(
+            f"{self.issuer}/oauth2/token",
+            data={"grant_type": "client_credentials", "scope": "openid"},
+            auth=(client_id, SECRET),
+        )
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def provider() -> Iterator[Provider]:
+    p = Provider()
+    yield p
+    p.stop()
+
+
+@pytest.fixture(scope="session")
+def population_state():
+    """Builds the demo population once; each test gets a deep copy (see ``city_os``)."""
+    return build_state(POPULATION, SEED)
+
+
+@pytest.fixture
+def city_os(provider, population_state) -> Iterator[ThreadedServer]:
+    import copy
+
+    state = copy.deepcopy(population_state)
+    state.lock = type(population_state.lock)()
+    server = ThreadedServer(create_app(ServerSettings(issuer=provider.issuer), state)).start()
+    server.state = state
+    yield server
+    server.stop()
+
+
+def connector_config(base_url: str, issuer: str, **extra) -> ConnectorConfig:
+    doc = {
+        "name": "test",
+        "base_url": base_url,
+        "page_size": 50,
+        "http": {"timeout_s": 5, "connect_timeout_s": 1, "retries": 2, "backoff_s": 0.01},
+        "breaker": {"failure_threshold": 3, "reset_after_s": 60},
+        "auth": {"issuer": issuer, "client_id": SERVICE_CLIENT, "refresh_leeway_s": 1},
+    }
+    for key, value in extra.items():
+        node = doc
+        *path, last = key.split("__")
+        for part in path:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return parse_config(doc, "test-config")
+
+
+@pytest.fixture
+def config(city_os, provider) -> ConnectorConfig:
+    return connector_config(city_os.url, provider.issuer)
+
+
+@pytest.fixture
+def client(config) -> Iterator[CityOSClient]:
+    c = CityOSClient(config, client_secret=SECRET)
+    yield c
+    c.close()
+
+
+def consenting(state, *items: str, target: str = "city_hq") -> list[str]:
+    """Subjects whose consent for every item is in force now, in a stable order."""
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC)
+    return sorted(
+        s for s, u in state.users.items() if all(u.allowed(i, target, now) for i in items)
+    )
