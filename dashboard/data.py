@@ -30,3 +30,19 @@ def current_incident(database_url: str):
     from sql.queries.incidents import current_or_latest_incident
 
     return current_or_latest_incident(engine_for(database_url))
+
+
+@st.cache_resource(show_spinner=False)
+def hq_cache(database_url: str):
+    """The HQ map's memory for one database (home points on H3, zones, live status)."""
+    from dashboard.hq_map_state import HqMapCache
+
+    return HqMapCache()
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def source_health(database_url: str) -> list[dict]:
+    """Data feeds and whether they are stale (not personal)."""
+    from sql.queries.overview import city_overview as query
+
+    return query(engine_for(database_url), None).sources

@@ -8,6 +8,8 @@ from pathlib import Path
 VIEWS_DIR = Path(__file__).with_name("views")
 
 ALL_ROLES = ("hq", "rescue", "shelter_staff", "researcher", "council", "admin")
+#: Roles that run the incident (the operational pages).
+OPERATIONS = ("hq", "rescue", "shelter_staff", "admin")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +28,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview.py", "overview.title", "overview", ":material/location_city:", ALL_ROLES),
+    PageSpec("hq_map.py", "hqmap.title", "hq-map", ":material/map:", OPERATIONS),
 )
 
 

@@ -1,0 +1,309 @@
+"""The headquarters' picture at one moment: KPIs and map layers, built without Streamlit.
+
+:func:`build_hq_state` composes named queries (``sql``) and pure computations (``analytics``)
+into an :class:`HqState` — what the HQ map page and the replay page draw, what the benchmark
+measures. :class:`HqMapCache` keeps what rarely changes (home points on H3 cells, hazard-zone
+polygons) and each incident's live status, updated incrementally; the page holds one per
+database in ``st.cache_resource``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy.engine import Engine
+
+from analytics import shelter_status
+from analytics.status_cells import (
+    NO_REPORT,
+    SAFE,
+    STATE_INDEX,
+    LiveStatus,
+    StatusGrid,
+    unconfirmed_colour,
+)
+from analytics.triage import triage_scores
+from analytics.zone_lookup import ZoneIndex
+from bosai.palette import OKABE_ITO, hex_to_rgb
+from sql import policy
+from sql.city_config import CityConfig
+from sql.queries import hazards, rescue, shelter_board, status_snapshot
+from sql.viewer import Viewer
+
+PRIORITY_COLOURS = {
+    "high": hex_to_rgb(OKABE_ITO["vermillion"], 235),
+    "medium": hex_to_rgb(OKABE_ITO["orange"], 235),
+    "low": hex_to_rgb(OKABE_ITO["yellow"], 235),
+}
+CONGESTION_COLOURS = {
+    "vacant": hex_to_rgb(OKABE_ITO["bluish_green"], 230),
+    "somewhat": hex_to_rgb(OKABE_ITO["sky_blue"], 230),
+    "crowded": hex_to_rgb(OKABE_ITO["orange"], 230),
+    "full": hex_to_rgb(OKABE_ITO["vermillion"], 230),
+    "unknown": hex_to_rgb(OKABE_ITO["grey"], 230),
+}
+CLOSED_SHELTER = [255, 255, 255, 200]
+REGISTER_COLOUR = hex_to_rgb(OKABE_ITO["reddish_purple"], 235)
+ZONE_COLOURS = {
+    "flood": hex_to_rgb(OKABE_ITO["blue"], 60),
+    "inland_flood": hex_to_rgb(OKABE_ITO["sky_blue"], 60),
+    "landslide": hex_to_rgb(OKABE_ITO["orange"], 70),
+    "storm_surge": hex_to_rgb(OKABE_ITO["bluish_green"], 60),
+    "tsunami": hex_to_rgb(OKABE_ITO["reddish_purple"], 60),
+}
+#: Polygon simplification for the browser (degrees; about 10 m).
+ZONE_TOLERANCE = 0.0001
+COORD_DECIMALS = 5
+
+
+# ------------------------------------------------------------------ cache
+
+
+@dataclasses.dataclass
+class _Zones:
+    fingerprint: Any
+    frame: pd.DataFrame
+    index: ZoneIndex
+    shapes: list[dict[str, Any]]
+
+
+class HqMapCache:
+    """Per-database memory of the HQ map: grid of home points, zones, live status per incident.
+
+    Home points are checked cheaply (count, highest id) on every use and thoroughly (id sum,
+    newest update) every :attr:`THOROUGH_EVERY` seconds. Live status is read incrementally:
+    only citizens who sent a report since the last read; a count check catches removals
+    (retention, withdrawn consent) and falls back to a full read.
+    """
+
+    THOROUGH_EVERY = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._grid: tuple[Any, StatusGrid] | None = None
+        self._grid_checked = 0.0
+        self._live: dict[int, _Live] = {}
+        self._zones: _Zones | None = None
+
+    def grid(self, engine: Engine) -> StatusGrid:
+        with self._lock:
+            thorough = time.monotonic() - self._grid_checked > self.THOROUGH_EVERY
+            fingerprint = status_snapshot.citizens_fingerprint(engine, thorough=thorough)
+            known = self._grid[0] if self._grid else None
+            same = known is not None and (
+                known == fingerprint
+                if thorough
+                else (known.rows, known.max_key) == (fingerprint.rows, fingerprint.max_key)
+            )
+            if not same:
+                points = status_snapshot.home_points(engine)
+                self._grid = (points.fingerprint, StatusGrid(points.ids, points.lat, points.lon))
+                self._live.clear()
+                thorough = True
+            if thorough:
+                self._grid_checked = time.monotonic()
+            assert self._grid is not None
+            return self._grid[1]
+
+    def live_states(
+        self, engine: Engine, incident_id: int | None
+    ) -> tuple[np.ndarray, status_snapshot.FeedPosition]:
+        """Current state code per grid citizen, and the feed position it reflects."""
+        with self._lock:
+            grid = self.grid(engine)
+            key = incident_id or 0
+            feed = status_snapshot.feed_position(engine, incident_id)
+            live = self._live.get(key)
+            if live is not None and feed.top_report_id >= live.top:
+                if feed.top_report_id > live.top:
+                    live.apply(status_snapshot.latest_states(engine, incident_id, live.top))
+                    live.top = feed.top_report_id
+                if live.rows() != feed.latest_rows:
+                    live = None  # something was removed or rebuilt: read everything again
+            if live is None:
+                live = _Live(LiveStatus(grid), feed.top_report_id)
+                live.apply(status_snapshot.latest_states(engine, incident_id))
+                self._live[key] = live
+            return live.status.states.copy(), feed
+
+    def zones(self, engine: Engine) -> _Zones:
+        fingerprint = hazards.zones_fingerprint(engine)
+        with self._lock:
+            if self._zones is None or self._zones.fingerprint != fingerprint:
+                frame = hazards.hazard_zones(engine)
+                self._zones = _Zones(fingerprint, frame, ZoneIndex(frame), _zone_shapes(frame))
+            return self._zones
+
+
+class _Live:
+    """One incident's live status, plus the reported citizens that have no home point."""
+
+    def __init__(self, status: LiveStatus, top: int):
+        self.status = status
+        self.top = top
+        self.homeless: set[int] = set()
+
+    def apply(self, rows: status_snapshot.StateRows) -> None:
+        self.status.apply(rows.citizen_ids, rows.states, rows.report_ids)
+        outside = self.status.grid.index_of(rows.citizen_ids) < 0
+        self.homeless.update(int(i) for i in rows.citizen_ids[outside])
+
+    def rows(self) -> int:
+        return int(np.count_nonzero(self.status.states != NO_REPORT)) + len(self.homeless)
+
+
+def _zone_shapes(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    shapes = []
+    if frame.empty:
+        return shapes
+    geoms = shapely.from_wkb(frame["geom_wkb"].to_numpy())
+    simplified = shapely.simplify(geoms, ZONE_TOLERANCE, preserve_topology=True)
+    for row, geom in zip(frame.itertuples(index=False), simplified, strict=True):
+        polygons = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
+        for poly in polygons:
+            if poly.is_empty or poly.geom_type != "Polygon":
+                continue
+            ring = np.round(np.asarray(poly.exterior.coords)[:, :2], COORD_DECIMALS).tolist()
+            shapes.append(
+                {
+                    "polygon": ring,
+                    "kind": row.kind,
+                    "c": ZONE_COLOURS.get(row.kind, hex_to_rgb(OKABE_ITO["grey"], 60)),
+                    "label": row.rank_label or row.name or row.kind,
+                    "depth": row.depth_max_m,
+                    "zone_id": int(row.id),
+                }
+            )
+    return shapes
+
+
+# ------------------------------------------------------------------ state
+
+
+@dataclasses.dataclass
+class HqState:
+    at: dt.datetime | None
+    kpis: dict[str, Any]
+    cells: pd.DataFrame
+    resolution: int
+    zone_shapes: list[dict[str, Any]]
+    shelters: pd.DataFrame
+    rescue: pd.DataFrame
+    register: pd.DataFrame
+    warnings: pd.DataFrame
+    hazards: tuple[str, ...]
+    newest_report_at: dt.datetime | None
+    shows_positions: bool
+    shows_register: bool
+
+
+def build_hq_state(
+    engine: Engine,
+    cache: HqMapCache,
+    viewer: Viewer,
+    incident_id: int | None,
+    city: CityConfig,
+    *,
+    resolution: int = 8,
+    as_of: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> HqState:
+    """Everything the HQ map shows, for the viewer, live (``as_of`` None) or at a past moment."""
+    now = now or dt.datetime.now(dt.UTC)
+    grid = cache.grid(engine)
+    newest = as_of
+    if as_of is None:
+        states, feed = cache.live_states(engine, incident_id)
+        newest = feed.newest_received_at
+    else:
+        rows = status_snapshot.states_as_of(engine, incident_id, as_of)
+        replay = LiveStatus(grid)
+        replay.apply(rows.citizen_ids, rows.states)
+        states = replay.states
+    cells = grid.aggregate(states, resolution)
+    cells["c"] = [unconfirmed_colour(s) for s in cells["share_unconfirmed"]]
+    zones = cache.zones(engine)
+
+    area_codes = tuple(code for _, code in city.jma_area_codes)
+    in_force = hazards.warnings_in_force(engine, area_codes, as_of)
+    active_hazards = shelter_status.hazards_for_warnings(in_force["kind_code"].tolist())
+    thresholds = tuple(city.setting("congestion_thresholds", shelter_status.DEFAULT_THRESHOLDS))
+    shelters = shelter_status.board(
+        shelter_board.shelter_board(engine, incident_id, as_of),
+        active_hazards,
+        zones.index,
+        thresholds,
+        city.setting("flood_low_elevation_m"),
+    )
+
+    mode = policy.mode_of(engine, incident_id)
+    scoped = viewer.for_incident(incident_id)
+    rescue_rows = pd.DataFrame(columns=list(policy.RESCUE_COLUMNS))
+    if policy.may_see_rescue_requests(viewer):
+        rescue_rows = policy.rescue_requests(
+            engine, scoped, incident_id, open_only=True, as_of=as_of
+        )
+        if len(rescue_rows):
+            rescue_rows["flood_depth_m"] = zones.index.flood_depth(
+                rescue_rows["lat"].fillna(0).to_numpy(float),
+                rescue_rows["lon"].fillna(0).to_numpy(float),
+            )
+            rescue_rows.loc[rescue_rows["lat"].isna(), "flood_depth_m"] = np.nan
+            rescue_rows["score"] = triage_scores(rescue_rows, as_of or now)
+    register_rows = pd.DataFrame()
+    shows_register = policy.may_see_register(viewer) and mode.emergency
+    if shows_register:
+        register_rows = policy.register_people(
+            engine, scoped, incident_id, unconfirmed_only=True, with_household=False
+        )
+        if as_of is not None and len(register_rows):
+            # Replay: unconfirmed *then*, from the replayed states.
+            pos = grid.index_of(register_rows["citizen_id"].to_numpy())
+            then = np.where(pos >= 0, states[np.maximum(pos, 0)], NO_REPORT)
+            register_rows = register_rows[~np.isin(then, SAFE)].reset_index(drop=True)
+
+    register_ids = status_snapshot.register_member_ids(engine)
+    reg_pos = grid.index_of(register_ids)
+    reg_states = np.where(reg_pos >= 0, states[np.maximum(reg_pos, 0)], NO_REPORT)
+    counts = {s: int(np.count_nonzero(states == i)) for s, i in STATE_INDEX.items()}
+    citizens = status_snapshot.citizens_fingerprint(engine).rows
+    confirmed = int(np.count_nonzero(np.isin(states, SAFE)))
+    open_rescue = rescue.open_by_priority(engine, incident_id, as_of)
+    kpis = {
+        "citizens": citizens,
+        "confirmed": confirmed,
+        "confirmed_share": confirmed / citizens if citizens else 0.0,
+        "evacuating": counts["evacuating"],
+        "at_shelter": counts["at_shelter"],
+        "needs_rescue": counts["needs_rescue"],
+        "injured": counts["injured"],
+        "rescue_open": open_rescue,
+        "rescue_open_total": sum(open_rescue.values()),
+        "shelters_open": int(shelters["is_open"].sum()),
+        "shelters_full": int((shelters["is_open"] & (shelters["congestion"] == "full")).sum()),
+        "shelters": len(shelters),
+        "register": len(register_ids),
+        "register_unconfirmed": int(np.count_nonzero(~np.isin(reg_states, SAFE))),
+    }
+    return HqState(
+        at=as_of,
+        kpis=kpis,
+        cells=cells,
+        resolution=resolution,
+        zone_shapes=zones.shapes,
+        shelters=shelters,
+        rescue=rescue_rows,
+        register=register_rows,
+        warnings=in_force,
+        hazards=active_hazards,
+        newest_report_at=newest,
+        shows_positions=policy.may_see_rescue_positions(viewer, mode),
+        shows_register=shows_register,
+    )

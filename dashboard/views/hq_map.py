@@ -1,0 +1,143 @@
+"""本部マップ — the headquarters' live map: KPIs, status hexagons, rescue requests, register
+people not yet confirmed, shelters by congestion, hazard zones; refreshes on its own."""
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from analytics.status_cells import resolution_for_zoom
+from dashboard import basemap, data, map_deck, panels, widgets
+from dashboard.context import current
+from dashboard.hq_map_state import build_hq_state
+
+ctx = current()
+st.title(ctx.t("hqmap.title"))
+incident = data.current_incident(ctx.database_url)
+incident_id = incident.id if incident else None
+st.caption(
+    f"{ctx.t('overview.incident')}: {incident.name(ctx.lang)}"
+    if incident
+    else ctx.t("overview.no_incident")
+)
+
+with st.sidebar.expander(ctx.t("hqmap.options"), expanded=False):
+    base = st.radio(
+        ctx.t("hqmap.basemap"),
+        ["pale", "std", "none"],
+        format_func=lambda b: ctx.t(f"hqmap.base.{b}"),
+        key="hq_basemap",
+    )
+    overlays = tuple(
+        o for o in basemap.OVERLAY_ORDER if st.toggle(ctx.t(f"hqmap.overlay.{o}"), key=f"hq_ov_{o}")
+    )
+    detail = st.select_slider(
+        ctx.t("hqmap.detail"),
+        [7, 8, 9],
+        value=resolution_for_zoom(ctx.city.default_zoom),
+        format_func=lambda r: ctx.t(f"hqmap.res.{r}"),
+        key="hq_resolution",
+    )
+    auto = st.toggle(ctx.t("hqmap.auto_refresh"), value=True, key="hq_auto")
+refresh = float(ctx.city.setting("refresh_seconds", 10)) if auto else None
+
+
+@st.fragment(run_every=refresh)
+def live_picture() -> None:
+    panels.show_messages()
+    try:
+        state = build_hq_state(
+            ctx.engine,
+            data.hq_cache(ctx.database_url),
+            ctx.viewer,
+            incident_id,
+            ctx.city,
+            resolution=detail,
+        )
+        sources = data.source_health(ctx.database_url)
+    except SQLAlchemyError as exc:
+        widgets.unreachable_banner(ctx, "database", exc)
+        return
+    widgets.remember_good_data(state.newest_report_at)
+    widgets.freshness_banner(
+        ctx,
+        state.newest_report_at,
+        live_incident=bool(incident and incident.active),
+        synthetic=bool(incident and incident.is_synthetic),
+        sources=sources,
+    )
+    widgets.kpi_header(ctx, state.kpis)
+    if state.hazards:
+        st.warning(
+            ctx.t(
+                "hqmap.warnings_in_force",
+                warnings="、".join(state.warnings["kind_name"].tolist()),
+                hazards="、".join(ctx.t(f"hazard.{h}") for h in state.hazards),
+            ),
+            icon=":material/thunderstorm:",
+        )
+    origin = (st.context.url or "").split("/", 3)
+    style = (
+        basemap.style_url("/".join(origin[:3]), base, overlays)
+        if base != "none" and len(origin) >= 3
+        else None
+    )
+    deck = map_deck.build_deck(
+        state,
+        ctx.t,
+        center=(ctx.city.center_lat, ctx.city.center_lon),
+        zoom=ctx.city.default_zoom,
+        map_style=style,
+        exact_counts=ctx.viewer.role in map_deck.OPERATIONAL_ROLES,
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        event = st.pydeck_chart(
+            deck, on_select="rerun", selection_mode="single-object", key="hq_deck", height=640
+        )
+        st.caption(ctx.t("hqmap.legend"))
+        st.caption(basemap.attribution(overlays) if style else ctx.t("hqmap.no_basemap"))
+    picked = map_deck.selected(event)
+    with right:
+        rescue = (
+            state.rescue.sort_values("score", ascending=False)
+            if "score" in state.rescue
+            else state.rescue
+        )
+        options = [("rescue", int(i)) for i in rescue["id"].head(200)] if len(rescue) else []
+        options += [
+            ("shelter", int(i)) for i in state.shelters.loc[state.shelters["is_open"], "id"]
+        ]
+        if picked:
+            kind = "rescue" if picked[0] == map_deck.LAYER_RESCUE else "shelter"
+            if (kind, picked[1]) not in options:
+                options.insert(0, (kind, picked[1]))
+            if st.session_state.get("hq_last_map_pick") != picked:
+                # A new pick on the map opens its panel; the list still works afterwards.
+                st.session_state["hq_last_map_pick"] = picked
+                st.session_state["hq_pick"] = (kind, picked[1])
+        names = dict(zip(state.shelters["id"], state.shelters["name"], strict=True))
+        choice = st.selectbox(
+            ctx.t("hqmap.select"),
+            [None, *options],
+            format_func=lambda o: (
+                ctx.t("hqmap.select_none")
+                if o is None
+                else (
+                    ctx.t("hqmap.rescue_option", id=o[1])
+                    if o[0] == "rescue"
+                    else names.get(o[1], str(o[1]))
+                )
+            ),
+            key="hq_pick",
+        )
+        if choice and choice[0] == "rescue":
+            panels.rescue_panel(ctx, incident_id, choice[1])
+            panels.triage_formula(ctx)
+        elif choice:
+            shelter = state.shelters[state.shelters["id"] == choice[1]]
+            if not shelter.empty:
+                panels.shelter_panel(ctx, incident_id, shelter.iloc[0])
+        else:
+            st.info(ctx.t("hqmap.pick_hint"))
+
+
+live_picture()

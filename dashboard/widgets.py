@@ -1,0 +1,123 @@
+"""Small shared pieces of the pages: the freshness banner, the KPI header, safe tables.
+
+No business logic: each widget shows values it is given, with labels from the catalog.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from bosai.jpdate import clock, format_datetime
+
+from .context import PageContext
+
+FRESH_KEY = "_bosai_last_good_data"
+
+
+def remember_good_data(at: dt.datetime | None) -> None:
+    st.session_state[FRESH_KEY] = at or dt.datetime.now(dt.UTC)
+
+
+def last_good_data() -> dt.datetime | None:
+    return st.session_state.get(FRESH_KEY)
+
+
+def unreachable_banner(ctx: PageContext, what: str, error: BaseException) -> None:
+    """Red banner: what failed and the time of the last good data. Never a traceback."""
+    last = last_good_data()
+    cause = getattr(error, "orig", None) or error
+    st.error(
+        ctx.t(
+            "live.unreachable",
+            what=ctx.t(f"live.source.{what}"),
+            error=type(cause).__name__,
+            last=clock(last) if last else ctx.t("live.never"),
+        ),
+        icon=":material/cloud_off:",
+    )
+
+
+def freshness_banner(
+    ctx: PageContext,
+    newest: dt.datetime | None,
+    *,
+    live_incident: bool,
+    synthetic: bool,
+    sources: list[dict[str, Any]] | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Show "data as of HH:MM:SS", and a red banner when the newest data is older than the
+    city's ``stale_after_seconds`` during a live incident or a source is marked stale.
+    Returns True when the banner is red."""
+    now = now or dt.datetime.now(dt.UTC)
+    stale_after = float(ctx.city.setting("stale_after_seconds", 120))
+    red = False
+    if newest is not None:
+        age = (now - newest).total_seconds()
+        if synthetic:
+            st.caption(
+                ctx.t("live.demo_time", time=format_datetime(newest, ctx.lang, era_style=True))
+            )
+        elif live_incident and age > stale_after:
+            st.error(
+                ctx.t("live.stale", time=clock(newest), minutes=f"{age / 60:.0f}"),
+                icon=":material/warning:",
+            )
+            red = True
+        st.caption(ctx.t("app.data_as_of", time=clock(newest)))
+    for source in sources or []:
+        if source.get("stale"):
+            st.error(
+                ctx.t(
+                    "live.source_stale",
+                    source=source["source"],
+                    time=clock(source["last_success_at"]) if source.get("last_success_at") else "—",
+                    error=source.get("last_error") or "",
+                ),
+                icon=":material/sync_problem:",
+            )
+            red = True
+    return red
+
+
+def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:
+    """The HQ key figures in two rows of metrics."""
+    top = st.columns(5)
+    top[0].metric(ctx.t("kpi.opted_in"), f"{kpis['citizens']:,}")
+    top[1].metric(
+        ctx.t("kpi.confirmed_safe"),
+        f"{kpis['confirmed_share']:.0%}",
+        ctx.t("kpi.people", n=f"{kpis['confirmed']:,}"),
+        delta_color="off",
+    )
+    top[2].metric(ctx.t("kpi.evacuating"), f"{kpis['evacuating']:,}")
+    top[3].metric(ctx.t("kpi.at_shelter"), f"{kpis['at_shelter']:,}")
+    top[4].metric(ctx.t("kpi.needs_rescue"), f"{kpis['needs_rescue']:,}")
+    bottom = st.columns(5)
+    by_priority = kpis["rescue_open"]
+    bottom[0].metric(ctx.t("kpi.rescue_open"), f"{kpis['rescue_open_total']:,}")
+    bottom[1].metric(
+        ctx.t("kpi.rescue_by_priority"),
+        " / ".join(f"{by_priority.get(p, 0):,}" for p in ("high", "medium", "low")),
+        ctx.t("kpi.priority_legend"),
+        delta_color="off",
+    )
+    bottom[2].metric(
+        ctx.t("kpi.shelters_open"), f"{kpis['shelters_open']:,} / {kpis['shelters']:,}"
+    )
+    bottom[3].metric(ctx.t("kpi.shelters_full"), f"{kpis['shelters_full']:,}")
+    bottom[4].metric(
+        ctx.t("kpi.register_unconfirmed"),
+        f"{kpis['register_unconfirmed']:,}",
+        ctx.t("kpi.of_total", n=f"{kpis['register']:,}"),
+        delta_color="off",
+    )
+
+
+def text_table(frame: pd.DataFrame, **kwargs: Any) -> None:
+    """A dataframe whose text cells are shown as text (Streamlit never renders them as HTML)."""
+    st.dataframe(frame, hide_index=True, **kwargs)

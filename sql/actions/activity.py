@@ -1,0 +1,54 @@
+"""The incident activity log and the audit chain, written together by every action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .. import audit
+from ..models import IncidentActivity
+from ..models.base import utcnow
+from ..viewer import Viewer
+from . import ActionRefused
+
+
+def require_role(viewer: Viewer, roles: tuple[str, ...], what: str) -> None:
+    if viewer.role not in roles:
+        raise ActionRefused(f"role {viewer.role!r} may not {what}")
+
+
+def log_action(
+    conn: Connection,
+    viewer: Viewer,
+    incident_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: Any,
+    details: dict[str, Any] | None = None,
+    citizen_ids: tuple[int, ...] = (),
+) -> None:
+    """One activity-log row (when there is an incident) and one audit row, in ``conn``."""
+    now = utcnow()
+    if incident_id is not None:
+        conn.execute(
+            sa.insert(IncidentActivity.__table__).values(
+                incident_id=incident_id,
+                at=now,
+                actor=viewer.subject,
+                action=action,
+                target_type=target_type,
+                target_id=None if target_id is None else str(target_id),
+                details=details,
+            )
+        )
+    audit.append(
+        conn,
+        viewer.for_incident(incident_id),
+        f"write:{action}",
+        target=f"{target_type}:{target_id}",
+        citizen_ids=citizen_ids,
+        details=details,
+        at=now,
+    )

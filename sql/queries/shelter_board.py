@@ -1,0 +1,161 @@
+"""Shelters as the headquarters see them: open or not, latest head count, occupancy history.
+
+Not personal data. ``as_of`` gives the state at a past moment (replay).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ..frames import query_frame
+from ..models import CitizenLatestStatus, Shelter, ShelterOccupancy, ShelterOperation
+from ..models.vocab import HAZARD_KINDS
+
+SHELTER_COLUMNS = (
+    "id",
+    "name",
+    "kana",
+    "address",
+    "district",
+    "lat",
+    "lon",
+    "elevation_m",
+    "capacity",
+    "capacity_text",
+    *(f"hazard_{k}" for k in HAZARD_KINDS),
+    "is_emergency_site",
+    "is_designated_shelter",
+    "is_welfare_shelter",
+    "target_groups",
+    "barrier_free",
+    "pets_allowed",
+    "source",
+    "is_synthetic",
+    "standard_id",
+    "gsi_id",
+)
+
+
+def shelter_board(
+    engine: Engine, incident_id: int | None, as_of: dt.datetime | None = None
+) -> pd.DataFrame:
+    """One row per shelter: its data, ``is_open`` (an operation of the incident covering
+    ``as_of``/now), ``opened_at``, the latest ``head_count`` and ``observed_at`` (at or before
+    ``as_of``), and ``reported_here`` (citizens whose latest status is at this shelter)."""
+    s = Shelter.__table__
+    op = ShelterOperation.__table__
+    occ = ShelterOccupancy.__table__
+    ls = CitizenLatestStatus.__table__
+    op_cond = [op.c.incident_id == incident_id] if incident_id else [op.c.incident_id.is_(None)]
+    if as_of is not None:
+        op_cond += [
+            op.c.opened_at <= as_of,
+            sa.or_(op.c.closed_at.is_(None), op.c.closed_at > as_of),
+        ]
+    else:
+        op_cond.append(op.c.closed_at.is_(None))
+    open_ops = (
+        sa.select(op.c.shelter_id, sa.func.min(op.c.opened_at).label("opened_at"))
+        .where(*op_cond)
+        .group_by(op.c.shelter_id)
+        .subquery()
+    )
+    occ_cond = [occ.c.incident_id == incident_id] if incident_id else [occ.c.incident_id.is_(None)]
+    if as_of is not None:
+        occ_cond.append(occ.c.observed_at <= as_of)
+    newest = (
+        sa.select(occ.c.shelter_id, sa.func.max(occ.c.observed_at).label("observed_at"))
+        .where(*occ_cond)
+        .group_by(occ.c.shelter_id)
+        .subquery()
+    )
+    # Several sources may report at the same moment: take the largest count then.
+    latest_occ = (
+        sa.select(
+            occ.c.shelter_id,
+            sa.func.max(occ.c.head_count).label("head_count"),
+            occ.c.observed_at,
+        )
+        .join(
+            newest,
+            sa.and_(
+                newest.c.shelter_id == occ.c.shelter_id, newest.c.observed_at == occ.c.observed_at
+            ),
+        )
+        .where(*occ_cond)
+        .group_by(occ.c.shelter_id, occ.c.observed_at)
+        .subquery()
+    )
+    here = (
+        sa.select(ls.c.shelter_id, sa.func.count().label("reported_here"))
+        .where(ls.c.incident_key == (incident_id or 0), ls.c.state == "at_shelter")
+        .group_by(ls.c.shelter_id)
+        .subquery()
+    )
+    stmt = (
+        sa.select(
+            *(s.c[c] for c in SHELTER_COLUMNS),
+            open_ops.c.opened_at,
+            latest_occ.c.head_count,
+            latest_occ.c.observed_at,
+            here.c.reported_here,
+        )
+        .select_from(
+            s.outerjoin(open_ops, open_ops.c.shelter_id == s.c.id)
+            .outerjoin(latest_occ, latest_occ.c.shelter_id == s.c.id)
+            .outerjoin(here, here.c.shelter_id == s.c.id)
+        )
+        .order_by(s.c.id)
+    )
+    with engine.connect() as conn:
+        frame = query_frame(conn, stmt)
+    frame["is_open"] = frame["opened_at"].notna()
+    frame["reported_here"] = frame["reported_here"].fillna(0).astype(int)
+    return frame
+
+
+def occupancy_history(engine: Engine, shelter_id: int, incident_id: int | None) -> pd.DataFrame:
+    """The head counts of one shelter over time (observed_at, head_count, source, entered_by)."""
+    occ = ShelterOccupancy.__table__
+    cond = occ.c.incident_id == incident_id if incident_id else occ.c.incident_id.is_(None)
+    stmt = (
+        sa.select(occ.c.observed_at, occ.c.head_count, occ.c.source, occ.c.entered_by)
+        .where(occ.c.shelter_id == shelter_id, cond)
+        .order_by(occ.c.observed_at, occ.c.id)
+    )
+    with engine.connect() as conn:
+        return query_frame(conn, stmt)
+
+
+def occupancy_totals(engine: Engine, incident_id: int | None) -> pd.DataFrame:
+    """Total head count per observation time over all shelters (the incident's curve)."""
+    occ = ShelterOccupancy.__table__
+    cond = occ.c.incident_id == incident_id if incident_id else occ.c.incident_id.is_(None)
+    stmt = (
+        sa.select(
+            occ.c.observed_at,
+            sa.func.sum(occ.c.head_count).label("head_count"),
+            sa.func.count().label("shelters"),
+        )
+        .where(cond)
+        .group_by(occ.c.observed_at)
+        .order_by(occ.c.observed_at)
+    )
+    with engine.connect() as conn:
+        return query_frame(conn, stmt)
+
+
+def operations_log(engine: Engine, shelter_id: int, incident_id: int | None) -> pd.DataFrame:
+    op = ShelterOperation.__table__
+    cond = op.c.incident_id == incident_id if incident_id else op.c.incident_id.is_(None)
+    stmt = (
+        sa.select(op.c.opened_at, op.c.closed_at, op.c.opened_by, op.c.closed_by, op.c.reason)
+        .where(op.c.shelter_id == shelter_id, cond)
+        .order_by(op.c.opened_at)
+    )
+    with engine.connect() as conn:
+        return query_frame(conn, stmt)
