@@ -96,7 +96,6 @@ def read_snapshot(path: Path) -> OccupancyBatch:
         batch.problems.append(exc.problem)
         return batch
     batch.raw_columns[table.label] = table.raw_columns
-    batch.problems += table.problems
     column_problems = shelters_standard.required_column_problems(table)
     counts = count_column(table)
     if counts is None:
@@ -115,8 +114,10 @@ def read_snapshot(path: Path) -> OccupancyBatch:
             Problem(table.label, 1, TIME_COLUMN, reason("importers.problem.no_time"))
         )
     if column_problems:
-        batch.problems += column_problems
+        # Wrong columns make every row's problems noise: report the header alone.
+        batch.problems += [p for p in table.problems if p.row == 1] + column_problems
         return batch
+    batch.problems += table.problems
     bad_rows = {p.row for p in table.problems}
     for row in table.rows:
         origin = RecordOrigin(row.file, row.row, row.raw)

@@ -70,7 +70,8 @@ def read_shelters(
         column_problems = shelters_standard.required_column_problems(table)
         dataset = "standard_emergency_site"
     if column_problems:
-        batch.problems += column_problems
+        # Wrong columns make every row's problems noise: report the header alone.
+        batch.problems = [p for p in table.problems if p.row == 1] + column_problems
         return batch
     total = len(table.rows)
     for done, row in enumerate(table.rows, start=1):

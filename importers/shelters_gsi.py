@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .municipality_codes import municipality_code_from_gsi_id, normalise_municipality_code
-from .problems import Problem, reason
+from .problems import Problem, quoted, reason
 from .row_fields import RowFields
 from .shelter_record import HAZARD_FLAG_COLUMNS, RecordOrigin, ShelterRecord
 from .table_reader import SourceRow, SourceTable
@@ -85,7 +85,7 @@ def gsi_record(row: SourceRow, dataset: str) -> tuple[ShelterRecord | None, list
     fields = RowFields(row)
     gsi_id = fields.text(*ID_COLUMNS, max_length=64, required=True)
     if gsi_id and not _ID_PATTERN.match(gsi_id):
-        fields.problem(ID_COLUMNS[0], reason("importers.problem.bad_id", value=gsi_id[:64]))
+        fields.problem(ID_COLUMNS[0], reason("importers.problem.bad_id", value=quoted(gsi_id)))
     name = fields.text(*NAME_COLUMNS, max_length=200, required=True)
     address = fields.text(*ADDRESS_COLUMNS, max_length=300)
     coordinates = fields.coordinates(LAT_COLUMNS, LON_COLUMNS)
@@ -98,7 +98,7 @@ def gsi_record(row: SourceRow, dataset: str) -> tuple[ShelterRecord | None, list
     if code_raw and code is None:
         fields.problem(
             fields.column(*CODE_COLUMNS),
-            reason("importers.problem.bad_municipality_code", value=code_raw),
+            reason("importers.problem.bad_municipality_code", value=quoted(code_raw)),
         )
     notes = _notes(fields)
     target_groups = fields.text("受入対象者", max_length=200)

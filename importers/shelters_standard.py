@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from .municipality_codes import normalise_municipality_code
-from .problems import Problem, reason
+from .problems import Problem, quoted, reason
 from .row_fields import RowFields
 from .shelter_record import HAZARD_FLAG_COLUMNS, RecordOrigin, ShelterRecord
 from .shelters_gsi import GSI_HAZARD_COLUMNS
@@ -115,7 +115,7 @@ def standard_record(
     fields = RowFields(row)
     published_id = fields.text(*ID_COLUMNS, max_length=48, required=True)
     if published_id and not _ID_PATTERN.match(published_id):
-        fields.problem("ID", reason("importers.problem.bad_id", value=published_id))
+        fields.problem("ID", reason("importers.problem.bad_id", value=quoted(published_id)))
     name = fields.text(*NAME_COLUMNS, max_length=200, required=True)
     kana = fields.text("名称_カナ", max_length=200)
     coordinates = fields.coordinates(LAT_COLUMNS, LON_COLUMNS)
@@ -138,7 +138,7 @@ def standard_record(
         if code is None:
             fields.problem(
                 fields.column(*CODE_COLUMNS),
-                reason("importers.problem.bad_municipality_code", value=code_raw),
+                reason("importers.problem.bad_municipality_code", value=quoted(code_raw)),
             )
     flags = {
         col: fields.flag(src)

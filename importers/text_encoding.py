@@ -8,12 +8,15 @@ guessed encoding would store garbled names.
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from .problems import FileRejected, Problem, reason
 
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+#: Characters Python's cp932 codec gives for bytes that Shift_JIS text never contains.
+_CP932_STRAYS = re.compile("[\u0080\uf8f0-\uf8f3]")
 
 
 def _half_width_kana_share(text: str) -> float:
@@ -44,11 +47,27 @@ def decode_text(data: bytes, label: str) -> tuple[str, str]:
     try:
         text = data.decode("cp932")
     except UnicodeDecodeError as exc:
-        raise FileRejected(_undecodable(label, data, exc)) from exc
+        raise FileRejected(_not_cp932(label, data, exc)) from exc
+    stray = _CP932_STRAYS.search(text)
+    if stray:
+        # Bytes 0x80, 0xA0, 0xFD-0xFF never occur in Shift_JIS text; Python maps them anyway.
+        position = len(text[: stray.start()].encode("cp932"))
+        raise FileRejected(
+            _not_cp932(label, data, UnicodeDecodeError("cp932", data, position, position + 1, ""))
+        )
     if _half_width_kana_share(text[:4000]) > 0.5:
         # EUC-JP kanji bytes decode as CP932 half-width katakana: refuse rather than store noise.
         raise FileRejected(Problem(label, "-", "-", reason("importers.problem.euc_jp")))
     return text, "cp932"
+
+
+def _not_cp932(label: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
+    """Neither UTF-8 nor CP932: say EUC-JP when it is that, else where decoding failed."""
+    try:
+        data.decode("euc_jp")
+    except UnicodeDecodeError:
+        return _undecodable(label, data, exc)
+    return Problem(label, "-", "-", reason("importers.problem.euc_jp"))
 
 
 def _undecodable(label: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
