@@ -10,7 +10,7 @@ access-token refresh, logout — plus the live event feed, behind one configurab
 * :mod:`cityos.optin` — the opt-in check on our side of the boundary;
 * :mod:`cityos.sync` — ``bosai cityos sync`` (all-or-nothing, incremental, stale marker);
 * :mod:`cityos.push` — push notifications, recorded with their delivery events;
-* :mod:`cityos.live_drill` — plays a drill scenario through the city OS into the database;
+* :mod:`cityos.drill_player` — plays a drill scenario through the city OS into the database;
 * :mod:`cityos.reference_server` — the reference city OS; :mod:`cityos.identity_provider` —
   a local OpenID Connect provider for tests and the demo.
 

@@ -235,13 +235,18 @@ class CityOSClient:
         self.login()
         return self.session()
 
-    def refresh_user_session(self, refresh_token: str, client_id: str) -> p.TokenSet:
+    def refresh_user_session(
+        self, refresh_token: str, client_id: str, client_secret: str | None = None
+    ) -> p.TokenSet:
         """The city OS's refresh API for a user session (a citizen app's refresh token)."""
+        doc = {"refresh_token": refresh_token, "client_id": client_id}
+        if client_secret:
+            doc["client_secret"] = client_secret
         response = self._call(
             "POST",
             self.config.url("refresh"),
             "token refresh",
-            json={"refresh_token": refresh_token, "client_id": client_id},
+            json=doc,
             repeatable=False,
         )
         return self._parse(p.TokenSet, response, "token refresh")

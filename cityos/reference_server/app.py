@@ -56,6 +56,7 @@ class _Strict(BaseModel):
 class RefreshRequest(_Strict):
     refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
     client_id: Annotated[str, Field(min_length=1, max_length=128)]
+    client_secret: Annotated[str, Field(min_length=1, max_length=256)] | None = None
 
 
 class PushTarget(_Strict):
@@ -302,7 +303,7 @@ def create_app(settings: ServerSettings, state: CityOSState) -> FastAPI:
     @app.post("/v1/auth/refresh")
     def refresh_session(body: RefreshRequest, _caller: Anyone) -> Response:
         try:
-            response = verifier.refresh(body.refresh_token, body.client_id)
+            response = verifier.refresh(body.refresh_token, body.client_id, body.client_secret)
         except ProviderUnavailable as exc:
             return problem(502, "Bad gateway", str(exc), "/problems/provider-unavailable")
         if response.status_code != 200:

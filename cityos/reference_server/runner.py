@@ -62,6 +62,12 @@ class ThreadedServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
+    def __enter__(self) -> ThreadedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
 
 @contextlib.contextmanager
 def running(app, host: str = "127.0.0.1", port: int | None = None) -> Iterator[ThreadedServer]:

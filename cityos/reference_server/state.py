@@ -133,6 +133,17 @@ class CityOSState:
         self.opt_in_check = True
         self._revision = 0
 
+    def clone(self) -> CityOSState:
+        """An independent deep copy (tests start each case from the same population)."""
+        import copy
+
+        with self.lock:
+            values = {k: copy.deepcopy(v) for k, v in self.__dict__.items() if k != "lock"}
+        twin = CityOSState.__new__(CityOSState)
+        twin.__dict__.update(values)
+        twin.lock = threading.RLock()
+        return twin
+
     # ------------------------------------------------------------ revisions
 
     def next_revision(self) -> int:

@@ -86,17 +86,16 @@ class TokenVerifier:
             claims=claims,
         )
 
-    def refresh(self, refresh_token: str, client_id: str) -> httpx.Response:
-        """Exchange a refresh token at the provider's token endpoint."""
+    def refresh(
+        self, refresh_token: str, client_id: str, client_secret: str | None = None
+    ) -> httpx.Response:
+        """Exchange a refresh token at the provider's token endpoint (for the app's client)."""
+        data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        auth = (client_id, client_secret) if client_secret else None
+        if auth is None:
+            data["client_id"] = client_id
         try:
-            return self._http.post(
-                self.token_endpoint(),
-                data={
-                    "grant_type": "refresh_token",
-                    "refresh_token": refresh_token,
-                    "client_id": client_id,
-                },
-            )
+            return self._http.post(self.token_endpoint(), data=data, auth=auth)
         except httpx.HTTPError as exc:
             raise ProviderUnavailable(f"identity provider unreachable: {exc}") from exc
 

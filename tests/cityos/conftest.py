@@ -89,10 +89,7 @@ def population_state():
 
 @pytest.fixture
 def city_os(provider, population_state) -> Iterator[ThreadedServer]:
-    import copy
-
-    state = copy.deepcopy(population_state)
-    state.lock = type(population_state.lock)()
+    state = population_state.clone()
     server = ThreadedServer(create_app(ServerSettings(issuer=provider.issuer), state)).start()
     server.state = state
     yield server
