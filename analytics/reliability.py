@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 from scipy.stats import f as f_dist
+from threadpoolctl import threadpool_limits
 
 #: Lower bound of the uniquenesses in the ML fit (as R's factanal).
 PSI_LOWER = 0.005
@@ -224,7 +225,7 @@ def omega_total(data: pd.DataFrame | np.ndarray) -> OmegaResult:
     return _omega(_frame(data).dropna().to_numpy())
 
 
-def _omega(x: np.ndarray) -> OmegaResult:
+def _omega(x: np.ndarray, start: np.ndarray | None = None, tol: float = 1e-15) -> OmegaResult:
     n, k = x.shape
     if k < 3:
         raise ValueError(
@@ -237,7 +238,8 @@ def _omega(x: np.ndarray) -> OmegaResult:
     if np.any(sd == 0):
         raise ValueError("an item without variance: ω is undefined")
     corr = cov / np.outer(sd, sd)
-    std_loadings, psi_std, ok = one_factor_ml(corr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        std_loadings, psi_std, ok = one_factor_ml(corr, start, tol)
     loadings = std_loadings * sd
     psi = psi_std * sd**2
     common = loadings.sum() ** 2
@@ -251,15 +253,20 @@ def omega_bootstrap_ci(
     confidence: float = 0.95,
     seed: int | None = 0,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of ω (each resample refitted from factanal's start; seeded)."""
+    """Percentile bootstrap interval of ω (seeded). Each resample is refitted starting from the
+    full sample's uniquenesses, to 1e-10 (ample for a percentile interval, and 3× faster)."""
     x = _frame(data).dropna().to_numpy()
+    full = _omega(x)
+    start = full.uniquenesses / np.var(x, axis=0, ddof=1)
     indices = bootstrap_indices(x.shape[0], n_boot, seed)
     values = np.empty(n_boot)
-    for b, idx in enumerate(indices):
-        try:
-            values[b] = _omega(x[idx]).omega
-        except (ValueError, np.linalg.LinAlgError):
-            values[b] = np.nan
+    # Thousands of tiny (k × k) eigendecompositions: BLAS threads cost more than they give.
+    with threadpool_limits(1), np.errstate(divide="ignore", invalid="ignore"):
+        for b, idx in enumerate(indices):
+            try:
+                values[b] = _omega(x[idx], start, tol=1e-10).omega
+            except (ValueError, np.linalg.LinAlgError):
+                values[b] = np.nan
     return percentile_ci(values, confidence)
 
 

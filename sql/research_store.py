@@ -195,13 +195,12 @@ def store_survey(
             id_of: dict[str, int] = {}
             for chunk in range(0, len(keys), 500):
                 part = keys[chunk : chunk + 500]
-                id_of.update(
-                    conn.execute(
-                        sa.select(resp.c.respondent_key, resp.c.id).where(
-                            resp.c.instrument_id == instrument_id, resp.c.respondent_key.in_(part)
-                        )
-                    ).tuples()
-                )
+                rows = conn.execute(
+                    sa.select(resp.c.respondent_key, resp.c.id).where(
+                        resp.c.instrument_id == instrument_id, resp.c.respondent_key.in_(part)
+                    )
+                ).all()
+                id_of.update((key, response_id) for key, response_id in rows)
             answer_rows = [
                 {"response_id": id_of[key], "item_id": item, "value_num": num, "value_text": text}
                 for key, answers in new_answers.items()

@@ -71,7 +71,7 @@ def subscale_summary(
     name: str,
     *,
     n_boot: int = 2000,
-    omega_boot: int = 500,
+    omega_boot: int = 200,
     seed: int = 0,
 ) -> dict[str, Any]:
     scores = item_scores(frame, instrument)
@@ -139,7 +139,7 @@ def summarise(
     instrument: Instrument,
     *,
     n_boot: int = 2000,
-    omega_boot: int = 500,
+    omega_boot: int = 200,
     seed: int = 0,
 ) -> dict[str, Any]:
     """The JSON-ready summary of a set of responses (see the module docs)."""

@@ -93,6 +93,7 @@ def parse_timing_table(table: Table) -> TimingSheet:
             report.add(
                 "warning", 1, header or f"#{i + 1}", "unknown column (ignored)", "unknown_column"
             )
+    report.matched_columns = {table.headers[i]: field for field, i in index.items()}
     for field in REQUIRED:
         if field not in index:
             report.add(

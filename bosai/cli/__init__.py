@@ -15,6 +15,8 @@ COMMAND_MODULES = (
     "bosai.cli.demo",
     "bosai.cli.bench",
     "bosai.cli.imports",
+    "bosai.cli.survey",
+    "bosai.cli.analyze",
     "bosai.cli.cityos",
     "bosai.cli.drill",
 )

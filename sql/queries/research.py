@@ -4,7 +4,10 @@ The frames returned here are the inputs of the pure functions in ``analytics/``;
 CLI show only the aggregates those functions compute. Reads that touch citizens (consent ledger,
 attributes, drill events, the support register) take a :class:`~sql.viewer.Viewer` in the
 ``researcher`` or ``admin`` role and return **pseudonymised** rows: the internal citizen id, an
-age band and sex — never names, addresses, phone numbers, birth dates or positions.
+age band and sex — never names, addresses, phone numbers, birth dates or positions. Each such
+read is appended to the audit log (:mod:`sql.audit`) naming the citizens it touched, so a
+citizen's access report shows the research use of their data; callers turn the rows into
+aggregates (the pages cache only those).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from .. import audit
 from ..models import (
     Citizen,
     ConsentEvent,
@@ -48,6 +52,18 @@ def _require_research(viewer: Viewer) -> None:
         raise PermissionError(
             f"role {viewer.role!r} may not read research data (researcher or admin only)"
         )
+
+
+def _audit(engine: Engine, viewer: Viewer, target: str, citizen_ids, rows: int) -> None:
+    ids = sorted({int(c) for c in citizen_ids if c is not None and not pd.isna(c)})
+    audit.record(
+        engine,
+        viewer,
+        "read",
+        target=f"research.{target}",
+        citizen_ids=ids,
+        details={"rows": int(rows), "pseudonymised": True, "purpose": viewer.purpose},
+    )
 
 
 def age_band(birth: dt.date | None, on: dt.date) -> str | None:
@@ -132,6 +148,9 @@ def survey_responses(
     )
     wide = answers.pivot(index="response_id", columns="item_id", values="value")
     wide.columns.name = None
+    # Items copied onto the response (maps_to: participant_type, age_band, sex) may share the
+    # metadata column's name: the metadata column already holds the same code.
+    wide = wide.drop(columns=[c for c in wide.columns if c in meta.columns])
     out = meta.merge(wide, left_on="response_id", right_index=True, how="left")
     for col in wide.columns:
         converted = pd.to_numeric(out[col], errors="coerce")
@@ -226,7 +245,9 @@ def consent_ledger(engine: Engine, viewer: Viewer) -> pd.DataFrame:
         "event_id",
     ]
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(stmt).all(), columns=cols)
+        frame = pd.DataFrame(conn.execute(stmt).all(), columns=cols)
+    _audit(engine, viewer, "consent_ledger", frame["citizen_id"], len(frame))
+    return frame
 
 
 def citizen_attributes(
@@ -246,6 +267,7 @@ def citizen_attributes(
         ],
         columns=["citizen_id", "age_band", "sex"],
     )
+    _audit(engine, viewer, "citizen_attributes", frame["citizen_id"], len(frame))
     return frame
 
 
@@ -258,7 +280,9 @@ def register_citizen_ids(engine: Engine, viewer: Viewer) -> set[int]:
     """Ids of citizens on the evacuation-support register."""
     _require_research(viewer)
     with engine.connect() as conn:
-        return set(conn.execute(sa.select(SupportRegisterEntry.__table__.c.citizen_id)).scalars())
+        ids = set(conn.execute(sa.select(SupportRegisterEntry.__table__.c.citizen_id)).scalars())
+    _audit(engine, viewer, "support_register_ids", ids, len(ids))
+    return ids
 
 
 # ---------------------------------------------------------------- drills
@@ -340,4 +364,6 @@ def drill_events(engine: Engine, viewer: Viewer, drill_id: int) -> pd.DataFrame:
             else:
                 participant = f"e{ev_id}"
             rows.append((participant, citizen_id, group, event_type, at))
-    return pd.DataFrame(rows, columns=["participant", "citizen_id", "group", "event_type", "at"])
+    frame = pd.DataFrame(rows, columns=["participant", "citizen_id", "group", "event_type", "at"])
+    _audit(engine, viewer, f"drill_events:{drill_id}", frame["citizen_id"], len(frame))
+    return frame

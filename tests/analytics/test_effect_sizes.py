@@ -50,6 +50,17 @@ def test_epsilon_squared_from_pingouin_kruskal():
     assert res.value == pytest.approx(h / (n - 1), abs=1e-9)
 
 
+def test_kruskal_h_equals_scipy():
+    from scipy import stats
+
+    tied = [[1, 2, 2, 3], [2, 3, 3, 5, 5], [4, 5, 6]]
+    for groups in (GROUPS, tied):
+        arrays = [np.asarray(g, dtype=float) for g in groups]
+        # Reference: scipy.stats.kruskal(*groups).statistic (tie-corrected H)
+        ref = stats.kruskal(*groups).statistic
+        assert effect_sizes.kruskal_h(arrays) == pytest.approx(ref, abs=1e-12)
+
+
 def test_eta_squared_equals_pingouin_anova():
     # Reference: pingouin.anova(data, dv="v", between="g", effsize="n2")["n2"]
     ref = pg.anova(long(GROUPS), dv="v", between="g", effsize="n2")["n2"].iloc[0]

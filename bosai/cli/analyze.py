@@ -1,0 +1,358 @@
+"""``bosai analyze``: the research workbench's analyses from the command line (JSON with --json).
+
+* ``bosai analyze survey FILE --instrument ID`` — scoring, reliability (α, ω), items, choices,
+  group comparisons (``--by participant_type``), free-text themes.
+* ``bosai analyze uiux FILE`` — task times per task × method × group, paired and unpaired
+  comparisons of methods.
+* ``bosai analyze optin [--source db|FILE]`` — opt-in acceptance from the consent ledger (db) or
+  from questionnaire answers (an export file).
+* ``bosai analyze drill --drill ID [--compare ID]`` — drill evaluation from its event log.
+
+Everything printed is an aggregate; the same functions are importable from ``analytics`` and
+``surveys`` for notebooks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bosai.errors import BosaiError, InvalidInputError
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(analyze)
+
+
+@click.group()
+def analyze() -> None:
+    """Analyses of questionnaires, UI/UX timings, opt-in acceptance and drills."""
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON values: NaN → null, numpy scalars → numbers, dates → ISO 8601 text."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, pd.DataFrame):
+        return to_jsonable(value.to_dict("records"))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(dataclasses.asdict(value))
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        return None if pd.isna(value) else value.isoformat()
+    if value is pd.NaT or value is pd.NA:
+        return None
+    return value
+
+
+def _emit(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=1))
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _parsed_or_refused(file: Path, instrument: str, mapping: Path | None):
+    from surveys.importer import refuse_if_invalid, validate_file
+
+    parsed = validate_file(file, instrument, mapping)
+    refuse_if_invalid(parsed)
+    return parsed
+
+
+# ---------------------------------------------------------------- survey
+
+
+@analyze.command("survey")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--instrument", "instrument_id", required=True, help="Instrument id or YAML file.")
+@click.option("--mapping", type=click.Path(path_type=Path), help="Mapping file (YAML).")
+@click.option(
+    "--by",
+    "by",
+    multiple=True,
+    type=click.Choice(["participant_type", "age_band", "sex"]),
+    help="Compare subscale scores between the groups of this attribute (repeatable).",
+)
+@click.option("--parametric", is_flag=True, help="t-test / ANOVA instead of rank tests.")
+@click.option("--boot", default=2000, show_default=True, help="Bootstrap resamples for α.")
+@click.option("--omega-boot", default=200, show_default=True, help="Bootstrap resamples for ω.")
+@click.option("--seed", default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def analyze_survey(
+    file: Path,
+    instrument_id: str,
+    mapping: Path | None,
+    by: tuple[str, ...],
+    parametric: bool,
+    boot: int,
+    omega_boot: int,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Score an export: n; per subscale mean, sd, α, ω (with intervals); per item mean and n."""
+    from analytics.group_comparison import compare_groups
+    from analytics.text_themes import themes
+    from surveys.importer import responses_frame
+    from surveys.scoring import subscale_scores, summarise
+
+    parsed = _parsed_or_refused(file, instrument_id, mapping)
+    inst = parsed.instrument
+    frame = responses_frame(parsed)
+    result = summarise(frame, inst, n_boot=boot, omega_boot=omega_boot, seed=seed)
+    result["file"] = file.name
+    if by:
+        scores = subscale_scores(frame, inst).join(frame[list(by)])
+        result["comparisons"] = {
+            attr: {
+                name: compare_groups(
+                    scores,
+                    name,
+                    attr,
+                    kind="parametric" if parametric else "ordinal",
+                    n_boot=boot,
+                    seed=seed,
+                )
+                for name in inst.subscales
+                if name in scores
+            }
+            for attr in by
+        }
+    texts = [i.id for i in inst.items if i.type == "text" and i.id in frame]
+    if texts:
+        result["free_text"] = {
+            item: themes(frame[item].dropna().astype(str).tolist()) for item in texts
+        }
+    lines = [f"{inst.id} {file.name}: n = {result['n']}"]
+    for name, sub in result["subscales"].items():
+        lines.append(
+            f"  {name:<14} mean {_fmt(sub['mean'], 2)}  sd {_fmt(sub['sd'], 2)}  "
+            f"alpha {_fmt(sub['alpha'])}  omega {_fmt(sub['omega'])}  (n {sub['n']})"
+        )
+    if "sus" in result:
+        lines.append(f"  SUS mean {_fmt(result['sus']['mean'], 1)} grade {result['sus']['grade']}")
+    _emit(result, as_json, lines)
+
+
+# ---------------------------------------------------------------- UI/UX
+
+
+@analyze.command("uiux")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def analyze_uiux(file: Path, as_json: bool) -> None:
+    """Task times per task × method × group and paired comparisons (paper vs app)."""
+    from analytics.uiux_timing import analyse
+    from surveys.timing_sheet import read_timing_sheet
+
+    sheet = read_timing_sheet(file)
+    result = analyse(sheet.frame) | {"file": file.name}
+    lines = [f"{file.name}: {result['n_participants']} participants"]
+    for row in result["summary"]:
+        lines.append(
+            f"  {row['task']} / {row['method']} / {row['group']}: n {row['n']} "
+            f"median {_fmt(row['median_s'], 1)} s mean {_fmt(row['mean_s'], 1)} s"
+        )
+    for row in result["paired"]:
+        lines.append(
+            f"  paired {row['task']} ({row['group']}) {row['first']} - {row['second']}: "
+            f"V {_fmt(row['statistic'], 0)} p {_fmt(row['p'], 4)} shift {_fmt(row['hl_shift_s'], 1)} s "
+            f"[{_fmt(row['ci_low'], 1)}, {_fmt(row['ci_high'], 1)}]"
+        )
+    _emit(result, as_json, lines)
+
+
+# ---------------------------------------------------------------- opt-in
+
+
+def _research_viewer():
+    from sql.viewer import SYSTEM
+
+    return dataclasses.replace(SYSTEM, purpose="research")
+
+
+def _parse_at(at: str | None) -> dt.datetime:
+    if not at:
+        return dt.datetime.now(dt.UTC)
+    try:
+        value = dt.datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise InvalidInputError(f"--at: not an ISO 8601 date-time: {at!r}") from exc
+    if value.tzinfo is None:
+        raise InvalidInputError("--at: give a UTC offset, e.g. 2022-03-11T15:00+09:00")
+    return value
+
+
+def optin_from_db(engine, at: dt.datetime) -> dict[str, Any]:
+    """The ledger report for every citizen in the database (the invited population)."""
+    from analytics.optin_acceptance import ledger_report
+    from sql.models.vocab import DATA_ITEMS, SHARE_TARGETS
+    from sql.queries import research
+
+    viewer = _research_viewer()
+    ledger = research.consent_ledger(engine, viewer)
+    attributes = research.citizen_attributes(engine, viewer, at.astimezone(dt.UTC).date())
+    report = ledger_report(
+        ledger,
+        attributes,
+        attributes["citizen_id"].tolist(),
+        at,
+        items=list(DATA_ITEMS),
+        targets=list(SHARE_TARGETS),
+    )
+    return {"source": "db", **report}
+
+
+def optin_from_file(file: Path, instrument: str, mapping: Path | None) -> dict[str, Any]:
+    """Opt-in answers of a questionnaire export, overall and per participant type."""
+    from analytics.optin_acceptance import questionnaire_optin
+    from surveys.importer import responses_frame
+
+    frame = responses_frame(_parsed_or_refused(file, instrument, mapping))
+    result = {"source": file.name, **questionnaire_optin(frame)}
+    if "participant_type" in frame:
+        result["by_participant_type"] = {
+            str(kind): questionnaire_optin(part)
+            for kind, part in frame.groupby("participant_type", sort=True)
+        }
+    return result
+
+
+@analyze.command("optin")
+@click.option(
+    "--source",
+    default="db",
+    show_default=True,
+    help="'db' (the consent ledger) or a questionnaire export file.",
+)
+@click.option("--instrument", "instrument_id", default="drill-2022", show_default=True)
+@click.option("--mapping", type=click.Path(path_type=Path), help="Mapping file for an export.")
+@click.option("--at", default=None, help="Reference time for the ledger (ISO 8601; default now).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def analyze_optin(
+    obj: dict,
+    source: str,
+    instrument_id: str,
+    mapping: Path | None,
+    at: str | None,
+    as_json: bool,
+) -> None:
+    """Opt-in acceptance per data item and share target, funnel, timing preference, logit."""
+    if source == "db":
+        from bosai.cli.survey import _ready_engine
+
+        result = optin_from_db(_ready_engine(obj["database_url"]), _parse_at(at))
+        lines = [f"consent ledger at {result['at']}: {result['invited']} citizens"]
+        for row in result["by_data_item"]:
+            lines.append(
+                f"  {row['data_item']:<16} {row['count']:>6} / {row['n']}  "
+                f"{_fmt(row['share'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]"
+            )
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise BosaiError(f"--source: neither 'db' nor an existing file: {source!r}")
+        result = optin_from_file(path, instrument_id, mapping)
+        lines = [f"{path.name}: n = {result['n']}"]
+        for code, row in result.get("consent_timing", {}).items():
+            lines.append(f"  consent timing {code}: {row['count']} / {row['n']}")
+    _emit(result, as_json, lines)
+
+
+# ---------------------------------------------------------------- drills
+
+
+def drill_report(
+    engine,
+    ref: str,
+    minutes: tuple[float, ...] = (10, 30, 60),
+    origin: str = "drill_start",
+    compare: str | None = None,
+) -> dict[str, Any]:
+    """Evaluation of one drill (and its comparison with another) from the database."""
+    from analytics.drill_evaluation import compare_drills, evaluate_drill
+    from sql.queries import research
+
+    viewer = _research_viewer()
+
+    def load(drill_ref: str):
+        drill = research.drill(engine, drill_ref)
+        if drill is None:
+            raise InvalidInputError(f"--drill: no drill {drill_ref!r}")
+        return drill, research.drill_events(engine, viewer, drill["id"])
+
+    drill, events = load(ref)
+    register = research.register_citizen_ids(engine, viewer)
+    result = {
+        "drill": {k: drill[k] for k in ("id", "external_id", "name", "started_at", "ended_at")},
+        **evaluate_drill(events, drill["started_at"], drill["ended_at"], register, minutes, origin),
+    }
+    if compare:
+        other, other_events = load(compare)
+        result["comparison"] = {
+            "with": {k: other[k] for k in ("id", "external_id", "name")},
+            **compare_drills(
+                (events, drill["started_at"], drill["ended_at"]),
+                (other_events, other["started_at"], other["ended_at"]),
+                minutes=minutes,
+                origin=origin,
+            ),
+        }
+    return result
+
+
+@analyze.command("drill")
+@click.option("--drill", "drill_ref", required=True, help="Drill id or external id.")
+@click.option("--compare", default=None, help="Compare with this drill (id or external id).")
+@click.option(
+    "--minutes", default="10,30,60", show_default=True, help="T for 'share by T minutes'."
+)
+@click.option(
+    "--origin",
+    type=click.Choice(["drill_start", "notification_sent"]),
+    default="drill_start",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def analyze_drill(
+    obj: dict, drill_ref: str, compare: str | None, minutes: str, origin: str, as_json: bool
+) -> None:
+    """Notification funnel, Kaplan–Meier time-to-event per group, register people confirmed."""
+    from bosai.cli.survey import _ready_engine
+
+    try:
+        ts = tuple(float(m) for m in minutes.split(",") if m.strip())
+    except ValueError as exc:
+        raise InvalidInputError(f"--minutes: numbers separated by commas: {minutes!r}") from exc
+    result = drill_report(_ready_engine(obj["database_url"]), drill_ref, ts, origin, compare)
+    lines = [f"{result['drill']['name']}: {result['participants']} participants"]
+    for row in result["funnel"]:
+        lines.append(f"  {row['stage']:<22} {row['count']}")
+    _emit(result, as_json, lines)
