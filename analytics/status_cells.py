@@ -59,6 +59,7 @@ class StatusGrid:
         self.ids = np.asarray(ids, np.int64)[order]
         lat = np.asarray(lat, float)[order]
         lon = np.asarray(lon, float)[order]
+        self.lat, self.lon = lat, lon
         self.codes: dict[int, np.ndarray] = {}
         self.cells: dict[int, np.ndarray] = {}
         finest = max(RESOLUTIONS)

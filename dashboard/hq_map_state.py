@@ -21,6 +21,7 @@ import shapely
 from sqlalchemy.engine import Engine
 
 from analytics import shelter_status
+from analytics.hazard_exposure import classify_citizens
 from analytics.status_cells import (
     NO_REPORT,
     SAFE,
@@ -29,7 +30,7 @@ from analytics.status_cells import (
     StatusGrid,
     unconfirmed_colour,
 )
-from analytics.triage import triage_scores
+from analytics.triage import minutes_waiting, triage_scores
 from analytics.zone_lookup import ZoneIndex
 from bosai.palette import OKABE_ITO, hex_to_rgb
 from sql import policy
@@ -91,6 +92,7 @@ class HqMapCache:
         self._grid_checked = 0.0
         self._live: dict[int, _Live] = {}
         self._zones: _Zones | None = None
+        self._nearest: tuple[Any, pd.DataFrame] | None = None
 
     def grid(self, engine: Engine) -> StatusGrid:
         with self._lock:
@@ -132,6 +134,26 @@ class HqMapCache:
                 live.apply(status_snapshot.latest_states(engine, incident_id))
                 self._live[key] = live
             return live.status.states.copy(), feed
+
+    def nearest_shelters(
+        self, engine: Engine, shelters: pd.DataFrame, warning_codes: tuple[str, ...]
+    ) -> pd.DataFrame:
+        """Each home point's hazard zone and nearest suitable open shelter
+        (:func:`analytics.hazard_exposure.classify_citizens`), cached until the citizens,
+        the zones, the open shelters or the warnings change."""
+        grid = self.grid(engine)
+        zones = self.zones(engine)
+        open_ids = tuple(int(i) for i in shelters.loc[shelters["is_open"], "id"])
+        key = (id(grid), zones.fingerprint, open_ids, tuple(sorted(warning_codes)))
+        with self._lock:
+            if self._nearest is not None and self._nearest[0] == key:
+                return self._nearest[1]
+        citizens = pd.DataFrame({"id": grid.ids, "lat": grid.lat, "lon": grid.lon})
+        zone_frame = zones.frame.drop(columns=["geom_wkb"]).assign(geometry=zones.index.geoms)
+        result = classify_citizens(citizens, shelters, zone_frame, warning_codes)
+        with self._lock:
+            self._nearest = (key, result)
+        return result
 
     def zones(self, engine: Engine) -> _Zones:
         fingerprint = hazards.zones_fingerprint(engine)
@@ -187,6 +209,25 @@ def _zone_shapes(frame: pd.DataFrame) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------ state
 
 
+def score_requests(requests: pd.DataFrame, zones: ZoneIndex, now: dt.datetime) -> pd.DataFrame:
+    """Add ``flood_depth_m`` (at the request's place; empty where the position is hidden),
+    ``minutes_waiting`` and the triage ``score``."""
+    out = requests.copy()
+    if out.empty:
+        for column in ("flood_depth_m", "minutes_waiting", "score"):
+            out[column] = pd.Series(dtype=float)
+        return out
+    hidden = out["lat"].isna() | out["lon"].isna()
+    out["flood_depth_m"] = zones.flood_depth(
+        out["lat"].fillna(0).to_numpy(float), out["lon"].fillna(0).to_numpy(float)
+    )
+    out.loc[hidden, "flood_depth_m"] = np.nan
+    out["minutes_waiting"] = minutes_waiting(out["requested_at"], now).round(0)
+    out["score"] = triage_scores(out, now)
+    return out
+
+
+
 @dataclasses.dataclass
 class HqState:
     at: dt.datetime | None
@@ -202,6 +243,8 @@ class HqState:
     newest_report_at: dt.datetime | None
     shows_positions: bool
     shows_register: bool
+    #: State code per home point of the grid (see analytics.status_cells).
+    states: np.ndarray = dataclasses.field(repr=False, default_factory=lambda: np.empty(0))
 
 
 def build_hq_state(
@@ -250,13 +293,7 @@ def build_hq_state(
         rescue_rows = policy.rescue_requests(
             engine, scoped, incident_id, open_only=True, as_of=as_of
         )
-        if len(rescue_rows):
-            rescue_rows["flood_depth_m"] = zones.index.flood_depth(
-                rescue_rows["lat"].fillna(0).to_numpy(float),
-                rescue_rows["lon"].fillna(0).to_numpy(float),
-            )
-            rescue_rows.loc[rescue_rows["lat"].isna(), "flood_depth_m"] = np.nan
-            rescue_rows["score"] = triage_scores(rescue_rows, as_of or now)
+        rescue_rows = score_requests(rescue_rows, zones.index, as_of or now)
     register_rows = pd.DataFrame()
     shows_register = policy.may_see_register(viewer) and mode.emergency
     if shows_register:
@@ -306,4 +343,31 @@ def build_hq_state(
         newest_report_at=newest,
         shows_positions=policy.may_see_rescue_positions(viewer, mode),
         shows_register=shows_register,
+        states=states,
     )
+
+
+def expected_arrivals(
+    engine: Engine,
+    cache: HqMapCache,
+    shelters: pd.DataFrame,
+    warning_codes: tuple[str, ...],
+    states: np.ndarray,
+    incident_id: int | None,
+) -> pd.Series:
+    """Citizens expected at each shelter: those evacuating towards it, plus those in a hazard
+    zone of the warnings in force, not yet safe nor at a shelter, whose nearest suitable open
+    shelter it is."""
+    grid = cache.grid(engine)
+    nearest = cache.nearest_shelters(engine, shelters, warning_codes)
+    moving = ~np.isin(states, SAFE) & (states != STATE_INDEX["at_shelter"])
+    in_zone = nearest["zone_level"].fillna(0).to_numpy() > 0
+    # Citizens evacuating towards a named shelter are counted by the shelter board already.
+    named = np.zeros(len(grid), bool)
+    pos = grid.index_of(status_snapshot.heading_citizen_ids(engine, incident_id))
+    named[pos[pos >= 0]] = True
+    candidates = moving & in_zone & ~named
+    target = nearest["shelter_id"].to_numpy()
+    chosen = pd.Series(target[candidates]).dropna().astype(int).value_counts()
+    from_zone = shelters["id"].map(lambda i: int(chosen.get(int(i), 0)))
+    return (from_zone + shelters["heading_here"]).rename("expected")

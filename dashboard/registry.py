@@ -29,6 +29,9 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview.py", "overview.title", "overview", ":material/location_city:", ALL_ROLES),
     PageSpec("hq_map.py", "hqmap.title", "hq-map", ":material/map:", OPERATIONS),
+    PageSpec("rescue_queue.py", "queue.title", "rescue-queue", ":material/sos:", ("hq", "rescue")),
+    PageSpec("shelters.py", "shelters.title", "shelters", ":material/house:", OPERATIONS),
+    PageSpec("incidents.py", "incidents.title", "incidents", ":material/crisis_alert:", ("hq", "admin")),
 )
 
 

@@ -115,7 +115,26 @@ def prepare() -> PageContext:
         demo=demo,
     )
     install(ctx)
+    _mode_banner(ctx)
     return ctx
+
+
+def _mode_banner(ctx: PageContext) -> None:
+    """Which mode the city is in, on every page: a drill is blue, an emergency amber."""
+    try:
+        incident = data.current_incident(ctx.database_url)
+    except SQLAlchemyError:
+        return
+    if incident is None or not incident.active:
+        st.sidebar.caption(ctx.t("shell.normal"))
+        return
+    name = incident.name(ctx.lang)
+    if incident.kind == "drill":
+        st.info(ctx.t("shell.drill", incident=name), icon=":material/school:")
+    elif incident.emergency_mode:
+        st.warning(ctx.t("shell.emergency", incident=name), icon=":material/emergency_home:")
+    else:
+        st.sidebar.caption(f"{ctx.t('shell.normal')}：{name}")
 
 
 def navigation(ctx: PageContext):

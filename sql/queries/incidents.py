@@ -75,3 +75,19 @@ def emergency_mode(engine: Engine) -> bool:
     """有事モード: an active incident with emergency mode on."""
     incident = active_incident(engine)
     return bool(incident and incident.emergency_mode)
+
+
+def activity_log(engine: Engine, incident_id: int, limit: int = 500):
+    """The incident activity log, newest first: at, actor, action, target_type, target_id, details."""
+    from ..frames import query_frame
+    from ..models import IncidentActivity
+
+    a = IncidentActivity.__table__
+    stmt = (
+        sa.select(a.c.at, a.c.actor, a.c.action, a.c.target_type, a.c.target_id, a.c.details)
+        .where(a.c.incident_id == incident_id)
+        .order_by(a.c.at.desc(), a.c.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return query_frame(conn, stmt)

@@ -45,7 +45,8 @@ def shelter_board(
 ) -> pd.DataFrame:
     """One row per shelter: its data, ``is_open`` (an operation of the incident covering
     ``as_of``/now), ``opened_at``, the latest ``head_count`` and ``observed_at`` (at or before
-    ``as_of``), and ``reported_here`` (citizens whose latest status is at this shelter)."""
+    ``as_of``), ``reported_here`` (citizens whose latest status is at this shelter) and
+    ``heading_here`` (citizens evacuating towards it)."""
     s = Shelter.__table__
     op = ShelterOperation.__table__
     occ = ShelterOccupancy.__table__
@@ -91,8 +92,16 @@ def shelter_board(
         .subquery()
     )
     here = (
-        sa.select(ls.c.shelter_id, sa.func.count().label("reported_here"))
-        .where(ls.c.incident_key == (incident_id or 0), ls.c.state == "at_shelter")
+        sa.select(
+            ls.c.shelter_id,
+            sa.func.count().filter(ls.c.state == "at_shelter").label("reported_here"),
+            sa.func.count().filter(ls.c.state == "evacuating").label("heading_here"),
+        )
+        .where(
+            ls.c.incident_key == (incident_id or 0),
+            ls.c.state.in_(("at_shelter", "evacuating")),
+            ls.c.shelter_id.is_not(None),
+        )
         .group_by(ls.c.shelter_id)
         .subquery()
     )
@@ -103,6 +112,7 @@ def shelter_board(
             latest_occ.c.head_count,
             latest_occ.c.observed_at,
             here.c.reported_here,
+            here.c.heading_here,
         )
         .select_from(
             s.outerjoin(open_ops, open_ops.c.shelter_id == s.c.id)
@@ -115,6 +125,7 @@ def shelter_board(
         frame = query_frame(conn, stmt)
     frame["is_open"] = frame["opened_at"].notna()
     frame["reported_here"] = frame["reported_here"].fillna(0).astype(int)
+    frame["heading_here"] = frame["heading_here"].fillna(0).astype(int)
     return frame
 
 

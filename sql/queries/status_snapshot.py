@@ -183,3 +183,21 @@ def register_member_ids(engine: Engine) -> np.ndarray:
     with engine.connect() as conn:
         ids = conn.execute(sa.select(SupportRegisterEntry.citizen_id)).scalars().all()
     return np.asarray(sorted(ids), dtype=np.int64)
+
+
+def heading_citizen_ids(engine: Engine, incident_id: int | None) -> np.ndarray:
+    """Ids of citizens evacuating towards a named shelter (for counting only)."""
+    ls = CitizenLatestStatus.__table__
+    with engine.connect() as conn:
+        ids = (
+            conn.execute(
+                sa.select(ls.c.citizen_id).where(
+                    ls.c.incident_key == (incident_id or 0),
+                    ls.c.state == "evacuating",
+                    ls.c.shelter_id.is_not(None),
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return np.asarray(ids, dtype=np.int64)

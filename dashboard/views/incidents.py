@@ -1,0 +1,149 @@
+"""事案 — incidents: declare or end a real incident or a drill (which switches the emergency
+mode), and read the activity log of what staff did."""
+
+import pandas as pd
+import streamlit as st
+
+from bosai.jpdate import format_datetime
+from dashboard import data, panels
+from dashboard.context import current
+from sql.actions import ActionRefused
+from sql.actions.incidents import declare_incident, end_incident, set_emergency_mode
+from sql.queries.incidents import activity_log, list_incidents
+
+ctx = current()
+st.title(ctx.t("incidents.title"))
+may_act = ctx.viewer.role in ("hq", "admin")
+
+
+def _run(action, *args, done: str, **kwargs) -> None:
+    try:
+        action(ctx.engine, ctx.viewer, *args, **kwargs)
+    except ActionRefused as exc:
+        st.session_state[panels.MESSAGE_KEY] = ("error", ctx.t("panel.refused", reason=str(exc)))
+    else:
+        st.session_state[panels.MESSAGE_KEY] = ("success", done)
+        data.current_incident.clear()
+
+
+panels.show_messages()
+incidents = list_incidents(ctx.engine)
+active = [i for i in incidents if i.active]
+if active:
+    for incident in active:
+        kind = ctx.t(f"incident_kind.{incident.kind}")
+        box = st.container(border=True)
+        box.markdown(f"**{incident.name(ctx.lang)}**（{kind}）")
+        box.write(
+            ctx.t(
+                "incidents.declared",
+                at=format_datetime(incident.declared_at, ctx.lang, era_style=True),
+                mode=ctx.t("shell.emergency_on")
+                if incident.emergency_mode
+                else ctx.t("shell.normal"),
+            )
+        )
+        if may_act:
+            left, right = box.columns(2)
+            left.button(
+                ctx.t("incidents.mode_off")
+                if incident.emergency_mode
+                else ctx.t("incidents.mode_on"),
+                key=f"mode_{incident.id}",
+                on_click=_run,
+                args=(set_emergency_mode, incident.id, not incident.emergency_mode),
+                kwargs={"done": ctx.t("incidents.mode_changed")},
+            )
+            with right.popover(ctx.t("incidents.end")):
+                st.text_input(ctx.t("incidents.end_reason"), key=f"end_reason_{incident.id}")
+                st.button(
+                    ctx.t("incidents.end_confirm"),
+                    type="primary",
+                    key=f"end_{incident.id}",
+                    on_click=lambda i=incident.id: _run(
+                        end_incident,
+                        i,
+                        reason=st.session_state.get(f"end_reason_{i}") or None,
+                        done=ctx.t("incidents.ended"),
+                    ),
+                )
+else:
+    st.info(ctx.t("incidents.none_active"))
+
+if may_act and not active:
+    st.subheader(ctx.t("incidents.declare"))
+    with st.form("declare_incident"):
+        kind = st.radio(
+            ctx.t("incidents.kind"),
+            ["real", "drill"],
+            format_func=lambda k: ctx.t(f"incident_kind.{k}"),
+            horizontal=True,
+            key="new_kind",
+        )
+        st.text_input(ctx.t("incidents.name_ja"), key="new_name_ja", max_chars=200)
+        st.text_input(ctx.t("incidents.name_en"), key="new_name_en", max_chars=200)
+        st.selectbox(
+            ctx.t("incidents.hazard"),
+            ["flood", "landslide", "earthquake", "storm_surge", "tsunami", "large_fire", "volcano"],
+            format_func=lambda h: ctx.t(f"hazard.{h}"),
+            key="new_hazard",
+        )
+        st.checkbox(ctx.t("incidents.emergency_mode"), value=True, key="new_mode")
+        st.form_submit_button(
+            ctx.t("incidents.declare_button"),
+            type="primary",
+            on_click=lambda: _run(
+                declare_incident,
+                st.session_state["new_kind"],
+                st.session_state.get("new_name_ja") or "",
+                st.session_state.get("new_name_en") or None,
+                st.session_state.get("new_hazard"),
+                bool(st.session_state.get("new_mode")),
+                ctx.city.municipality_code,
+                done=ctx.t("incidents.declared_done"),
+            ),
+        )
+    st.caption(ctx.t("incidents.drill_note"))
+
+st.subheader(ctx.t("incidents.history"))
+if incidents:
+    table = pd.DataFrame(
+        {
+            ctx.t("incidents.col.name"): [i.name(ctx.lang) for i in incidents],
+            ctx.t("incidents.kind"): [ctx.t(f"incident_kind.{i.kind}") for i in incidents],
+            ctx.t("incidents.col.declared"): [
+                format_datetime(i.declared_at, ctx.lang) for i in incidents
+            ],
+            ctx.t("incidents.col.ended"): [
+                format_datetime(i.ended_at, ctx.lang) if i.ended_at else "—" for i in incidents
+            ],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    chosen = st.selectbox(
+        ctx.t("incidents.log_for"),
+        incidents,
+        format_func=lambda i: i.name(ctx.lang),
+        key="log_incident",
+    )
+    log = activity_log(ctx.engine, chosen.id)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ctx.t("rescue.col.at"): [format_datetime(v, ctx.lang) for v in log["at"]],
+                ctx.t("rescue.col.actor"): log["actor"].fillna(""),
+                ctx.t("incidents.col.action"): [ctx.t(f"activity.{a}") for a in log["action"]],
+                ctx.t("incidents.col.target"): (
+                    log["target_type"].fillna("") + " " + log["target_id"].fillna("")
+                ).str.strip(),
+                ctx.t("incidents.col.details"): [
+                    ""
+                    if d is None
+                    else ", ".join(f"{k}={v}" for k, v in d.items() if v is not None)
+                    for d in log["details"]
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )

@@ -1,0 +1,127 @@
+"""救助要請 — the rescue queue: every request with its triage score (formula shown), filters,
+and the panel to assign a team or move the request on, with conflicts reported."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from bosai.jpdate import format_datetime
+from dashboard import data, panels, widgets
+from dashboard.context import current
+from dashboard.hq_map_state import score_requests
+from sql import policy
+from sql.models.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
+
+ctx = current()
+st.title(ctx.t("queue.title"))
+incident = data.current_incident(ctx.database_url)
+incident_id = incident.id if incident else None
+if not policy.may_see_rescue_requests(ctx.viewer):
+    st.info(ctx.t("queue.aggregate_only"))
+    st.stop()
+panels.triage_formula(ctx)
+
+
+@st.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
+def queue() -> None:
+    panels.show_messages()
+    filters = st.columns([2, 2, 2, 2])
+    statuses = filters[0].multiselect(
+        ctx.t("rescue.col.status"),
+        RESCUE_STATUSES,
+        default=list(RESCUE_OPEN_STATUSES),
+        format_func=lambda s: ctx.t(f"rescue_status.{s}"),
+        key="queue_status",
+    )
+    priorities = filters[1].multiselect(
+        ctx.t("rescue.col.priority"),
+        RESCUE_PRIORITIES,
+        default=list(RESCUE_PRIORITIES),
+        format_func=lambda p: ctx.t(f"priority.{p}"),
+        key="queue_priority",
+    )
+    try:
+        requests = policy.rescue_requests(ctx.engine, ctx.viewer, incident_id)
+        zones = data.hq_cache(ctx.database_url).zones(ctx.engine)
+    except SQLAlchemyError as exc:
+        widgets.unreachable_banner(ctx, "database", exc)
+        return
+    now = dt.datetime.now(dt.UTC)
+    scored = score_requests(requests, zones.index, now)
+    districts = sorted(d for d in scored["district"].dropna().unique())
+    chosen_districts = filters[2].multiselect(
+        ctx.t("rescue.col.district"), districts, key="queue_district"
+    )
+    team_filter = filters[3].text_input(ctx.t("rescue.col.team"), key="queue_team")
+    shown = scored[scored["status"].isin(statuses) & scored["priority"].isin(priorities)]
+    if chosen_districts:
+        shown = shown[shown["district"].isin(chosen_districts)]
+    if team_filter:
+        shown = shown[shown["assigned_team"].fillna("").str.contains(team_filter, regex=False)]
+    shown = shown.sort_values(["score", "requested_at"], ascending=[False, True])
+    counts = scored["status"].value_counts()
+    st.caption(
+        ctx.t("queue.summary", shown=f"{len(shown):,}", total=f"{len(scored):,}")
+        + " ／ "
+        + "・".join(
+            f"{ctx.t(f'rescue_status.{s}')} {int(counts.get(s, 0)):,}" for s in RESCUE_STATUSES
+        )
+    )
+    table = pd.DataFrame(
+        {
+            ctx.t("rescue.col.id"): shown["id"].astype(int),
+            ctx.t("rescue.col.score"): shown["score"].round(1),
+            ctx.t("rescue.col.priority"): [ctx.t(f"priority.{p}") for p in shown["priority"]],
+            ctx.t("rescue.col.status"): [ctx.t(f"rescue_status.{s}") for s in shown["status"]],
+            ctx.t("rescue.col.people"): shown["people_count"].astype(int),
+            ctx.t("rescue.col.injured"): shown["injured_count"].astype(int),
+            ctx.t("rescue.col.register"): [
+                ctx.t("common.yes") if r else "" for r in shown["on_register"]
+            ],
+            ctx.t("rescue.col.depth"): shown["flood_depth_m"].round(1),
+            ctx.t("rescue.col.waiting"): shown["minutes_waiting"].astype(int),
+            ctx.t("rescue.col.district"): shown["district"].fillna(""),
+            ctx.t("rescue.col.team"): shown["assigned_team"].fillna(""),
+            ctx.t("rescue.col.requested"): [
+                format_datetime(v, ctx.lang) for v in shown["requested_at"]
+            ],
+        }
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        event = st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            height=560,
+            on_select="rerun",
+            selection_mode="single-row",
+            key="queue_table",
+        )
+    rows = (event.selection.rows if event is not None else []) or []
+    options = [int(i) for i in shown["id"]]
+    if (
+        rows
+        and rows[0] < len(options)
+        and st.session_state.get("queue_last_row") != options[rows[0]]
+    ):
+        st.session_state["queue_last_row"] = options[rows[0]]
+        st.session_state["queue_pick"] = options[rows[0]]
+    if st.session_state.get("queue_pick") not in options:
+        st.session_state.pop("queue_pick", None)
+    with right:
+        pick = st.selectbox(
+            ctx.t("queue.pick"),
+            options,
+            index=None,
+            format_func=lambda i: ctx.t("hqmap.rescue_option", id=i),
+            placeholder=ctx.t("queue.pick_hint"),
+            key="queue_pick",
+        )
+        if pick is not None:
+            panels.rescue_panel(ctx, incident_id, int(pick))
+
+
+queue()
