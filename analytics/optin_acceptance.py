@@ -32,6 +32,7 @@ counts until its ``expires_at``; ``withdrawn`` and ``expired`` do not count.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -39,6 +40,9 @@ import numpy as np
 import pandas as pd
 
 from .proportions import proportion
+
+#: Fewest acceptances (and refusals) for a logistic model: fewer give unstable estimates.
+MIN_OUTCOME_EVENTS = 10
 
 LEDGER_COLUMNS = [
     "citizen_id",
@@ -179,7 +183,7 @@ def acceptance_logit(
     (no variation, perfect separation, too few people).
     """
     import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import PerfectSeparationError
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError
 
     data = attributes[list(predictors)].join(flags, how="inner").dropna()
     out: dict[str, Any] = {
@@ -190,6 +194,13 @@ def acceptance_logit(
     }
     if len(data) < 10 or data["accepted"].nunique() < 2:
         out["note"] = "too few people or no variation in acceptance"
+        return out
+    outcomes = data["accepted"].value_counts()
+    if outcomes.min() < MIN_OUTCOME_EVENTS:
+        out["note"] = (
+            f"too few {'acceptances' if outcomes.idxmin() == 1 else 'refusals'} "
+            f"({int(outcomes.min())}) for a logistic model (at least {MIN_OUTCOME_EVENTS} needed)"
+        )
         return out
     design_parts = []
     references = {}
@@ -205,9 +216,17 @@ def acceptance_logit(
         out["note"] = "model not estimable: the attributes are collinear in these data"
         return out
     try:
-        fit = sm.Logit(data["accepted"].astype(float), design).fit(disp=0, maxiter=200)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fit = sm.Logit(data["accepted"].astype(float), design).fit(disp=0, maxiter=200)
     except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
         out["note"] = f"model not estimable: {exc}"
+        return out
+    converged = bool(fit.mle_retvals.get("converged", True))
+    if not converged or not np.all(np.isfinite(fit.bse)):
+        out["note"] = "model not estimable: no convergence (a group accepts all or none)"
+        out["converged"] = False
         return out
     ci = fit.conf_int()
     for name in design.columns:
@@ -224,7 +243,7 @@ def acceptance_logit(
             }
         )
     out["references"] = references
-    out["converged"] = bool(fit.mle_retvals.get("converged", True))
+    out["converged"] = converged
     out["pseudo_r2"] = float(fit.prsquared)
     return out
 
@@ -287,14 +306,18 @@ def ledger_report(
     items: Sequence[str] | None = None,
     targets: Sequence[str] | None = None,
     predictors: Sequence[str] = ("age_band", "sex"),
+    required: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Everything ``bosai analyze optin --source db`` prints (counts not yet suppressed).
 
     ``attributes`` has ``citizen_id`` and the attribute columns; ``invited`` are the citizens
-    asked to opt in (the denominator of every share)."""
+    asked to opt in (the denominator of every share). ``required`` are the items without which
+    the set-up is not complete (default: ``basic_info`` when listed, else every item)."""
     invited = sorted(set(invited))
     items = list(items) if items is not None else sorted(ledger["data_item"].unique())
     targets = list(targets) if targets is not None else sorted(ledger["share_target"].unique())
+    if required is None:
+        required = ["basic_info"] if "basic_info" in items else items
     attrs = attributes.set_index("citizen_id")
     by_attribute: dict[str, dict[str, list]] = {}
     models: dict[str, Any] = {}
@@ -313,7 +336,7 @@ def ledger_report(
         "by_share_target": acceptance(ledger, "share_target", at, invited, targets).to_dict(
             "records"
         ),
-        "funnel": funnel(ledger, invited, items, at=at).to_dict("records"),
+        "funnel": funnel(ledger, invited, items, required, at=at).to_dict("records"),
         "withdrawals": withdrawals_over_time(ledger).to_dict("records"),
         "by_attribute": by_attribute,
         "logit": models,
@@ -321,6 +344,7 @@ def ledger_report(
             "current": "latest ledger event per citizen x item x target at the reference time; "
             "'given' counts until expires_at",
             "shares": "denominator: invited citizens; Wilson 95% intervals",
+            "funnel": f"completed = consent in force for all of: {', '.join(required)}",
             "logit": "statsmodels Logit of acceptance (any target) on dummy-coded attributes; "
             "reference level = most frequent",
         },
