@@ -128,11 +128,13 @@ def read_cursor(engine: Engine, source: str) -> SyncCursor:
 
 
 def source_health(engine: Engine, source: str) -> dict[str, Any] | None:
+    """The freshness row of ``source`` (None before its first sync attempt)."""
     with engine.connect() as conn:
-        row = conn.execute(sa.select(SourceHealth).where(SourceHealth.source == source)).first()
-    if row is None:
+        r = conn.execute(
+            sa.select(SourceHealth.__table__).where(SourceHealth.source == source)
+        ).first()
+    if r is None:
         return None
-    r = row[0]
     return {
         "source": r.source,
         "last_success_at": r.last_success_at,
