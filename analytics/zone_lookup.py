@@ -81,3 +81,14 @@ class ZoneIndex:
         for p, z in zip(point_idx.tolist(), zone_idx.tolist(), strict=True):
             out[p].add(str(self.kind[z]))
         return out
+
+    def within_any(
+        self, lat: Sequence[float], lon: Sequence[float], zone_ids: Sequence[int]
+    ) -> np.ndarray:
+        """True for each point inside at least one of the zones ``zone_ids``."""
+        points, point_idx, zone_idx = self._hits(lat, lon, None)
+        out = np.zeros(len(points), dtype=bool)
+        if len(point_idx):
+            keep = np.isin(self.ids[zone_idx], np.asarray(list(zone_ids)))
+            out[point_idx[keep]] = True
+        return out

@@ -31,6 +31,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("hq_map.py", "hqmap.title", "hq-map", ":material/map:", OPERATIONS),
     PageSpec("rescue_queue.py", "queue.title", "rescue-queue", ":material/sos:", ("hq", "rescue")),
     PageSpec("shelters.py", "shelters.title", "shelters", ":material/house:", OPERATIONS),
+    PageSpec("notifications.py", "notify.title", "notifications", ":material/campaign:", ("hq",)),
+    PageSpec("replay.py", "replay.title", "replay", ":material/history:", (*OPERATIONS, "researcher")),
     PageSpec("incidents.py", "incidents.title", "incidents", ":material/crisis_alert:", ("hq", "admin")),
 )
 

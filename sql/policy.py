@@ -535,3 +535,59 @@ def shelter_names(engine: Engine) -> dict[int, str]:
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+# ------------------------------------------------------------------ notification recipients
+
+#: How a notification's recipients were chosen → the consent that must be in force.
+RECIPIENT_BASES = ("everyone", "home_location", "register")
+NOTIFY_ROLES = ("hq",)
+
+
+def notification_recipients(
+    engine: Engine,
+    viewer: Viewer,
+    incident_id: int | None,
+    candidate_ids: Iterable[int] | None,
+    basis: str,
+) -> pd.DataFrame:
+    """Who a push notification would reach: ``citizen_id`` and city-OS ``subject``.
+
+    ``basis`` says how the candidates were chosen: ``everyone`` (``candidate_ids`` None: all
+    opted-in citizens), ``home_location`` (by where they live — a hazard zone, a circle, a
+    shelter's catchment, households: only citizens who share their basic information, which
+    holds the address, with the city) or ``register`` (the evacuation-support register, in the
+    register's scope for the mode). The list is audited; pages show only its size.
+    """
+    _require(viewer.role in NOTIFY_ROLES, viewer, "notification recipients")
+    if basis not in RECIPIENT_BASES:
+        raise ValueError(f"unknown recipient basis {basis!r}")
+    mode = mode_of(engine, incident_id)
+    c = Citizen.__table__
+    stmt = sa.select(c.c.id.label("citizen_id"), c.c.subject)
+    if basis == "home_location":
+        basic, basic_on = _consent_join("basic_info", c.c.id)
+        stmt = stmt.select_from(c.join(basic, basic_on))
+    elif basis == "register":
+        reg = SupportRegisterEntry.__table__
+        stmt = stmt.select_from(c.join(reg, reg.c.citizen_id == c.c.id))
+        if register_scope(mode) == "consented":
+            stmt = stmt.where(reg.c.normal_time_consent.is_(True))
+    ids = None if candidate_ids is None else sorted({int(i) for i in candidate_ids})
+    frames = []
+    with engine.connect() as conn:
+        if ids is None:
+            frames.append(query_frame(conn, stmt.order_by(c.c.id)))
+        else:
+            for start in range(0, len(ids), 5_000):
+                chunk = ids[start : start + 5_000]
+                frames.append(query_frame(conn, stmt.where(c.c.id.in_(chunk)).order_by(c.c.id)))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    _audit_view(
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.notification_recipients",
+        out.get("citizen_id", []),
+        {"basis": basis, "count": len(out)},
+    )
+    return out

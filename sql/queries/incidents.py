@@ -21,6 +21,7 @@ class IncidentSummary:
     ended_at: dt.datetime | None
     emergency_mode: bool
     is_synthetic: bool
+    municipality_code: str | None = None
 
     @property
     def active(self) -> bool:
@@ -40,6 +41,7 @@ def _summary(row) -> IncidentSummary:
         row.ended_at,
         row.emergency_mode,
         row.is_synthetic,
+        row.municipality_code,
     )
 
 
@@ -91,3 +93,60 @@ def activity_log(engine: Engine, incident_id: int, limit: int = 500):
     )
     with engine.connect() as conn:
         return query_frame(conn, stmt)
+
+
+def incident_timeline(engine: Engine, incident_id: int) -> dict:
+    """What a replay of the incident can step through: the first and last moment with data
+    (status reports, occupancy counts, rescue requests), the distinct occupancy observation
+    times, and the centre of its shelters (an incident may be in another city than the one
+    configured, e.g. imported Nanao data)."""
+    from ..models import RescueRequest, Shelter, ShelterOccupancy, StatusReport
+    from .overview import _as_datetime
+
+    sr = StatusReport.__table__
+    occ = ShelterOccupancy.__table__
+    rr = RescueRequest.__table__
+    s = Shelter.__table__
+    with engine.connect() as conn:
+        declared, ended = conn.execute(
+            sa.select(Incident.declared_at, Incident.ended_at).where(Incident.id == incident_id)
+        ).one()
+        bounds = []
+        for table, column in (
+            (sr, sr.c.reported_at),
+            (occ, occ.c.observed_at),
+            (rr, rr.c.requested_at),
+        ):
+            low, high = conn.execute(
+                sa.select(sa.func.min(column), sa.func.max(column)).where(
+                    table.c.incident_id == incident_id
+                )
+            ).one()
+            bounds += [b for b in (_as_datetime(low), _as_datetime(high)) if b is not None]
+        observed = [
+            _as_datetime(v)
+            for v in conn.execute(
+                sa.select(occ.c.observed_at)
+                .where(occ.c.incident_id == incident_id)
+                .distinct()
+                .order_by(occ.c.observed_at)
+            ).scalars()
+        ]
+        reports = conn.execute(
+            sa.select(sa.func.count()).select_from(sr).where(sr.c.incident_id == incident_id)
+        ).scalar_one()
+        centre = conn.execute(
+            sa.select(sa.func.avg(s.c.lat), sa.func.avg(s.c.lon)).where(
+                s.c.id.in_(sa.select(occ.c.shelter_id).where(occ.c.incident_id == incident_id))
+            )
+        ).one()
+    declared = _as_datetime(declared)
+    start = min([declared, *bounds])
+    end = max([_as_datetime(ended) or declared, *bounds])
+    return {
+        "start": start,
+        "end": end,
+        "observations": observed,
+        "centre": (float(centre[0]), float(centre[1])) if centre[0] is not None else None,
+        "reports": int(reports),
+    }

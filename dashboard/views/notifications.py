@@ -1,0 +1,197 @@
+"""通知 — push notifications: choose who (everyone, a hazard zone, a circle, a shelter's
+catchment, the register, households), preview how many it reaches with consent respected,
+confirm, send through the city OS; the history with its delivery and open funnel."""
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from analytics.notification_targets import in_circle
+from bosai.jpdate import format_datetime
+from bosai.palette import OKABE_ITO
+from dashboard import data, panels
+from dashboard.context import current
+from dashboard.hq_map_state import build_hq_state
+from sql import policy
+from sql.queries.households import members_of
+from sql.queries.notifications import notification_history
+
+ctx = current()
+st.title(ctx.t("notify.title"))
+incident = data.current_incident(ctx.database_url)
+incident_id = incident.id if incident else None
+panels.show_messages()
+cache = data.hq_cache(ctx.database_url)
+grid = cache.grid(ctx.engine)
+
+if ctx.viewer.role in policy.NOTIFY_ROLES:
+    st.subheader(ctx.t("notify.compose"))
+    kind = st.radio(
+        ctx.t("notify.target"),
+        ["everyone", "hazard_zone", "circle", "shelter_catchment", "register", "households"],
+        format_func=lambda k: ctx.t(f"notify.kind.{k}"),
+        horizontal=True,
+        key="notify_kind",
+    )
+    candidates: np.ndarray | None = None
+    basis = "home_location"
+    spec: dict = {"kind": kind}
+    if kind == "everyone":
+        basis = "everyone"
+    elif kind == "register":
+        basis = "register"
+    elif kind == "hazard_zone":
+        zones = cache.zones(ctx.engine)
+        frame = zones.frame
+        labels = {
+            int(z.id): f"{ctx.t(f'hazard.{z.kind}')}：{z.rank_label or z.name or z.id}"
+            for z in frame.itertuples(index=False)
+        }
+        chosen = st.multiselect(
+            ctx.t("notify.zones"), list(labels), format_func=labels.get, key="notify_zones"
+        )
+        spec["zone_ids"] = chosen
+        candidates = (
+            grid.ids[zones.index.within_any(grid.lat, grid.lon, chosen)] if chosen else grid.ids[:0]
+        )
+    elif kind == "circle":
+        state = build_hq_state(ctx.engine, cache, ctx.viewer, incident_id, ctx.city)
+        centres = {"city": (ctx.city.center_lat, ctx.city.center_lon)}
+        names = {"city": ctx.t("notify.city_centre")}
+        for row in state.shelters[state.shelters["is_open"]].itertuples(index=False):
+            centres[f"s{row.id}"] = (row.lat, row.lon)
+            names[f"s{row.id}"] = row.name
+        centre_key = st.selectbox(
+            ctx.t("notify.centre"), list(centres), format_func=names.get, key="notify_centre"
+        )
+        lat0, lon0 = centres[centre_key]
+        cols = st.columns(3)
+        lat0 = cols[0].number_input(
+            ctx.t("notify.lat"), value=float(lat0), format="%.5f", key=f"notify_lat_{centre_key}"
+        )
+        lon0 = cols[1].number_input(
+            ctx.t("notify.lon"), value=float(lon0), format="%.5f", key=f"notify_lon_{centre_key}"
+        )
+        radius = cols[2].slider(
+            ctx.t("notify.radius"), 100, 5_000, 1_000, step=100, key="notify_radius"
+        )
+        spec.update(lat=lat0, lon=lon0, radius_m=radius)
+        candidates = grid.ids[in_circle(grid.lat, grid.lon, lat0, lon0, radius)]
+    elif kind == "shelter_catchment":
+        state = build_hq_state(ctx.engine, cache, ctx.viewer, incident_id, ctx.city)
+        open_shelters = state.shelters[state.shelters["is_open"]]
+        names = dict(zip(open_shelters["id"].astype(int), open_shelters["name"], strict=True))
+        shelter_id = st.selectbox(
+            ctx.t("notify.shelter"), list(names), format_func=names.get, key="notify_shelter"
+        )
+        codes = tuple(state.warnings["kind_code"].tolist()) if len(state.warnings) else ()
+        nearest = cache.nearest_shelters(ctx.engine, state.shelters, codes)
+        spec["shelter_id"] = shelter_id
+        candidates = grid.ids[(nearest["shelter_id"] == shelter_id).fillna(False).to_numpy(bool)]
+    elif kind == "households":
+        text = st.text_area(ctx.t("notify.households"), key="notify_households", height=100)
+        wanted = [
+            w.strip() for w in text.replace("、", ",").replace("\n", ",").split(",") if w.strip()
+        ]
+        spec["households"] = wanted
+        candidates = members_of(ctx.engine, wanted)
+    try:
+        recipients = policy.notification_recipients(
+            ctx.engine, ctx.viewer, incident_id, None if candidates is None else candidates, basis
+        )
+    except policy.PolicyDenied:
+        recipients = pd.DataFrame(columns=["citizen_id", "subject"])
+    selected = len(grid.ids) if candidates is None else len(candidates)
+    st.metric(
+        ctx.t("notify.recipients"),
+        f"{len(recipients):,}",
+        ctx.t("notify.excluded", n=f"{max(selected - len(recipients), 0):,}")
+        if basis != "everyone"
+        else None,
+        delta_color="off",
+    )
+    st.caption(ctx.t(f"notify.basis.{basis}"))
+    title = st.text_input(ctx.t("notify.title_field"), max_chars=60, key="notify_title")
+    body = st.text_area(ctx.t("notify.body"), max_chars=500, key="notify_body")
+    confirmed = st.checkbox(ctx.t("notify.confirm", n=f"{len(recipients):,}"), key="notify_confirm")
+
+    def send() -> None:
+        from cityos import payloads
+        from cityos.client import CityOSClient
+        from cityos.config import load_config
+        from cityos.errors import CityOSError, ConnectorConfigError
+        from cityos.push import send_push
+
+        subjects = recipients["subject"].astype(str).tolist()
+        target = (
+            payloads.PushTarget(kind="everyone")
+            if basis == "everyone"
+            else payloads.PushTarget(kind="citizens", subjects=subjects)
+        )
+        try:
+            client = CityOSClient(load_config())
+            outcome = send_push(
+                ctx.engine,
+                client,
+                target,
+                st.session_state["notify_title"].strip(),
+                st.session_state["notify_body"].strip(),
+                requested_by=ctx.viewer.subject,
+                incident_id=incident_id,
+            )
+        except (CityOSError, ConnectorConfigError) as exc:
+            st.session_state[panels.MESSAGE_KEY] = ("error", ctx.t("notify.failed", error=str(exc)))
+        else:
+            st.session_state[panels.MESSAGE_KEY] = (
+                "success",
+                ctx.t("notify.sent", n=f"{outcome.recipient_count:,}", status=outcome.status),
+            )
+        st.session_state["notify_confirm"] = False
+
+    st.button(
+        ctx.t("notify.send"),
+        type="primary",
+        disabled=not (confirmed and title.strip() and body.strip() and len(recipients)),
+        on_click=send,
+        key="notify_send",
+    )
+else:
+    st.info(ctx.t("notify.aggregate_only"))
+
+st.subheader(ctx.t("notify.history"))
+history = notification_history(ctx.engine, incident_id)
+if history.empty:
+    st.write(ctx.t("notify.no_history"))
+else:
+    table = pd.DataFrame(
+        {
+            ctx.t("rescue.col.at"): [format_datetime(v, ctx.lang) for v in history["created_at"]],
+            ctx.t("notify.title_field"): history["title"],
+            ctx.t("notify.target"): [
+                ctx.t(f"notify.kind.{k}") if k in ("everyone", "citizens", "area") else k
+                for k in history["target_kind"]
+            ],
+            ctx.t("notify.status"): history["status"],
+            ctx.t("notify.recipients"): history["recipient_count"].astype(int),
+            ctx.t("notify.delivered"): history["delivered"].astype(int),
+            ctx.t("notify.opened"): history["opened"].astype(int),
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    chosen = st.selectbox(
+        ctx.t("notify.funnel_for"),
+        history["id"].tolist(),
+        format_func=lambda i: str(history.loc[history["id"] == i, "title"].iloc[0]),
+        key="notify_funnel",
+    )
+    row = history[history["id"] == chosen].iloc[0]
+    funnel = pd.DataFrame(
+        {
+            "stage": [ctx.t("notify.requested"), ctx.t("notify.delivered"), ctx.t("notify.opened")],
+            "n": [int(row["recipient_count"]), int(row["delivered"]), int(row["opened"])],
+        }
+    )
+    chart = px.funnel(funnel, x="n", y="stage", color_discrete_sequence=[OKABE_ITO["blue"]])
+    chart.update_layout(height=260, margin={"l": 0, "r": 0, "t": 10, "b": 0}, yaxis_title=None)
+    st.plotly_chart(chart, width="stretch")

@@ -1,0 +1,98 @@
+"""Replay — step through an incident or a drill: the map and the KPIs as they were at any
+moment (status reports, rescue requests, shelters and head counts, warnings)."""
+
+import datetime as dt
+
+import streamlit as st
+
+from analytics.replay_steps import replay_moments
+from bosai.jpdate import format_datetime
+from dashboard import data, map_deck, widgets
+from dashboard.context import current
+from dashboard.hq_map_state import build_hq_state
+from sql.queries.incidents import incident_timeline, list_incidents
+
+ctx = current()
+st.title(ctx.t("replay.title"))
+incidents = list_incidents(ctx.engine)
+if not incidents:
+    st.info(ctx.t("replay.none"))
+    st.stop()
+incident = st.selectbox(
+    ctx.t("replay.incident"),
+    incidents,
+    format_func=lambda i: f"{i.name(ctx.lang)}（{ctx.t(f'incident_kind.{i.kind}')}）",
+    key="replay_incident",
+)
+timeline = incident_timeline(ctx.engine, incident.id)
+moments = replay_moments(timeline["start"], timeline["end"], timeline["observations"])
+at = st.select_slider(
+    ctx.t("replay.moment"),
+    moments,
+    value=moments[-1],
+    format_func=lambda m: format_datetime(m, ctx.lang),
+    key=f"replay_at_{incident.id}",
+)
+st.caption(
+    ctx.t(
+        "replay.range",
+        start=format_datetime(timeline["start"], ctx.lang, era_style=True),
+        end=format_datetime(timeline["end"], ctx.lang, era_style=True),
+        n=len(moments),
+    )
+)
+state = build_hq_state(
+    ctx.engine,
+    data.hq_cache(ctx.database_url),
+    ctx.viewer,
+    incident.id,
+    ctx.city,
+    as_of=at,
+    now=at if isinstance(at, dt.datetime) else None,
+)
+widgets.kpi_header(ctx, state.kpis)
+if len(state.warnings):
+    st.warning(
+        ctx.t(
+            "replay.warnings",
+            warnings="、".join(state.warnings["kind_name"].tolist()),
+        ),
+        icon=":material/thunderstorm:",
+    )
+centre = (ctx.city.center_lat, ctx.city.center_lon)
+zoom = ctx.city.default_zoom
+if incident.municipality_code and incident.municipality_code != ctx.city.municipality_code:
+    centre = timeline["centre"] or centre
+    zoom = 11.0
+deck = map_deck.build_deck(
+    state,
+    ctx.t,
+    center=centre,
+    zoom=zoom,
+    exact_counts=ctx.viewer.role in map_deck.OPERATIONAL_ROLES,
+)
+st.pydeck_chart(deck, key="replay_deck", height=560)
+st.caption(ctx.t("hqmap.legend"))
+open_shelters = state.shelters[state.shelters["is_open"]]
+st.subheader(ctx.t("replay.shelters", n=len(open_shelters)))
+st.dataframe(
+    open_shelters[["name", "head_count", "capacity", "congestion"]]
+    .rename(
+        columns={
+            "name": ctx.t("shelter.col.name"),
+            "head_count": ctx.t("shelter.col.head_count"),
+            "capacity": ctx.t("shelter.col.capacity"),
+            "congestion": ctx.t("shelter.col.congestion"),
+        }
+    )
+    .assign(
+        **{
+            ctx.t("shelter.col.congestion"): [
+                ctx.t(f"congestion.{c}") for c in open_shelters["congestion"]
+            ]
+        }
+    )
+    .sort_values(ctx.t("shelter.col.head_count"), ascending=False),
+    hide_index=True,
+    width="stretch",
+)
