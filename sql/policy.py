@@ -591,3 +591,60 @@ def notification_recipients(
         {"basis": basis, "count": len(out)},
     )
     return out
+
+
+# ------------------------------------------------------------------ register downloads
+
+
+def register_download(
+    engine: Engine,
+    viewer: Viewer,
+    incident_id: int | None,
+    citizen_ids: Iterable[int],
+    *,
+    file_format: str = "csv",
+    filters: dict[str, Any] | None = None,
+) -> str:
+    """Record that the viewer downloaded these register entries as a file; returns the
+    download's id.
+
+    A file leaves the system, so every download is audited — an identical one a minute later
+    too (each gets its own id, so the repeat window never swallows it). Only entries the viewer
+    may see now can be downloaded: ``hq``/``rescue``, in the register's scope for the mode
+    (第49条の11第2項 in normal times, 第3項 in an emergency); anything else is refused.
+    """
+    _require(may_see_register(viewer), viewer, "the evacuation-support register")
+    ids = sorted({int(i) for i in citizen_ids})
+    mode = mode_of(engine, incident_id)
+    reg = SupportRegisterEntry.__table__
+    allowed = sa.select(reg.c.citizen_id)
+    if register_scope(mode) == "consented":
+        allowed = allowed.where(reg.c.normal_time_consent.is_(True))
+    with engine.connect() as conn:
+        permitted: set[int] = set()
+        for start in range(0, len(ids), 5_000):
+            chunk = ids[start : start + 5_000]
+            permitted.update(
+                conn.execute(allowed.where(reg.c.citizen_id.in_(chunk))).scalars().all()
+            )
+    outside = [i for i in ids if i not in permitted]
+    if outside:
+        raise PolicyDenied(
+            f"{len(outside)} of the {len(ids)} citizens are not register entries this viewer "
+            f"may download (scope {register_scope(mode)!r})"
+        )
+    download_id = hashlib.sha256(f"{time.time_ns()}|{viewer.subject}|{ids}".encode()).hexdigest()
+    _audit_view(
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.register_download",
+        ids,
+        {
+            "scope": register_scope(mode),
+            "format": file_format,
+            "rows": len(ids),
+            "filters": filters or {},
+            "download": download_id[:16],
+        },
+    )
+    return download_id[:16]
