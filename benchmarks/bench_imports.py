@@ -12,9 +12,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import io
 import json
+import math
 import random
 import time
 from pathlib import Path
@@ -78,6 +81,16 @@ def write_standard_csv(
     return written
 
 
+def _bosai(url: str, *args: str) -> None:
+    """Run ``bosai`` in this process, its output kept off stdout (``bosai bench --json``)."""
+    from bosai.cli import main
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["--database-url", url, *args])
+    if code != 0:
+        raise RuntimeError(f"bosai {' '.join(args[:2])} exited with {code}")
+
+
 def _fresh_sqlite(ctx: BenchContext, name: str):
     from sql.engine import make_engine
     from sql.setup import prepare_database
@@ -121,19 +134,16 @@ def _default(column: str) -> Any:
 
 
 def bench_shelter_import(ctx: BenchContext) -> Result:
-    from bosai.cli import main
     from importers.shelters import read_shelters
 
     rows = 1_000 if ctx.quick else 10_000
     path = ctx.workdir / "standard_shelters.csv"
     write_standard_csv(path, rows)
     url = ctx.sqlite_url("shelters_import")
-    assert main(["--database-url", url, "db", "upgrade"]) == 0
+    _bosai(url, "db", "upgrade")
     started = time.perf_counter()
-    code = main(["--database-url", url, "import", "shelters", str(path)])
+    _bosai(url, "import", "shelters", str(path))
     elapsed = time.perf_counter() - started
-    if code != 0:
-        raise RuntimeError(f"bosai import shelters exited with {code}")
     records = read_shelters(path).records
     baseline = _raw_shelter_rate(ctx, records)
     return Result(
@@ -145,38 +155,85 @@ def bench_shelter_import(ctx: BenchContext) -> Result:
     )
 
 
-def _zone_features(rnd: random.Random, count: int, kind: str) -> list[dict[str, Any]]:
-    """Irregular polygons (24 vertices) in the city's extent, as A31 or A33 features."""
-    import math
+def _ring(lon: float, lat: float, radius: float, rnd: random.Random) -> list[list[float]]:
+    """An irregular 24-vertex ring around (lon, lat)."""
+    ring = []
+    for step in range(24):
+        angle = 2 * math.pi * step / 24
+        r = radius * rnd.uniform(0.7, 1.0)
+        ring.append([lon + r * math.cos(angle) * 1.25, lat + r * math.sin(angle)])
+    return [*ring, ring[0]]
+
+
+def flood_features(rnd: random.Random, step: float = 0.003) -> list[dict[str, Any]]:
+    """A flood map like A31's: non-overlapping polygons along a meandering river, deeper near it.
+
+    A jittered grid (shared, densified edges: 32 vertices per polygon) over the western plain;
+    cells farther than 0.04° from the river are not flooded.
+    """
+    west, east = AREA["west"], AREA["west"] + 0.6 * (AREA["east"] - AREA["west"])
+    columns = int((east - west) / step)
+    rows = int((AREA["north"] - AREA["south"]) / step)
+    jitter = {
+        (i, j): (
+            west + i * step + rnd.uniform(-0.3, 0.3) * step * (0 < i < columns),
+            AREA["south"] + j * step + rnd.uniform(-0.3, 0.3) * step * (0 < j < rows),
+        )
+        for i in range(columns + 1)
+        for j in range(rows + 1)
+    }
+
+    def edge(a, b):
+        return [[a[0] + (b[0] - a[0]) * k / 8, a[1] + (b[1] - a[1]) * k / 8] for k in range(8)]
 
     features = []
-    for number in range(count):
-        lat = rnd.uniform(AREA["south"], AREA["north"])
-        lon = rnd.uniform(AREA["west"], AREA["east"])
-        radius = rnd.uniform(0.001, 0.006)
-        ring = []
-        for step in range(24):
-            angle = 2 * math.pi * step / 24
-            r = radius * rnd.uniform(0.6, 1.0)
-            ring.append([lon + r * math.cos(angle) * 1.25, lat + r * math.sin(angle)])
-        ring.append(ring[0])
-        if kind == "flood":
-            props = {"A31_201": str(rnd.choice("123456"))}
-        else:
-            props = {
-                "A33_001": str(rnd.choice("123")),
-                "A33_002": str(rnd.choice("12")),
-                "A33_003": "07",
-                "A33_004": f"{number:05d}",
-            }
-        features.append(
-            {
-                "type": "Feature",
-                "properties": props,
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-            }
-        )
+    for i in range(columns):
+        for j in range(rows):
+            corners = [jitter[i, j], jitter[i + 1, j], jitter[i + 1, j + 1], jitter[i, j + 1]]
+            lon = sum(c[0] for c in corners) / 4
+            lat = sum(c[1] for c in corners) / 4
+            river = west + 0.3 * (east - west) + 0.01 * math.sin((lat - AREA["south"]) * 60)
+            gap = abs(lon - river)
+            if gap > 0.04:
+                continue
+            rank = "4" if gap < 0.004 else "3" if gap < 0.01 else "2" if gap < 0.025 else "1"
+            ring = [p for k in range(4) for p in edge(corners[k], corners[(k + 1) % 4])]
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"A31_201": rank},
+                    "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+                }
+            )
     return features
+
+
+def landslide_features(rnd: random.Random, count: int = 500) -> list[dict[str, Any]]:
+    """Small 土砂災害警戒区域 in the eastern hills; every third has a 特別警戒区域 inside it."""
+    features = []
+    number = 0
+    while len(features) < count:
+        lat = rnd.uniform(AREA["south"], AREA["north"])
+        lon = rnd.uniform(AREA["west"] + 0.7 * (AREA["east"] - AREA["west"]), AREA["east"])
+        radius = rnd.uniform(0.0008, 0.002)
+        for zone, scale in (("1", 1.0), ("2", 0.5))[: 2 if number % 3 == 0 else 1]:
+            number += 1
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "A33_001": str(rnd.choice("123")),
+                        "A33_002": zone,
+                        "A33_003": "07",
+                        "A33_004": f"{number:05d}",
+                    },
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [_ring(lon, lat, radius * scale, rnd)],
+                    },
+                }
+            )
+    return features[:count]
 
 
 def _write_geojson(path: Path, features: list[dict[str, Any]]) -> Path:
@@ -191,24 +248,19 @@ def exposure_inputs(ctx: BenchContext, citizens: int, seed: int = 11):
     import numpy as np
     import pandas as pd
 
-    from bosai.cli import main
     from sql.engine import get_engine
     from sql.imports.readback import hazard_zones_frame, shelters_frame
 
     rnd = random.Random(seed)
     url = ctx.sqlite_url("exposure")
-    assert main(["--database-url", url, "db", "upgrade"]) == 0
+    _bosai(url, "db", "upgrade")
     shelters_csv = ctx.workdir / "exposure_shelters.csv"
     write_standard_csv(shelters_csv, 300, seed=seed)
-    flood = _write_geojson(ctx.workdir / "A31.geojson", _zone_features(rnd, 1_500, "flood"))
-    slide = _write_geojson(ctx.workdir / "A33.geojson", _zone_features(rnd, 500, "landslide"))
-    for args in (
-        ["shelters", str(shelters_csv)],
-        ["hazards", "--kind", "flood", str(flood)],
-        ["hazards", "--kind", "landslide", str(slide)],
-    ):
-        if main(["--database-url", url, "import", *args]) != 0:
-            raise RuntimeError(f"bosai import {args[0]} failed")
+    flood = _write_geojson(ctx.workdir / "A31.geojson", flood_features(rnd))
+    slide = _write_geojson(ctx.workdir / "A33.geojson", landslide_features(rnd))
+    _bosai(url, "import", "shelters", str(shelters_csv))
+    _bosai(url, "import", "hazards", "--kind", "flood", str(flood))
+    _bosai(url, "import", "hazards", "--kind", "landslide", str(slide))
     engine = get_engine(url)
     started = time.perf_counter()
     shelters = shelters_frame(engine)

@@ -48,6 +48,10 @@ def parse_text(raw: str | None, *, max_length: int, required: bool = False) -> s
 
 def parse_hazard_flag(raw: str | None) -> bool:
     """「1」「1.0」「○」「△」 → True; 「」「0」「×」 → False; anything else is refused."""
+    if raw in FLAG_TRUE:  # the common spellings, without normalising
+        return True
+    if raw in FLAG_FALSE:
+        return False
     value = nfkc(raw or "")
     if value in FLAG_TRUE:
         return True

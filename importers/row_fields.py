@@ -21,38 +21,50 @@ class RowFields:
         self.row = row
         self.problems: list[Problem] = []
 
+    def pick(self, names: tuple[str, ...]) -> tuple[str, str]:
+        """``(column, value)``: the first of ``names`` with a non-empty cell, else the first
+        present (value ""), else ``names[0]``."""
+        cells = self.row.cells
+        present = None
+        for name in names:
+            value = cells.get(name)
+            if value is None:
+                continue
+            if value.strip():
+                return name, value
+            if present is None:
+                present = name
+        return present or names[0], ""
+
     def column(self, *names: str) -> str:
-        """The first of ``names`` that has a non-empty cell (else the first present, else names[0])."""
-        for name in names:
-            if self.row.cells.get(name, "").strip():
-                return name
-        for name in names:
-            if name in self.row.cells:
-                return name
-        return names[0]
+        return self.pick(names)[0]
 
     def raw(self, *names: str) -> str:
-        return self.row.get(*names)
+        return self.pick(names)[1]
 
     def problem(self, column: str, text: str) -> None:
         self.problems.append(Problem(self.row.file, self.row.row, column, text))
 
     def _parse(self, names: tuple[str, ...], parser: Callable[[str], T]) -> T | None:
-        column = self.column(*names)
+        column, value = self.pick(names)
         try:
-            return parser(self.row.get(*names))
+            return parser(value)
         except FieldError as exc:
             self.problem(column, exc.reason)
             return None
 
     def text(self, *names: str, max_length: int, required: bool = False) -> str | None:
-        return self._parse(
-            names, lambda v: fv.parse_text(v, max_length=max_length, required=required)
-        )
+        column, value = self.pick(names)
+        try:
+            return fv.parse_text(value, max_length=max_length, required=required)
+        except FieldError as exc:
+            self.problem(column, exc.reason)
+            return None
 
     def flag(self, *names: str) -> bool | None:
         """A hazard flag; None when the column is absent from this file."""
-        if not any(n in self.row.cells for n in names):
+        cells = self.row.cells
+        if not any(n in cells for n in names):
             return None
         return self._parse(names, fv.parse_hazard_flag)
 

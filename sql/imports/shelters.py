@@ -29,6 +29,7 @@ from importers.problems import Problem, reason
 from importers.shelter_record import HAZARD_FLAG_COLUMNS, RecordOrigin, ShelterRecord
 from importers.shelters_standard import finish_standard_ids
 
+from ..bulk import bulk_insert
 from ..models import Shelter
 from ..models.base import utcnow
 from .city_lookup import resolve_municipality_codes
@@ -237,7 +238,7 @@ def _write(
         )
     if new_entries:
         rows = [{k: v for k, v in e.values.items() if k != "id"} for e in new_entries]
-        session.execute(sa.insert(Shelter.__table__), rows)  # executemany, no RETURNING
+        bulk_insert(session.connection(), Shelter.__table__, rows)  # executemany / COPY
         _fetch_new_ids(session, new_entries)
     if updates:
         session.execute(sa.update(Shelter), updates)  # ORM bulk UPDATE by primary key
