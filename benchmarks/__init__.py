@@ -9,4 +9,5 @@ ever a timed assertion in the test suite.
 MODULES: tuple[str, ...] = (
     "benchmarks.bench_demo",
     "benchmarks.bench_ingest",
+    "benchmarks.bench_imports",
 )
