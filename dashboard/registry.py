@@ -34,6 +34,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("notifications.py", "notify.title", "notifications", ":material/campaign:", ("hq",)),
     PageSpec("replay.py", "replay.title", "replay", ":material/history:", (*OPERATIONS, "researcher")),
     PageSpec("incidents.py", "incidents.title", "incidents", ":material/crisis_alert:", ("hq", "admin")),
+    PageSpec("register.py", "register.title", "register", ":material/accessible:", OPERATIONS),
+    PageSpec("safety.py", "safety.title", "safety", ":material/diversity_3:", ALL_ROLES),
+    PageSpec("warnings.py", "warnings.title", "warnings", ":material/thunderstorm:", ALL_ROLES),
 )
 
 
