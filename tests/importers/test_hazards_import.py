@@ -184,3 +184,25 @@ def test_landslide_zones_and_replace(db_url, bosai, tmp_path):
         "東山",
         "湯川",
     ]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "dataset", "label", "scenario"),
+    [
+        ({"A31b_201": "5", "A31b_202": "x"}, "A31b", "10.0m以上20.0m未満", "max"),
+        (
+            {"A31a_105": "1", "A31a_101": "8305040001", "A31a_102": "湯川"},
+            "A31a",
+            "0.5m未満",
+            "planned",
+        ),
+        ({"A31_001": "13", "A31_002": "阿賀野川"}, "A31", "1.0m以上2.0m未満", "planned"),
+    ],
+)
+def test_other_editions(attributes, dataset, label, scenario, sqlite_url, bosai, tmp_path):
+    path = write_geojson(tmp_path / f"{dataset}.geojson", [_feature(FLOOD[0][0], attributes)])
+    result = bosai(sqlite_url, "import", "hazards", path, "--kind", "flood")
+    assert result.code == 0, result.err
+    (zone,) = rows(sqlite_url, sa.select(HazardZone))
+    assert (zone.source_dataset, zone.rank_label) == (dataset, label)
+    assert zone.source_key.startswith(f"{dataset}:{scenario}:")
