@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .settings import ServerSettings
@@ -49,25 +49,45 @@ def _text_time(value: Any) -> Any:
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_text_time)]
 
 
+def _json_integer(value: Any) -> Any:
+    """JSON Schema's integer includes 2.0; nothing else changes type."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+
+
 class _Strict(BaseModel):
+    """Request bodies: no unknown fields, no type coercion. A field typed without ``None`` but
+    defaulting to None may be left out but not sent as null (as in the contract)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class RefreshRequest(_Strict):
     refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
     client_id: Annotated[str, Field(min_length=1, max_length=128)]
-    client_secret: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    client_secret: Annotated[str, Field(min_length=1, max_length=256)] = None
 
 
 class PushTarget(_Strict):
     kind: Literal["everyone", "citizens", "area"]
-    subjects: (
-        Annotated[
-            list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=100_000)
-        ]
-        | None
-    ) = None
-    district: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    subjects: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=64)]],
+        Field(min_length=1, max_length=100_000),
+    ] = None
+    district: Annotated[str, Field(min_length=1, max_length=64)] = None
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> "PushTarget":
+        needed = {"everyone": set(), "citizens": {"subjects"}, "area": {"district"}}[self.kind]
+        given = {f for f in ("subjects", "district") if getattr(self, f) is not None}
+        if given != needed:
+            wanted = " and ".join(sorted(needed)) or "no other field"
+            raise ValueError(f"target of kind {self.kind!r} takes {wanted}")
+        return self
 
 
 class PushRequestCreate(_Strict):
@@ -94,8 +114,8 @@ class LocationInput(_Strict):
 class RescueInput(_Strict):
     lat: Annotated[float, Field(ge=-90, le=90)]
     lon: Annotated[float, Field(ge=-180, le=180)]
-    people_count: Annotated[int, Field(ge=1, le=100)] = 1
-    injured_count: Annotated[int, Field(ge=0, le=100)] = 0
+    people_count: Annotated[JsonInt, Field(ge=1, le=100)] = 1
+    injured_count: Annotated[JsonInt, Field(ge=0, le=100)] = 0
     needs: Annotated[str, Field(max_length=1000)] | None = None
 
 
@@ -104,9 +124,27 @@ class EventInput(_Strict):
     subject: Annotated[str, Field(min_length=1, max_length=64)]
     at: Timestamp
     exercise: Exercise = None
-    status: StatusInput | None = None
-    location: LocationInput | None = None
-    rescue: RescueInput | None = None
+    status: StatusInput = None
+    location: LocationInput = None
+    rescue: RescueInput = None
+
+    @model_validator(mode="after")
+    def _payload_of_kind(self) -> "EventInput":
+        part = {"status": "status", "arrival": "status", "location": "location"}.get(
+            self.kind, "rescue"
+        )
+        given = {f for f in ("status", "location", "rescue") if f in self.model_fields_set}
+        if given != {part}:
+            raise ValueError(f"an event of kind {self.kind!r} carries exactly {part!r}")
+        if self.kind == "arrival":
+            status = self.status
+            if (
+                status.state != "at_shelter"
+                or not status.shelter_id
+                or not status.model_fields_set <= {"state", "shelter_id", "message"}
+            ):
+                raise ValueError("an arrival's status is state at_shelter with a shelter_id")
+        return self
 
 
 class EventBatch(_Strict):
@@ -125,7 +163,7 @@ class ConsentChanges(_Strict):
 
 
 class AdminSettings(_Strict):
-    opt_in_check: bool | None = None
+    opt_in_check: bool = None
 
 
 def problem(
@@ -157,9 +195,32 @@ def _json(doc: Any, status: int = 200) -> Response:
     )
 
 
+#: The query parameters each path accepts (the contract allows no others).
+QUERY_PARAMS = {
+    "/v1/users": ("since", "limit"),
+    "/v1/shelters": ("since", "limit"),
+    "/v1/events": ("after", "limit"),
+}
+
+
+def no_unknown_query_params(request: Request) -> None:
+    unknown = sorted(set(request.query_params.keys()) - set(QUERY_PARAMS.get(request.url.path, ())))
+    if unknown:
+        raise ProblemError(
+            problem(
+                400,
+                "Invalid request",
+                f"query: unknown parameter {unknown[0]!r}",
+                "/problems/invalid-request",
+                [{"location": f"query.{u}", "message": "unknown parameter"} for u in unknown],
+            )
+        )
+
+
 def create_app(settings: ServerSettings, state: CityOSState) -> FastAPI:
     """The reference city OS over ``state``, checking tokens with ``settings.issuer``."""
     app = FastAPI(
+        dependencies=[Depends(no_unknown_query_params)],
         title="Reference city OS",
         version="1.0.0",
         openapi_url=None,  # the contract is cityos/openapi.yaml, not a generated document
@@ -193,8 +254,18 @@ def create_app(settings: ServerSettings, state: CityOSState) -> FastAPI:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException):
-        return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+    async def _http(request: Request, exc: StarletteHTTPException):
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Every method of the path, not only those of the first route that matched it.
+            methods = {
+                m
+                for route in app.routes
+                if getattr(route, "path_regex", None) and route.path_regex.match(request.url.path)
+                for m in (getattr(route, "methods", None) or ())
+            }
+            headers["Allow"] = ", ".join(sorted(methods))
+        return problem(exc.status_code, str(exc.detail), headers=headers or None)
 
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, exc: NotFound):
@@ -308,7 +379,7 @@ def create_app(settings: ServerSettings, state: CityOSState) -> FastAPI:
             return problem(502, "Bad gateway", str(exc), "/problems/provider-unavailable")
         if response.status_code != 200:
             return problem(
-                400,
+                403,
                 "Refresh refused",
                 f"the identity provider refused the refresh token ({response.status_code})",
                 "/problems/refresh-refused",
