@@ -175,8 +175,8 @@ def build_timeline(
             minute = start
             while minute < arrival:
                 share = (minute - start) / walk if walk > 0 else 1.0
-                lat = person.lat + (s_lat[nearest] - person.lat) * share
-                lon = person.lon + (s_lon[nearest] - person.lon) * share
+                lat = float(person.lat + (s_lat[nearest] - person.lat) * share)
+                lon = float(person.lon + (s_lon[nearest] - person.lon) * share)
                 jitter = rng.normal(0, 0.00005, 2)
                 add(
                     minute,
