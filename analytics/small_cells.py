@@ -86,3 +86,32 @@ def suppress_records(
                 rec[col] = LABELS.get(lang, LABELS["ja"])
         out.append(rec)
     return out
+
+
+def suppress_tidy(
+    frame: pd.DataFrame,
+    counts: list[str],
+    dependent: list[str] | None = None,
+    threshold: int = THRESHOLD,
+    basis: str | None = None,
+) -> pd.DataFrame:
+    """A download copy of ``frame``: the same columns and types, small ``counts`` and the
+    ``dependent`` values of a row with a small ``basis`` count set to missing, and a boolean
+    ``suppressed`` column saying which rows lost something (tidy data for CSV/Parquet).
+
+    >>> frame = pd.DataFrame({"group": ["a", "b"], "n": [12, 3], "share": [0.5, 0.67]})
+    >>> suppress_tidy(frame, counts=["n"], dependent=["share"]).to_dict("records")
+    [{'group': 'a', 'n': 12.0, 'share': 0.5, 'suppressed': False}, {'group': 'b', 'n': nan, 'share': nan, 'suppressed': True}]
+    """
+    out = frame.copy()
+    basis = basis or counts[0]
+    small_basis = frame[basis].map(lambda v: is_small(v, threshold)).astype(bool)
+    flagged = small_basis.copy()
+    for col in counts:
+        small = frame[col].map(lambda v: is_small(v, threshold)).astype(bool)
+        out[col] = pd.to_numeric(frame[col], errors="coerce").astype(float).where(~small)
+        flagged |= small
+    for col in dependent or []:
+        out[col] = pd.to_numeric(frame[col], errors="coerce").astype(float).where(~small_basis)
+    out["suppressed"] = flagged.to_numpy()
+    return out

@@ -78,6 +78,8 @@ def summary(frame: pd.DataFrame, by_group: bool = True) -> pd.DataFrame:
                 "sd_s": float(times.std()) if len(times) > 1 else None,
                 "q1_s": float(np.percentile(times, 25)) if len(times) else None,
                 "q3_s": float(np.percentile(times, 75)) if len(times) else None,
+                "min_s": float(times.min()) if len(times) else None,
+                "max_s": float(times.max()) if len(times) else None,
                 "successes": int((success == True).sum()),  # noqa: E712 - nullable booleans
                 "failures": int((success == False).sum()),  # noqa: E712
                 "errors": int(

@@ -101,6 +101,15 @@ def instruments(engine: Engine) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
+def instrument_definition(engine: Engine, instrument_id: str) -> dict[str, Any] | None:
+    """The instrument definition stored at import (the YAML mapping)."""
+    inst = SurveyInstrument.__table__
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(inst.c.definition).where(inst.c.id == instrument_id)
+        ).scalar_one_or_none()
+
+
 def survey_responses(
     engine: Engine, instrument_id: str, drill_id: int | None = None
 ) -> pd.DataFrame:

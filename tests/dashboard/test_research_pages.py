@@ -1,0 +1,269 @@
+"""The researchers' pages through the real entry point (AppTest) on a real SQLite file holding
+the demo city (its drill's event log and consent ledger) and the sample exports, checked against
+independent SQL and reference statistics; aggregates only, small cells suppressed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pingouin as pg
+import pytest
+import sqlalchemy as sa
+
+from bosai.cli import main
+from dashboard.registry import can_open, pages_for_role
+from sql.engine import make_engine
+
+SAMPLES = Path(__file__).resolve().parents[1] / "surveys" / "samples"
+PAGES = ("research_survey", "research_optin", "research_uiux", "research_drill")
+COUNT_HEADERS = {"n", "人数", "count", "該当数", "events", "attempts", "successes", "failures"}
+
+
+@pytest.fixture(scope="module")
+def research_sqlite(tmp_path_factory, sqlite_template) -> str:
+    """Demo city (2,000 citizens, one drill) plus the sample questionnaires and timing sheet."""
+    path = tmp_path_factory.mktemp("research") / "research.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    assert main(["--database-url", url, "demo", "--citizens", "2000"]) == 0
+    for file in ("google_forms_drill_2022.csv", "kobo_drill_2022.csv", "ms_forms_drill_2022.xlsx"):
+        args = ["survey", "import", str(SAMPLES / file), "--instrument", "drill-2022"]
+        assert main(["--database-url", url, *args]) == 0
+    sus = ["survey", "import", str(SAMPLES / "google_forms_sus_cp932.csv"), "--instrument", "sus"]
+    assert main(["--database-url", url, *sus]) == 0
+    timings = ["survey", "import-timings", str(SAMPLES / "uiux_timings_2021.csv")]
+    assert main(["--database-url", url, *timings, "--name", "UI/UXテスト（2021年秋）"]) == 0
+    return url
+
+
+def open_page(app, url: str, page: str, role: str = "researcher", **session):
+    at = app(url, demo_role=role, **session)
+    at.run()
+    at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def sql(url: str, query: str, **params) -> list:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(query), params).all()
+    engine.dispose()
+    return rows
+
+
+def values(data) -> list:
+    """Plotly's JSON arrays: a list, or a typed array ``{"dtype", "bdata"}`` (base64)."""
+    if isinstance(data, dict) and "bdata" in data:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).tolist()
+    return list(data)
+
+
+def assert_no_small_counts(at) -> None:
+    """No count between 1 and 4 is shown in any table of the page."""
+    for frame in (d.value for d in at.dataframe):
+        for col in frame.columns:
+            if str(col) not in COUNT_HEADERS:
+                continue
+            for value in frame[col]:
+                if isinstance(value, str) and value in ("5未満", "<5"):
+                    continue
+                number = pd.to_numeric(value, errors="coerce")
+                assert pd.isna(number) or not (0 < number < 5), (col, value)
+
+
+def test_research_pages_are_for_researchers_and_admins():
+    for role in ("researcher", "admin"):
+        assert {p.file for p in pages_for_role(role)} >= {f"{p}.py" for p in PAGES}
+    for role in ("hq", "rescue", "shelter_staff", "council"):
+        assert not any(p.file.startswith("research_") for p in pages_for_role(role))
+        assert not can_open(role, "research-survey")
+    assert all(
+        p.section_key == "nav.research" for p in pages_for_role("researcher") if p.file in PAGES
+    )
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("role", ["researcher", "admin"])
+def test_every_research_page_renders_with_charts_tables_downloads(app, research_sqlite, page, role):
+    at = open_page(app, research_sqlite, page, role)
+    assert at.title[0].value
+    assert at.get("plotly_chart"), "a chart"
+    assert at.dataframe, "a table"
+    buttons = at.get("download_button")
+    labels = {b.proto.label for b in buttons}
+    assert labels == {"集計表（CSV）", "集計表（Parquet）", "手法の説明（テキスト）"}
+    suffixes = {b.proto.url.rsplit(".", 1)[-1] for b in buttons}
+    assert {"csv", "txt"} <= suffixes  # Parquet is served as application/vnd.apache.parquet
+    assert any("5人未満" in c.value for c in at.caption)
+    assert_no_small_counts(at)
+
+
+def test_survey_page_equals_independent_counts_and_pingouin(app, research_sqlite):
+    at = open_page(app, research_sqlite, "research_survey")
+    (responses,) = sql(
+        research_sqlite,
+        "SELECT COUNT(*) FROM survey_responses WHERE instrument_id = 'drill-2022'",
+    )[0]
+    assert {m.label: m.value for m in at.metric}["回答数"] == f"{responses}"
+    subscales = at.dataframe[0].value.set_index("下位尺度")
+    # Reference: pingouin.cronbach_alpha on the acceptance items read back with plain SQL
+    answers = pd.DataFrame(
+        sql(
+            research_sqlite,
+            "SELECT a.response_id, a.item_id, a.value_num FROM survey_answers a "
+            "JOIN survey_responses r ON r.id = a.response_id "
+            "WHERE r.instrument_id = 'drill-2022' AND a.item_id LIKE 'accept_%'",
+        ),
+        columns=["response", "item", "value"],
+    ).pivot(index="response", columns="item", values="value")
+    alpha = pg.cronbach_alpha(answers.dropna())[0]
+    assert float(subscales.loc["サービスの受容性", "α係数"]) == pytest.approx(alpha, abs=5e-4)
+    assert subscales.loc["サービスの受容性", "人数"] == str(responses)
+
+
+def test_survey_page_comparison_suppresses_small_groups(app, research_sqlite):
+    at = open_page(app, research_sqlite, "research_survey")
+    at.selectbox(key="research_compare_by").set_value("age_band").run()
+    assert not at.exception
+    (sixties,) = sql(
+        research_sqlite,
+        "SELECT COUNT(*) FROM survey_responses "
+        "WHERE instrument_id = 'drill-2022' AND age_band = '60s'",
+    )[0]
+    assert 0 < sixties < 5  # the sample exports hold few people in their sixties
+    comparison = next(d.value for d in at.dataframe if "test" in d.value)
+    sixties_rows = comparison[comparison["区分"] == "60代"]
+    assert not sixties_rows.empty and set(sixties_rows["n"]) == {"5未満"}
+    assert set(sixties_rows["mean"]) == {"—"}
+    assert_no_small_counts(at)
+
+
+def test_sus_instrument_on_the_survey_page(app, research_sqlite):
+    at = open_page(app, research_sqlite, "research_survey")
+    at.selectbox(key="research_instrument").set_value("sus").run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["回答数"] == "16"
+    assert "SUS スコア" in shown
+
+
+def independent_acceptance(url: str, at: dt.datetime) -> dict[str, int]:
+    when = at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    rows = sql(
+        url,
+        """SELECT data_item, COUNT(DISTINCT citizen_id) FROM (
+             SELECT citizen_id, data_item, event_type, expires_at,
+                    ROW_NUMBER() OVER (PARTITION BY citizen_id, data_item, share_target
+                                       ORDER BY occurred_at DESC, id DESC) AS rn
+             FROM consent_events WHERE occurred_at <= :at)
+           WHERE rn = 1 AND event_type = 'given' AND (expires_at IS NULL OR expires_at > :at)
+           GROUP BY data_item""",
+        at=when,
+    )
+    return dict(rows)
+
+
+def test_optin_page_equals_the_ledger_by_plain_sql(app, research_sqlite):
+    at = open_page(app, research_sqlite, "research_optin")
+    day = at.date_input(key="optin_day").value
+    expected = independent_acceptance(
+        research_sqlite, dt.datetime.combine(day, dt.time(23, 59, 59), dt.UTC)
+    )
+    assert {m.label: m.value for m in at.metric}["対象の市民"] == "2,000"
+    table = next(d.value for d in at.dataframe if "データ項目" in d.value).set_index("データ項目")
+    assert int(table.loc["位置情報", "count"]) == expected["location"]
+    assert int(table.loc["基本情報", "count"]) == expected["basic_info"]
+    # The questionnaire tab: the consent-timing split of the imported drill questionnaires.
+    (first_only,) = sql(
+        research_sqlite,
+        "SELECT COUNT(*) FROM survey_answers WHERE item_id = 'consent_timing' "
+        "AND value_text = 'first_only'",
+    )[0]
+    timing = next(
+        d.value for d in at.dataframe if "初回のみでよい" in set(d.value.get("選択肢", []))
+    )
+    assert int(timing.set_index("選択肢").loc["初回のみでよい", "count"]) == first_only
+    # The read of the consent ledger is audited, with the researcher's purpose.
+    audited = sql(
+        research_sqlite,
+        "SELECT role, purpose FROM audit_log WHERE target = 'research.consent_ledger'",
+    )
+    assert ("researcher", "research") in audited
+
+
+def test_uiux_page_shows_the_r_reference_comparison(app, research_sqlite):
+    at = open_page(app, research_sqlite, "research_uiux")
+    summary = at.dataframe[0].value
+    elderly_paper = summary[(summary["区分"] == "高齢者") & (summary["方法"] == "紙")].iloc[0]
+    times = [
+        r[0]
+        for r in sql(
+            research_sqlite,
+            "SELECT seconds FROM uiux_task_timings WHERE participant_group = 'elderly' "
+            "AND method = 'paper' AND task = 'マイタイムライン作成'",
+        )
+    ]
+    assert float(elderly_paper["中央値"]) == pytest.approx(pd.Series(times).median())
+    paired = at.dataframe[1].value
+    elderly = paired[paired["group"] == "高齢者"].iloc[0]
+    # Reference: R> wilcox.test(paper, app, paired = TRUE, conf.int = TRUE) for the elderly:
+    #   V = 21, p = 0.03125, (pseudo)median 498, CI 399 659
+    assert float(elderly["短縮時間（HL推定、秒）"]) == 498
+    assert (float(elderly["ci_low"]), float(elderly["ci_high"])) == (399, 659)
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert {trace["type"] for trace in chart["data"]} == {"box"}
+    assert all("y" not in trace for trace in chart["data"]), "boxes from quartiles, no raw times"
+
+
+def test_drill_page_equals_the_event_log(app, research_sqlite):
+    at = open_page(app, research_sqlite, "research_drill")
+    stages = dict(
+        sql(
+            research_sqlite,
+            "SELECT event_type, COUNT(DISTINCT citizen_id) FROM drill_events GROUP BY event_type",
+        )
+    )
+    assert {m.label: m.value for m in at.metric}["参加者"] == f"{stages['notification_sent']:,}"
+    funnel = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert funnel["type"] == "funnel"
+    assert values(funnel["x"]) == [
+        stages[s]
+        for s in (
+            "notification_sent",
+            "notification_opened",
+            "safety_answered",
+            "evacuation_started",
+            "arrived",
+        )
+    ]
+    curves = json.loads(at.get("plotly_chart")[1].proto.spec)["data"]
+    assert curves[0]["line"]["shape"] == "hv"  # Kaplan-Meier steps
+    assert any("全体" in c["name"] for c in curves)
+
+
+def test_english_labels(app, research_sqlite):
+    at = open_page(app, research_sqlite, "research_optin", lang="en")
+    assert at.title[0].value == "Opt-in acceptance"
+    assert "Citizens invited" in {m.label for m in at.metric}
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ("research_survey", "bosai survey import"),
+        ("research_uiux", "bosai survey import-timings"),
+        ("research_drill", "訓練の記録がありません"),
+    ],
+)
+def test_an_empty_database_says_what_to_do(app, sqlite_url, page, message):
+    at = open_page(app, sqlite_url, page)
+    assert any(message in i.value for i in at.info)
