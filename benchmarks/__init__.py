@@ -10,4 +10,5 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_demo",
     "benchmarks.bench_ingest",
     "benchmarks.bench_imports",
+    "benchmarks.bench_cityos",
 )

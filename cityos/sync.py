@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -82,11 +83,15 @@ def sync(
     drill: DrillContext | None = None,
     on_page: Callable[[str, int], None] | None = None,
     now: dt.datetime | None = None,
+    timings: dict[str, float] | None = None,
 ) -> SyncResult:
     """One sync of the configured city OS into ``engine`` (all or nothing; see module doc).
 
     ``incident_id``: the incident real events belong to (default: the active real incident).
+    ``timings``: if given, receives seconds spent fetching, preparing and writing.
     """
+    clock = time.perf_counter
+    began = clock()
     config = client.config
     # A drill follows the feed with a cursor of its own, so that neither a drill nor a real
     # sync skips the other's events; idempotency keys are the same for both.
@@ -116,6 +121,7 @@ def sync(
     except CityOSError as exc:
         cityos_store.mark_failed(engine, source, str(exc))
         raise
+    fetched_at = clock()
     at = now or dt.datetime.now(dt.UTC)
     new_cursor = SyncCursor(users_rev, shelters_rev, last_event)
     batch = SyncBatch(source=source, cursor=new_cursor)
@@ -134,11 +140,18 @@ def sync(
         fields_dropped_no_consent=result.fields_dropped_no_consent,
         events_skipped_no_consent=result.events_skipped_no_consent,
     )
+    prepared_at = clock()
     try:
         result.written = cityos_store.apply_sync(engine, batch, at)
     except Exception as exc:
         cityos_store.mark_failed(engine, source, f"writing the sync failed: {exc}")
         raise
+    if timings is not None:
+        timings.update(
+            fetch_s=fetched_at - began,
+            prepare_s=prepared_at - fetched_at,
+            write_s=clock() - prepared_at,
+        )
     return result
 
 

@@ -1,0 +1,182 @@
+"""Status updates through the whole city-OS path vs raw executemany into the same database.
+
+A real OpenID Connect provider process and the reference city OS (on loopback) hold N status
+updates of consenting citizens in the feed; one ``cityos.sync`` pulls them (HTTP pages with real
+tokens), checks consent at the boundary and writes them through :mod:`sql.ingest` in one
+transaction. Figures per backend:
+
+* ``whole_path``: N / (fetch + prepare + write) seconds;
+* ``db_side``: N / write seconds (idempotent insert + latest-status upsert + audit row);
+
+both with ratio = figure / bare driver ``executemany`` of the same rows into ``status_reports``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+
+import sqlalchemy as sa
+
+from .core import BenchContext, Result
+
+CLIENT = "bosai-ops-bench"
+PAGE = 10_000
+
+
+def _provider() -> tuple[subprocess.Popen, str]:
+    import httpx
+
+    from cityos.reference_server.runner import free_port
+
+    port = free_port()
+    claims = json.dumps({"client_id": CLIENT, "roles": ["cityos:read", "cityos:admin"]})
+    process = subprocess.Popen(
+        [sys.executable, "-W", "ignore", "-m", "cityos.identity_provider", "--port", str(port)]
+        + ["--client-claims", claims],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ},
+    )
+    issuer = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{issuer}/.well-known/openid-configuration").status_code == 200:
+                return process, issuer
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("the OIDC provider did not start")
+
+
+def _raw_rate(engine, rows: list[dict]) -> float:
+    dialect = engine.dialect.name
+    cols = list(rows[0])
+    mark = "?" if dialect == "sqlite" else "%s"
+    sql = f"INSERT INTO status_reports ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"  # noqa: S608
+
+    def fmt(v):
+        if dialect == "sqlite" and isinstance(v, dt.datetime):
+            return v.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return v
+
+    with engine.begin() as conn:
+        cur = conn.connection.driver_connection.cursor()
+        start = time.perf_counter()
+        cur.executemany(sql, [tuple(fmt(r[c]) for c in cols) for r in rows])
+        elapsed = time.perf_counter() - start
+    return len(rows) / elapsed
+
+
+def run(ctx: BenchContext) -> list[Result]:
+    from cityos.client import CityOSClient
+    from cityos.config import parse_config
+    from cityos.reference_server.app import create_app
+    from cityos.reference_server.population import build_state
+    from cityos.reference_server.runner import ThreadedServer
+    from cityos.reference_server.settings import ServerSettings
+    from cityos.sync import sync
+    from sql.engine import make_engine
+    from sql.models import Citizen
+    from sql.setup import prepare_database
+
+    n = 20_000 if ctx.quick else 200_000
+    citizens = 2_000 if ctx.quick else 10_000
+    provider, issuer = _provider()
+    results: list[Result] = []
+    try:
+        base_state = build_state(citizens, 20220311)
+        now = dt.datetime.now(dt.UTC)
+        subjects = sorted(
+            s for s, u in base_state.users.items() if u.allowed("safety_status", "city_hq", now)
+        )
+        states = ("safe_at_home", "evacuating", "at_shelter", "needs_rescue")
+        t0 = now - dt.timedelta(hours=1)
+        events = [
+            {
+                "kind": "status",
+                "subject": subjects[i % len(subjects)],
+                "at": (t0 + dt.timedelta(milliseconds=10 * i)).isoformat(),
+                "status": {"state": states[i % 4]},
+            }
+            for i in range(n)
+        ]
+        targets = [("sqlite", ctx.sqlite_url("cityos"))]
+        with ctx.pg_database("cityos") as pg_url:
+            if pg_url:
+                targets.append(("postgresql", pg_url))
+            for backend, url in targets:
+                state = base_state.clone()
+                server = ThreadedServer(create_app(ServerSettings(issuer=issuer), state)).start()
+                config = parse_config(
+                    {
+                        "name": "bench",
+                        "base_url": server.url,
+                        "page_size": PAGE,
+                        "http": {"timeout_s": 120},
+                        "auth": {"issuer": issuer, "client_id": CLIENT},
+                    },
+                    "bench",
+                )
+                engine = make_engine(url)
+                prepare_database(engine)
+                try:
+                    with CityOSClient(config, client_secret="bench-secret") as client:
+                        sync(engine, client, events=False)  # the citizens, not timed
+                        for start in range(0, n, 20_000):
+                            client.post_events(events[start : start + 20_000])
+                        timings: dict[str, float] = {}
+                        result = sync(engine, client, users=False, shelters=False, timings=timings)
+                    assert result.written.status_reports == n, result.summary()
+                    with engine.connect() as conn:
+                        ids = dict(conn.execute(sa.select(Citizen.subject, Citizen.id)).all())
+                    raw_rows = [
+                        {
+                            "idempotency_key": f"raw-{i}",
+                            "citizen_id": ids[subjects[i % len(subjects)]],
+                            "incident_id": None,
+                            "state": states[i % 4],
+                            "shelter_id": None,
+                            "message": None,
+                            "source": "city_os",
+                            "reported_at": t0 + dt.timedelta(milliseconds=10 * i),
+                            "received_at": now,
+                        }
+                        for i in range(n)
+                    ]
+                    raw = _raw_rate(engine, raw_rows)
+                finally:
+                    engine.dispose()
+                    server.stop()
+                whole = sum(timings.values())
+                results.append(
+                    Result(
+                        f"cityos.status_updates.whole_path.{backend}",
+                        n / whole,
+                        "rows/s",
+                        baseline=raw,
+                        note=f"{n:,} status updates: city-OS feed over HTTP (pages of {PAGE:,}, real "
+                        f"tokens) + consent check + one-transaction write; fetch "
+                        f"{timings['fetch_s']:.2f} s, prepare {timings['prepare_s']:.2f} s, write "
+                        f"{timings['write_s']:.2f} s; baseline = bare executemany of the same rows",
+                    )
+                )
+                results.append(
+                    Result(
+                        f"cityos.status_updates.db_side.{backend}",
+                        n / timings["write_s"],
+                        "rows/s",
+                        baseline=raw,
+                        note="the database write of the same sync (sql.cityos_store.apply_sync: "
+                        "idempotent insert + latest-status upsert + audit) vs bare executemany",
+                    )
+                )
+    finally:
+        provider.terminate()
+        provider.wait(timeout=10)
+    return results
