@@ -103,6 +103,8 @@ def rank_table(zones: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
     )
     table[list(RANK_KEYS)] = pd.DataFrame(table["_key"].tolist(), index=table.index)
+    for column in ("depth_min_m", "depth_max_m"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
     table["depth_range"] = [
         depth_range_text(a, b)
         for a, b in zip(table["depth_min_m"], table["depth_max_m"], strict=True)
