@@ -13,11 +13,12 @@ import uuid
 
 from sqlalchemy.engine import Engine
 
+from bosai.errors import BosaiError
 from sql import cityos_store
 
 from . import payloads as p
 from .client import CityOSClient
-from .errors import CityOSError, CityOSRequestError
+from .errors import CityOSError
 
 TARGET_KINDS = {"everyone": "everyone", "citizens": "citizens", "area": "area"}
 
@@ -46,8 +47,9 @@ def parse_target(text: str) -> p.PushTarget:
         subjects = [s.strip() for s in rest.split(",") if s.strip()]
         if subjects:
             return p.PushTarget(kind="citizens", subjects=subjects)
-    raise CityOSRequestError(
-        f"--target {text!r}: use everyone, area:<district> or citizens:<subject>,<subject>", 400
+    raise BosaiError(
+        f"--target {text!r}: use everyone, area:<district> or citizens:<subject>,<subject>",
+        exit_code=2,
     )
 
 
