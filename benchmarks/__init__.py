@@ -11,4 +11,5 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_ingest",
     "benchmarks.bench_imports",
     "benchmarks.bench_cityos",
+    "benchmarks.bench_research",
 )
