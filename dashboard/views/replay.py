@@ -26,13 +26,16 @@ incident = st.selectbox(
 )
 timeline = incident_timeline(ctx.engine, incident.id)
 moments = replay_moments(timeline["start"], timeline["end"], timeline["observations"])
-at = st.select_slider(
+step = st.slider(
     ctx.t("replay.moment"),
-    moments,
-    value=moments[-1],
-    format_func=lambda m: format_datetime(m, ctx.lang),
+    min_value=0,
+    max_value=max(len(moments) - 1, 1),
+    value=len(moments) - 1,
     key=f"replay_at_{incident.id}",
+    disabled=len(moments) < 2,
 )
+at = moments[min(step, len(moments) - 1)]
+st.markdown(f"### {format_datetime(at, ctx.lang, era_style=True)}")
 st.caption(
     ctx.t(
         "replay.range",

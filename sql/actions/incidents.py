@@ -57,7 +57,8 @@ def declare_incident(
                 declared_at=now,
                 emergency_mode=emergency_mode,
                 declared_by=viewer.subject,
-                is_synthetic=False,
+                # Declared from DEMO mode: part of the demo, so the demo database stays demo-only.
+                is_synthetic=viewer.demo,
             )
             .returning(Incident.__table__.c.id)
         ).scalar_one()

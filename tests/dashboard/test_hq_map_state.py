@@ -1,0 +1,165 @@
+"""The HQ picture (dashboard/hq_map_state.py) against independent SQL, and its incremental
+live status against a full re-read — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from bosai.i18n import t
+from dashboard.hq_map_state import HqMapCache, build_hq_state, expected_arrivals
+from dashboard.map_deck import LAYER_CELLS, LAYER_REGISTER, LAYER_RESCUE, LAYER_SHELTERS, build_deck
+from drills.demo_city import DemoParams, generate
+from sql import policy
+from sql.city_config import active_city
+from sql.demo_store import load_demo
+from sql.ingest import ingest_status_reports
+from sql.models import CitizenLatestStatus
+from sql.queries import status_snapshot
+from sql.viewer import Viewer
+
+HQ = Viewer(role="hq", subject="hq-1")
+
+
+@pytest.fixture
+def demo_engine(engine):
+    data = generate(DemoParams(citizens=800), active_city(engine))
+    load_demo(engine, data.tables, data.params.as_meta())
+    policy.forget_recent_views()
+    return engine
+
+
+def sql_counts(engine) -> dict:
+    with engine.connect() as conn:
+        q = lambda s: conn.execute(sa.text(s)).scalar()  # noqa: E731
+        return {
+            "citizens": q("SELECT COUNT(*) FROM citizens"),
+            "confirmed": q(
+                "SELECT COUNT(*) FROM citizen_latest_status WHERE incident_key = 1 AND state IN "
+                "('safe_at_home','at_shelter','elsewhere_safe')"
+            ),
+            "needs_rescue": q(
+                "SELECT COUNT(*) FROM citizen_latest_status WHERE incident_key = 1 AND state = 'needs_rescue'"
+            ),
+            "rescue_open": q(
+                "SELECT COUNT(*) FROM rescue_requests WHERE incident_id = 1 AND status IN "
+                "('new','triaged','assigned','en_route')"
+            ),
+            "shelters_open": q(
+                "SELECT COUNT(DISTINCT shelter_id) FROM shelter_operations "
+                "WHERE incident_id = 1 AND closed_at IS NULL"
+            ),
+            "register_unconfirmed": q(
+                "SELECT COUNT(*) FROM support_register r LEFT JOIN citizen_latest_status s "
+                "ON s.citizen_id = r.citizen_id AND s.incident_key = 1 WHERE s.state IS NULL "
+                "OR s.state NOT IN ('safe_at_home','at_shelter','elsewhere_safe')"
+            ),
+            "with_home": q("SELECT COUNT(*) FROM citizens WHERE home_lat IS NOT NULL"),
+        }
+
+
+def test_kpis_and_layers_equal_independent_counts(demo_engine):
+    city = active_city(demo_engine)
+    state = build_hq_state(demo_engine, HqMapCache(), HQ, 1, city)
+    expected = sql_counts(demo_engine)
+    kpis = state.kpis
+    assert kpis["citizens"] == expected["citizens"]
+    assert kpis["confirmed"] == expected["confirmed"]
+    assert kpis["needs_rescue"] == expected["needs_rescue"]
+    assert kpis["rescue_open_total"] == expected["rescue_open"]
+    assert kpis["shelters_open"] == expected["shelters_open"]
+    assert kpis["register_unconfirmed"] == expected["register_unconfirmed"]
+    assert int(state.cells["citizens"].sum()) == expected["with_home"]
+    assert int(state.cells["needs_rescue"].sum()) == expected["needs_rescue"]
+    spec = json.loads(
+        build_deck(state, t, center=(city.center_lat, city.center_lon), zoom=12).to_json()
+    )
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    assert len(layers[LAYER_RESCUE]["data"]) == expected["rescue_open"]
+    assert len(layers[LAYER_REGISTER]["data"]) == expected["register_unconfirmed"]
+    assert len(layers[LAYER_SHELTERS]["data"]) == len(state.shelters)
+    assert sum(1 for _ in layers[LAYER_CELLS]["data"]) == len(state.cells)
+    assert "mapProvider" not in spec  # no base map asked of the internet in tests
+
+
+def test_normal_mode_draws_no_individual_points_for_hq(demo_engine):
+    with demo_engine.begin() as conn:
+        conn.execute(sa.text("UPDATE incidents SET emergency_mode = :f"), {"f": False})
+    city = active_city(demo_engine)
+    state = build_hq_state(demo_engine, HqMapCache(), HQ, 1, city)
+    spec = json.loads(build_deck(state, t, center=(37.5, 139.9), zoom=12).to_json())
+    ids = {layer["id"] for layer in spec["layers"]}
+    assert LAYER_RESCUE not in ids and LAYER_REGISTER not in ids
+    assert state.kpis["rescue_open_total"] > 0  # the aggregate is still there
+
+
+def full_states(engine, cache) -> np.ndarray:
+    grid = cache.grid(engine)
+    rows = status_snapshot.latest_states(engine, 1)
+    out = np.full(len(grid), -1, np.int8)
+    pos = grid.index_of(rows.citizen_ids)
+    out[pos[pos >= 0]] = rows.states[pos >= 0]
+    return out
+
+
+def test_live_status_is_read_incrementally_and_stays_exact(demo_engine):
+    cache = HqMapCache()
+    states, _ = cache.live_states(demo_engine, 1)
+    np.testing.assert_array_equal(states, full_states(demo_engine, cache))
+    at = dt.datetime(2026, 7, 10, 5, 0, tzinfo=dt.UTC)
+    new = [
+        {
+            "idempotency_key": f"t:{i}",
+            "citizen_id": i,
+            "incident_id": 1,
+            "state": "needs_rescue",
+            "source": "app",
+            "reported_at": at,
+        }
+        for i in range(1, 30)
+    ]
+    ingest_status_reports(demo_engine, new)
+    states, feed = cache.live_states(demo_engine, 1)
+    np.testing.assert_array_equal(states, full_states(demo_engine, cache))
+    assert feed.latest_rows == sql_counts(demo_engine)["confirmed"] + int(
+        np.count_nonzero((states >= 0) & ~np.isin(states, [1, 3, 4]))
+    )
+    # A removal (retention, a withdrawn consent) is noticed and read again in full.
+    with demo_engine.begin() as conn:
+        conn.execute(sa.delete(CitizenLatestStatus).where(CitizenLatestStatus.citizen_id < 10))
+    states, _ = cache.live_states(demo_engine, 1)
+    np.testing.assert_array_equal(states, full_states(demo_engine, cache))
+    assert (states[:9] == -1).all()
+
+
+def test_replay_at_the_end_equals_live_and_earlier_differs(demo_engine):
+    city = active_city(demo_engine)
+    cache = HqMapCache()
+    live = build_hq_state(demo_engine, cache, HQ, 1, city)
+    first, last = status_snapshot.report_time_range(demo_engine, 1)
+    at_end = build_hq_state(demo_engine, cache, HQ, 1, city, as_of=last, now=last)
+    assert at_end.kpis["confirmed"] == live.kpis["confirmed"]
+    assert int(at_end.cells["reported"].sum()) == int(live.cells["reported"].sum())
+    early = build_hq_state(
+        demo_engine, cache, HQ, 1, city, as_of=first + dt.timedelta(minutes=20), now=last
+    )
+    assert early.kpis["confirmed"] < live.kpis["confirmed"]
+
+
+def test_expected_arrivals_never_exceed_unconfirmed_people_in_zones(demo_engine):
+    city = active_city(demo_engine)
+    cache = HqMapCache()
+    state = build_hq_state(demo_engine, cache, HQ, 1, city)
+    codes = tuple(state.warnings["kind_code"])
+    expected = expected_arrivals(demo_engine, cache, state.shelters, codes, state.states, 1)
+    assert len(expected) == len(state.shelters)
+    assert (
+        expected[~state.shelters["is_open"].to_numpy()].sum()
+        == state.shelters.loc[~state.shelters["is_open"], "heading_here"].sum()
+    )
+    unconfirmed = int(np.count_nonzero(~np.isin(state.states, [1, 3, 4])))
+    assert 0 < int(expected.sum()) <= unconfirmed

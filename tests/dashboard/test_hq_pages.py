@@ -1,0 +1,274 @@
+"""The headquarters pages through the real entry point (AppTest) on a real demo database:
+values against independent SQL, actions that change the database, conflicts, roles."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+from sql import policy
+from sql.engine import make_engine
+
+
+@pytest.fixture
+def demo_copy(demo_sqlite, tmp_path) -> str:
+    """A private copy of the demo database for tests that write."""
+    source = demo_sqlite.removeprefix("sqlite:///")
+    target = tmp_path / "demo.sqlite"
+    shutil.copyfile(source, target)
+    policy.forget_recent_views()
+    return f"sqlite:///{target}"
+
+
+def scalar(url: str, sql: str, **params):
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar()
+    finally:
+        engine.dispose()
+
+
+def page(app, url: str, name: str, **session):
+    at = app(url, **session)
+    at.run()
+    at.switch_page(f"views/{name}.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+OPEN = "('new','triaged','assigned','en_route')"
+
+
+# ------------------------------------------------------------------ HQ map
+
+
+def test_hq_map_kpis_and_deck_match_the_database(app, demo_sqlite):
+    at = page(app, demo_sqlite, "hq_map")
+    shown = metrics(at)
+    assert shown["オプトイン市民"] == f"{scalar(demo_sqlite, 'SELECT COUNT(*) FROM citizens'):,}"
+    rescue = scalar(
+        demo_sqlite,
+        "SELECT COUNT(*) FROM citizen_latest_status WHERE incident_key = 1 AND state = 'needs_rescue'",
+    )
+    assert shown["要救助"] == f"{rescue:,}"
+    open_requests = scalar(
+        demo_sqlite,
+        f"SELECT COUNT(*) FROM rescue_requests WHERE incident_id = 1 AND status IN {OPEN}",
+    )
+    assert shown["未完了の救助要請"] == f"{open_requests:,}"
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    assert {"status-cells", "shelters", "rescue-requests", "register", "hazard-zones"} <= set(
+        layers
+    )
+    assert len(layers["rescue-requests"]["data"]) == open_requests
+    with_home = scalar(demo_sqlite, "SELECT COUNT(*) FROM citizens WHERE home_lat IS NOT NULL")
+    counted = sum(
+        int(cell["t"].split("人中")[0].replace(",", "")) for cell in layers["status-cells"]["data"]
+    )
+    assert counted == with_home
+    assert spec["layers"][0]["id"] == "hazard-zones"  # zones under everything else
+    assert "<" not in json.dumps([r["t"] for r in layers["shelters"]["data"]])
+
+
+def test_selecting_a_rescue_request_opens_its_panel_and_assigning_persists(app, demo_copy):
+    rid = scalar(
+        demo_copy,
+        "SELECT id FROM rescue_requests WHERE incident_id = 1 AND status = 'new' ORDER BY id LIMIT 1",
+    )
+    at = page(app, demo_copy, "hq_map")
+    at.selectbox(key="hq_pick").set_value(("rescue", rid)).run()
+    assert any(f"救助要請 #{rid}" in h.value for h in at.subheader)
+    at.selectbox(key=f"rescue_to_{rid}").set_value("assigned")
+    at.selectbox(key=f"rescue_team_{rid}").set_value("消防3隊")
+    at.text_input(key=f"rescue_reason_{rid}").input("現地へ")
+    submit = next(b for b in at.button if b.label == "保存する")
+    submit.click().run()
+    assert not at.exception
+    assert any("隊割当済" in s.value for s in at.success)
+    status, team = (
+        scalar(demo_copy, "SELECT status FROM rescue_requests WHERE id = :i", i=rid),
+        scalar(demo_copy, "SELECT assigned_team FROM rescue_requests WHERE id = :i", i=rid),
+    )
+    assert (status, team) == ("assigned", "消防3隊")
+    assert (
+        scalar(
+            demo_copy,
+            "SELECT COUNT(*) FROM incident_activity WHERE action = 'rescue_assigned' AND target_id = :i "
+            "AND actor = 'demo-hq'",
+            i=str(rid),
+        )
+        == 1
+    )
+
+
+def test_a_change_made_meanwhile_by_someone_else_is_reported_not_overwritten(app, demo_copy):
+    rid = scalar(
+        demo_copy,
+        "SELECT id FROM rescue_requests WHERE incident_id = 1 AND status = 'new' ORDER BY id LIMIT 1",
+    )
+    at = page(app, demo_copy, "rescue_queue")
+    at.selectbox(key="queue_pick").set_value(rid).run()
+    # Another staff member assigns the request while this panel is open.
+    from sql.actions.rescue import change_rescue_request
+    from sql.viewer import Viewer
+
+    engine = make_engine(demo_copy)
+    change_rescue_request(
+        engine, Viewer(role="rescue", subject="other-staff"), rid, 1, "assigned", team="第1救助隊"
+    )
+    engine.dispose()
+    at.selectbox(key=f"rescue_to_{rid}").set_value("assigned")
+    at.selectbox(key=f"rescue_team_{rid}").set_value("消防9隊")
+    next(b for b in at.button if b.label == "保存する").click().run()
+    errors = " ".join(e.value for e in at.error)
+    assert "競合" in errors and "other-staff" in errors
+    assert (
+        scalar(demo_copy, "SELECT assigned_team FROM rescue_requests WHERE id = :i", i=rid)
+        == "第1救助隊"
+    )
+
+
+# ------------------------------------------------------------------ rescue queue
+
+
+def test_rescue_queue_lists_open_requests_by_score(app, demo_sqlite):
+    at = page(app, demo_sqlite, "rescue_queue")
+    table = at.dataframe[0].value
+    expected = scalar(
+        demo_sqlite,
+        f"SELECT COUNT(*) FROM rescue_requests WHERE incident_id = 1 AND status IN {OPEN}",
+    )
+    assert len(table) == expected
+    scores = table["スコア"].tolist()
+    assert scores == sorted(scores, reverse=True)
+    assert any("スコア = 30" in c.value for c in at.caption)  # the formula is shown
+
+
+def test_researchers_do_not_get_the_rescue_queue_page(app, demo_sqlite):
+    at = app(demo_sqlite)
+    at.user = {"is_logged_in": True, "sub": "r-1", "name": "R", "roles": ["researcher"]}
+    at.run()
+    assert not at.exception
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("views/rescue_queue.py")
+
+
+# ------------------------------------------------------------------ shelters
+
+
+def test_shelter_board_and_head_count_entry(app, demo_copy):
+    at = page(app, demo_copy, "shelters")
+    open_count = scalar(
+        demo_copy,
+        "SELECT COUNT(DISTINCT shelter_id) FROM shelter_operations WHERE incident_id = 1 AND closed_at IS NULL",
+    )
+    assert metrics(at)["開設避難所"].startswith(f"{open_count:,} /")
+    assert len(at.dataframe[0].value) == open_count
+    sid = scalar(
+        demo_copy,
+        "SELECT shelter_id FROM shelter_operations WHERE incident_id = 1 AND closed_at IS NULL ORDER BY shelter_id LIMIT 1",
+    )
+    at.selectbox(key="shelters_pick").set_value(sid).run()
+    at.number_input(key=f"shelter_count_{sid}").set_value(77)
+    next(b for b in at.button if b.label == "避難者数を記録").click().run()
+    assert not at.exception
+    assert (
+        scalar(
+            demo_copy,
+            "SELECT head_count FROM shelter_occupancy WHERE shelter_id = :s AND source = 'staff' "
+            "ORDER BY id DESC LIMIT 1",
+            s=sid,
+        )
+        == 77
+    )
+    at.button(key=f"shelter_close_{sid}").click().run()
+    assert (
+        scalar(
+            demo_copy,
+            "SELECT COUNT(*) FROM shelter_operations WHERE shelter_id = :s AND closed_at IS NOT NULL",
+            s=sid,
+        )
+        == 1
+    )
+
+
+# ------------------------------------------------------------------ incidents and mode
+
+
+def test_ending_the_incident_and_declaring_a_drill_switch_the_banner(app, demo_copy):
+    at = page(app, demo_copy, "incidents")
+    assert any("有事モード" in w.value for w in at.warning)
+    at.text_input(key="end_reason_1").input("収束")
+    at.button(key="end_1").click().run()
+    assert scalar(demo_copy, "SELECT ended_at IS NOT NULL FROM incidents WHERE id = 1") == 1
+    at.radio(key="new_kind").set_value("drill")
+    at.text_input(key="new_name_ja").input("総合防災訓練")
+    next(b for b in at.button if b.label == "発令する").click().run()
+    assert (
+        scalar(
+            demo_copy, "SELECT COUNT(*) FROM incidents WHERE kind = 'drill' AND ended_at IS NULL"
+        )
+        == 1
+    )
+    at.run()
+    assert any("訓練中" in i.value for i in at.info)
+
+
+# ------------------------------------------------------------------ notifications
+
+
+def test_notification_preview_counts_respect_consent(app, demo_sqlite):
+    at = page(app, demo_sqlite, "notifications")
+    assert metrics(at)["送信対象"] == f"{scalar(demo_sqlite, 'SELECT COUNT(*) FROM citizens'):,}"
+    at.radio(key="notify_kind").set_value("register").run()
+    register = scalar(demo_sqlite, "SELECT COUNT(*) FROM support_register")
+    assert metrics(at)["送信対象"] == f"{register:,}"  # emergency: the whole register
+
+
+def test_sending_without_a_reachable_city_os_says_so_and_records_the_failure(
+    app, demo_copy, monkeypatch
+):
+    # The example connector configuration, pointed at a port where nothing listens.
+    monkeypatch.delenv("BOSAI_CITYOS_CONFIG", raising=False)
+    monkeypatch.setenv("BOSAI_CITYOS_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("BOSAI_CITYOS_ISSUER", "http://127.0.0.1:9")
+    monkeypatch.setenv("BOSAI_CITYOS_CLIENT_SECRET", "test-only")
+    at = page(app, demo_copy, "notifications")
+    at.radio(key="notify_kind").set_value("register").run()
+    at.text_input(key="notify_title").input("避難してください")
+    at.text_area(key="notify_body").input("浸水のおそれがあります。")
+    at.checkbox(key="notify_confirm").check().run()
+    at.button(key="notify_send").click().run()
+    assert not at.exception
+    assert any("送信できませんでした" in e.value for e in at.error)
+    assert (
+        scalar(demo_copy, "SELECT COUNT(*) FROM notification_requests WHERE status = 'failed'") == 1
+    )
+
+
+# ------------------------------------------------------------------ replay
+
+
+def test_replay_redraws_the_kpis_at_an_earlier_moment(app, demo_sqlite):
+    at = page(app, demo_sqlite, "replay")
+    late = metrics(at)["避難所にいる"]
+    at.slider(key="replay_at_1").set_value(6).run()  # the 7th moment
+    early = metrics(at)["避難所にいる"]
+    assert int(early.replace(",", "")) < int(late.replace(",", ""))
+    assert at.get("deck_gl_json_chart")
+
+
+def test_english_labels_on_the_hq_map(app, demo_sqlite):
+    at = page(app, demo_sqlite, "hq_map", lang="en")
+    assert at.title[0].value == "HQ map"
+    assert "Opted-in citizens" in metrics(at)

@@ -1,0 +1,179 @@
+"""The personal-data policy (sql/policy.py): consent × role × mode, audited — on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from drills.demo_city import DemoParams, generate
+from sql import policy
+from sql.city_config import active_city
+from sql.consent import record_consent
+from sql.demo_store import load_demo
+from sql.models import AuditLog, Incident, RescueRequest, SupportRegisterEntry
+from sql.models.vocab import SAFE_STATES
+from sql.viewer import Viewer
+
+HQ = Viewer(role="hq", subject="hq-1")
+RESCUE = Viewer(role="rescue", subject="rescue-1")
+
+
+@pytest.fixture
+def demo_engine(engine):
+    """A small demo city (its incident 1 is in emergency mode)."""
+    data = generate(DemoParams(citizens=600), active_city(engine))
+    load_demo(engine, data.tables, data.params.as_meta())
+    policy.forget_recent_views()
+    return engine
+
+
+def set_emergency(engine, on: bool) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.update(Incident).where(Incident.id == 1).values(emergency_mode=on))
+
+
+def audit_rows(engine, target: str) -> list:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(AuditLog).where(AuditLog.target == target)).all()
+
+
+def test_rescue_sees_positions_hq_only_in_an_emergency(demo_engine):
+    for_rescue = policy.rescue_requests(demo_engine, RESCUE, 1)
+    assert len(for_rescue) > 0 and for_rescue["lat"].notna().all()
+    assert policy.rescue_requests(demo_engine, HQ, 1)["lat"].notna().all()
+    set_emergency(demo_engine, False)
+    normal = policy.rescue_requests(demo_engine, HQ, 1)
+    assert len(normal) == len(for_rescue)
+    assert normal["lat"].isna().all() and normal["lon"].isna().all()
+
+
+@pytest.mark.parametrize("role", ["researcher", "council", "admin", "shelter_staff"])
+def test_aggregate_roles_get_no_rescue_rows_nor_register(demo_engine, role):
+    viewer = Viewer(role=role, subject=f"{role}-1")
+    with pytest.raises(policy.PolicyDenied):
+        policy.rescue_requests(demo_engine, viewer, 1)
+    with pytest.raises(policy.PolicyDenied):
+        policy.register_people(demo_engine, viewer, 1)
+
+
+def test_register_scope_follows_the_mode(demo_engine):
+    with demo_engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(SupportRegisterEntry)).scalar()
+        consented = conn.execute(
+            sa.select(sa.func.count()).where(SupportRegisterEntry.normal_time_consent.is_(True))
+        ).scalar()
+    assert 0 < consented < total
+    emergency = policy.register_people(demo_engine, HQ, 1)
+    assert len(emergency) == total  # 第49条の11第3項: every entry in an emergency
+    set_emergency(demo_engine, False)
+    normal = policy.register_people(demo_engine, HQ, 1)
+    assert len(normal) == consented  # 第2項: only entries with consent in normal times
+    assert normal["normal_time_consent"].all()
+
+
+def test_unconfirmed_register_people_are_those_not_known_safe(demo_engine):
+    people = policy.register_people(demo_engine, RESCUE, 1, unconfirmed_only=True)
+    assert len(people) > 0
+    assert not people["state"].isin(SAFE_STATES).any()
+    counts = policy.register_counts(demo_engine, 1)
+    assert counts["unconfirmed"] == len(people)
+
+
+def test_names_only_where_basic_information_is_shared(demo_engine):
+    requests = policy.rescue_requests(demo_engine, RESCUE, 1)
+    with_citizen = requests[requests["citizen_id"].notna()]
+    row = with_citizen[~with_citizen["on_register"]].iloc[0]
+    citizen = int(row["citizen_id"])
+    assert row["name"] is not None
+    withdraw(demo_engine, [citizen])
+    again = policy.rescue_requests(demo_engine, RESCUE, 1, request_ids=[int(row["id"])]).iloc[0]
+    assert again["name"] is None and again["phone"] is None  # withdrawal works on the next query
+    assert again["lat"] == pytest.approx(row["lat"])  # the rescue position stays (asked for rescue)
+
+
+def test_every_personal_read_is_audited_once_per_distinct_view(demo_engine):
+    first = policy.rescue_requests(demo_engine, RESCUE, 1)
+    policy.rescue_requests(demo_engine, RESCUE, 1)  # the same view again: not a new row
+    rows = audit_rows(demo_engine, "policy.rescue_requests")
+    assert len(rows) == 1
+    assert rows[0].actor == "rescue-1" and rows[0].role == "rescue" and rows[0].incident_id == 1
+    assert sorted(rows[0].citizen_ids) == sorted(first["citizen_id"].dropna().astype(int).unique())
+    policy.rescue_requests(demo_engine, HQ, 1)
+    assert len(audit_rows(demo_engine, "policy.rescue_requests")) == 2
+
+
+def test_shelter_staff_see_only_their_own_shelters(demo_engine):
+    with demo_engine.connect() as conn:
+        shelter_id = conn.execute(
+            sa.text(
+                "SELECT shelter_id FROM citizen_latest_status WHERE state = 'at_shelter' "
+                "AND shelter_id IS NOT NULL GROUP BY shelter_id ORDER BY COUNT(*) DESC LIMIT 1"
+            )
+        ).scalar()
+        expected = conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM citizen_latest_status WHERE state = 'at_shelter' "
+                "AND shelter_id = :s AND incident_key = 1"
+            ),
+            {"s": shelter_id},
+        ).scalar()
+    staff = Viewer(role="shelter_staff", subject="s-1", shelter_ids=(shelter_id,))
+    arrivals = policy.shelter_arrivals(demo_engine, staff, 1, shelter_id)
+    assert len(arrivals) == expected > 0
+    other = Viewer(role="shelter_staff", subject="s-2", shelter_ids=(shelter_id + 1,))
+    with pytest.raises(policy.PolicyDenied):
+        policy.shelter_arrivals(demo_engine, other, 1, shelter_id)
+
+
+def withdraw(engine, citizen_ids, item="basic_info"):
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        record_consent(
+            conn,
+            [
+                {
+                    "citizen_id": int(c),
+                    "data_item": item,
+                    "share_target": "city_hq",
+                    "purpose": "disaster_response",
+                    "notice_version": "test",
+                    "event_type": "withdrawn",
+                    "occurred_at": now,
+                    "collection_method": "app",
+                }
+                for c in citizen_ids
+            ],
+        )
+
+
+def test_notification_recipients_respect_the_basis(demo_engine):
+    withdraw(demo_engine, [5, 6, 7])
+    everyone = policy.notification_recipients(demo_engine, HQ, 1, None, "everyone")
+    by_home = policy.notification_recipients(
+        demo_engine, HQ, 1, everyone["citizen_id"].tolist(), "home_location"
+    )
+    with demo_engine.connect() as conn:
+        sharing = conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM consent_state WHERE data_item = 'basic_info' AND "
+                "share_target = 'city_hq' AND event_type = 'given'"
+            )
+        ).scalar()
+    assert len(everyone) == 600
+    assert len(by_home) == sharing <= 597
+    assert not {5, 6, 7} & set(by_home["citizen_id"])
+    register = policy.notification_recipients(demo_engine, HQ, 1, None, "register")
+    assert len(register) == len(policy.register_people(demo_engine, HQ, 1))
+    with pytest.raises(policy.PolicyDenied):
+        policy.notification_recipients(demo_engine, RESCUE, 1, None, "everyone")
+
+
+def test_rescue_requests_as_of_a_past_moment_use_their_history(demo_engine):
+    with demo_engine.connect() as conn:
+        first = conn.execute(sa.select(sa.func.min(RescueRequest.requested_at))).scalar()
+    early = first + dt.timedelta(minutes=1)
+    then = policy.rescue_requests(demo_engine, RESCUE, 1, as_of=early)
+    assert (then["requested_at"] <= early).all()
+    assert len(then) < len(policy.rescue_requests(demo_engine, RESCUE, 1))
