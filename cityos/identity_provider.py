@@ -27,6 +27,9 @@ from typing import Any
 import click
 
 CLIENT_CREDENTIALS = "client_credentials"
+#: Without ``--client-claims``: the example connector's service account with every role of
+#: the reference city OS (a local demo convenience; a real provider is configured by the city).
+DEMO_CLIENTS = {"bosai-ops": {"roles": ["cityos:read", "cityos:push", "cityos:admin"]}}
 
 
 def build_app(
@@ -156,7 +159,7 @@ def main(
     """Run the OIDC provider (oidc-provider-mock with client credentials and revocation)."""
     import uvicorn
 
-    by_client: dict[str, dict[str, Any]] = {}
+    by_client: dict[str, dict[str, Any]] = {} if client_claims else dict(DEMO_CLIENTS)
     for text in client_claims:
         doc = json.loads(text)
         by_client[str(doc.pop("client_id"))] = doc
