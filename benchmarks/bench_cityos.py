@@ -126,7 +126,7 @@ def run(ctx: BenchContext) -> list[Result]:
                 engine = make_engine(url)
                 prepare_database(engine)
                 try:
-                    with CityOSClient(config, client_secret="bench-secret") as client:
+                    with CityOSClient(config, client_secret="bench") as client:
                         sync(engine, client, events=False)  # the citizens, not timed
                         for start in range(0, n, 20_000):
                             client.post_events(events[start : start + 20_000])

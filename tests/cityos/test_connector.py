@@ -273,3 +273,49 @@ def test_wrong_client_credentials_are_an_auth_error(city_os, provider, tmp_path)
     with CityOSClient(config, client_secret="wrong") as client:
         with pytest.raises(CityOSAuthError, match="identity provider refused"):
             client.session()
+
+
+def test_a_slow_city_os_times_out_and_is_retried(city_os, provider, monkeypatch):
+    state = city_os.state
+    original = state.shelters_since
+    calls = {"n": 0}
+
+    def slow(since, limit):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            time.sleep(1.5)  # longer than the configured read timeout below
+        return original(since, limit)
+
+    monkeypatch.setattr(state, "shelters_since", slow)
+    config = connector_config(city_os.url, provider.issuer, http__timeout_s=0.5)
+    with CityOSClient(config, client_secret=SECRET, sleep=lambda s: None) as quick:
+        shelters, _ = quick.all_shelters(0)
+    assert shelters and calls["n"] >= 2
+
+
+def test_claim_names_and_roles_come_from_configuration(population_state, provider):
+    """Another vendor: roles in a claim named ``groups`` as a space-separated string."""
+    response = httpx.put(
+        f"{provider.issuer}/users/other-vendor-client",
+        json={"groups": "os:read os:push", "tenant": "city-b"},
+    )
+    assert response.status_code == 204
+    settings = ServerSettings(
+        issuer=provider.issuer, roles_claim="groups", read_role="os:read", push_role="os:push"
+    )
+    with ThreadedServer(create_app(settings, population_state.clone())) as server:
+        config = connector_config(
+            server.url,
+            provider.issuer,
+            auth__client_id="other-vendor-client",
+            claims__subject="sub",
+            claims__roles="groups",
+        )
+        with CityOSClient(config, client_secret=SECRET) as client:
+            session = client.session()
+            assert set(session.roles) == {"os:read", "os:push"}
+            assert session.claims["tenant"] == "city-b"
+            assert client.session_subject(session) == "other-vendor-client"
+            assert client.all_shelters(0)[0]
+            with pytest.raises(CityOSAuthError, match="cityos:admin"):
+                client.set_opt_in_check(False)
