@@ -62,19 +62,10 @@ class StatusGrid:
         self.lat, self.lon = lat, lon
         self.codes: dict[int, np.ndarray] = {}
         self.cells: dict[int, np.ndarray] = {}
-        finest = max(RESOLUTIONS)
-        fine_cells = cells_of(lat, lon, finest)
         for res in RESOLUTIONS:
-            if res == finest:
-                per_point = fine_cells
-            else:
-                unique_fine, inverse = np.unique(fine_cells, return_inverse=True)
-                parents = np.fromiter(
-                    (h3.api.basic_int.cell_to_parent(int(c), res) for c in unique_fine),
-                    np.uint64,
-                    len(unique_fine),
-                )
-                per_point = parents[inverse]
+            # Each resolution from the point itself: an H3 cell's parent does not always
+            # contain every point of the cell (children do not tile their parent exactly).
+            per_point = cells_of(lat, lon, res)
             uniq, codes = np.unique(per_point, return_inverse=True)
             self.cells[res] = uniq
             self.codes[res] = codes.astype(np.int64)
