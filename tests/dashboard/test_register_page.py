@@ -247,3 +247,9 @@ def test_english_labels(app, demo_copy):
     assert columns[:3] == ["Status", "Since last contact", "Last contact"]
     assert "Supporter" in columns and "Household" in columns
     assert any("Art. 49-11(3)" in w.value for w in at.warning)
+
+
+def test_an_empty_city_shows_zeroes_not_errors(app, sqlite_url):
+    at = open_page(app, sqlite_url)
+    assert metrics(at) == {"名簿登録者": "0", "無事が未確認": "0", "表示対象": "0"}
+    assert at.download_button[0].proto.disabled

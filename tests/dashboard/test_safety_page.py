@@ -221,3 +221,8 @@ def test_english_labels(app, demo_copy):
     assert {"Opted-in citizens", "Responded", "Confirmed safe"} <= set(metrics(at))
     assert at.dataframe[1].value["Age band"].tolist() == ["0–14", "15–39", "40–64", "65–74", "75+"]
     assert any("Ages in whole years on 2026-07-10" in c.value for c in at.caption)
+
+
+def test_an_empty_city_shows_zeroes_not_errors(app, sqlite_url):
+    at = open_page(app, sqlite_url)
+    assert set(metrics(at).values()) == {"0"}

@@ -219,3 +219,10 @@ def test_english_labels(app, demo_copy):
     assert "Flood" in set(table["Zone kind"])
     assert {"Needs rescue", "No response", "People (total)"} <= set(table.columns)
     assert [s.value for s in at.subheader][:1] == ["Warnings and advisories in force"]
+
+
+def test_a_city_without_warnings_or_zones_says_so(app, sqlite_url):
+    at = open_page(app, sqlite_url)
+    info = " ".join(i.value for i in at.info)
+    assert "警報・注意報の記録はまだありません" in info and "bosai import hazards" in info
+    assert not at.dataframe
