@@ -227,6 +227,7 @@ def _curve_summary(tte: pd.DataFrame, minutes: Sequence[float]) -> dict[str, Any
         "events": int(tte["observed"].sum()),
         "censored": int((~tte["observed"]).sum()),
         "median_min": km_median(km),
+        "follow_up_min": float(tte["minutes"].max()) if len(tte) else None,
         "share_by": {str(t): 1 - km_at(km, t) for t in minutes},
         "curve": km.to_dict("records"),
     }

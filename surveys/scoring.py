@@ -130,7 +130,13 @@ def choice_summary(frame: pd.DataFrame, instrument: Instrument) -> dict[str, Any
                 "label": option.ja,
                 "label_en": option.en,
             }
-        out[item.id] = {"type": item.type, "n": n, "options": options}
+        out[item.id] = {
+            "type": item.type,
+            "text": item.text_ja,
+            "text_en": item.text_en,
+            "n": n,
+            "options": options,
+        }
     return out
 
 

@@ -58,6 +58,33 @@ def drill_aggregates(database_url: str, role: str, subject: str, drill_id: int, 
     return result
 
 
+HEADERS = {
+    "n": "research.common.n",
+    "count": "research.common.count",
+    "share": "research.common.share",
+    "ci_low": "research.common.ci_low",
+    "ci_high": "research.common.ci_high",
+    "mean": "research.common.mean",
+    "sd": "research.common.sd",
+    "median": "research.common.median",
+    "p": "research.common.p",
+    "statistic": "research.common.statistic",
+    "group": "research.common.group",
+    "events": "research.drill.events",
+    "median_min": "research.drill.median",
+    "minutes": "research.drill.within",
+}
+
+
+def headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The display table with its column names in the session's language."""
+    return frame.rename(columns={k: t(v) for k, v in HEADERS.items() if k in frame.columns})
+
+
+def table(frame: pd.DataFrame) -> None:
+    st.dataframe(headers(frame), hide_index=True)
+
+
 def downloads(frame: pd.DataFrame, stem: str, note: str) -> None:
     csv_col, parquet_col, note_col = st.columns(3)
     csv_col.download_button(
@@ -160,8 +187,10 @@ for group, curve in curves.items():
     if is_small(curve["n"]) or not curve["curve"]:
         continue
     km = pd.DataFrame(curve["curve"])
-    times = [0.0, *km["time"]]
-    reached = [0.0, *(1 - km["survival"])]
+    # The curve stays flat after its last event until the end of follow-up (censoring).
+    end = max(curve.get("follow_up_min") or 0.0, float(km["time"].max()))
+    times = [0.0, *km["time"], end]
+    reached = [0.0, *(1 - km["survival"]), float(1 - km["survival"].iloc[-1])]
     fig.add_trace(
         go.Scatter(
             x=times,
@@ -191,7 +220,7 @@ shown = curve_table.assign(group=curve_table["group"].map(group_label)).rename(
         **{c: t("research.drill.share_by", t=int(float(c[9:]))) for c in share_cols},
     }
 )
-st.dataframe(
+table(
     suppress(
         shown.drop(columns="stage"),
         ["n", "events"],
@@ -200,8 +229,7 @@ st.dataframe(
             *[t("research.drill.share_by", t=int(float(c[9:]))) for c in share_cols],
         ],
         lang=ctx.lang,
-    ),
-    hide_index=True,
+    )
 )
 downloads(
     suppress_tidy(curve_table, ["n", "events"], ["median_min", *share_cols]),
@@ -212,10 +240,7 @@ downloads(
 # ---------------------------------------------------------------- register
 st.subheader(t("research.drill.register"))
 register = pd.DataFrame(result["register_confirmed"])
-st.dataframe(
-    suppress(register, ["n", "count"], ["share", "ci_low", "ci_high"], lang=ctx.lang, basis="n"),
-    hide_index=True,
-)
+table(suppress(register, ["n", "count"], ["share", "ci_low", "ci_high"], lang=ctx.lang, basis="n"))
 downloads(
     suppress_tidy(register, ["n", "count"], ["share", "ci_low", "ci_high"], basis="n"),
     f"drill_{drill_id}_register",
@@ -240,7 +265,7 @@ if "comparison" in result:
             },
         ]
     )
-    st.dataframe(suppress(table, ["n"], ["median_min"], lang=ctx.lang), hide_index=True)
+    table(suppress(table, ["n"], ["median_min"], lang=ctx.lang))
     st.write(
         f"χ² = {comparison['log_rank']['chi2']:.3f}, {t('research.common.p')} = "
         f"{comparison['log_rank']['p']:.4f}"

@@ -4,6 +4,7 @@ the funnel, by attribute, logistic regression, withdrawals) and from the drill q
 
 import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import plotly.express as px
@@ -21,6 +22,7 @@ from dashboard.context import current
 from sql.models.vocab import DATA_ITEMS, SHARE_TARGETS
 from sql.queries import research
 
+TOKYO = ZoneInfo("Asia/Tokyo")
 ctx = current()
 t = ctx.t
 st.title(t("research.optin.title"))
@@ -35,7 +37,7 @@ def ledger_aggregates(database_url: str, role: str, subject: str, day: str) -> d
 
     engine = engine_for(database_url)
     viewer = ctx.viewer
-    at = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(23, 59, 59), dt.UTC)
+    at = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(23, 59, 59), TOKYO)
     ledger = research.consent_ledger(engine, viewer)
     attributes = research.citizen_attributes(engine, viewer, at.date())
     return ledger_report(
@@ -56,6 +58,39 @@ def questionnaire_aggregates(database_url: str) -> dict | None:
     if research.instrument_definition(engine, "drill-2022") is None:
         return None
     return questionnaire_optin(research.survey_responses(engine, "drill-2022"))
+
+
+HEADERS = {
+    "n": "research.common.n",
+    "count": "research.common.count",
+    "share": "research.common.share",
+    "ci_low": "research.common.ci_low",
+    "ci_high": "research.common.ci_high",
+    "mean": "research.common.mean",
+    "sd": "research.common.sd",
+    "median": "research.common.median",
+    "p": "research.common.p",
+    "statistic": "research.common.statistic",
+    "attribute": "research.common.attribute",
+    "level": "research.common.group",
+    "term": "research.optin.term",
+    "odds_ratio": "research.optin.odds_ratio",
+}
+
+
+def headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The display table with its column names in the session's language."""
+    return frame.rename(columns={k: t(v) for k, v in HEADERS.items() if k in frame.columns})
+
+
+def group_label(code: str) -> str:
+    key = f"research.group.{code}"
+    label = t(key)
+    return code if label == key else label
+
+
+def table(frame: pd.DataFrame) -> None:
+    st.dataframe(headers(frame), hide_index=True)
 
 
 def downloads(frame: pd.DataFrame, stem: str, note: str) -> None:
@@ -113,7 +148,7 @@ proportion_cols = ["share", "ci_low", "ci_high"]
 
 with ledger_tab:
     day = st.date_input(
-        t("research.optin.at", time=""), dt.datetime.now(dt.UTC).date(), key="optin_day"
+        t("research.optin.at", time=""), dt.datetime.now(TOKYO).date(), key="optin_day"
     )
     report = ledger_aggregates(ctx.database_url, ctx.viewer.role, ctx.viewer.subject, str(day))
     note = "\n".join(f"{k}: {v}" for k, v in report["method"].items())
@@ -131,11 +166,10 @@ with ledger_tab:
         label = t("research.optin.data_item") if by == "data_item" else t("research.common.group")
         frame[label] = [t(f"research.optin.{vocab}.{v}") for v in frame[by]]
         st.plotly_chart(share_chart(frame, label, colour), width="stretch")
-        st.dataframe(
+        table(
             suppress(frame, ["n", "count"], proportion_cols, lang=ctx.lang, basis="count").drop(
                 columns=by
-            ),
-            hide_index=True,
+            )
         )
         downloads(
             suppress_tidy(frame, ["n", "count"], proportion_cols, basis="count"),
@@ -153,14 +187,23 @@ with ledger_tab:
 
     funnel[t("research.optin.stage")] = funnel["stage"].map(stage_label)
     visible = funnel[(funnel["count"] >= THRESHOLD) | (funnel["count"] == 0)]
+    # Items are asked side by side, not one after another: bars, not a funnel shape.
     fig = go.Figure(
-        go.Funnel(
-            y=visible[t("research.optin.stage")],
+        go.Bar(
             x=visible["count"],
-            marker={"color": OKABE_ITO["sky_blue"]},
-            textinfo="value+percent initial",
+            y=visible[t("research.optin.stage")],
+            orientation="h",
+            marker_color=[
+                OKABE_ITO["blue"] if s.startswith("item:") else OKABE_ITO["sky_blue"]
+                for s in visible["stage"]
+            ],
+            text=[
+                f"{c:,}（{p:.0%}）"
+                for c, p in zip(visible["count"], visible["share_of_invited"], strict=True)
+            ],
         )
     )
+    fig.update_layout(yaxis={"autorange": "reversed"})
     fig.update_layout(height=420, margin={"l": 0, "r": 0, "t": 10, "b": 0})
     st.plotly_chart(fig, width="stretch")
     downloads(
@@ -180,6 +223,7 @@ with ledger_tab:
     parts = []
     for attribute, rows in report["by_attribute"].get(item, {}).items():
         part = pd.DataFrame(rows).rename(columns={attribute: "level"})
+        part["level"] = part["level"].map(group_label)
         part.insert(0, "attribute", attribute)
         parts.append(part)
     if parts:
@@ -187,10 +231,7 @@ with ledger_tab:
         by_attribute["attribute"] = [
             t(f"research.survey.attribute.{a}") for a in by_attribute["attribute"]
         ]
-        st.dataframe(
-            suppress(by_attribute, ["n", "count"], proportion_cols, lang=ctx.lang),
-            hide_index=True,
-        )
+        table(suppress(by_attribute, ["n", "count"], proportion_cols, lang=ctx.lang))
         downloads(
             suppress_tidy(by_attribute, ["n", "count"], proportion_cols),
             f"optin_{item}_by_attribute",
@@ -202,14 +243,13 @@ with ledger_tab:
         st.caption(model["note"])
     elif model.get("coefficients"):
         coefficients = pd.DataFrame(model["coefficients"])
-        st.dataframe(
+        table(
             coefficients[["term", "odds_ratio", "or_ci_low", "or_ci_high", "p"]].rename(
                 columns={
                     "term": t("research.optin.term"),
                     "odds_ratio": t("research.optin.odds_ratio"),
                 }
-            ),
-            hide_index=True,
+            )
         )
         st.caption(f"n = {model['n']:,}; {report['method']['logit']}")
 
@@ -252,10 +292,7 @@ with questionnaire_tab:
             frame[label] = [t(f"research.optin.{vocab}.{c}") for c in frame["option"]]
             st.subheader(t(f"research.optin.{prefix}"))
             st.plotly_chart(share_chart(frame, label, colour), width="stretch")
-            st.dataframe(
-                suppress(frame, ["n", "count"], proportion_cols, lang=ctx.lang, basis="count"),
-                hide_index=True,
-            )
+            table(suppress(frame, ["n", "count"], proportion_cols, lang=ctx.lang, basis="count"))
             frame.insert(0, "question", key)
             sections.append(frame)
         recognition = [
@@ -266,11 +303,10 @@ with questionnaire_tab:
         if recognition:
             st.subheader(t("research.optin.recognition"))
             frame = pd.DataFrame(recognition)
-            st.dataframe(
+            table(
                 suppress(
                     frame, ["n", "count"], [*proportion_cols, "mean"], lang=ctx.lang, basis="count"
-                ),
-                hide_index=True,
+                )
             )
             sections.append(frame)
         if sections:

@@ -55,6 +55,38 @@ def group_label(code: str) -> str:
     return code if label == key else label
 
 
+HEADERS = {
+    "n": "research.common.n",
+    "count": "research.common.count",
+    "share": "research.common.share",
+    "ci_low": "research.common.ci_low",
+    "ci_high": "research.common.ci_high",
+    "mean": "research.common.mean",
+    "sd": "research.common.sd",
+    "median": "research.common.median",
+    "p": "research.common.p",
+    "statistic": "research.common.statistic",
+    "alpha": "research.survey.alpha",
+    "omega": "research.survey.omega",
+    "alpha_ci_low": "research.survey.alpha_ci_low",
+    "alpha_ci_high": "research.survey.alpha_ci_high",
+    "omega_ci_low": "research.survey.omega_ci_low",
+    "omega_ci_high": "research.survey.omega_ci_high",
+    "test": "research.survey.test",
+    "effect": "research.survey.effect",
+    "effect_value": "research.survey.effect_value",
+}
+
+
+def headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The display table with its column names in the session's language."""
+    return frame.rename(columns={k: t(v) for k, v in HEADERS.items() if k in frame.columns})
+
+
+def table(frame: pd.DataFrame) -> None:
+    st.dataframe(headers(frame), hide_index=True)
+
+
 def downloads(frame: pd.DataFrame, stem: str, note: str) -> None:
     csv_col, parquet_col, note_col = st.columns(3)
     csv_col.download_button(
@@ -141,7 +173,7 @@ shown = suppress(subscales, counts=["n"], dependent=numeric, lang=ctx.lang).rena
         "omega": t("research.survey.omega"),
     }
 )
-st.dataframe(shown.drop(columns="subscale"), hide_index=True)
+table(shown.drop(columns="subscale"))
 visible = subscales[subscales["n"] >= THRESHOLD].dropna(subset=["mean"])
 if not visible.empty:
     chart = go.Figure(
@@ -186,10 +218,7 @@ items = pd.DataFrame(
     ]
 )
 if not items.empty:
-    st.dataframe(
-        suppress(items, ["n"], ["mean", "sd", "median"], lang=ctx.lang).drop(columns="item"),
-        hide_index=True,
-    )
+    table(suppress(items, ["n"], ["mean", "sd", "median"], lang=ctx.lang).drop(columns="item"))
     downloads(suppress_tidy(items, ["n"], ["mean", "sd", "median"]), f"{instrument_id}_items", note)
 
 # ---------------------------------------------------------------- choices
@@ -230,18 +259,18 @@ if choice_rows:
                 text=[f"{s:.0%}" for s in ok["share"]],
             )
         )
+        entry = result["choices"][item_id]
         fig.update_layout(
-            title=item_id,
+            title=entry["text"] if ctx.lang == "ja" else entry["text_en"] or entry["text"],
             height=80 + 40 * len(ok),
             margin={"l": 0, "r": 0, "t": 30, "b": 0},
             xaxis={"range": [0, 1], "tickformat": ".0%"},
         )
         st.plotly_chart(fig, width="stretch")
-    st.dataframe(
+    table(
         suppress(
             choices, ["n", "count"], ["share", "ci_low", "ci_high"], lang=ctx.lang, basis="count"
-        ).drop(columns=["option"]),
-        hide_index=True,
+        ).drop(columns=["option"])
     )
     downloads(
         suppress_tidy(choices, ["n", "count"], ["share", "ci_low", "ci_high"], basis="count"),
@@ -258,6 +287,9 @@ if result.get("comparisons"):
             comp_rows.append(
                 {
                     "subscale": name,
+                    t("research.survey.subscale"): result["subscales"][name][
+                        "label" if ctx.lang == "ja" else "label_en"
+                    ],
                     "group": g["group"],
                     t("research.common.group"): group_label(g["group"]),
                     "n": g["n"],
@@ -273,9 +305,10 @@ if result.get("comparisons"):
     if comp_rows:
         comparisons = pd.DataFrame(comp_rows)
         dependent = ["mean", "median"]
-        st.dataframe(
-            suppress(comparisons, ["n"], dependent, lang=ctx.lang).drop(columns="group"),
-            hide_index=True,
+        table(
+            suppress(comparisons, ["n"], dependent, lang=ctx.lang).drop(
+                columns=["group", "subscale"]
+            )
         )
         downloads(
             suppress_tidy(comparisons, ["n"], dependent),
@@ -292,14 +325,13 @@ if result["themes"]["n"] and not theme_table.empty:
     theme_table[t("research.survey.theme")] = (
         theme_table["label"] if ctx.lang == "ja" else theme_table["label_en"]
     )
-    st.dataframe(
+    table(
         suppress(
             theme_table[[t("research.survey.theme"), "n", "count", "share"]],
             ["count"],
             ["share"],
             lang=ctx.lang,
-        ),
-        hide_index=True,
+        )
     )
     quoted = theme_table[theme_table["count"] >= THRESHOLD]
     if not quoted.empty:

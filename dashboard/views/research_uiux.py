@@ -37,6 +37,46 @@ def timing_analysis(database_url: str, session: str) -> dict:
     return analyse(research.uiux_timings(engine_for(database_url), [session]))
 
 
+HEADERS = {
+    "n": "research.common.n",
+    "count": "research.common.count",
+    "share": "research.common.share",
+    "ci_low": "research.common.ci_low",
+    "ci_high": "research.common.ci_high",
+    "mean": "research.common.mean",
+    "sd": "research.common.sd",
+    "median": "research.common.median",
+    "p": "research.common.p",
+    "statistic": "research.common.statistic",
+    "task": "research.uiux.task",
+    "method": "research.uiux.method",
+    "group": "research.common.group",
+    "attempts": "research.uiux.attempts",
+    "median_s": "research.common.median",
+    "mean_s": "research.common.mean",
+    "sd_s": "research.common.sd",
+    "q1_s": "research.uiux.q1",
+    "q3_s": "research.uiux.q3",
+    "min_s": "research.uiux.min",
+    "max_s": "research.uiux.max",
+    "successes": "research.uiux.successes",
+    "failures": "research.uiux.failures",
+    "errors": "research.uiux.errors",
+    "outliers": "research.uiux.outliers",
+    "pair": "research.uiux.pair",
+    "hl_shift_s": "research.uiux.shift",
+}
+
+
+def headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The display table with its column names in the session's language."""
+    return frame.rename(columns={k: t(v) for k, v in HEADERS.items() if k in frame.columns})
+
+
+def table(frame: pd.DataFrame) -> None:
+    st.dataframe(headers(frame), hide_index=True)
+
+
 def downloads(frame: pd.DataFrame, stem: str, note: str) -> None:
     csv_col, parquet_col, note_col = st.columns(3)
     csv_col.download_button(
@@ -117,7 +157,7 @@ display = summary.assign(
     group=summary["group"].map(group_label),
     method=summary["method"].map(lambda m: t(f"research.method.{m}")),
 )
-st.dataframe(
+table(
     suppress(display, counts, dependent, lang=ctx.lang).rename(
         columns={
             "task": t("research.uiux.task"),
@@ -126,8 +166,7 @@ st.dataframe(
             "median_s": t("research.common.median"),
             "mean_s": t("research.common.mean"),
         }
-    ),
-    hide_index=True,
+    )
 )
 downloads(suppress_tidy(summary, counts, dependent), f"uiux_{session}_summary", note)
 
@@ -147,12 +186,17 @@ if not paired.empty:
         "ci_high",
     ]
     paired = paired[[c for c in cols if c in paired]]
-    shown = paired.assign(group=paired["group"].map(group_label))
-    st.dataframe(
+    shown = paired.assign(
+        group=paired["group"].map(group_label),
+        pair=[
+            f"{t(f'research.method.{a}')} − {t(f'research.method.{b}')}"
+            for a, b in zip(paired["first"], paired["second"], strict=True)
+        ],
+    ).drop(columns=["first", "second"])
+    table(
         suppress(
             shown, ["n"], ["statistic", "p", "hl_shift_s", "ci_low", "ci_high"], lang=ctx.lang
-        ).rename(columns={"hl_shift_s": t("research.uiux.shift"), "p": t("research.common.p")}),
-        hide_index=True,
+        ).rename(columns={"hl_shift_s": t("research.uiux.shift"), "p": t("research.common.p")})
     )
     downloads(
         suppress_tidy(paired, ["n"], ["statistic", "p", "hl_shift_s", "ci_low", "ci_high"]),
@@ -162,14 +206,13 @@ if not paired.empty:
 unpaired = pd.DataFrame(result["unpaired"])
 if not unpaired.empty:
     st.subheader(t("research.uiux.unpaired"))
-    st.dataframe(
+    table(
         suppress(
             unpaired,
             ["n_first", "n_second"],
             ["statistic", "p", "hl_shift_s", "ci_low", "ci_high"],
             lang=ctx.lang,
-        ),
-        hide_index=True,
+        )
     )
 with st.expander(t("research.common.method")):
     for key, value in result["method"].items():

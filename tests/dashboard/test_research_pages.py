@@ -5,6 +5,7 @@ independent SQL and reference statistics; aggregates only, small cells suppresse
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 import json
 import shutil
 from pathlib import Path
@@ -20,7 +21,7 @@ from sql.engine import make_engine
 
 SAMPLES = Path(__file__).resolve().parents[1] / "surveys" / "samples"
 PAGES = ("research_survey", "research_optin", "research_uiux", "research_drill")
-COUNT_HEADERS = {"n", "人数", "count", "該当数", "events", "attempts", "successes", "failures"}
+COUNT_HEADERS = {"人数", "該当数", "試行数", "成功", "失敗", "外れ値", "到達数", "n", "count"}
 
 
 @pytest.fixture(scope="module")
@@ -140,10 +141,10 @@ def test_survey_page_comparison_suppresses_small_groups(app, research_sqlite):
         "WHERE instrument_id = 'drill-2022' AND age_band = '60s'",
     )[0]
     assert 0 < sixties < 5  # the sample exports hold few people in their sixties
-    comparison = next(d.value for d in at.dataframe if "test" in d.value)
+    comparison = next(d.value for d in at.dataframe if "検定" in d.value)
     sixties_rows = comparison[comparison["区分"] == "60代"]
-    assert not sixties_rows.empty and set(sixties_rows["n"]) == {"5未満"}
-    assert set(sixties_rows["mean"]) == {"—"}
+    assert not sixties_rows.empty and set(sixties_rows["人数"]) == {"5未満"}
+    assert set(sixties_rows["平均"]) == {"—"}
     assert_no_small_counts(at)
 
 
@@ -176,12 +177,12 @@ def test_optin_page_equals_the_ledger_by_plain_sql(app, research_sqlite):
     at = open_page(app, research_sqlite, "research_optin")
     day = at.date_input(key="optin_day").value
     expected = independent_acceptance(
-        research_sqlite, dt.datetime.combine(day, dt.time(23, 59, 59), dt.UTC)
+        research_sqlite, dt.datetime.combine(day, dt.time(23, 59, 59), ZoneInfo("Asia/Tokyo"))
     )
     assert {m.label: m.value for m in at.metric}["対象の市民"] == "2,000"
     table = next(d.value for d in at.dataframe if "データ項目" in d.value).set_index("データ項目")
-    assert int(table.loc["位置情報", "count"]) == expected["location"]
-    assert int(table.loc["基本情報", "count"]) == expected["basic_info"]
+    assert int(table.loc["位置情報", "該当数"]) == expected["location"]
+    assert int(table.loc["基本情報", "該当数"]) == expected["basic_info"]
     # The questionnaire tab: the consent-timing split of the imported drill questionnaires.
     (first_only,) = sql(
         research_sqlite,
@@ -191,7 +192,7 @@ def test_optin_page_equals_the_ledger_by_plain_sql(app, research_sqlite):
     timing = next(
         d.value for d in at.dataframe if "初回のみでよい" in set(d.value.get("選択肢", []))
     )
-    assert int(timing.set_index("選択肢").loc["初回のみでよい", "count"]) == first_only
+    assert int(timing.set_index("選択肢").loc["初回のみでよい", "該当数"]) == first_only
     # The read of the consent ledger is audited, with the researcher's purpose.
     audited = sql(
         research_sqlite,
@@ -214,11 +215,15 @@ def test_uiux_page_shows_the_r_reference_comparison(app, research_sqlite):
     ]
     assert float(elderly_paper["中央値"]) == pytest.approx(pd.Series(times).median())
     paired = at.dataframe[1].value
-    elderly = paired[paired["group"] == "高齢者"].iloc[0]
+    elderly = paired[paired["区分"] == "高齢者"].iloc[0]
     # Reference: R> wilcox.test(paper, app, paired = TRUE, conf.int = TRUE) for the elderly:
     #   V = 21, p = 0.03125, (pseudo)median 498, CI 399 659
     assert float(elderly["短縮時間（HL推定、秒）"]) == 498
-    assert (float(elderly["ci_low"]), float(elderly["ci_high"])) == (399, 659)
+    assert (float(elderly["95%信頼区間（下限）"]), float(elderly["95%信頼区間（上限）"])) == (
+        399,
+        659,
+    )
+    assert elderly["比較"] == "紙 − アプリ"
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {trace["type"] for trace in chart["data"]} == {"box"}
     assert all("y" not in trace for trace in chart["data"]), "boxes from quartiles, no raw times"
