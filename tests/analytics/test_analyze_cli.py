@@ -190,3 +190,60 @@ def test_analyze_drill_from_its_event_log(demo_url, capsys):
     compared = run_json(capsys, "analyze", "drill", "--drill", "1", "--compare", "1", url=demo_url)
     assert compared["comparison"]["log_rank"]["chi2"] == pytest.approx(0.0, abs=1e-12)
     assert main(["--database-url", demo_url, "analyze", "drill", "--drill", "nope"]) == 2
+
+
+def test_optin_and_drill_read_the_same_on_sqlite_and_postgresql(db_url, capsys):
+    """The research reads (consent ledger, attributes, drill log) on both databases."""
+    assert main(["--database-url", db_url, "demo", "--citizens", "300"]) == 0
+    capsys.readouterr()
+    optin = run_json(capsys, "analyze", "optin", "--at", AT, url=db_url)
+    expected = independent_acceptance_portable(db_url, dt.datetime.fromisoformat(AT))
+    got = {r["data_item"]: r["count"] for r in optin["by_data_item"]}
+    assert got == {item: expected.get(item, 0) for item in got}
+    assert optin["invited"] == 300
+    drill = run_json(capsys, "analyze", "drill", "--drill", "1", url=db_url)
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        answered = conn.execute(
+            sa.text(
+                "SELECT COUNT(DISTINCT citizen_id) FROM drill_events "
+                "WHERE drill_id = 1 AND event_type = 'safety_answered'"
+            )
+        ).scalar_one()
+    engine.dispose()
+    assert drill["time_to_event"]["safety_answered"]["all"]["events"] == answered
+    assert drill["drill"]["started_at"].endswith("+00:00")
+
+
+def independent_acceptance_portable(url: str, at: dt.datetime) -> dict[str, int]:
+    """As :func:`independent_acceptance`, with the time bound as a timezone-aware parameter
+    and the latest event found by NOT EXISTS (portable SQL)."""
+    from sql.models import ConsentEvent
+
+    ev = ConsentEvent.__table__
+    later = ev.alias("later")
+    latest = ~sa.exists().where(
+        later.c.citizen_id == ev.c.citizen_id,
+        later.c.data_item == ev.c.data_item,
+        later.c.share_target == ev.c.share_target,
+        later.c.occurred_at <= at,
+        sa.or_(
+            later.c.occurred_at > ev.c.occurred_at,
+            sa.and_(later.c.occurred_at == ev.c.occurred_at, later.c.id > ev.c.id),
+        ),
+    )
+    stmt = (
+        sa.select(ev.c.data_item, sa.func.count(sa.distinct(ev.c.citizen_id)))
+        .where(
+            ev.c.occurred_at <= at,
+            latest,
+            ev.c.event_type == "given",
+            sa.or_(ev.c.expires_at.is_(None), ev.c.expires_at > at),
+        )
+        .group_by(ev.c.data_item)
+    )
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        result = dict(conn.execute(stmt).all())
+    engine.dispose()
+    return result

@@ -179,3 +179,18 @@ def test_mapping_file_columns_and_values():
     assert parsed.report.ok
     assert parsed.responses[0].respondent_key == "row:R1"
     assert parsed.responses[0].answers == {"sus01": (4.0, None), "sus02": (2.0, None)}
+
+
+def test_microsoft_forms_csv_export():
+    text = (
+        "ID,開始時刻,完了時刻,メール,名前,年代,アプリの操作は簡単だった,"
+        "安否情報を共有したい相手（複数選択可）\n"
+        "1,2022/3/11 10:00:00,2022/3/11 10:05:12,anonymous,,70代以上,とてもそう思う,家族;町内会;\n"
+        "2,3/11/22 10:01:00,3/11/22 10:07:40,anonymous,,20代,2,家族;\n"
+    )
+    parsed = parse_export(read_table_text(text, "forms.csv"), DRILL)
+    assert parsed.report.source_format == "ms_forms" and parsed.report.ok
+    assert [r.respondent_key for r in parsed.responses] == ["msf:1", "msf:2"]
+    assert parsed.responses[0].answers["share_targets"] == (None, "family;neighbourhood")
+    assert parsed.responses[1].submitted_at == dt.datetime(2022, 3, 11, 1, 7, 40, tzinfo=dt.UTC)
+    assert not any(p.code == "unknown_column" for p in parsed.report.problems)
