@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import audit
 from .consent import in_force_clause, validate_event
+from .ingest import BATCH_SIZE as INGEST_BATCH
 from .ingest import IngestResult, write_location_batch, write_status_batch
 from .models import (
     Citizen,
@@ -582,13 +583,20 @@ def _write_status(
     for row in rows:
         ref = refs.get(row["idempotency_key"])
         row["shelter_id"] = shelters.get(ref) if ref else None
-    return write_status_batch(conn, rows)
+    total = IngestResult()
+    for start in range(0, len(rows), INGEST_BATCH):  # the ingest path's batch size
+        total += write_status_batch(conn, rows[start : start + INGEST_BATCH])
+    return total
 
 
 def _write_fixes(conn: Connection, batch: SyncBatch, ids: dict[str, int]) -> IngestResult:
     if not batch.location_fixes:
         return IngestResult()
-    return write_location_batch(conn, _resolve(batch.location_fixes, ids))
+    rows = _resolve(batch.location_fixes, ids)
+    total = IngestResult()
+    for start in range(0, len(rows), INGEST_BATCH):
+        total += write_location_batch(conn, rows[start : start + INGEST_BATCH])
+    return total
 
 
 def _write_rescues(
