@@ -21,7 +21,18 @@ from sql.engine import make_engine
 
 SAMPLES = Path(__file__).resolve().parents[1] / "surveys" / "samples"
 PAGES = ("research_survey", "research_optin", "research_uiux", "research_drill")
-COUNT_HEADERS = {"人数", "該当数", "試行数", "成功", "失敗", "外れ値", "到達数", "n", "count"}
+COUNT_HEADERS = {
+    "人数",
+    "該当数",
+    "試行数",
+    "成功",
+    "失敗",
+    "外れ値",
+    "到達数",
+    "n",
+    "count",
+    "Count",
+}
 
 
 @pytest.fixture(scope="module")
@@ -255,10 +266,22 @@ def test_drill_page_equals_the_event_log(app, research_sqlite):
     assert any("全体" in c["name"] for c in curves)
 
 
-def test_english_labels(app, research_sqlite):
-    at = open_page(app, research_sqlite, "research_optin", lang="en")
-    assert at.title[0].value == "Opt-in acceptance"
-    assert "Citizens invited" in {m.label for m in at.metric}
+@pytest.mark.parametrize(
+    ("page", "title"),
+    [
+        ("research_survey", "Questionnaires"),
+        ("research_optin", "Opt-in acceptance"),
+        ("research_uiux", "UI/UX task times"),
+        ("research_drill", "Drill evaluation"),
+    ],
+)
+def test_english_labels(app, research_sqlite, page, title):
+    at = open_page(app, research_sqlite, page, lang="en")
+    assert at.title[0].value == title
+    headers = {str(c) for d in at.dataframe for c in d.value.columns}
+    assert "n" in headers or "Count" in headers
+    assert not {"人数", "該当数", "区分"} & headers
+    assert_no_small_counts(at)
 
 
 @pytest.mark.parametrize(
