@@ -5,10 +5,10 @@ independent SQL and reference statistics; aggregates only, small cells suppresse
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 import json
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pingouin as pg
