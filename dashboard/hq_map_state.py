@@ -36,6 +36,7 @@ from bosai.palette import OKABE_ITO, hex_to_rgb
 from sql import policy
 from sql.city_config import CityConfig
 from sql.queries import hazards, rescue, shelter_board, status_snapshot
+from sql.queries.incidents import incident_clock
 from sql.viewer import Viewer
 
 PRIORITY_COLOURS = {
@@ -227,7 +228,6 @@ def score_requests(requests: pd.DataFrame, zones: ZoneIndex, now: dt.datetime) -
     return out
 
 
-
 @dataclasses.dataclass
 class HqState:
     at: dt.datetime | None
@@ -259,7 +259,7 @@ def build_hq_state(
     now: dt.datetime | None = None,
 ) -> HqState:
     """Everything the HQ map shows, for the viewer, live (``as_of`` None) or at a past moment."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or incident_clock(engine, incident_id)
     grid = cache.grid(engine)
     newest = as_of
     if as_of is None:

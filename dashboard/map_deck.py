@@ -121,6 +121,7 @@ def shelter_records(state: HqState, t: Callable[..., str]) -> list[dict[str, Any
                 "p": _pos(lon, lat),
                 "c": colour,
                 "w": 0 if suitable else 1,
+                "o": 1 if is_open else 0,
                 "t": f"{name}\n{status}{'' if suitable else unsuitable}",
             }
         )
@@ -231,10 +232,10 @@ def build_deck(
             get_fill_color="c",
             get_line_color=[0, 0, 0, 255],
             get_line_width="w ? 3 : 1",
-            line_width_units="pixels",
+            line_width_units="'pixels'",
             stroked=True,
-            get_radius=9,
-            radius_units="pixels",
+            get_radius="o ? 9 : 5",
+            radius_units="'pixels'",
             pickable=True,
         )
     )
@@ -247,7 +248,7 @@ def build_deck(
                 get_position="p",
                 get_fill_color=REGISTER_COLOUR,
                 get_radius=5,
-                radius_units="pixels",
+                radius_units="'pixels'",
                 pickable=True,
             )
         )
@@ -263,7 +264,7 @@ def build_deck(
                 line_width_min_pixels=1,
                 stroked=True,
                 get_radius=7,
-                radius_units="pixels",
+                radius_units="'pixels'",
                 pickable=True,
             )
         )

@@ -8,8 +8,6 @@ being overwritten.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -21,6 +19,7 @@ from sql import policy
 from sql.actions import ActionRefused, ConflictError
 from sql.actions.rescue import allowed_transitions, change_rescue_request
 from sql.actions.shelters import close_shelter, open_shelter, record_head_count
+from sql.queries.incidents import incident_clock
 from sql.queries.rescue import rescue_history, rescue_teams
 from sql.queries.shelter_board import occupancy_history
 
@@ -61,6 +60,7 @@ def _on_rescue_submit(ctx: PageContext, incident_id: int | None, request_id: int
             team=team,
         )
     except ConflictError as exc:
+        state.pop(f"rescue_seen_{request_id}", None)
         current = exc.current
         _say(
             "error",
@@ -82,6 +82,7 @@ def _on_rescue_submit(ctx: PageContext, incident_id: int | None, request_id: int
             ctx.t("rescue.saved", id=request_id, status=ctx.t(f"rescue_status.{to_status}")),
         )
         state.pop(f"rescue_reason_{request_id}", None)
+        state.pop(f"rescue_seen_{request_id}", None)
 
 
 def rescue_panel(ctx: PageContext, incident_id: int | None, request_id: int) -> None:
@@ -93,7 +94,7 @@ def rescue_panel(ctx: PageContext, incident_id: int | None, request_id: int) -> 
         return
     row = rows.iloc[0]
     st.subheader(ctx.t("rescue.panel_title", id=request_id))
-    now = dt.datetime.now(dt.UTC)
+    now = incident_clock(ctx.engine, incident_id)
     waiting = int(minutes_waiting(pd.Series([row["requested_at"]]), now).iloc[0])
     facts = {
         ctx.t("rescue.col.status"): ctx.t(f"rescue_status.{row['status']}"),
@@ -123,8 +124,13 @@ def rescue_panel(ctx: PageContext, incident_id: int | None, request_id: int) -> 
         hide_index=True,
         width="stretch",
     )
-    st.session_state[f"rescue_seen_{request_id}"] = int(row["version"])
+    # The version this staff member started from: kept across auto-refreshes until they save,
+    # so a change made meanwhile by someone else is reported instead of silently built upon.
+    seen = st.session_state.setdefault(f"rescue_seen_{request_id}", int(row["version"]))
     st.caption(ctx.t("rescue.version", version=int(row["version"])))
+    if seen != int(row["version"]):
+        st.warning(ctx.t("rescue.changed_meanwhile", seen=seen, now=int(row["version"])))
+    show_messages()  # the outcome of the last save, right where it was made
     if ctx.viewer.role in ("hq", "rescue"):
         choices = [row["status"], *allowed_transitions(row["status"])]
         teams = rescue_teams(ctx.engine)
@@ -200,6 +206,7 @@ def shelter_panel(
 ) -> None:
     shelter_id = int(shelter["id"])
     st.subheader(str(shelter["name"]))
+    show_messages()
     hazards = [
         ctx.t(f"hazard.{k[7:]}") for k in shelter.index if k.startswith("hazard_") and shelter[k]
     ]

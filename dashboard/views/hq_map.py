@@ -42,7 +42,6 @@ refresh = float(ctx.city.setting("refresh_seconds", 10)) if auto else None
 
 @st.fragment(run_every=refresh)
 def live_picture() -> None:
-    panels.show_messages()
     try:
         state = build_hq_state(
             ctx.engine,

@@ -1,8 +1,6 @@
 """救助要請 — the rescue queue: every request with its triage score (formula shown), filters,
 and the panel to assign a team or move the request on, with conflicts reported."""
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,6 +11,7 @@ from dashboard.context import current
 from dashboard.hq_map_state import score_requests
 from sql import policy
 from sql.models.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
+from sql.queries.incidents import incident_clock
 
 ctx = current()
 st.title(ctx.t("queue.title"))
@@ -26,7 +25,6 @@ panels.triage_formula(ctx)
 
 @st.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
 def queue() -> None:
-    panels.show_messages()
     filters = st.columns([2, 2, 2, 2])
     statuses = filters[0].multiselect(
         ctx.t("rescue.col.status"),
@@ -48,7 +46,7 @@ def queue() -> None:
     except SQLAlchemyError as exc:
         widgets.unreachable_banner(ctx, "database", exc)
         return
-    now = dt.datetime.now(dt.UTC)
+    now = incident_clock(ctx.engine, incident_id)
     scored = score_requests(requests, zones.index, now)
     districts = sorted(d for d in scored["district"].dropna().unique())
     chosen_districts = filters[2].multiselect(

@@ -28,7 +28,6 @@ st.caption(
 
 @st.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
 def board() -> None:
-    panels.show_messages()
     try:
         cache = data.hq_cache(ctx.database_url)
         state = build_hq_state(ctx.engine, cache, ctx.viewer, incident_id, ctx.city)

@@ -150,3 +150,30 @@ def incident_timeline(engine: Engine, incident_id: int) -> dict:
         "centre": (float(centre[0]), float(centre[1])) if centre[0] is not None else None,
         "reports": int(reports),
     }
+
+
+def incident_clock(engine: Engine, incident_id: int | None) -> dt.datetime:
+    """ "Now" for an incident: the wall clock while a real incident runs; for a synthetic (demo)
+    or ended incident, the time of its newest status report, so that waiting times and ages
+    read as they did then instead of growing forever."""
+    from ..models import StatusReport
+    from .overview import _as_datetime
+
+    now = dt.datetime.now(dt.UTC)
+    if incident_id is None:
+        return now
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(Incident.ended_at, Incident.is_synthetic).where(Incident.id == incident_id)
+        ).first()
+        if row is None or (row.ended_at is None and not row.is_synthetic):
+            return now
+        newest = conn.execute(
+            sa.select(sa.func.max(StatusReport.reported_at)).where(
+                StatusReport.incident_id == incident_id
+            )
+        ).scalar()
+    newest = _as_datetime(newest)
+    if newest is None:
+        return _as_datetime(row.ended_at) or now
+    return min(newest, now)
