@@ -173,8 +173,10 @@ class ZoneMembership:
         Parameters
         ----------
         citizen_ids, states
-            Each citizen's latest status in the incident (citizens missing here count as
-            ``no_report``; ids without a home point are ignored).
+            Each citizen's latest status in the incident: state names, or integer codes (the
+            index in ``STATUS_STATES``, -1 for no report) as
+            :func:`sql.queries.status_snapshot.latest_states` returns them. Citizens missing
+            here count as ``no_report``; ids without a home point are ignored.
 
         Returns
         -------
@@ -183,14 +185,12 @@ class ZoneMembership:
             :data:`STATUS_COLUMNS` and ``total`` (homes in the rank).
         """
         status = np.full(len(self.ids), len(STATUS_COLUMNS) - 1, np.int64)
-        code = {s: i for i, s in enumerate(STATUS_COLUMNS)}
         citizen_ids = np.asarray(citizen_ids, np.int64)
         if len(citizen_ids) and len(self.ids):
             pos = np.searchsorted(self.ids, citizen_ids)
             clipped = np.minimum(pos, len(self.ids) - 1)
             found = self.ids[clipped] == citizen_ids
-            values = np.array([code.get(str(s), code[NO_REPORT]) for s in np.asarray(states)])
-            status[clipped[found]] = values[found] if len(values) else values
+            status[clipped[found]] = _status_columns(states)[found]
         table = self.ranks.copy()
         n_ranks, n_states = len(table), len(STATUS_COLUMNS)
         grid = np.zeros((n_ranks, n_states), np.int64)
@@ -202,6 +202,22 @@ class ZoneMembership:
             table[column] = grid[:, i]
         table["total"] = grid.sum(axis=1)
         return table
+
+
+#: Column index in :data:`STATUS_COLUMNS` of each ``STATUS_STATES`` code, then of "no report".
+_CODE_TO_COLUMN = np.array(
+    [STATUS_COLUMNS.index(s) for s in STATUS_STATES] + [STATUS_COLUMNS.index(NO_REPORT)]
+)
+
+
+def _status_columns(states: Sequence[str] | np.ndarray) -> np.ndarray:
+    values = np.asarray(states)
+    if np.issubdtype(values.dtype, np.integer):
+        codes = values.astype(np.int64)
+        return _CODE_TO_COLUMN[np.where(codes < 0, len(STATUS_STATES), codes)]
+    column = {s: i for i, s in enumerate(STATUS_COLUMNS)}
+    mapped = pd.Series(values, dtype=object).map(column)
+    return mapped.fillna(column[NO_REPORT]).to_numpy(dtype=np.int64)
 
 
 def state_names(codes: np.ndarray) -> np.ndarray:

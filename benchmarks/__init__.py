@@ -12,4 +12,5 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_imports",
     "benchmarks.bench_cityos",
     "benchmarks.bench_research",
+    "benchmarks.bench_hq_pages",
 )

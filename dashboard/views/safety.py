@@ -4,6 +4,9 @@ households with members not yet confirmed safe.
 Aggregates from ``sql.queries.safety``; small cells suppressed for every role but ``hq`` and
 ``rescue``; household addresses only through ``sql.policy.households_unaccounted``."""
 
+import dataclasses
+import datetime as dt
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -16,7 +19,7 @@ from bosai.palette import OKABE_ITO
 from dashboard import data, widgets
 from dashboard.context import current
 from sql import policy
-from sql.queries import safety
+from sql.queries import safety, status_snapshot
 
 ctx = current()
 st.title(ctx.t("safety.title"))
@@ -103,12 +106,30 @@ def rate_chart(table: pd.DataFrame, by: str):
     return figure
 
 
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
+def aggregates(
+    database_url: str, incident_id: int | None, day: dt.date, citizens_key: tuple, feed_key: tuple
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The page's aggregates (not personal), recomputed when citizens or reports change."""
+    engine = data.engine_for(database_url)
+    return (
+        safety.safety_counts(engine, incident_id, day),
+        safety.household_counts(engine, incident_id),
+    )
+
+
 @st.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
 def live() -> None:
     try:
         day = safety.incident_reference_date(ctx.engine, incident_id, ctx.city.timezone)
-        counts = safety.safety_counts(ctx.engine, incident_id, day)
-        households = safety.household_counts(ctx.engine, incident_id)
+        feed = status_snapshot.feed_position(ctx.engine, incident_id)
+        counts, households = aggregates(
+            ctx.database_url,
+            incident_id,
+            day,
+            dataclasses.astuple(status_snapshot.citizens_fingerprint(ctx.engine, thorough=True)),
+            (feed.top_report_id, feed.latest_rows),
+        )
         mode = policy.mode_of(ctx.engine, incident_id)
     except SQLAlchemyError as exc:
         widgets.unreachable_banner(ctx, "database", exc)

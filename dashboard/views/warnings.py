@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from analytics.small_cells import suppress
 from analytics.warning_periods import timeline_frame, warning_periods
-from analytics.zone_exposure import STATUS_COLUMNS, ZoneMembership, state_names
+from analytics.zone_exposure import STATUS_COLUMNS, ZoneMembership
 from bosai.jpdate import format_datetime, jst
 from bosai.palette import OKABE_ITO, STATUS_COLOURS
 from dashboard import data, widgets
@@ -41,6 +41,16 @@ def zone_membership(database_url: str, homes_key: tuple, zones_key: tuple) -> Zo
     engine = data.engine_for(database_url)
     points = status_snapshot.home_points(engine)
     return ZoneMembership(points.ids, points.lat, points.lon, hazards.hazard_zones(engine))
+
+
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
+def zone_counts(
+    database_url: str, incident_id: int | None, homes_key: tuple, zones_key: tuple, feed_key: tuple
+) -> pd.DataFrame:
+    """People per zone rank and status (an aggregate), recomputed when reports arrive."""
+    membership = zone_membership(database_url, homes_key, zones_key)
+    states = status_snapshot.latest_states(data.engine_for(database_url), incident_id)
+    return membership.counts(states.citizen_ids, states.states)
 
 
 def in_force_section(history: pd.DataFrame, in_force: pd.DataFrame) -> None:
@@ -130,13 +140,12 @@ def history_section(history: pd.DataFrame, until) -> None:
     )
 
 
-def zones_section(membership: ZoneMembership, states: status_snapshot.StateRows) -> None:
+def zones_section(ranks: pd.DataFrame, table: pd.DataFrame) -> None:
     st.subheader(ctx.t("warnings.people_in_zones"))
     st.caption(ctx.t("warnings.zones_rule"))
-    if membership.ranks.empty:
+    if ranks.empty:
         st.info(ctx.t("warnings.no_zones"))
         return
-    table = membership.counts(states.citizen_ids, state_names(states.states))
     counts = [*STATUS_COLUMNS, "total"]
     shown = table if exact else suppress(table, counts=counts, lang=ctx.lang)
     labels = {c: ctx.t(f"status.{c}") for c in STATUS_COLUMNS} | {
@@ -188,13 +197,11 @@ def zones_section(membership: ZoneMembership, states: status_snapshot.StateRows)
     widgets.text_table(
         pd.DataFrame(
             {
-                ctx.t("warnings.col_zone.kind"): [
-                    ctx.t(f"hazard.{k}") for k in membership.ranks["kind"]
-                ],
-                ctx.t("warnings.col_zone.code"): membership.ranks["rank_code"].fillna(""),
-                ctx.t("warnings.col_zone.rank"): membership.ranks["rank_label"].fillna(""),
-                ctx.t("warnings.col_zone.depth"): membership.ranks["depth_range"],
-                ctx.t("warnings.col_zone.zones"): membership.ranks["zones"].astype(int),
+                ctx.t("warnings.col_zone.kind"): [ctx.t(f"hazard.{k}") for k in ranks["kind"]],
+                ctx.t("warnings.col_zone.code"): ranks["rank_code"].fillna(""),
+                ctx.t("warnings.col_zone.rank"): ranks["rank_label"].fillna(""),
+                ctx.t("warnings.col_zone.depth"): ranks["depth_range"],
+                ctx.t("warnings.col_zone.zones"): ranks["zones"].astype(int),
             }
         ),
         key="warnings_ranks",
@@ -210,9 +217,15 @@ def live() -> None:
             status_snapshot.citizens_fingerprint(ctx.engine, thorough=True)
         )
         zones_key = dataclasses.astuple(hazards.zones_fingerprint(ctx.engine))
-        membership = zone_membership(ctx.database_url, homes_key, zones_key)
-        states = status_snapshot.latest_states(ctx.engine, incident_id)
         feed = status_snapshot.feed_position(ctx.engine, incident_id)
+        ranks = zone_membership(ctx.database_url, homes_key, zones_key).ranks
+        table = zone_counts(
+            ctx.database_url,
+            incident_id,
+            homes_key,
+            zones_key,
+            (feed.top_report_id, feed.latest_rows),
+        )
     except SQLAlchemyError as exc:
         widgets.unreachable_banner(ctx, "database", exc)
         return
@@ -222,7 +235,7 @@ def live() -> None:
     if len(history):
         until = max(pd.Timestamp(until), pd.Timestamp(history["report_time"].max()))
     in_force_section(history, in_force)
-    zones_section(membership, states)
+    zones_section(ranks, table)
     history_section(history, until)
 
 

@@ -160,3 +160,14 @@ def test_a_kind_alone_counts_the_same_as_within_all_kinds(kinds):
     )
     merged = all_kinds[all_kinds["kind"].isin(kinds)].reset_index(drop=True)
     pd.testing.assert_frame_equal(merged, alone)
+
+
+def test_state_codes_and_state_names_count_the_same():
+    zones = zones_frame([(1, "flood", "2", "a", 0.5, 3.0, (0, 0, 10, 10))])
+    lat = np.arange(1.0, 9.0)
+    homes = ZoneMembership(np.arange(1, 9), lat, lat, zones)
+    codes = np.array([0, 1, 2, 3, 4, 5, 6, -1], dtype=np.int8)
+    by_code = homes.counts(np.arange(1, 9), codes)
+    by_name = homes.counts(np.arange(1, 9), state_names(codes))
+    pd.testing.assert_frame_equal(by_code, by_name)
+    assert by_code.iloc[0][list(STATUS_COLUMNS)].tolist() == [1] * len(STATUS_COLUMNS)
