@@ -178,8 +178,9 @@ def register_records(state: HqState, t: Callable[..., str]) -> list[dict[str, An
     ):
         key = status if isinstance(status, str) else "no_report"
         if key not in tips:
-            tips[key] = t("hqmap.register_tip", state=t(f"status.{key}"))
-        records.append({"p": _pos(lon, lat), "t": tips[key]})
+            tips[key] = t(f"status.{key}")
+        # Homes to about 10 m: enough to find the house, and less exact than needed to send.
+        records.append({"p": [round(float(lon), 4), round(float(lat), 4)], "t": tips[key]})
     return records
 
 
