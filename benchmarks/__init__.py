@@ -12,5 +12,6 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_imports",
     "benchmarks.bench_cityos",
     "benchmarks.bench_research",
+    "benchmarks.bench_hq_map",
     "benchmarks.bench_hq_pages",
 )
