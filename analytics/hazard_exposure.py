@@ -136,9 +136,9 @@ def _haversine_m(lat1, lon1, lat2, lon2):
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(1.0, h)))
 
 
-def _take(values: np.ndarray, index: np.ndarray, missing: object) -> np.ndarray:
-    """``values[index]`` with ``missing`` where ``index`` is -1."""
-    out = np.asarray(values, dtype=object if missing is None else float)[np.maximum(index, 0)]
+def _take(values: np.ndarray, index: np.ndarray, missing: float) -> np.ndarray:
+    """``values[index]`` as floats, with ``missing`` where ``index`` is -1."""
+    out = np.asarray(values, dtype=float)[np.maximum(index, 0)]
     out[index < 0] = missing
     return out
 
@@ -225,10 +225,11 @@ def classify_citizens(
     Returns
     -------
     pandas.DataFrame
-        One row per citizen, in the input order: ``id``; ``zone_kind``, ``zone_rank`` (the
-        rank as people read it), ``depth_min_m``, ``depth_max_m`` of the worst zone (None/NaN
-        outside every zone); ``zone_level`` (0 outside, else 1–3); ``shelter_id`` (nullable
-        Int64: NA when no open shelter suits the hazards) and ``shelter_distance_m``; plus
+        One row per citizen, in the input order: ``id``; ``zone_kind`` and ``zone_rank`` (the
+        rank as people read it; categoricals, missing outside every zone), ``depth_min_m``,
+        ``depth_max_m`` (NaN where unknown) of the worst zone; ``zone_level`` (0 outside,
+        else 1–3); ``shelter_id`` (nullable Int64: NA when no open shelter suits the hazards)
+        and ``shelter_distance_m`` (great-circle metres); plus
         ``shelter_elevation_m`` when the shelters have ``elevation_m``.
     """
     hazards, zones, shelters = _inputs(zones, shelters, active_warnings)
