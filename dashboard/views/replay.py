@@ -3,14 +3,17 @@ moment (status reports, rescue requests, shelters and head counts, warnings)."""
 
 import datetime as dt
 
+import plotly.express as px
 import streamlit as st
 
 from analytics.replay_steps import replay_moments
 from bosai.jpdate import format_datetime
+from bosai.palette import OKABE_ITO
 from dashboard import data, map_deck, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
 from sql.queries.incidents import incident_timeline, list_incidents
+from sql.queries.shelter_board import occupancy_totals
 
 ctx = current()
 st.title(ctx.t("replay.title"))
@@ -54,6 +57,20 @@ state = build_hq_state(
     now=at if isinstance(at, dt.datetime) else None,
 )
 widgets.kpi_header(ctx, state.kpis)
+totals = occupancy_totals(ctx.engine, incident.id)
+if not totals.empty:
+    heads_now = int(state.shelters.loc[state.shelters["is_open"], "head_count"].fillna(0).sum())
+    st.metric(ctx.t("replay.head_count"), f"{heads_now:,}")
+    curve = px.line(
+        totals,
+        x="observed_at",
+        y="head_count",
+        labels={"observed_at": ctx.t("shelter.col.time"), "head_count": ctx.t("replay.head_count")},
+        color_discrete_sequence=[OKABE_ITO["blue"]],
+    )
+    curve.add_vline(x=at, line_dash="dash", line_color=OKABE_ITO["vermillion"])
+    curve.update_layout(height=220, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    st.plotly_chart(curve, width="stretch", key="replay_curve")
 if len(state.warnings):
     st.warning(
         ctx.t(
