@@ -3,12 +3,14 @@ nothing written for a bad file."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from bosai.errors import InvalidInputError
+from sql.content_hash import table_hashes
 from sql.queries import research
 from sql.research_store import TimingRecord, store_uiux
 from surveys.importer import import_survey, responses_frame, validate_file
@@ -36,9 +38,11 @@ def test_import_then_reimport_changes_nothing(engine):
     assert (first.counts.inserted, first.counts.unchanged) == (24, 0)
     after = counts(engine)
     assert after["survey_responses"] == 24 and after["survey_instruments"] == 1
+    before = table_hashes(engine, TABLES)
     again = import_survey(engine, SAMPLES / "google_forms_drill_2022.csv", "drill-2022")
     assert (again.counts.inserted, again.counts.updated, again.counts.unchanged) == (0, 0, 24)
     assert counts(engine) == after
+    assert table_hashes(engine, TABLES) == before  # every value, timestamps included
 
 
 def test_stored_responses_equal_the_parsed_file(engine):
@@ -61,12 +65,14 @@ def test_stored_responses_equal_the_parsed_file(engine):
 def test_a_bad_file_writes_nothing(engine):
     import_survey(engine, SAMPLES / "google_forms_drill_2022.csv", "drill-2022")
     before = counts(engine)
+    hashes = table_hashes(engine, TABLES)
     with pytest.raises(InvalidInputError) as err:
         import_survey(engine, SAMPLES / "bad_google_forms_drill_2022.csv", "drill-2022")
     assert err.value.exit_code == 2
     assert len(err.value.problems) == 5
     assert all(p.startswith("bad_google_forms_drill_2022.csv:") for p in err.value.problems)
     assert counts(engine) == before
+    assert table_hashes(engine, TABLES) == hashes
 
 
 def test_an_unknown_drill_writes_nothing(engine):
@@ -131,7 +137,9 @@ def test_timings_store_is_idempotent(engine):
         source_file="uiux_timings_2021.csv",
     )
     assert store_uiux(engine, records=records, **kwargs).inserted == 72
+    before = table_hashes(engine, TABLES)
     assert store_uiux(engine, records=records, **kwargs).unchanged == 72
+    assert table_hashes(engine, TABLES) == before
     changed = [records[0].__class__(**{**records[0].__dict__, "seconds": 900.0}), *records[1:]]
     res = store_uiux(engine, records=changed, **kwargs)
     assert (res.updated, res.unchanged) == (1, 71)
@@ -141,3 +149,25 @@ def test_timings_store_is_idempotent(engine):
         stored.loc[stored["participant"].eq("E01") & stored["method"].eq("paper"), "seconds"].item()
         == 900.0
     )
+
+
+def test_responses_can_be_linked_to_a_drill(engine):
+    from sql.models import Drill
+
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(Drill.__table__).values(
+                id=7,
+                external_id="aizu-2022-03-11",
+                name="防災訓練（令和4年3月11日）",
+                scenario="flood",
+                started_at=dt.datetime(2022, 3, 11, 0, 30, tzinfo=dt.UTC),
+                is_synthetic=False,
+            )
+        )
+    res = import_survey(
+        engine, SAMPLES / "kobo_drill_2022.csv", "drill-2022", drill="aizu-2022-03-11"
+    )
+    assert res.counts.inserted == 8
+    linked = research.survey_responses(engine, "drill-2022", drill_id=7)
+    assert len(linked) == 8 and set(linked["drill_id"]) == {7}
