@@ -229,17 +229,19 @@ def optin_from_db(engine, at: dt.datetime) -> dict[str, Any]:
 
 
 def optin_from_file(file: Path, instrument: str, mapping: Path | None) -> dict[str, Any]:
-    """Opt-in answers of a questionnaire export, overall and per participant type."""
+    """Opt-in answers of a questionnaire export, overall and per participant type, age band
+    and sex."""
     from analytics.optin_acceptance import questionnaire_optin
     from surveys.importer import responses_frame
 
     frame = responses_frame(_parsed_or_refused(file, instrument, mapping))
     result = {"source": file.name, **questionnaire_optin(frame)}
-    if "participant_type" in frame:
-        result["by_participant_type"] = {
-            str(kind): questionnaire_optin(part)
-            for kind, part in frame.groupby("participant_type", sort=True)
-        }
+    for attribute in ("participant_type", "age_band", "sex"):
+        if attribute in frame and frame[attribute].notna().any():
+            result[f"by_{attribute}"] = {
+                str(level): questionnaire_optin(part)
+                for level, part in frame.groupby(attribute, sort=True)
+            }
     return result
 
 

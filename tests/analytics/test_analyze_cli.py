@@ -123,6 +123,8 @@ def test_analyze_optin_from_a_questionnaire(capsys):
     assert out["consent_timing"]["each_time"]["count"] == 12
     assert out["share_targets"]["family"]["share"] == 1.0
     assert set(out["by_participant_type"]) == {"resident", "staff", "visitor"}
+    assert sum(v["n"] for v in out["by_age_band"].values()) == 24
+    assert set(out["by_sex"]) <= {"female", "male", "other"}
     assert main(["analyze", "optin", "--source", "nothing.csv"]) == 1
 
 
