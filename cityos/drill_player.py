@@ -142,10 +142,15 @@ def run_drill(
             break
         sleep(tick_s)
     ended = dt.datetime.now(dt.UTC)
-    cityos_store.end_drill(engine, drill_id, ended)
+    cityos_store.end_drill(engine, drill_id, ended, feed_source=drill_feed_source(client, exercise))
     report.stored = cityos_store.drill_counts(engine, drill_id)
     report.wall_seconds = clock() - began
     return report
+
+
+def drill_feed_source(client: CityOSClient, exercise: str) -> str:
+    """The data-source name of a drill's own feed cursor (see :func:`cityos.sync.sync`)."""
+    return f"{client.config.source_name}/drill:{exercise}"
 
 
 def _wire(event: ScenarioEvent, exercise: str, started_at: dt.datetime, speed: float) -> dict:

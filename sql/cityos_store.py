@@ -207,12 +207,11 @@ def apply_sync(engine: Engine, batch: SyncBatch, now: dt.datetime | None = None)
         written.consents_appended = _append_consents(conn, batch, ids)
         written.removed = _remove_unconsented(conn, batch, ids)
         _write_register(conn, batch, ids, now)
-        shelter_ids = _upsert_shelters(conn, batch, now)
+        shelter_ids, written.shelters_changed = _upsert_shelters(conn, batch, now)
         written.status_reports = _write_status(conn, batch, ids, shelter_ids).inserted
         written.location_fixes = _write_fixes(conn, batch, ids).inserted
         written.rescue_requests = _write_rescues(conn, batch, ids, now)
         written.drill_events = _write_drill_events(conn, batch, ids)
-        written.shelters_changed = batch.notes.get("shelters_changed", 0)
         _mark_success(conn, batch, now)
         audit.append(
             conn,
@@ -508,10 +507,12 @@ SHELTER_COLUMNS = (
 )
 
 
-def _upsert_shelters(conn: Connection, batch: SyncBatch, now: dt.datetime) -> dict[str, int]:
+def _upsert_shelters(
+    conn: Connection, batch: SyncBatch, now: dt.datetime
+) -> tuple[dict[str, int], int]:
     """Shelters matched by public id (standard, GSI) first, then by the city OS's id.
 
-    Returns city-OS shelter id → our id for every shelter the batch names.
+    Returns (city-OS shelter id → our id for every known shelter, rows inserted or changed).
     """
     table = Shelter.__table__
     existing = conn.execute(
@@ -557,8 +558,7 @@ def _upsert_shelters(conn: Connection, batch: SyncBatch, now: dt.datetime) -> di
             )
             changed += max(result.rowcount or 0, 0)
         mapping[s["local_id"]] = our_id
-    batch.notes["shelters_changed"] = changed
-    return mapping
+    return mapping, changed
 
 
 def _resolve(rows: list[dict[str, Any]], ids: dict[str, int]) -> list[dict[str, Any]]:
@@ -739,8 +739,15 @@ def start_drill(
     return drill_id, incident_id
 
 
-def end_drill(engine: Engine, drill_id: int, ended_at: dt.datetime) -> None:
+def end_drill(
+    engine: Engine, drill_id: int, ended_at: dt.datetime, feed_source: str | None = None
+) -> None:
+    """End the drill and its incident; forget the drill's own feed cursor (``feed_source``)."""
     with engine.begin() as conn:
+        if feed_source:
+            conn.execute(
+                sa.delete(SourceHealth.__table__).where(SourceHealth.source == feed_source)
+            )
         incident_id = conn.execute(
             sa.select(Drill.incident_id).where(Drill.id == drill_id)
         ).scalar()

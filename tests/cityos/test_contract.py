@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, reject, settings
 from schemathesis import GenerationMode
+from schemathesis.core.parameters import ParameterLocation
 
 from cityos.reference_server.app import create_app
 from cityos.reference_server.runner import ThreadedServer
@@ -64,6 +65,7 @@ def test_the_contract_is_valid_openapi_3_1():
 @settings(
     max_examples=25,
     deadline=None,
+    derandomize=True,  # the same cases on every run (CI); explore with a random seed locally
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
         HealthCheck.too_slow,
@@ -71,6 +73,16 @@ def test_the_contract_is_valid_openapi_3_1():
     ],
 )
 def test_reference_server_conforms_to_the_contract(case, contract_server, auth_headers):
+    meta = case.meta
+    if meta is not None and meta.is_negative_at(ParameterLocation.QUERY):
+        # A query parameter generated as null is dropped by the HTTP client, so the request on
+        # the wire would be valid after all: not a negative case.
+        if any(v is None for v in (case.query or {}).values()):
+            reject()
+    if meta is not None and meta.is_negative_at(ParameterLocation.HEADER):
+        # The negative case is a missing or malformed Authorization header: send it as made.
+        case.call_and_validate(base_url=contract_server.url)
+        return
     case.call_and_validate(base_url=contract_server.url, headers=auth_headers)
 
 

@@ -16,7 +16,7 @@ from drills.live_drill import (
     build_timeline,
     load_scenario,
 )
-from sql.models import CitizenLatestStatus, Drill, Incident, StatusReport
+from sql.models import CitizenLatestStatus, Drill, Incident, SourceHealth, StatusReport
 
 NEEDS = {
     "status": ("safety_status",),
@@ -84,6 +84,9 @@ def test_a_short_drill_stores_exactly_what_the_scenario_emitted(engine, client, 
         assert keys == {report.incident_id}
         sources = set(conn.execute(sa.select(StatusReport.source)).scalars())
         assert sources == {"drill"}
+        # The drill's own feed cursor is gone with the drill; the real one stays.
+        feeds = set(conn.execute(sa.select(SourceHealth.source)).scalars())
+        assert feeds == {"cityos:test"}
 
 
 def test_the_timeline_depends_only_on_the_seed_and_inputs():
