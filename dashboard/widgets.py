@@ -121,3 +121,19 @@ def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:
 def text_table(frame: pd.DataFrame, **kwargs: Any) -> None:
     """A dataframe whose text cells are shown as text (Streamlit never renders them as HTML)."""
     st.dataframe(frame, hide_index=True, **kwargs)
+
+
+def selectable_table(
+    frame: pd.DataFrame, ids: list[int], key: str, pick_key: str, **kwargs: Any
+) -> None:
+    """A table whose row selection opens the same panel as the ``pick_key`` selectbox: a newly
+    selected row sets the pick (once), and the selectbox keeps working afterwards."""
+    event = st.dataframe(
+        frame, hide_index=True, on_select="rerun", selection_mode="single-row", key=key, **kwargs
+    )
+    rows = (event.selection.rows if event is not None else []) or []
+    if rows and rows[0] < len(ids):
+        chosen = ids[rows[0]]
+        if st.session_state.get(f"{key}_last") != chosen:
+            st.session_state[f"{key}_last"] = chosen
+            st.session_state[pick_key] = chosen

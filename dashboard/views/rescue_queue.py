@@ -87,26 +87,12 @@ def queue() -> None:
             ],
         }
     )
+    options = [int(i) for i in shown["id"]]
     left, right = st.columns([3, 2])
     with left:
-        event = st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            height=560,
-            on_select="rerun",
-            selection_mode="single-row",
-            key="queue_table",
+        widgets.selectable_table(
+            table, options, "queue_table", "queue_pick", width="stretch", height=560
         )
-    rows = (event.selection.rows if event is not None else []) or []
-    options = [int(i) for i in shown["id"]]
-    if (
-        rows
-        and rows[0] < len(options)
-        and st.session_state.get("queue_last_row") != options[rows[0]]
-    ):
-        st.session_state["queue_last_row"] = options[rows[0]]
-        st.session_state["queue_pick"] = options[rows[0]]
     if st.session_state.get("queue_pick") not in options:
         st.session_state.pop("queue_pick", None)
     with right:

@@ -100,14 +100,14 @@ def board() -> None:
     )
     left, right = st.columns([3, 2])
     with left:
-        event = st.dataframe(
+        ids = [int(i) for i in shown["id"]]
+        widgets.selectable_table(
             table,
-            hide_index=True,
+            ids,
+            "shelters_table",
+            "shelters_pick",
             width="stretch",
             height=420,
-            on_select="rerun",
-            selection_mode="single-row",
-            key="shelters_table",
             column_config={
                 ctx.t("shelter.col.occupancy"): st.column_config.ProgressColumn(
                     format="percent", min_value=0.0, max_value=1.0
@@ -140,11 +140,6 @@ def board() -> None:
             )
         )
         st.caption(basemap.attribution() if style else ctx.t("hqmap.no_basemap"))
-    ids = [int(i) for i in shown["id"]]
-    rows = (event.selection.rows if event is not None else []) or []
-    if rows and rows[0] < len(ids) and st.session_state.get("shelters_last_row") != ids[rows[0]]:
-        st.session_state["shelters_last_row"] = ids[rows[0]]
-        st.session_state["shelters_pick"] = ids[rows[0]]
     if picked and st.session_state.get("shelters_last_map") != picked:
         st.session_state["shelters_last_map"] = picked
         st.session_state["shelters_pick"] = picked[1]
