@@ -41,11 +41,17 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("register.py", "register.title", "register", ":material/accessible:", OPERATIONS),
     PageSpec("safety.py", "safety.title", "safety", ":material/diversity_3:", ALL_ROLES),
     PageSpec("warnings.py", "warnings.title", "warnings", ":material/thunderstorm:", ALL_ROLES),
+    PageSpec("admin_staff.py", "admin.staff.title", "admin-staff", ":material/badge:", ("admin",), "nav.admin"),
+    PageSpec("admin_audit.py", "admin.audit.title", "admin-audit", ":material/policy:", ("admin",), "nav.admin"),
 )
 
 
 def pages_for_role(role: str) -> list[PageSpec]:
     return [p for p in PAGES if role in p.roles]
+
+
+def page_by_url_path(url_path: str) -> PageSpec | None:
+    return next((p for p in PAGES if p.url_path == url_path), None)
 
 
 def can_open(role: str, url_path: str) -> bool:

@@ -1,25 +1,30 @@
 """The app shell: who is viewing, language and type size, the mode banner, the navigation.
 
-Whoever is signed in (``st.user.is_logged_in``, roles from the ID-token claim) is the viewer.
-Without ``[auth]`` configured and nobody signed in, the app runs in DEMO mode — only on a
-database that holds nothing but synthetic data — with a visible banner and a role switcher.
+Whoever is signed in (``st.user.is_logged_in``, roles from the ID-token claim) is the viewer,
+whatever the configuration — if the token has not expired (``exp``, checked on every run: an
+expired sign-in is signed out) and our staff table holds an active account for them in a
+claimed role (:mod:`dashboard.sign_in`). Without ``[auth]`` configured and nobody signed in,
+the app runs in DEMO mode — only on a database that holds nothing but synthetic data — with a
+visible banner and a role switcher. With ``[auth]`` the switcher never appears. A deep link to
+a page the role may not open is refused (and the refusal audited).
 """
 
 from __future__ import annotations
-
-import os
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from bosai.i18n import LANGUAGES, t
+from sql import audit
 from sql.engine import database_url
 from sql.viewer import Viewer
 
-from . import data, registry
+from . import data, registry, sign_in
 from .context import PageContext, install
 
-ROLE_CLAIM = os.environ.get("BOSAI_ROLE_CLAIM", "roles")
+#: Session keys: the sign-in already written to the audit log, deep-link refusals audited.
+AUDITED_SIGN_IN_KEY = "_bosai_signed_in_audited"
+AUDITED_REFUSALS_KEY = "_bosai_refusals_audited"
 LARGE_TYPE_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
@@ -44,28 +49,70 @@ def _language() -> str:
     return lang or "ja"
 
 
-def _signed_in_viewer(lang: str) -> Viewer | None:
-    claims = st.user.to_dict()
-    if not claims.get("is_logged_in"):
-        return None
-    roles = claims.get(ROLE_CLAIM) or []
-    if isinstance(roles, str):
-        roles = [roles]
-    role = next((r for r in roles if r in registry.ALL_ROLES), None)
-    if role is None:
-        st.error(t("shell.no_role", lang, claim=ROLE_CLAIM))
-        st.stop()
+def _secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except Exception:
+        return {}
+
+
+def _audit_auth(engine, viewer: Viewer, action: str, **details) -> None:
+    try:
+        audit.record(engine, viewer, action, target="auth", details=details or None)
+    except SQLAlchemyError:
+        pass  # the refusal still stands; the database error shows on the next run
+
+
+def _sign_out_button(lang: str, where=None) -> None:
+    if (where or st.sidebar).button(
+        t("auth.sign_out", lang), key="sign_out", icon=":material/logout:"
+    ):
+        from sql import policy
+
+        policy.forget_recent_views()
+        st.session_state.pop(AUDITED_SIGN_IN_KEY, None)
+        st.logout()
+
+
+def _signed_in_viewer(engine, claims: dict, lang: str) -> Viewer:
+    """The viewer for the signed-in user; signs out an expired sign-in, stops on a refusal."""
     subject = str(claims.get("sub") or claims.get("email") or "unknown")
-    return Viewer(role=role, subject=subject, name=str(claims.get("name") or subject))
+    someone = Viewer(role="admin", subject=subject, name="", purpose="authentication")
+    if sign_in.is_expired(claims):
+        _audit_auth(engine, someone, "auth:expired")
+        st.session_state.pop(AUDITED_SIGN_IN_KEY, None)
+        st.logout()
+        st.warning(t("auth.expired", lang))
+        st.stop()
+    try:
+        viewer = sign_in.viewer_for(engine, claims, sign_in.role_settings(_secrets()))
+    except sign_in.SignInRefused as refusal:
+        if st.session_state.get(AUDITED_SIGN_IN_KEY) != ("refused", subject, refusal.key):
+            _audit_auth(engine, someone, "auth:refused", reason=refusal.key)
+            st.session_state[AUDITED_SIGN_IN_KEY] = ("refused", subject, refusal.key)
+        st.error(t(refusal.key, lang, **refusal.values))
+        _sign_out_button(lang, st)
+        st.stop()
+    if st.session_state.get(AUDITED_SIGN_IN_KEY) != ("ok", viewer.subject, viewer.role):
+        _audit_auth(engine, viewer, "auth:sign_in", staff_id=viewer.staff_id)
+        st.session_state[AUDITED_SIGN_IN_KEY] = ("ok", viewer.subject, viewer.role)
+    return viewer
 
 
-def _demo_viewer(lang: str) -> Viewer:
+def _demo_viewer(engine, lang: str) -> Viewer:
+    """DEMO mode: the role switcher; the viewer is the demo city's staff member in that role
+    (their shelters and team), or an anonymous demo viewer on a database without demo staff."""
+    from sql.queries.staff import first_staff_with_role
+
     role = st.sidebar.selectbox(
         t("shell.role", lang),
         registry.ALL_ROLES,
         format_func=lambda r: t(f"role.{r}", lang),
         key="demo_role",
     )
+    member = first_staff_with_role(engine, role, subject_prefix="demo-")
+    if member is not None:
+        return sign_in.staff_viewer(member, demo=True)
     return Viewer(
         role=role, subject=f"demo-{role.replace('_', '-')}", name=f"demo {role}", demo=True
     )
@@ -89,22 +136,31 @@ def prepare() -> PageContext:
             st.stop()
         city = active_city(engine)
         demo = demo_state(engine) is not None
-        viewer = _signed_in_viewer(lang)
-        if viewer is None:
-            if _auth_configured():
-                if st.button(t("shell.sign_in", lang), type="primary"):
-                    st.login()
-                st.stop()
+        claims = st.user.to_dict()
+        if claims.get("is_logged_in"):
+            viewer = _signed_in_viewer(engine, claims, lang)
+        elif _auth_configured():
+            st.title("Bosai Ops 防災オペレーション")
+            st.info(t("auth.please_sign_in", lang))
+            if st.button(t("shell.sign_in", lang), type="primary", icon=":material/login:"):
+                st.login()
+            st.stop()
+        else:
             if holds_real_data(engine):
                 st.error(t("shell.demo_refused", lang))
                 st.stop()
-            viewer = _demo_viewer(lang)
+            viewer = _demo_viewer(engine, lang)
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         st.error(t("shell.db_unreachable", lang, error=type(cause).__name__))
         st.stop()
     if demo or viewer.demo:
         st.sidebar.warning(t("app.demo_badge", lang))
+    if not viewer.demo:
+        st.sidebar.caption(
+            t("auth.signed_in_as", lang, name=viewer.name, role=t(f"role.{viewer.role}", lang))
+        )
+        _sign_out_button(lang)
     ctx = PageContext(
         engine=engine,
         database_url=url,
@@ -138,11 +194,50 @@ def _mode_banner(ctx: PageContext) -> None:
 
 
 def navigation(ctx: PageContext):
-    """``st.navigation`` with the pages the viewer's role may open."""
+    """``st.navigation`` with the pages the viewer's role may open; a deep link to any other
+    page of the app is refused (the navigation stays, the page does not run)."""
     sections: dict[str, list] = {}
     for spec in registry.pages_for_role(ctx.viewer.role):
         page = st.Page(
             str(spec.path), title=ctx.t(spec.title_key), icon=spec.icon, url_path=spec.url_path
         )
         sections.setdefault(ctx.t(spec.section_key), []).append(page)
-    return st.navigation(sections)
+    nav = st.navigation(sections)
+    forbidden = _forbidden_deep_link(ctx, nav)
+    if forbidden is not None:
+        _refuse_page(ctx, forbidden)
+    return nav
+
+
+def _requested_url_path() -> str | None:
+    """The page the browser asked for by URL (``/rescue-queue`` → ``rescue-queue``)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run = get_script_run_ctx()
+    manager = getattr(run, "pages_manager", None)
+    name = getattr(manager, "intended_page_name", None)
+    return str(name).strip("/") if name else None
+
+
+def _forbidden_deep_link(ctx: PageContext, nav) -> registry.PageSpec | None:
+    requested = _requested_url_path()
+    if not requested or requested == getattr(nav, "url_path", None):
+        return None
+    spec = registry.page_by_url_path(requested)
+    if spec is None or ctx.viewer.role in spec.roles:
+        return None
+    return spec
+
+
+def _refuse_page(ctx: PageContext, spec: registry.PageSpec) -> None:
+    audited = st.session_state.setdefault(AUDITED_REFUSALS_KEY, set())
+    if spec.url_path not in audited:
+        _audit_auth(ctx.engine, ctx.viewer, "auth:page_refused", page=spec.url_path)
+        audited.add(spec.url_path)
+    st.error(
+        ctx.t(
+            "auth.page_refused", page=ctx.t(spec.title_key), role=ctx.t(f"role.{ctx.viewer.role}")
+        ),
+        icon=":material/block:",
+    )
+    st.stop()

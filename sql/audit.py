@@ -130,3 +130,23 @@ def rows_for_citizen(engine: Engine, citizen_id: int) -> Sequence[Any]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(table).order_by(table.c.id)).all()
     return [r for r in rows if r.citizen_ids and citizen_id in r.citizen_ids]
+
+
+def head_hash(engine: Engine) -> str:
+    """The newest row's hash (the genesis hash for an empty log)."""
+    table = AuditLog.__table__
+    with engine.connect() as conn:
+        head = conn.execute(
+            sa.select(table.c.row_hash).order_by(table.c.id.desc()).limit(1)
+        ).scalar()
+    return head or GENESIS
+
+
+def contains_hash(engine: Engine, row_hash: str) -> bool:
+    """True when a row with this hash is in the log (the genesis hash always is)."""
+    if row_hash == GENESIS:
+        return True
+    table = AuditLog.__table__
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(table.c.id).where(table.c.row_hash == row_hash)).first()
+    return found is not None

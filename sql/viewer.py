@@ -26,6 +26,8 @@ class Viewer:
     purpose: str = ""
     incident_id: int | None = None
     shelter_ids: tuple[int, ...] = ()
+    #: The staff member's team (rescue crews), from the staff table.
+    team: str | None = None
     demo: bool = False
 
     def __post_init__(self) -> None:

@@ -19,6 +19,10 @@ COMMAND_MODULES = (
     "bosai.cli.analyze",
     "bosai.cli.cityos",
     "bosai.cli.drill",
+    "bosai.cli.backup",
+    "bosai.cli.staff",
+    "bosai.cli.audit",
+    "bosai.cli.retention",
 )
 
 

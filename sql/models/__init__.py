@@ -17,6 +17,7 @@ from .research import (
     UiuxSession,
     UiuxTaskTiming,
 )
+from .retention import IncidentDailyCount
 from .shelters import Shelter, ShelterOccupancy, ShelterOperation
 from .staff import AuditLog, Staff
 from .status import CitizenLatestStatus, LocationFix, StatusReport
@@ -35,6 +36,7 @@ __all__ = [
     "Household",
     "Incident",
     "IncidentActivity",
+    "IncidentDailyCount",
     "JSONText",
     "JmaTelegram",
     "JmaWarning",

@@ -156,7 +156,7 @@ def test_rescue_queue_lists_open_requests_by_score(app, demo_sqlite):
 
 def test_researchers_do_not_get_the_rescue_queue_page(app, demo_sqlite):
     at = app(demo_sqlite)
-    at.user = {"is_logged_in": True, "sub": "r-1", "name": "R", "roles": ["researcher"]}
+    at.user = {"is_logged_in": True, "sub": "demo-researcher", "name": "R", "roles": ["researcher"]}
     at.run()
     assert not at.exception
     with pytest.raises(ValueError, match="Could not find a navigation page"):

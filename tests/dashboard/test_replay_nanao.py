@@ -29,6 +29,11 @@ def nanao_db(tmp_path, sqlite_template, opendata):
     assert main(["--database-url", url, "city", "load", str(NANAO_CITY)]) == 0
     history = opendata / "nanao_noto2024" / "history"
     assert main(["--database-url", url, "import", "occupancy", str(history)]) == 0
+    # Signing in needs an active staff account in the claimed role.
+    assert (
+        main(["--database-url", url, "staff", "add", "demo-hq", "--name", "HQ", "--role", "hq"])
+        == 0
+    )
     return url, sorted(history.glob("*.csv"))
 
 
@@ -36,7 +41,7 @@ def nanao_db(tmp_path, sqlite_template, opendata):
 def test_each_step_shows_the_snapshot_of_that_moment(app, nanao_db):
     url, files = nanao_db
     at = app(url)
-    at.user = {"is_logged_in": True, "sub": "hq-1", "name": "HQ", "roles": ["hq"]}
+    at.user = {"is_logged_in": True, "sub": "demo-hq", "name": "HQ", "roles": ["hq"]}
     at.run()
     at.switch_page("views/replay.py")
     at.run()

@@ -1,0 +1,83 @@
+"""``bosai audit verify`` and ``bosai audit citizen``: the tamper-evident audit log.
+
+``verify`` walks the hash chain and names the first bad row (exit 1 on tampering): an edited
+row no longer matches its hash; a deleted, inserted or reordered row no longer links to the
+row before it. Deleting the newest rows leaves a shorter chain that still links, so ``verify``
+prints the head hash: keep it elsewhere and pass it later with ``--expect-head`` to prove
+nothing was cut off since.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bosai.errors import BosaiError
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(audit_group)
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log: verify the chain, a citizen's access report."""
+
+
+class TamperedError(BosaiError):
+    exit_code = 1
+
+
+@audit_group.command("verify")
+@click.option(
+    "--expect-head",
+    "expect_head",
+    default=None,
+    help="A head hash printed by an earlier verify: it must still be in the chain.",
+)
+@click.pass_obj
+def audit_verify(obj: dict, expect_head: str | None) -> None:
+    """Check every row's hash and link; name the first bad row (exit 1 on tampering)."""
+    from sql import audit
+    from sql.engine import get_engine
+
+    engine = get_engine(obj["database_url"])
+    report = audit.verify(engine)
+    if not report.ok:
+        raise TamperedError(
+            f"audit log tampered: first bad row {report.first_bad_id} "
+            f"(row {report.rows} of the chain): {report.reason}"
+        )
+    head = audit.head_hash(engine)
+    if expect_head and not audit.contains_hash(engine, expect_head):
+        raise TamperedError(
+            f"audit log tampered: the expected head {expect_head[:16]}… is no longer in the "
+            "chain (rows at the end were deleted)"
+        )
+    click.echo(f"audit log intact: {report.rows:,} rows, head {head}")
+
+
+@audit_group.command("citizen")
+@click.argument("subject")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="FILE.pdf or FILE.csv",
+)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@click.pass_obj
+def audit_citizen(obj: dict, subject: str, out: Path, lang: str) -> None:
+    """The access report of the citizen SUBJECT (city-OS subject): who saw which of their
+    data, when, for what purpose, in which incident."""
+    from reports import citizen_access
+    from sql.engine import get_engine
+
+    if out.suffix.lower() not in citizen_access.FORMATS:
+        raise BosaiError(f"{out}: write the report as .pdf or .csv")
+    report = citizen_access.build(get_engine(obj["database_url"]), subject)
+    citizen_access.write(report, out, lang)
+    state = "" if report.chain.ok else " (WARNING: the audit chain does not verify)"
+    click.echo(f"{out}: {len(report.rows):,} records for {subject}{state}")

@@ -1,0 +1,188 @@
+"""Managing staff accounts (admin only): add, change role/shelters/team, deactivate.
+
+Every change is one transaction with one audit row (:mod:`sql.audit`) naming what changed.
+Sign-in needs both the identity provider's role claim and an active account here whose role
+is among the claimed roles, so a deactivated account can no longer open the app even while the
+provider still issues tokens. The last active administrator can be neither deactivated nor
+moved to another role (nobody could manage staff any more).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ..models import Shelter, Staff
+from ..models.base import utcnow
+from ..models.vocab import STAFF_ROLES
+from ..viewer import Viewer
+from . import ActionRefused
+from .activity import log_action, require_role
+
+STAFF_ADMIN_ROLES = ("admin",)
+MAX_SUBJECT = 128
+MAX_NAME = 100
+MAX_TEAM = 64
+
+
+def _clean_text(value: str | None, what: str, limit: int, required: bool) -> str | None:
+    text = " ".join((value or "").split())
+    if not text:
+        if required:
+            raise ActionRefused(f"give the {what}")
+        return None
+    if len(text) > limit:
+        raise ActionRefused(f"the {what} is longer than {limit} characters")
+    return text
+
+
+def _check_role(role: str) -> str:
+    if role not in STAFF_ROLES:
+        raise ActionRefused(f"unknown role {role!r}; expected one of {', '.join(STAFF_ROLES)}")
+    return role
+
+
+def _check_shelters(
+    conn: Connection, role: str, shelter_ids: Iterable[int] | None
+) -> list[int] | None:
+    ids = sorted({int(s) for s in (shelter_ids or ())})
+    if role != "shelter_staff":
+        if ids:
+            raise ActionRefused("only shelter staff are assigned to shelters")
+        return None
+    if not ids:
+        raise ActionRefused("shelter staff need at least one shelter")
+    known = set(conn.execute(sa.select(Shelter.id).where(Shelter.id.in_(ids))).scalars())
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ActionRefused(f"unknown shelter ids: {', '.join(map(str, unknown))}")
+    return ids
+
+
+def _active_admins(conn: Connection) -> int:
+    return conn.execute(
+        sa.select(sa.func.count())
+        .select_from(Staff)
+        .where(Staff.role == "admin", Staff.active.is_(True))
+    ).scalar_one()
+
+
+def add_staff(
+    engine: Engine,
+    viewer: Viewer,
+    subject: str,
+    name: str,
+    role: str,
+    shelter_ids: Iterable[int] | None = None,
+    team: str | None = None,
+) -> int:
+    """Register a staff member under their identity-provider subject (or e-mail); returns
+    the new id. A subject already registered is refused (change that account instead)."""
+    require_role(viewer, STAFF_ADMIN_ROLES, "manage staff")
+    subject = _clean_text(subject, "sign-in subject (sub or e-mail)", MAX_SUBJECT, True)
+    name = _clean_text(name, "name", MAX_NAME, True)
+    role = _check_role(role)
+    team = _clean_text(team, "team", MAX_TEAM, False)
+    table = Staff.__table__
+    with engine.begin() as conn:
+        existing = conn.execute(sa.select(table.c.id).where(table.c.subject == subject)).first()
+        if existing is not None:
+            raise ActionRefused(f"{subject} is already registered (staff {existing.id})")
+        shelters = _check_shelters(conn, role, shelter_ids)
+        now = utcnow()
+        staff_id = conn.execute(
+            sa.insert(table)
+            .values(
+                subject=subject,
+                name=name,
+                role=role,
+                shelter_ids=shelters,
+                team=team,
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(table.c.id)
+        ).scalar_one()
+        log_action(
+            conn,
+            viewer,
+            None,
+            "staff_added",
+            "staff",
+            staff_id,
+            {"subject": subject, "role": role, "shelter_ids": shelters, "team": team},
+        )
+    return int(staff_id)
+
+
+def update_staff(
+    engine: Engine,
+    viewer: Viewer,
+    staff_id: int,
+    *,
+    name: str | None = None,
+    role: str | None = None,
+    shelter_ids: Iterable[int] | None = None,
+    team: str | None = None,
+    active: bool | None = None,
+) -> dict[str, Any]:
+    """Change a staff account; arguments left ``None`` stay as they are (``team=""`` clears
+    the team). Returns the changes as ``{field: [before, after]}`` (empty: nothing changed)."""
+    require_role(viewer, STAFF_ADMIN_ROLES, "manage staff")
+    table = Staff.__table__
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(table).where(table.c.id == staff_id)).first()
+        if row is None:
+            raise ActionRefused(f"staff {staff_id} does not exist")
+        new_role = row.role if role is None else _check_role(role)
+        new_shelters = _check_shelters(
+            conn,
+            new_role,
+            (row.shelter_ids if new_role == "shelter_staff" else None)
+            if shelter_ids is None
+            else shelter_ids,
+        )
+        after = {
+            "name": row.name if name is None else _clean_text(name, "name", MAX_NAME, True),
+            "role": new_role,
+            "shelter_ids": new_shelters,
+            "team": row.team if team is None else _clean_text(team, "team", MAX_TEAM, False),
+            "active": bool(row.active) if active is None else bool(active),
+        }
+        before = {
+            "name": row.name,
+            "role": row.role,
+            "shelter_ids": sorted(row.shelter_ids) if row.shelter_ids else None,
+            "team": row.team,
+            "active": bool(row.active),
+        }
+        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        if not changes:
+            return {}
+        losing_admin = before["role"] == "admin" and before["active"]
+        if losing_admin and (after["role"] != "admin" or not after["active"]):
+            if _active_admins(conn) <= 1:
+                raise ActionRefused("the last active administrator must stay an administrator")
+        conn.execute(
+            sa.update(table).where(table.c.id == staff_id).values(**after, updated_at=utcnow())
+        )
+        action = "staff_deactivated" if changes.get("active") == [True, False] else "staff_changed"
+        log_action(
+            conn,
+            viewer,
+            None,
+            action,
+            "staff",
+            staff_id,
+            {"subject": row.subject, "changes": changes},
+        )
+    return changes
+
+
+def deactivate_staff(engine: Engine, viewer: Viewer, staff_id: int) -> dict[str, Any]:
+    """The account can no longer sign in (kept for the audit trail, never deleted)."""
+    return update_staff(engine, viewer, staff_id, active=False)
