@@ -57,6 +57,16 @@ def _lock(conn: Connection) -> None:
         conn.execute(sa.update(AuditLog.__table__).where(sa.false()).values(action="x"))
 
 
+def lock_for_write(conn: Connection) -> None:
+    """Take the audit chain's lock at the start of a transaction that reads before it writes.
+
+    On SQLite a transaction that began by reading cannot become a writer once another
+    connection has committed ("database is locked", whatever the busy timeout); taking the
+    write lock first makes it wait its turn instead. On PostgreSQL it serialises with appends.
+    """
+    _lock(conn)
+
+
 def append(
     conn: Connection,
     viewer: Viewer,

@@ -115,7 +115,7 @@ def apply_retention(
     lf = LocationFix.__table__
     sr = StatusReport.__table__
     with engine.begin() as conn:
-        audit._lock(conn)  # one retention at a time, and in order with the audit chain
+        audit.lock_for_write(conn)  # one retention at a time, in order with the audit chain
         result.incidents = _expired_incidents(conn, cutoff)
         fixes_scope = _scope(lf.c.incident_id, lf.c.fixed_at, result.incidents, cutoff)
         messages_scope = sa.and_(

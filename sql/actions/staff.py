@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from .. import audit
 from ..models import Shelter, Staff
 from ..models.base import utcnow
 from ..models.vocab import STAFF_ROLES
@@ -88,6 +89,7 @@ def add_staff(
     team = _clean_text(team, "team", MAX_TEAM, False)
     table = Staff.__table__
     with engine.begin() as conn:
+        audit.lock_for_write(conn)
         existing = conn.execute(sa.select(table.c.id).where(table.c.subject == subject)).first()
         if existing is not None:
             raise ActionRefused(f"{subject} is already registered (staff {existing.id})")
@@ -135,6 +137,7 @@ def update_staff(
     require_role(viewer, STAFF_ADMIN_ROLES, "manage staff")
     table = Staff.__table__
     with engine.begin() as conn:
+        audit.lock_for_write(conn)
         row = conn.execute(sa.select(table).where(table.c.id == staff_id)).first()
         if row is None:
             raise ActionRefused(f"staff {staff_id} does not exist")

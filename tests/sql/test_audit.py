@@ -88,3 +88,40 @@ def test_concurrent_writers_keep_one_chain(db_url):
     report = audit.verify(engine)
     engine.dispose()
     assert report.ok and report.rows == writers * per_writer
+
+
+def _process_writer(db_url: str, k: int, n: int) -> None:
+    """One OS process appending through two write paths: reads audited by the policy's
+    recorder and staff actions (each its own transaction with an audit row)."""
+    from sql.actions.staff import add_staff
+
+    eng = make_engine(db_url)
+    try:
+        admin = Viewer(role="admin", subject=f"admin-{k}")
+        for i in range(n):
+            audit.record(eng, Viewer(role="rescue", subject=f"p{k}"), "read", citizen_ids=[i])
+            add_staff(eng, admin, f"p{k}-staff-{i}", f"職員 {k}-{i}", "council")
+    finally:
+        eng.dispose()
+
+
+def test_concurrent_processes_keep_one_chain(db_url):
+    import multiprocessing
+
+    processes, per_process = 3, 8
+    ctx = multiprocessing.get_context("spawn")
+    workers = [
+        ctx.Process(target=_process_writer, args=(db_url, k, per_process)) for k in range(processes)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0] * processes
+    engine = make_engine(db_url)
+    report = audit.verify(engine)
+    with engine.connect() as conn:
+        links = conn.execute(sa.select(AuditLog.prev_hash)).scalars().all()
+    engine.dispose()
+    assert report.ok and report.rows == processes * per_process * 2
+    assert len(set(links)) == len(links), "no two rows share a predecessor (no fork)"
