@@ -19,7 +19,7 @@ from sql import audit
 from sql.engine import database_url
 from sql.viewer import Viewer
 
-from . import data, registry, sign_in
+from . import data, registry, sign_in, widgets
 from .context import PageContext, install
 
 #: Session keys: the sign-in already written to the audit log, deep-link refusals audited.
@@ -151,8 +151,9 @@ def prepare() -> PageContext:
                 st.stop()
             viewer = _demo_viewer(engine, lang)
     except SQLAlchemyError as exc:
-        cause = getattr(exc, "orig", None) or exc
-        st.error(t("shell.db_unreachable", lang, error=type(cause).__name__))
+        # Red banner with the last good data; reruns by itself once the database answers.
+        widgets.outage_banner(lang, "database", exc)
+        widgets.retry_until_back(lang, lambda: is_up_to_date(engine) is not None)
         st.stop()
     if demo or viewer.demo:
         st.sidebar.warning(t("app.demo_badge", lang))

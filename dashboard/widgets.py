@@ -6,11 +6,14 @@ No business logic: each widget shows values it is given, with labels from the ca
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from bosai.i18n import t
 from bosai.jpdate import clock, format_datetime
 
 from .context import PageContext
@@ -27,18 +30,103 @@ def last_good_data() -> dt.datetime | None:
 
 
 def unreachable_banner(ctx: PageContext, what: str, error: BaseException) -> None:
-    """Red banner: what failed and the time of the last good data. Never a traceback."""
-    last = last_good_data()
+    """Red banner: what failed and the time of the last good data. Never a traceback.
+
+    For a page's live fragment, which refreshes by itself every ``refresh_seconds``."""
+    outage_banner(ctx.lang, what, error)
+    every = float(ctx.city.setting("refresh_seconds", 10))
+    st.caption(ctx.t("outage.retrying", seconds=f"{every:g}"))
+
+
+# ------------------------------------------------------------------ outages
+
+LAST_GOOD_RUN_KEY = "_bosai_last_good_run"
+OUTAGE_SINCE_KEY = "_bosai_outage_since"
+#: Seconds between checks while a service is down; the page reruns once it answers.
+RETRY_SECONDS = 5.0
+#: What the banner says about an error, by a fragment of its message (first match wins).
+OUTAGE_REASONS = (
+    ("locked", "outage.reason.locked"),
+    ("lock timeout", "outage.reason.locked"),
+    ("does not exist", "outage.reason.missing"),
+    ("refused", "outage.reason.refused"),
+    ("timed out", "outage.reason.timeout"),
+    ("timeout", "outage.reason.timeout"),
+    ("circuit open", "outage.reason.circuit"),
+)
+
+
+def remember_good_run() -> None:
+    """The page ran through on live data: the banner's "last good data" if the page set none."""
+    st.session_state[LAST_GOOD_RUN_KEY] = dt.datetime.now(dt.UTC)
+
+
+def outage_reason(error: BaseException, lang: str) -> str:
+    """The error's type and, where recognised, a few words on what happened (no traceback,
+    no SQL, no addresses)."""
     cause = getattr(error, "orig", None) or error
+    text = str(cause).lower()
+    words = next((t(key, lang) for fragment, key in OUTAGE_REASONS if fragment in text), None)
+    return f"{type(cause).__name__}: {words}" if words else type(cause).__name__
+
+
+def outage_banner(lang: str, what: str, error: BaseException) -> None:
+    """Red banner: what failed (``what``: ``database`` or ``cityos``), why in a few words, and
+    the time of the last good data. Never a traceback."""
+    last = last_good_data() or st.session_state.get(LAST_GOOD_RUN_KEY)
     st.error(
-        ctx.t(
+        t(
             "live.unreachable",
-            what=ctx.t(f"live.source.{what}"),
-            error=type(cause).__name__,
-            last=clock(last) if last else ctx.t("live.never"),
+            lang,
+            what=t(f"live.source.{what}", lang),
+            error=outage_reason(error, lang),
+            last=clock(last) if last else t("live.never", lang),
         ),
         icon=":material/cloud_off:",
     )
+
+
+def retry_until_back(lang: str, answers: Callable[[], bool], every: float = RETRY_SECONDS) -> None:
+    """While a service is down: every ``every`` seconds ask ``answers()`` and rerun the whole
+    page as soon as it returns True (a fragment, so the rest of the page stays as it is)."""
+    st.session_state[OUTAGE_SINCE_KEY] = time.monotonic()
+
+    @st.fragment(run_every=every)
+    def outage_watch() -> None:
+        since = st.session_state.get(OUTAGE_SINCE_KEY, 0.0)
+        # Not on the first, inline run: a page that fails while the check passes must not
+        # rerun in a tight loop.
+        if time.monotonic() - since >= every * 0.8:
+            try:
+                back = answers()
+            except Exception:  # still down, whatever the error
+                back = False
+            if back:
+                st.session_state.pop(OUTAGE_SINCE_KEY, None)
+                st.rerun()
+        st.caption(t("outage.retrying", lang, seconds=f"{every:g}"))
+
+    outage_watch()
+
+
+def stale_sources_banner(lang: str, sources: list[dict[str, Any]]) -> bool:
+    """Red banner for each data feed marked stale (the city-OS sync failed): its last success
+    and its error. Returns True when one was shown."""
+    shown = False
+    for source in sources:
+        if source.get("stale"):
+            st.error(
+                t(
+                    "live.source_stale",
+                    lang,
+                    source=source["source"],
+                    time=clock(source["last_success_at"]) if source.get("last_success_at") else "—",
+                    error=source.get("last_error") or "",
+                ),
+                icon=":material/sync_problem:",
+            )
+            shown = True
+    return shown
 
 
 def freshness_banner(
