@@ -179,3 +179,109 @@ def test_every_page_survives_locks_past_the_lock_timeout_on_postgresql(
         _assert_outage(at, reason="ロックされたまま")
     at.run()
     _assert_page(at, spec)
+
+
+# ------------------------------------------------------------------ the city OS
+
+
+class SilentServer:
+    """A city OS that accepts connections and never answers (slow beyond every timeout)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.held: list = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.held.append(conn)
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def identity_provider() -> Iterator:
+    from tests.cityos.conftest import Provider
+
+    provider = Provider()
+    yield provider
+    provider.stop()
+
+
+def _sync(url: str, base_url: str, issuer: str):
+    from cityos.client import CityOSClient
+    from cityos.sync import sync
+    from tests.cityos.conftest import SECRET, connector_config
+
+    config = connector_config(
+        base_url, issuer, http__timeout_s=1, http__connect_timeout_s=1, http__retries=1
+    )
+    engine = make_engine(url)
+    try:
+        with CityOSClient(config, client_secret=SECRET) as client:
+            return sync(engine, client)
+    finally:
+        engine.dispose()
+
+
+def _stale_banners(at) -> list[str]:
+    return [e.value for e in at.error if "データ連携" in e.value and "停止" in e.value]
+
+
+def test_every_page_shows_a_city_os_outage_until_a_sync_succeeds(app, demo_copy, identity_provider):
+    from cityos.errors import CityOSUnavailable
+    from cityos.reference_server.app import create_app
+    from cityos.reference_server.population import build_state
+    from cityos.reference_server.runner import ThreadedServer
+    from cityos.reference_server.settings import ServerSettings
+
+    down = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(CityOSUnavailable):  # the city OS is down
+        _sync(demo_copy, down, identity_provider.issuer)
+    slow = SilentServer()
+    try:
+        with pytest.raises(CityOSUnavailable):  # ... then it hangs
+            _sync(demo_copy, slow.url, identity_provider.issuer)
+    finally:
+        slow.close()
+    sessions = {}
+    for spec in registry.PAGES:
+        at = _open(app, demo_copy, spec)
+        banners = _stale_banners(at)
+        assert len(banners) == 1, (spec.url_path, _texts(at))
+        assert "cityos:test" in banners[0] and "unavailable" in banners[0]
+        assert all("Traceback" not in text for text in _texts(at))
+        if spec.url_path != "hq-map":  # the HQ map's own live fragment refreshes it
+            assert any(RETRYING in c.value for c in at.caption), spec.url_path
+        sessions[spec.url_path] = at
+    server = ThreadedServer(
+        create_app(ServerSettings(issuer=identity_provider.issuer), build_state(300, 7))
+    ).start()
+    try:
+        _sync(demo_copy, server.url, identity_provider.issuer)  # the city OS is back
+    finally:
+        server.stop()
+    st.cache_data.clear()
+    for spec in registry.PAGES:
+        at = sessions[spec.url_path]
+        at.run()
+        _assert_page(at, spec)
+        assert not _stale_banners(at), spec.url_path
