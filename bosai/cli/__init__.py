@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "bosai.cli.staff",
     "bosai.cli.audit",
     "bosai.cli.retention",
+    "bosai.cli.report",
 )
 
 
