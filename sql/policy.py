@@ -16,10 +16,11 @@ Rules
 - The evacuation-support register (避難行動要支援者名簿): in normal times only the entries whose
   person consented to sharing (災害対策基本法 第49条の11第2項); in an emergency every entry, to
   ``hq`` and ``rescue`` (同第3項).
-- Names and phone numbers only where ``basic_info`` is shared with ``city_hq`` — except register
-  entries, which carry them by law.
+- Names, phone numbers and household addresses only where ``basic_info`` is shared with
+  ``city_hq`` — except register entries, which carry them by law.
 - Consent is read from ``consent_state`` at query time: a withdrawal takes effect on the next
-  query.
+  query — for the register's normal-time consent too (a ``support_register`` withdrawal in the
+  ledger overrides the entry's ``normal_time_consent``).
 
 Auditing: every call that returns personal data appends one audit row naming the citizens it
 returned. Identical repeated views (the 10-second auto-refresh of an unchanged map) are recorded
@@ -178,6 +179,27 @@ def _consent_join(data_item: str, citizen_column: sa.ColumnElement):
     return state, on
 
 
+def _register_consent_in_force(reg) -> sa.ColumnElement[bool]:
+    """The register entry's normal-time consent (第49条の11第2項), unless the person has since
+    withdrawn ``support_register`` for the city in the consent ledger (or it expired): the
+    ledger's latest word wins on the next query."""
+    state = ConsentState.__table__
+    revoked = (
+        sa.select(state.c.citizen_id)
+        .where(
+            state.c.citizen_id == reg.c.citizen_id,
+            state.c.data_item == "support_register",
+            state.c.share_target == "city_hq",
+            sa.or_(
+                state.c.event_type != "given",
+                sa.and_(state.c.expires_at.is_not(None), state.c.expires_at <= now_utc()),
+            ),
+        )
+        .exists()
+    )
+    return sa.and_(reg.c.normal_time_consent.is_(True), ~revoked)
+
+
 def _incident_filter(column: sa.ColumnElement, incident_id: int | None) -> sa.ColumnElement[bool]:
     return column == incident_id if incident_id else column.is_(None)
 
@@ -330,7 +352,7 @@ def register_people(
             household_size.label("household_size"),
             ls.c.state,
             ls.c.reported_at.label("last_contact_at"),
-            reg.c.normal_time_consent,
+            _register_consent_in_force(reg).label("normal_time_consent"),
         )
         .select_from(
             reg.join(c, c.c.id == reg.c.citizen_id).outerjoin(
@@ -343,7 +365,7 @@ def register_people(
         .order_by(ls.c.reported_at.is_not(None), ls.c.reported_at, reg.c.citizen_id)
     )
     if register_scope(mode) == "consented":
-        stmt = stmt.where(reg.c.normal_time_consent.is_(True))
+        stmt = stmt.where(_register_consent_in_force(reg))
     if unconfirmed_only:
         stmt = stmt.where(sa.or_(ls.c.state.is_(None), ls.c.state.not_in(SAFE_STATES)))
     with engine.connect() as conn:
@@ -471,24 +493,35 @@ def live_positions(
 
 def households_unaccounted(engine: Engine, viewer: Viewer, incident_id: int | None) -> pd.DataFrame:
     """Households with at least one member not confirmed safe: household, district, address,
-    members, confirmed, unaccounted (addresses only to ``hq``/``rescue`` in an emergency)."""
+    members, confirmed, unaccounted (addresses only to ``hq``/``rescue`` in an emergency, and
+    only where a member shares basic information with the city or is on the register)."""
     mode = mode_of(engine, incident_id)
     _require(viewer.role in ("hq", "rescue") and mode.emergency, viewer, "household details")
     c = Citizen.__table__
     h = Household.__table__
     ls = CitizenLatestStatus.__table__
+    reg = SupportRegisterEntry.__table__
+    basic, basic_on = _consent_join("basic_info", c.c.id)
     safe = sa.case((ls.c.state.in_(SAFE_STATES), 1), else_=0)
+    # The address is basic information: shown where a member shares it with the city, or is
+    # on the register (carried by law in an emergency, 第49条の11第3項).
+    shares_address = sa.case(
+        (sa.or_(basic.c.citizen_id.is_not(None), reg.c.id.is_not(None)), 1), else_=0
+    )
     per_household = (
         sa.select(
             c.c.household_id,
             sa.func.count().label("members"),
             sa.func.sum(safe).label("confirmed"),
             sa.func.min(c.c.id).label("first_member"),
+            sa.func.max(shares_address).label("address_shared"),
         )
         .select_from(
             c.outerjoin(
                 ls, sa.and_(ls.c.citizen_id == c.c.id, ls.c.incident_key == (incident_id or 0))
             )
+            .outerjoin(basic, basic_on)
+            .outerjoin(reg, reg.c.citizen_id == c.c.id)
         )
         .where(c.c.household_id.is_not(None))
         .group_by(c.c.household_id)
@@ -498,7 +531,9 @@ def households_unaccounted(engine: Engine, viewer: Viewer, incident_id: int | No
         sa.select(
             per_household.c.household_id,
             h.c.district,
-            h.c.address,
+            sa.case((per_household.c.address_shared == 1, h.c.address), else_=None).label(
+                "address"
+            ),
             per_household.c.members,
             per_household.c.confirmed,
             (per_household.c.members - per_household.c.confirmed).label("unaccounted"),
@@ -572,7 +607,7 @@ def notification_recipients(
         reg = SupportRegisterEntry.__table__
         stmt = stmt.select_from(c.join(reg, reg.c.citizen_id == c.c.id))
         if register_scope(mode) == "consented":
-            stmt = stmt.where(reg.c.normal_time_consent.is_(True))
+            stmt = stmt.where(_register_consent_in_force(reg))
     ids = None if candidate_ids is None else sorted({int(i) for i in candidate_ids})
     frames = []
     with engine.connect() as conn:
@@ -619,7 +654,7 @@ def register_download(
     reg = SupportRegisterEntry.__table__
     allowed = sa.select(reg.c.citizen_id)
     if register_scope(mode) == "consented":
-        allowed = allowed.where(reg.c.normal_time_consent.is_(True))
+        allowed = allowed.where(_register_consent_in_force(reg))
     with engine.connect() as conn:
         permitted: set[int] = set()
         for start in range(0, len(ids), 5_000):

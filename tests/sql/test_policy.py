@@ -177,3 +177,34 @@ def test_rescue_requests_as_of_a_past_moment_use_their_history(demo_engine):
     then = policy.rescue_requests(demo_engine, RESCUE, 1, as_of=early)
     assert (then["requested_at"] <= early).all()
     assert len(then) < len(policy.rescue_requests(demo_engine, RESCUE, 1))
+
+
+def test_a_withdrawn_register_consent_takes_effect_in_normal_times_not_in_an_emergency(
+    demo_engine,
+):
+    set_emergency(demo_engine, False)
+    consented = set(policy.register_people(demo_engine, HQ, 1)["citizen_id"])
+    leaving = sorted(consented)[:3]
+    withdraw(demo_engine, leaving, "support_register")
+    now_normal = policy.register_people(demo_engine, HQ, 1)
+    assert set(now_normal["citizen_id"]) == consented - set(leaving)
+    with pytest.raises(policy.PolicyDenied):
+        policy.register_download(demo_engine, HQ, 1, leaving[:1])
+    set_emergency(demo_engine, True)
+    emergency = policy.register_people(demo_engine, HQ, 1)
+    assert set(leaving) <= set(emergency["citizen_id"])  # 第49条の11第3項
+    assert not emergency.set_index("citizen_id").loc[leaving, "normal_time_consent"].any()
+
+
+def test_household_addresses_only_where_a_member_shares_them_or_is_on_the_register(demo_engine):
+    before = policy.households_unaccounted(demo_engine, HQ, 1)
+    assert before["address"].notna().any()
+    with demo_engine.connect() as conn:
+        citizens = conn.execute(sa.text("SELECT id, household_id FROM citizens")).all()
+        register = set(conn.execute(sa.select(SupportRegisterEntry.citizen_id)).scalars())
+    withdraw(demo_engine, [c for c, _ in citizens])
+    after = policy.households_unaccounted(demo_engine, HQ, 1).set_index("household_id")
+    register_households = {h for c, h in citizens if c in register}
+    shown = set(after.index[after["address"].notna()])
+    assert shown == register_households & set(after.index)
+    assert len(after) == len(before), "every household still counted"

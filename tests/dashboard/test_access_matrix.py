@@ -1,0 +1,355 @@
+"""The access matrix: every page of ``dashboard.registry.PAGES`` × every role × normal and
+emergency mode × consent given and withdrawn, through the real entry point signed in with
+``at.user``, asserting exactly which kinds of personal data appear on the page.
+
+A page's output is everything it sends: text of every element (protobuf text of each element,
+so labels, options and help texts count), every table cell, every map layer and chart spec.
+Personal data is recognised by its values in the database — names, kana, phone numbers,
+addresses, register supporters, exact positions (homes, location fixes, rescue requests) —
+so a page cannot show them under another column name without the matrix noticing.
+
+"Consent withdrawn" is every citizen withdrawing ``basic_info``, ``location`` and
+``support_register`` for the city in the consent ledger (the next query must honour it). The
+register's names still show to ``hq``/``rescue`` in an emergency (災害対策基本法 第49条の11第3項)
+and rescue requesters' positions to ``rescue`` (the request itself carries them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from google.protobuf import text_format
+
+from dashboard import registry
+from sql import policy
+from sql.consent import record_consent
+from sql.engine import make_engine
+
+pytestmark = pytest.mark.slow
+
+MODES = ("normal", "emergency")
+CONSENTS = ("given", "withdrawn")
+#: Citizens' names (and kana), phone numbers and household addresses — for people on the
+#: evacuation-support register apart, since the law treats their entries differently.
+TEXT_FIELDS = ("name", "register_name", "phone", "address", "register_address", "supporter")
+#: Exact positions (a rescue request made from home counts as the rescue position, the home of
+#: a register person's household as the register home, a fix at home as the home).
+POSITION_FIELDS = ("rescue_position", "register_home", "home_position", "live_position")
+FIELDS = TEXT_FIELDS + POSITION_FIELDS
+WITHDRAWN_ITEMS = ("basic_info", "location", "support_register")
+
+# ------------------------------------------------------------------ what each page may show
+#: (page url_path, role) → mode → consent → the personal fields that appear. Pages and roles
+#: not listed show none. Roles that may not open a page never reach it (checked separately).
+N, P = frozenset(), frozenset
+EXPECTED: dict[tuple[str, str], dict[str, dict[str, frozenset]]] = {}
+
+
+def expect(pages, roles, normal_given, normal_withdrawn, emergency_given, emergency_withdrawn):
+    for page in pages:
+        for role in roles:
+            EXPECTED[(page, role)] = {
+                "normal": {"given": P(normal_given), "withdrawn": P(normal_withdrawn)},
+                "emergency": {"given": P(emergency_given), "withdrawn": P(emergency_withdrawn)},
+            }
+
+
+# From the rules of sql/policy.py. The register's entries carry name, address and supporter:
+# in normal times only consented entries (第49条の11第2項, a ledger withdrawal included), in an
+# emergency every entry (第3項). Household addresses (安否) only in an emergency, and only where
+# a member shares basic information or is on the register. Exact positions: rescue always sees
+# rescue requests; hq in an emergency only; both see register homes in an emergency.
+REGISTER = {"register_name", "register_address", "supporter"}
+expect(["register"], ["hq", "rescue"], REGISTER, N, REGISTER, REGISTER)
+expect(["safety"], ["hq", "rescue"], N, N, {"address", "register_address"}, {"register_address"})
+EMERGENCY_MAP = {"rescue_position", "register_home"}
+expect(["hq-map", "replay"], ["hq"], N, N, EMERGENCY_MAP, EMERGENCY_MAP)
+expect(
+    ["hq-map", "replay"],
+    ["rescue"],
+    {"rescue_position"},
+    {"rescue_position"},
+    EMERGENCY_MAP,
+    EMERGENCY_MAP,
+)
+
+
+# ------------------------------------------------------------------ the databases
+
+
+def _copy(source_url: str, target) -> str:
+    source = sqlite3.connect(source_url.removeprefix("sqlite:///"))
+    dest = sqlite3.connect(target)
+    source.backup(dest)
+    source.close()
+    dest.execute("DELETE FROM audit_log")
+    dest.commit()
+    dest.close()
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory, sqlite_template) -> str:
+    import shutil
+
+    from bosai.cli import main
+
+    path = tmp_path_factory.mktemp("matrix") / "demo.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    assert main(["--database-url", url, "demo", "--citizens", "300"]) == 0
+    return url
+
+
+def _prepare(url: str, mode: str, consent: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE incidents SET emergency_mode = :on WHERE ended_at IS NULL"),
+            {"on": mode == "emergency"},
+        )
+        if consent == "withdrawn":
+            now = dt.datetime.now(dt.UTC)
+            ids = conn.execute(sa.text("SELECT id FROM citizens")).scalars().all()
+            record_consent(
+                conn,
+                [
+                    {
+                        "citizen_id": int(i),
+                        "data_item": item,
+                        "share_target": "city_hq",
+                        "event_type": "withdrawn",
+                        "occurred_at": now,
+                        "collection_method": "app",
+                    }
+                    for i in ids
+                    for item in WITHDRAWN_ITEMS
+                ],
+            )
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def databases(small_demo, tmp_path_factory) -> dict[tuple[str, str], str]:
+    out = {}
+    folder = tmp_path_factory.mktemp("matrix_states")
+    for mode in MODES:
+        for consent in CONSENTS:
+            url = _copy(small_demo, folder / f"{mode}_{consent}.sqlite")
+            _prepare(url, mode, consent)
+            out[(mode, consent)] = url
+    return out
+
+
+@pytest.fixture(scope="module")
+def personal_values(small_demo) -> dict:
+    """Every personal value of the demo city, by field (positions as (lat, lon) arrays)."""
+    engine = make_engine(small_demo)
+    with engine.connect() as conn:
+
+        def column(statement: str) -> set:
+            return {v for v in conn.execute(sa.text(statement)).scalars() if v not in (None, "")}
+
+        on_register = "SELECT citizen_id FROM support_register"
+        register_households = (
+            "SELECT household_id FROM citizens WHERE household_id IS NOT NULL "
+            f"AND id IN ({on_register})"
+        )
+        values = {
+            "name": column(f"SELECT name FROM citizens WHERE id NOT IN ({on_register})")
+            | column(f"SELECT kana FROM citizens WHERE id NOT IN ({on_register})"),
+            "register_name": column(f"SELECT name FROM citizens WHERE id IN ({on_register})")
+            | column(f"SELECT kana FROM citizens WHERE id IN ({on_register})"),
+            "phone": column("SELECT phone FROM citizens"),
+            "address": column(
+                f"SELECT address FROM households WHERE id NOT IN ({register_households})"
+            ),
+            "register_address": column(
+                f"SELECT address FROM households WHERE id IN ({register_households})"
+            )
+            | column(f"SELECT address FROM citizens WHERE id IN ({on_register})"),
+            "supporter": column("SELECT supporter_name FROM support_register")
+            | column("SELECT supporter_phone FROM support_register"),
+        }
+        # Synthetic names repeat: a value that is also another kind of value tells nothing.
+        values["name"] -= values["register_name"] | values["supporter"]
+        values["register_name"] -= values["supporter"]
+        values["address"] -= values["register_address"]
+
+        def points(statement: str) -> np.ndarray:
+            rows = [r for r in conn.execute(sa.text(statement)).all() if None not in r]
+            return np.array(rows, dtype=float).reshape(-1, 2)
+
+        values["shelters"] = points("SELECT lat, lon FROM shelters")
+        values["rescue_position"] = points("SELECT lat, lon FROM rescue_requests")
+        values["register_home"] = points(
+            f"SELECT home_lat, home_lon FROM citizens WHERE id IN ({on_register})"
+        )
+        values["home_position"] = points("SELECT home_lat, home_lon FROM citizens")
+        values["live_position"] = points("SELECT lat, lon FROM location_fixes")
+    engine.dispose()
+    return values
+
+
+# ------------------------------------------------------------------ what a page shows
+
+
+def _walk(node) -> Iterator:
+    yield node
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        for child in children.values():
+            yield from _walk(child)
+
+
+def _is_lat(v) -> bool:
+    return isinstance(v, float) and 20.0 < v < 50.0
+
+
+def _is_lon(v) -> bool:
+    return isinstance(v, float) and 120.0 < v < 155.0
+
+
+def _json_leaves(value, texts: list[str], pairs: list[tuple[float, float]]) -> None:
+    """Strings of a JSON document, and its coordinate pairs: ``[lon, lat]`` lists and objects
+    with a latitude and a longitude among their values."""
+    if isinstance(value, dict):
+        lats = [v for v in value.values() if _is_lat(v)]
+        lons = [v for v in value.values() if _is_lon(v)]
+        pairs.extend((a, o) for a in lats for o in lons)
+        for k, v in value.items():
+            texts.append(str(k))
+            _json_leaves(v, texts, pairs)
+    elif isinstance(value, list):
+        if len(value) in (2, 3) and _is_lon(value[0]) and _is_lat(value[1]):
+            pairs.append((value[1], value[0]))
+        for v in value:
+            _json_leaves(v, texts, pairs)
+    elif isinstance(value, str):
+        texts.append(value)
+
+
+def page_output(at) -> tuple[str, np.ndarray]:
+    """All text the page sent, and every (lat, lon) pair in its tables, maps and charts."""
+    texts: list[str] = []
+    pairs: list[tuple[float, float]] = []
+    for node in _walk(at._tree):
+        kind = getattr(node, "type", None)
+        proto = getattr(node, "proto", None)
+        if kind in ("arrow_data_frame", "dataframe", "table", "arrow_table"):
+            frame = node.value
+            texts.append(frame.to_csv())
+            texts.extend(str(c) for c in frame.columns)
+            for row in frame.itertuples(index=False):
+                cells = [
+                    float(v) for v in row if isinstance(v, int | float) and not isinstance(v, bool)
+                ]
+                lats = [v for v in cells if _is_lat(v)]
+                lons = [v for v in cells if _is_lon(v)]
+                pairs.extend((a, o) for a in lats for o in lons)
+        elif kind == "deck_gl_json_chart":
+            _json_leaves(json.loads(proto.json), texts, pairs)
+        elif kind == "plotly_chart":
+            _json_leaves(json.loads(proto.spec), texts, pairs)
+        elif proto is not None and hasattr(proto, "DESCRIPTOR"):
+            texts.append(text_format.MessageToString(proto, as_utf8=True))
+    return "\n".join(texts), np.array(pairs, dtype=float).reshape(-1, 2)
+
+
+#: Degrees within which a shown point is taken for a stored one (about 2 m; maps round to 1e-5).
+TOLERANCE = 2e-5
+
+
+def _near(shown: np.ndarray, stored: np.ndarray) -> np.ndarray:
+    """For each shown point: is a stored point within :data:`TOLERANCE`?"""
+    if not len(shown) or not len(stored):
+        return np.zeros(len(shown), dtype=bool)
+    found = np.zeros(len(shown), dtype=bool)
+    for start in range(0, len(shown), 2000):
+        part = shown[start : start + 2000]
+        diff = np.abs(part[:, None, :] - stored[None, :, :]).max(axis=2)
+        found[start : start + 2000] = (diff < TOLERANCE).any(axis=1)
+    return found
+
+
+#: A value must not run on into more of the same kind: "…4丁目2-1" is not "…4丁目2-10", and
+#: "佐藤 誠" is not "佐藤 誠一" (but "佐藤 誠さん" is) —
+_NOT_CONTINUED = r"(?![0-9０-９\-一-龥])"
+#: Nor follow more of it: "イトウ サクラ" is not part of "サイトウ サクラ".
+_NOT_PRECEDED = r"(?<![0-9０-９\-一-龥\u3040-\u30ff])"
+
+
+def _appears(text: str, candidates: set[str]) -> bool:
+    return any(
+        re.search(_NOT_PRECEDED + re.escape(v) + _NOT_CONTINUED, text)
+        for v in candidates
+        if v in text
+    )
+
+
+def fields_shown(at, values: dict) -> frozenset[str]:
+    text, pairs = page_output(at)
+    shown = {field for field in TEXT_FIELDS if _appears(text, values[field])}
+    personal = pairs[~_near(pairs, values["shelters"])] if len(pairs) else pairs
+    taken = np.zeros(len(personal), dtype=bool)
+    for field in POSITION_FIELDS:  # in the order of POSITION_FIELDS
+        hit = _near(personal, values[field]) & ~taken
+        if hit.any():
+            shown.add(field)
+        taken |= hit
+    return frozenset(shown)
+
+
+# ------------------------------------------------------------------ the runs
+
+
+def subject_of(url: str, role: str) -> str:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        subject = conn.execute(
+            sa.text("SELECT subject FROM staff WHERE role = :r AND active ORDER BY id LIMIT 1"),
+            {"r": role},
+        ).scalar_one()
+    engine.dispose()
+    return subject
+
+
+def observe(app, url: str, role: str, values) -> dict[str, frozenset]:
+    """Fields shown on every page the role may open (and the navigation it gets)."""
+    policy.forget_recent_views()
+    at = app(url)
+    at.user = {"is_logged_in": True, "sub": subject_of(url, role), "roles": [role]}
+    at.run()
+    assert not at.exception, at.exception
+    seen = {}
+    for spec in registry.PAGES:
+        if role not in spec.roles:
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(f"views/{spec.file}")
+            continue
+        at.switch_page(f"views/{spec.file}")
+        at.run()
+        assert not at.exception, (spec.url_path, role, at.exception)
+        seen[spec.url_path] = fields_shown(at, values)
+    return seen
+
+
+@pytest.mark.parametrize("consent", CONSENTS)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("role", registry.ALL_ROLES)
+def test_access_matrix(app, databases, personal_values, role, mode, consent):
+    seen = observe(app, databases[(mode, consent)], role, personal_values)
+    if os.environ.get("BOSAI_MATRIX_PRINT"):  # to review what the pages show
+        for page, fields in seen.items():
+            print(f"MATRIX {page:18} {role:14} {mode:9} {consent:9} {sorted(fields)}")
+        return
+    expected = {page: EXPECTED.get((page, role), {}).get(mode, {}).get(consent, N) for page in seen}
+    assert seen == expected
