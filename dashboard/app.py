@@ -12,7 +12,7 @@ import streamlit as st
 from sqlalchemy import exc as sa_exc
 
 from cityos.errors import CityOSError
-from dashboard import data, shell, widgets
+from dashboard import data, registry, shell, widgets
 from sql.migrate import current_revision
 
 #: Database errors that mean "not answering" (a bug in a query is not an outage: it stays an
@@ -43,6 +43,9 @@ def _sources_recovered() -> bool:
 
 try:
     page = shell.navigation(ctx)
+    back_to = widgets.page_to_return_to()
+    if back_to and back_to != page.url_path and registry.can_open(ctx.viewer.role, back_to):
+        st.switch_page(str(registry.page_by_url_path(back_to).path))
     if page.url_path not in SHOWS_OWN_SOURCES:
         with top:
             if widgets.stale_sources_banner(ctx.lang, data.source_health(ctx.database_url)):

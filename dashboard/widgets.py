@@ -42,6 +42,7 @@ def unreachable_banner(ctx: PageContext, what: str, error: BaseException) -> Non
 
 LAST_GOOD_RUN_KEY = "_bosai_last_good_run"
 OUTAGE_SINCE_KEY = "_bosai_outage_since"
+RETURN_TO_KEY = "_bosai_return_to"
 #: Seconds between checks while a service is down; the page reruns once it answers.
 RETRY_SECONDS = 5.0
 #: What the banner says about an error, by a fragment of its message (first match wins).
@@ -88,8 +89,13 @@ def outage_banner(lang: str, what: str, error: BaseException) -> None:
 
 def retry_until_back(lang: str, answers: Callable[[], bool], every: float = RETRY_SECONDS) -> None:
     """While a service is down: every ``every`` seconds ask ``answers()`` and rerun the whole
-    page as soon as it returns True (a fragment, so the rest of the page stays as it is)."""
+    page as soon as it returns True (a fragment, so the rest of the page stays as it is).
+
+    The page the browser asked for is remembered: a run that failed before the navigation
+    was built falls back to the start page, and :func:`page_to_return_to` brings it back."""
     st.session_state[OUTAGE_SINCE_KEY] = time.monotonic()
+    if RETURN_TO_KEY not in st.session_state:
+        st.session_state[RETURN_TO_KEY] = _requested_page()
 
     @st.fragment(run_every=every)
     def outage_watch() -> None:
@@ -107,6 +113,20 @@ def retry_until_back(lang: str, answers: Callable[[], bool], every: float = RETR
         st.caption(t("outage.retrying", lang, seconds=f"{every:g}"))
 
     outage_watch()
+
+
+def _requested_page() -> str | None:
+    """The page the browser asked for by URL (``/hq-map`` → ``hq-map``), if any."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    manager = getattr(get_script_run_ctx(), "pages_manager", None)
+    name = getattr(manager, "intended_page_name", None)
+    return str(name).strip("/") or None if name else None
+
+
+def page_to_return_to() -> str | None:
+    """The page that was open when an outage began (once, after it ended)."""
+    return st.session_state.pop(RETURN_TO_KEY, None)
 
 
 def stale_sources_banner(lang: str, sources: list[dict[str, Any]]) -> bool:
