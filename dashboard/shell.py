@@ -11,6 +11,8 @@ a page the role may not open is refused (and the refusal audited).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -56,7 +58,7 @@ def _secrets() -> dict:
         return {}
 
 
-def _audit_auth(engine, viewer: Viewer, action: str, **details) -> None:
+def _audit_auth(engine, viewer: Viewer | SimpleNamespace, action: str, **details) -> None:
     try:
         audit.record(engine, viewer, action, target="auth", details=details or None)
     except SQLAlchemyError:
@@ -77,7 +79,14 @@ def _sign_out_button(lang: str, where=None) -> None:
 def _signed_in_viewer(engine, claims: dict, lang: str) -> Viewer:
     """The viewer for the signed-in user; signs out an expired sign-in, stops on a refusal."""
     subject = str(claims.get("sub") or claims.get("email") or "unknown")
-    someone = Viewer(role="admin", subject=subject, name="", purpose="authentication")
+    settings = sign_in.role_settings(_secrets())
+    # Not a viewer yet: the audit row names the identity and the roles it claimed, as given.
+    someone = SimpleNamespace(
+        subject=subject,
+        role=(",".join(sign_in.claimed_roles(claims, settings)) or "none")[:32],
+        purpose="authentication",
+        incident_id=None,
+    )
     if sign_in.is_expired(claims):
         _audit_auth(engine, someone, "auth:expired")
         st.session_state.pop(AUDITED_SIGN_IN_KEY, None)
@@ -85,7 +94,7 @@ def _signed_in_viewer(engine, claims: dict, lang: str) -> Viewer:
         st.warning(t("auth.expired", lang))
         st.stop()
     try:
-        viewer = sign_in.viewer_for(engine, claims, sign_in.role_settings(_secrets()))
+        viewer = sign_in.viewer_for(engine, claims, settings)
     except sign_in.SignInRefused as refusal:
         if st.session_state.get(AUDITED_SIGN_IN_KEY) != ("refused", subject, refusal.key):
             _audit_auth(engine, someone, "auth:refused", reason=refusal.key)
