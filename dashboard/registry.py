@@ -41,6 +41,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("register.py", "register.title", "register", ":material/accessible:", OPERATIONS),
     PageSpec("safety.py", "safety.title", "safety", ":material/diversity_3:", ALL_ROLES),
     PageSpec("warnings.py", "warnings.title", "warnings", ":material/thunderstorm:", ALL_ROLES),
+    PageSpec("reports.py", "reports.page.title", "reports", ":material/summarize:", ("council", "hq", "researcher", "admin"), "nav.reports"),
     PageSpec("admin_staff.py", "admin.staff.title", "admin-staff", ":material/badge:", ("admin",), "nav.admin"),
     PageSpec("admin_audit.py", "admin.audit.title", "admin-audit", ":material/policy:", ("admin",), "nav.admin"),
 )
