@@ -56,7 +56,8 @@ else:
             ],
             ctx.t("admin.staff.col.team"): staff["team"].fillna(""),
             ctx.t("admin.staff.col.active"): [
-                ctx.t("admin.staff.state_active") if a else ctx.t("admin.staff.state_inactive") for a in staff["active"]
+                ctx.t("admin.staff.state_active") if a else ctx.t("admin.staff.state_inactive")
+                for a in staff["active"]
             ],
             ctx.t("admin.staff.col.updated"): [
                 format_datetime(v, ctx.lang) for v in staff["updated_at"]
