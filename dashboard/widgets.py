@@ -201,6 +201,7 @@ def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:
         f"{kpis['confirmed_share']:.0%}",
         ctx.t("kpi.people", n=f"{kpis['confirmed']:,}"),
         delta_color="off",
+        delta_arrow="off",
     )
     top[2].metric(ctx.t("kpi.evacuating"), f"{kpis['evacuating']:,}")
     top[3].metric(ctx.t("kpi.at_shelter"), f"{kpis['at_shelter']:,}")
@@ -213,6 +214,7 @@ def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:
         " / ".join(f"{by_priority.get(p, 0):,}" for p in ("high", "medium", "low")),
         ctx.t("kpi.priority_legend"),
         delta_color="off",
+        delta_arrow="off",
     )
     bottom[2].metric(
         ctx.t("kpi.shelters_open"), f"{kpis['shelters_open']:,} / {kpis['shelters']:,}"
@@ -223,6 +225,7 @@ def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:
         f"{kpis['register_unconfirmed']:,}",
         ctx.t("kpi.of_total", n=f"{kpis['register']:,}"),
         delta_color="off",
+        delta_arrow="off",
     )
 
 
