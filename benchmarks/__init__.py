@@ -14,4 +14,5 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_research",
     "benchmarks.bench_hq_map",
     "benchmarks.bench_hq_pages",
+    "benchmarks.bench_reports",
 )

@@ -50,8 +50,11 @@ FORMATS = ("pdf", "html", "xlsx")
 #: Minutes after the start at which drill shares are read (as the research workbench).
 DRILL_MINUTES = (10, 30, 60)
 TOP_SHELTERS = 15
-#: Moments of the status curve.
+#: Shelters listed in the PDF/HTML appendix (highest peak first); the workbook lists all.
+PAGE_SHELTERS = 60
+#: Moments of the status curve (its appendix table lists every fourth).
 CURVE_STEPS = 48
+TABLE_EVERY = 4
 #: H3 resolution of the map of cells (about 0.7 km² a cell).
 MAP_RESOLUTION = 8
 #: Roles whose own reads of research data are allowed (others read through the report account).
@@ -483,10 +486,12 @@ def _status_section(
         ],
         lang=lang,
     )
+    # The table lists every TABLE_EVERY-th moment of the curve (and the last one).
+    rows = sorted({*range(0, len(curve), TABLE_EVERY), len(curve) - 1})
     curve_table = ReportTable(
         "status_curve",
         t("report.table.status_curve", lang),
-        curve.assign(needs_help=curve["needs_rescue"] + curve["injured"]),
+        curve.iloc[rows].assign(needs_help=lambda f: f["needs_rescue"] + f["injured"]),
         [
             Column("at", t("report.col.time", lang), "datetime"),
             Column("reported", t("report.col.reported", lang), "count"),
@@ -579,6 +584,7 @@ def _shelter_section(
         ],
         note=t("report.note.shelters", lang),
         lang=lang,
+        page_limit=PAGE_SHELTERS,
     )
     curve_table = ReportTable(
         "occupancy_curve",
@@ -913,6 +919,8 @@ def build(
     if (incident is None) == (drill is None):
         raise InvalidInputError("give exactly one of --incident ID or --drill ID")
     city = active_city(engine)
+    if draw_charts:
+        charts.warm_up()  # chromium starts while the data are read
     drawn: list[tuple[str, str, Any, str]] = []
 
     def draw(key: str, title: str, figure: Any, caption: str = "") -> ChartImage:
@@ -956,7 +964,7 @@ def build(
     progress(0.7, t("report.progress.drawing", lang, n=len(drawn)))
     images = {}
     for k, (key, chart_title, figure, caption) in enumerate(drawn):
-        images[key] = ChartImage(key, chart_title, charts.render_png(figure), caption)
+        images[key] = ChartImage(key, chart_title, charts.render_png(figure), caption, figure)
         progress(
             0.7 + 0.2 * (k + 1) / max(len(drawn), 1),
             t("report.progress.drawing", lang, n=len(drawn)),
@@ -1003,8 +1011,11 @@ def to_html(report: CouncilReport) -> str:
         era=era,
         western=western,
         generated=moment_text(report.generated_at, lang),
-        tables=[(table, table.text_rows()) for table in report.appendix],
-        sections=[(s, [(table, table.text_rows()) for table in s.tables]) for s in report.sections],
+        tables=[(table, table.text_rows(paged=True)) for table in report.appendix],
+        sections=[
+            (s, [(table, table.text_rows(paged=True)) for table in s.tables])
+            for s in report.sections
+        ],
         labels={
             key: t(f"report.label.{key}", lang)
             for key in (
@@ -1023,6 +1034,7 @@ def to_html(report: CouncilReport) -> str:
                 "contents",
                 "table",
                 "no_rows",
+                "cut",
             )
         },
         kind_label=t(f"report.kind.{report.kind}", lang),

@@ -46,6 +46,8 @@ class ReportTable:
     columns: list[Column]
     note: str = ""
     lang: str = "ja"
+    #: Rows shown in the HTML and PDF (the first ones); the workbook always has every row.
+    page_limit: int | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -62,10 +64,29 @@ class ReportTable:
             return MASK
         return None
 
-    def text_rows(self) -> list[list[str]]:
-        """Every row as display text (suppressed, formatted, Japanese dates)."""
+    def widths(self, rows: list[list[str]] | None = None) -> list[float]:
+        """Column widths in percent for a fixed table layout: by the longest text of each
+        column (header included; full-width characters count double), within bounds."""
+        rows = self.text_rows() if rows is None else rows
+        lengths = []
+        for k, column in enumerate(self.columns):
+            texts = [column.label, *(r[k] for r in rows[:400])]
+            longest = max(sum(2 if ord(ch) > 0x2E7F else 1 for ch in text) for text in texts)
+            lengths.append(min(max(longest, 6), 40 if column.kind == "text" else 16))
+        total = sum(lengths) or 1
+        return [round(100 * n / total, 2) for n in lengths]
+
+    @property
+    def cut(self) -> bool:
+        """True when the pages show fewer rows than the table has."""
+        return self.page_limit is not None and len(self.frame) > self.page_limit
+
+    def text_rows(self, paged: bool = False) -> list[list[str]]:
+        """The rows as display text (suppressed, formatted, Japanese dates); ``paged``: only
+        the first :attr:`page_limit`."""
         out = []
-        for _, row in self.frame.iterrows():
+        frame = self.frame.head(self.page_limit) if paged and self.cut else self.frame
+        for _, row in frame.iterrows():
             cells = []
             for column in self.columns:
                 value = row.get(column.key)

@@ -69,17 +69,20 @@ def report_council(
 ) -> None:
     """The council report of an incident or a drill: cover, summary, charts, maps, appendix."""
     from bosai.cli.survey import _ready_engine
-    from reports import council
+    from reports import charts, council
 
     if (incident is None) == (drill is None):
         raise InvalidInputError("give exactly one of --incident ID or --drill ID")
     chosen = _format(fmt, out, council.FORMATS)
     engine = _ready_engine(obj["database_url"])
     began = time.perf_counter()
-    built = council.build(
-        engine, incident=incident, drill=drill, lang=lang, draw_charts=chosen != "xlsx"
-    )
-    data = council.render(built, chosen)
+    try:
+        built = council.build(
+            engine, incident=incident, drill=drill, lang=lang, draw_charts=chosen != "xlsx"
+        )
+        data = council.render(built, chosen)
+    finally:
+        charts.stop_renderer()  # close chromium now, not at interpreter teardown
     _write(out, data)
     click.echo(
         f"wrote {out} ({chosen}, {len(data):,} bytes, {len(built.charts)} charts, "
