@@ -11,7 +11,6 @@ The reads are pseudonymised and audited (:mod:`sql.queries.research`); only aggr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -31,6 +30,7 @@ from surveys.instrument import parse_instrument
 from surveys.scoring import summarise
 
 from . import charts
+from .parts import Draw, Kpi, Progress, Section, chart_label
 from .tables import Column, ReportTable, count_text, share_text
 
 MINUTES = (10, 30, 60)
@@ -60,12 +60,10 @@ def drill_sections(
     drill: dict[str, Any],
     viewer: Viewer,
     lang: str,
-    draw: Callable,
-    progress: Callable[[float, str], None],
+    draw: Draw,
+    progress: Progress,
 ):
     """``(kpis, sections, tables, notes)`` of the drill (see :mod:`reports.council`)."""
-    from .council import Kpi, Section
-
     progress(0.05, t("report.progress.reading", lang))
     events = research.drill_events(engine, viewer, int(drill["id"]))
     register = research.register_citizen_ids(engine, viewer)
@@ -270,7 +268,7 @@ def drill_sections(
                     f"subscales_{inst['id']}",
                     t("report.chart.subscales", lang, title=title),
                     charts.bar_chart(
-                        [charts_label(s) for s in frame_rows["subscale"]],
+                        [chart_label(s) for s in frame_rows["subscale"]],
                         charts.masked(means, [is_small(n) for n in frame_rows["n"]]),
                         value_title=t("report.axis.mean_score", lang),
                         colours=OKABE_ITO["bluish_green"],
@@ -461,7 +459,7 @@ def drill_sections(
                 "uiux_medians",
                 t("report.chart.uiux", lang),
                 charts.grouped_bar_chart(
-                    [charts_label(x) for x in tasks],
+                    [chart_label(x) for x in tasks],
                     series,
                     value_title=t("research.uiux.seconds", lang),
                 ),
@@ -525,10 +523,3 @@ def _method(code: str, lang: str) -> str:
     key = f"research.method.{code}"
     label = t(key, lang)
     return code if label == key else label
-
-
-def charts_label(text: Any) -> str:
-    """Text shown inside a chart: ``<`` and ``>`` escaped (plotly reads a few HTML tags)."""
-    import html
-
-    return html.escape(str(text), quote=False)

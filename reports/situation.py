@@ -29,7 +29,7 @@ from sql.queries import hazards, report_figures
 from sql.queries.incidents import IncidentSummary, incident_timeline
 from sql.viewer import SYSTEM, Viewer
 
-from .council import moment_text, report_viewer
+from .parts import moment_text, report_viewer
 from .pdf import render_pdf, render_template
 from .tables import count_text
 
