@@ -39,7 +39,12 @@ class CitizenLatestStatus(Base):
     """Derived: each citizen's newest status report per incident (kept by :mod:`sql.ingest`)."""
 
     __tablename__ = "citizen_latest_status"
-    __table_args__ = (sa.Index("ix_citizen_latest_status_incident_state", "incident_key", "state"),)
+    __table_args__ = (
+        # Covers the shelter board's count per shelter (index-only on PostgreSQL; migration 0003).
+        sa.Index(
+            "ix_citizen_latest_status_incident_state_shelter", "incident_key", "state", "shelter_id"
+        ),
+    )
 
     citizen_id: Mapped[int] = mapped_column(
         sa.ForeignKey("citizens.id", ondelete="CASCADE"), primary_key=True
