@@ -107,7 +107,9 @@ def incident_figures(
         occupancy.loc[occupancy["head_count"] > 0, "shelter_id"].astype(int)
     )
     shelters = (
-        board[board["id"].isin(used_ids)][["id", "name", "district", "capacity", "lat", "lon"]]
+        board[board["id"].isin(used_ids)][
+            ["id", "name", "district", "capacity", "lat", "lon", "source", "is_synthetic"]
+        ]
         .merge(peaks, left_on="id", right_on="shelter_id", how="left")
         .drop(columns="shelter_id")
     )

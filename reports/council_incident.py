@@ -331,12 +331,29 @@ def _shelter_section(
     return section, [shelters, curve_table]
 
 
+#: Shelter data sources (``shelters.source``) → catalog key of their attribution.
+SOURCE_ATTRIBUTION = {
+    "gsi": "report.map.source.gsi",
+    "standard": "report.map.source.standard",
+    "occupancy": "report.map.source.occupancy",
+    "city_os": "report.map.source.city_os",
+}
+
+
 def map_note(fig: IncidentFigures, lang: str, cells: bool) -> str:
-    """What a map shows and where its positions come from (the attribution)."""
+    """What a map shows and where its shelters' positions come from (the attribution of each
+    source of the shelters drawn: 出典：国土地理院 for GSI's data; synthetic ones said so)."""
     parts = [t("report.map.no_basemap", lang)]
     if cells:
         parts.append(t("report.map.cells", lang, res=MAP_RESOLUTION))
-    parts.append(t("report.map.attribution", lang))
+    shelters = fig.shelters
+    sources = sorted(set(shelters.loc[~shelters["is_synthetic"].astype(bool), "source"].dropna()))
+    names = [t(SOURCE_ATTRIBUTION.get(s, "report.map.source.other"), lang) for s in sources]
+    if shelters["is_synthetic"].astype(bool).any():
+        names.append(t("report.map.source.synthetic", lang))
+    if names:
+        sep = "、" if lang == "ja" else "; "
+        parts.append(t("report.map.attribution", lang, sources=sep.join(dict.fromkeys(names))))
     return "　".join(parts) if lang == "ja" else "  ".join(parts)
 
 

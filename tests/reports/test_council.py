@@ -53,6 +53,11 @@ def seed_hostile_names(url: str) -> dict[str, int]:
         conn.execute(
             sa.text("UPDATE shelters SET name = :n WHERE id = :i"), {"n": HOSTILE, "i": formula}
         )
+        # One real GSI site among the synthetic ones: the maps must name both sources.
+        conn.execute(
+            sa.text("UPDATE shelters SET source = 'gsi', is_synthetic = :f WHERE id = :i"),
+            {"f": False, "i": formula},
+        )
         conn.execute(
             sa.text("UPDATE shelters SET name = :n WHERE id = :i"), {"n": SCRIPT, "i": script}
         )
@@ -382,3 +387,20 @@ def expected_figures_pg(url: str) -> dict[str, str]:
         "無事を確認できた人（期間末）": f"{confirmed:,}",
         "避難者数のピーク（合計）": f"{peak:,}",
     }
+
+
+def test_maps_name_where_the_shelters_come_from(demo):
+    from reports.council_figures import incident_figures
+    from reports.council_incident import map_note
+    from sql.city_config import active_city
+    from sql.queries.report_figures import find_incident
+    from sql.viewer import SYSTEM
+
+    url, _ = demo
+    engine = make_engine(url)
+    figures = incident_figures(engine, find_incident(engine, 1), active_city(engine), SYSTEM)
+    engine.dispose()
+    note = map_note(figures, "ja", cells=True)
+    assert "出典：国土地理院" in note  # the GSI site
+    assert "合成データ" in note  # the demo's synthetic shelters
+    assert "背景地図なし" in note and "H3" in note

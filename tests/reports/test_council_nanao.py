@@ -47,8 +47,12 @@ def test_nanao_peak_and_empty_sections(nanao, tmp_path):
     year, month, day, hour, minute = map(int, stamp)
 
     engine = make_engine(url)
-    data = council.produce(engine, "pdf", incident="1")
+    report = council.build(engine, incident="1")
+    data = council.render(report, "pdf")
     engine.dispose()
+    shelter_map = next(c for c in report.charts if c.key == "map_shelters")
+    note = shelter_map.figure.layout.annotations[0].text
+    assert "開設避難所のオープンデータ" in note and "合成データ" not in note
     path = tmp_path / "nanao.pdf"
     path.write_bytes(data)
     text = subprocess.run(
