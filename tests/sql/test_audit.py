@@ -106,18 +106,33 @@ def _process_writer(db_url: str, k: int, n: int) -> None:
 
 
 def test_concurrent_processes_keep_one_chain(db_url):
-    import multiprocessing
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
 
     processes, per_process = 3, 8
-    ctx = multiprocessing.get_context("spawn")
+    # Separate interpreters (not multiprocessing: after AppTest ran in this process its
+    # __main__ is the app script, which a spawned child would run again).
     workers = [
-        ctx.Process(target=_process_writer, args=(db_url, k, per_process)) for k in range(processes)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from tests.sql.test_audit import _process_writer; "
+                "_process_writer(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))",
+                db_url,
+                str(k),
+                str(per_process),
+            ],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(processes)
     ]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(timeout=120)
-    assert [w.exitcode for w in workers] == [0] * processes
+    errors = [w.communicate(timeout=180)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0] * processes, errors
     engine = make_engine(db_url)
     report = audit.verify(engine)
     with engine.connect() as conn:
