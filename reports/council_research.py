@@ -484,7 +484,7 @@ def drill_sections(
                 Column("successes", t("research.uiux.successes", lang), "count"),
                 Column("failures", t("research.uiux.failures", lang), "count"),
             ],
-            note=str(result_ux["method"]["outliers"]),
+            note=t("report.note.uiux_outliers", lang),
             lang=lang,
         )
         paired = pd.DataFrame(result_ux["paired"])
@@ -510,7 +510,7 @@ def drill_sections(
                     Column("ci_high", t("report.col.ci_high_s", lang), "number", basis="n"),
                     Column("p", t("research.common.p", lang), "number", basis="n", digits=4),
                 ],
-                note=str(result_ux["method"]["paired"]),
+                note=t("report.method.uiux", lang),
                 lang=lang,
             )
             section.tables.append(paired_table)
