@@ -38,6 +38,11 @@ def _utc(values: Any) -> pd.Series:
     return pd.to_datetime(pd.Series(values), utc=True)
 
 
+def _naive_utc(values: Any) -> np.ndarray:
+    """Times as ``datetime64[ns]`` in UTC (NaT where missing), for fast comparisons."""
+    return _utc(values).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+
+
 def open_at(periods: pd.DataFrame, at: dt.datetime) -> set[int]:
     """Ids of the shelters with an open period covering ``at``.
 
@@ -49,13 +54,27 @@ def open_at(periods: pd.DataFrame, at: dt.datetime) -> set[int]:
     >>> sorted(open_at(periods, t[0])), sorted(open_at(periods, t[1]))
     ([1], [2])
     """
-    if periods.empty:
-        return set()
-    moment = pd.Timestamp(at)
-    opened = _utc(periods["opened_at"])
-    closed = _utc(periods["closed_at"])
-    covering = (opened <= moment) & (closed.isna() | (closed > moment))
-    return set(periods.loc[covering.to_numpy(), "shelter_id"].astype(int))
+    return _Periods(periods).open_at(at)
+
+
+class _Periods:
+    """Open periods converted once, for many moments."""
+
+    def __init__(self, periods: pd.DataFrame):
+        self.ids = periods["shelter_id"].astype(int).to_numpy()
+        self.opened = _naive_utc(periods["opened_at"])
+        self.closed = _naive_utc(periods["closed_at"])
+        self.still_open = np.isnat(self.closed)
+
+    def open_at(self, at: dt.datetime) -> set[int]:
+        if not len(self.ids):
+            return set()
+        moment = pd.Timestamp(at)
+        if moment.tzinfo is not None:
+            moment = moment.tz_convert("UTC").tz_localize(None)
+        moment = moment.to_datetime64()
+        covering = (self.opened <= moment) & (self.still_open | (self.closed > moment))
+        return {int(i) for i in self.ids[covering]}
 
 
 def total_curve(
@@ -100,6 +119,7 @@ def total_curve(
     ).sort_index()
     shelter_ids = [int(s) for s in wide.columns]
     latest = wide.ffill()
+    converted = _Periods(periods)
     rows = []
     for moment in moments:
         at = pd.Timestamp(moment)
@@ -115,7 +135,7 @@ def total_curve(
             is_open = reported
             shelters_open = int(reported.sum())
         else:
-            opened = open_at(periods, at)
+            opened = converted.open_at(at)
             is_open = np.array([s in opened for s in shelter_ids], bool)
             shelters_open = len(opened)
         rows.append(
