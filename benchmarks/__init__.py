@@ -15,4 +15,5 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_hq_map",
     "benchmarks.bench_hq_pages",
     "benchmarks.bench_reports",
+    "benchmarks.bench_scale",
 )
