@@ -127,7 +127,16 @@ def test_assigning_a_team_in_the_browser_persists(browser, server, demo_db):
 
 
 def test_two_staff_changing_the_same_request_get_a_conflict(browser, server, demo_db):
-    url, rid = demo_db
+    url, _ = demo_db
+    engine = make_engine(url)
+    with engine.connect() as conn:  # a request nobody has touched yet, whatever ran before
+        rid = conn.execute(
+            sa.text(
+                "SELECT id FROM rescue_requests WHERE incident_id = 1 AND status = 'new' "
+                "AND idempotency_key <> 'e2e:centre' ORDER BY id LIMIT 1"
+            )
+        ).scalar_one()
+    engine.dispose()
     before = request_row(url, rid)
     first_ctx, second_ctx = browser.new_context(), browser.new_context()
     first, second = first_ctx.new_page(), second_ctx.new_page()
@@ -138,15 +147,15 @@ def test_two_staff_changing_the_same_request_get_a_conflict(browser, server, dem
         choose(page, "対応する要請", f"救助要請 #{rid}")
         page.get_by_text(f"救助要請 #{rid}").first.wait_for()
         wait_for_app(page)
-    choose(first, "次の状態", "出動中")
+    choose(first, "次の状態", "トリアージ済")
     first.get_by_role("button", name="保存する").click()
-    first.get_by_text("を「出動中」にしました").wait_for(timeout=30_000)
+    first.get_by_text("を「トリアージ済」にしました").wait_for(timeout=30_000)
     choose(second, "次の状態", "取消")
     second.get_by_label("理由・メモ", exact=True).fill("重複した要請")
     second.get_by_role("button", name="保存する").click()
     second.get_by_text("競合").first.wait_for(timeout=30_000)
     screenshot(second, "rescue-conflict")
     row = request_row(url, rid)
-    assert row.status == "en_route" and row.version == before.version + 1  # nothing lost
+    assert row.status == "triaged" and row.version == before.version + 1  # nothing lost
     first_ctx.close()
     second_ctx.close()
