@@ -101,7 +101,7 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path) -> Iterator:
     from playwright.sync_api import sync_playwright
 
