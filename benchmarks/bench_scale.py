@@ -20,10 +20,11 @@ slower 100× — or 10× — the data makes it).
   (``random_page_cost=1.1``, ``jit=off``, ``work_mem=32MB``), set through the URL's
   ``options``.
 
-Generating 1.2 million citizens takes about 25 minutes and 8 GB here, so an existing database
-holding ``bosai demo --citizens N`` can be named with ``BOSAI_SCALE_PG_URL`` (the size is read
-from it); otherwise the demo is generated and its generation and load times and the process's
-peak memory are reported too.
+Generating and loading 1.2 million citizens takes 5 minutes on a quiet machine (25 on a loaded
+one) and 8 GB here, so an existing database holding ``bosai demo --citizens N`` can be named
+with ``BOSAI_SCALE_PG_URL`` (the size is read from it); otherwise the
+demo is generated and its generation and load times and the process's peak memory are reported
+too.
 """
 
 from __future__ import annotations
