@@ -298,7 +298,7 @@ def build_hq_state(
     shows_register = policy.may_see_register(viewer) and mode.emergency
     if shows_register:
         register_rows = policy.register_people(
-            engine, scoped, incident_id, unconfirmed_only=True, with_household=False
+            engine, scoped, incident_id, unconfirmed_only=True, map_points_only=True
         )
         if as_of is not None and len(register_rows):
             # Replay: unconfirmed *then*, from the replayed states.

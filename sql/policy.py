@@ -306,6 +306,12 @@ def rescue_requests(
 # ------------------------------------------------------------------ the register
 
 
+#: What the HQ map draws of a register person (see ``register_people(map_points_only=True)``).
+MAP_POINT_COLUMNS = frozenset(
+    {"citizen_id", "lat", "lon", "state", "last_contact_at", "normal_time_consent"}
+)
+
+
 def register_people(
     engine: Engine,
     viewer: Viewer,
@@ -313,12 +319,15 @@ def register_people(
     *,
     unconfirmed_only: bool = False,
     with_household: bool = True,
+    map_points_only: bool = False,
 ) -> pd.DataFrame:
     """Evacuation-support register entries the viewer may see, with their latest status.
 
     Columns: citizen_id, name, kana, district, address, lat, lon, needs, care_level,
     supporter_name, supporter_phone, supporter_relation, household_id, household_size, state,
-    last_contact_at, confirmed (a safe state), normal_time_consent.
+    last_contact_at, confirmed (a safe state), normal_time_consent. With ``map_points_only``
+    just what the HQ map draws — citizen_id, lat, lon, state, last_contact_at, confirmed,
+    normal_time_consent — so a map refresh reads no names, addresses or supporters.
     """
     _require(may_see_register(viewer), viewer, "the evacuation-support register")
     mode = mode_of(engine, incident_id)
@@ -333,27 +342,30 @@ def register_people(
         if with_household
         else sa.null()
     )
+    columns = [
+        reg.c.citizen_id,
+        c.c.name,
+        c.c.kana,
+        c.c.district,
+        c.c.address,
+        c.c.home_lat.label("lat"),
+        c.c.home_lon.label("lon"),
+        c.c.birth_date,
+        reg.c.needs,
+        reg.c.care_level,
+        reg.c.supporter_name,
+        reg.c.supporter_phone,
+        reg.c.supporter_relation,
+        c.c.household_id,
+        household_size.label("household_size"),
+        ls.c.state,
+        ls.c.reported_at.label("last_contact_at"),
+        _register_consent_in_force(reg).label("normal_time_consent"),
+    ]
+    if map_points_only:
+        columns = [col for col in columns if col.name in MAP_POINT_COLUMNS]
     stmt = (
-        sa.select(
-            reg.c.citizen_id,
-            c.c.name,
-            c.c.kana,
-            c.c.district,
-            c.c.address,
-            c.c.home_lat.label("lat"),
-            c.c.home_lon.label("lon"),
-            c.c.birth_date,
-            reg.c.needs,
-            reg.c.care_level,
-            reg.c.supporter_name,
-            reg.c.supporter_phone,
-            reg.c.supporter_relation,
-            c.c.household_id,
-            household_size.label("household_size"),
-            ls.c.state,
-            ls.c.reported_at.label("last_contact_at"),
-            _register_consent_in_force(reg).label("normal_time_consent"),
-        )
+        sa.select(*columns)
         .select_from(
             reg.join(c, c.c.id == reg.c.citizen_id).outerjoin(
                 ls,
@@ -377,7 +389,11 @@ def register_people(
         viewer.for_incident(incident_id),
         "policy.register_people",
         frame["citizen_id"],
-        {"scope": register_scope(mode), "unconfirmed_only": unconfirmed_only},
+        {
+            "scope": register_scope(mode),
+            "unconfirmed_only": unconfirmed_only,
+            **({"map_points_only": True} if map_points_only else {}),
+        },
     )
     return frame
 

@@ -81,6 +81,23 @@ def test_unconfirmed_register_people_are_those_not_known_safe(demo_engine):
     assert counts["unconfirmed"] == len(people)
 
 
+def test_the_map_reads_register_people_without_names_addresses_or_supporters(demo_engine):
+    full = policy.register_people(demo_engine, HQ, 1, unconfirmed_only=True)
+    points = policy.register_people(demo_engine, HQ, 1, unconfirmed_only=True, map_points_only=True)
+    assert set(points.columns) == set(policy.MAP_POINT_COLUMNS) | {"confirmed"}
+    assert not {"name", "kana", "address", "birth_date", "supporter_phone"} & set(points.columns)
+    # The same people, the same order and places, under the same consent and mode rules.
+    assert points["citizen_id"].tolist() == full["citizen_id"].tolist()
+    assert points["lat"].tolist() == full["lat"].tolist()
+    assert points["state"].tolist() == full["state"].tolist()
+    set_emergency(demo_engine, False)
+    normal = policy.register_people(demo_engine, HQ, 1, map_points_only=True)
+    assert normal["normal_time_consent"].all()
+    # Still a view of personal data (where people live): audited, and saying it was the map's.
+    rows = audit_rows(demo_engine, "policy.register_people")
+    assert any((row.details or {}).get("map_points_only") is True for row in rows)
+
+
 def test_names_only_where_basic_information_is_shared(demo_engine):
     requests = policy.rescue_requests(demo_engine, RESCUE, 1)
     with_citizen = requests[requests["citizen_id"].notna()]
