@@ -30,4 +30,3 @@ def in_circle(
 ) -> np.ndarray:
     """True for the points within ``radius_m`` of the centre."""
     return distance_m(np.asarray(lat, float), np.asarray(lon, float), lat0, lon0) <= radius_m
-

@@ -74,7 +74,12 @@ def test_english_labels(app, demo_sqlite):
 
 def test_a_signed_in_user_is_the_viewer_whatever_the_configuration(app, demo_sqlite):
     at = app(demo_sqlite)
-    at.user = {"is_logged_in": True, "sub": "demo-researcher", "name": "Researcher", "roles": ["researcher"]}
+    at.user = {
+        "is_logged_in": True,
+        "sub": "demo-researcher",
+        "name": "Researcher",
+        "roles": ["researcher"],
+    }
     at.run()
     assert not at.exception
     assert not at.sidebar.selectbox, "no role switcher for a signed-in user"
