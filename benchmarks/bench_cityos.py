@@ -14,10 +14,7 @@ both with ratio = figure / bare driver ``executemany`` of the same rows into ``s
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import subprocess
-import sys
 import time
 
 import sqlalchemy as sa
@@ -29,29 +26,12 @@ PAGE = 10_000
 
 
 def _provider() -> tuple[subprocess.Popen, str]:
-    import httpx
-
+    from cityos.identity_provider import spawn
     from cityos.reference_server.runner import free_port
 
     port = free_port()
-    claims = json.dumps({"client_id": CLIENT, "roles": ["cityos:read", "cityos:admin"]})
-    process = subprocess.Popen(
-        [sys.executable, "-W", "ignore", "-m", "cityos.identity_provider", "--port", str(port)]
-        + ["--client-claims", claims],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ},
-    )
-    issuer = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{issuer}/.well-known/openid-configuration").status_code == 200:
-                return process, issuer
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError("the OIDC provider did not start")
+    process = spawn(port, [{"client_id": CLIENT, "roles": ["cityos:read", "cityos:admin"]}])
+    return process, f"http://127.0.0.1:{port}"
 
 
 def _raw_rate(engine, rows: list[dict]) -> float:

@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from .core import BenchContext, Result, best_of
+from .core import BenchContext, Result, best_of, load_demo_city
 
 RESCUE_TOTAL = 3_000
 
@@ -29,17 +29,11 @@ RESCUE_TOTAL = 3_000
 def _city(url: str, citizens: int, requests: int) -> None:
     import sqlalchemy as sa
 
-    from drills.demo_city import DemoParams, generate
-    from sql.city_config import active_city
-    from sql.demo_store import load_demo
     from sql.engine import make_engine
     from sql.models import RescueRequest
-    from sql.setup import prepare_database
 
+    load_demo_city(url, citizens)
     engine = make_engine(url)
-    prepare_database(engine)
-    data = generate(DemoParams(citizens=citizens), active_city(engine))
-    load_demo(engine, data.tables, data.params.as_meta())
     with engine.begin() as conn:
         have = conn.execute(sa.select(sa.func.count()).select_from(RescueRequest)).scalar_one()
         rng = np.random.default_rng(1)

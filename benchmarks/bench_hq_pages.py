@@ -16,21 +16,7 @@ import time
 
 import pandas as pd
 
-from .core import BenchContext, Result, best_of
-
-
-def _load(url: str, citizens: int) -> None:
-    from drills.demo_city import DemoParams, generate
-    from sql.city_config import active_city
-    from sql.demo_store import load_demo
-    from sql.engine import make_engine
-    from sql.setup import prepare_database
-
-    engine = make_engine(url)
-    prepare_database(engine)
-    demo = generate(DemoParams(citizens=citizens), active_city(engine))
-    load_demo(engine, demo.tables, demo.params.as_meta())
-    engine.dispose()
+from .core import BenchContext, Result, best_of, load_demo_city
 
 
 def _naive_safety(engine, incident_id: int, day: dt.date):
@@ -78,7 +64,7 @@ def run(ctx: BenchContext) -> list[Result]:
 
     n = 12_000 if ctx.quick else 120_000
     url = ctx.sqlite_url("hq_pages")
-    _load(url, n)
+    load_demo_city(url, n)
     engine = make_engine(url)
     incident_id = 1
 

@@ -19,23 +19,9 @@ from __future__ import annotations
 import os
 import time
 
-from .core import BenchContext, Result
+from .core import BenchContext, Result, load_demo_city
 
 TARGET_S = 15.0
-
-
-def _load(url: str, citizens: int) -> None:
-    from drills.demo_city import DemoParams, generate
-    from sql.city_config import active_city
-    from sql.demo_store import load_demo
-    from sql.engine import make_engine
-    from sql.setup import prepare_database
-
-    engine = make_engine(url)
-    prepare_database(engine)
-    demo = generate(DemoParams(citizens=citizens), active_city(engine))
-    load_demo(engine, demo.tables, demo.params.as_meta())
-    engine.dispose()
 
 
 def run(ctx: BenchContext) -> list[Result]:
@@ -44,7 +30,7 @@ def run(ctx: BenchContext) -> list[Result]:
 
     citizens = 2_000 if ctx.quick else 12_000
     url = ctx.sqlite_url("reports")
-    _load(url, citizens)
+    load_demo_city(url, citizens)
     engine = make_engine(url)
     load_before = os.getloadavg()[0]
 

@@ -94,3 +94,18 @@ def best_of(fn: Callable[[], Any], repeat: int = 3) -> float:
 def scratch_dir() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="bosai-bench-") as tmp:
         yield Path(tmp)
+
+
+def load_demo_city(url: str, citizens: int) -> None:
+    """A migrated database at ``url`` holding the demo city of ``citizens`` citizens."""
+    from drills.demo_city import DemoParams, generate
+    from sql.city_config import active_city
+    from sql.demo_store import load_demo
+    from sql.engine import make_engine
+    from sql.setup import prepare_database
+
+    engine = make_engine(url)
+    prepare_database(engine)
+    demo = generate(DemoParams(citizens=citizens), active_city(engine))
+    load_demo(engine, demo.tables, demo.params.as_meta())
+    engine.dispose()

@@ -341,43 +341,17 @@ class CityOS:
     CLIENT = "bosai-ops-crash"
 
     def __init__(self, citizens: int, events: int, workdir: Path):
-        import httpx
-
+        from cityos.identity_provider import spawn
         from cityos.reference_server.app import create_app
         from cityos.reference_server.population import build_state
         from cityos.reference_server.runner import ThreadedServer, free_port
         from cityos.reference_server.settings import ServerSettings
 
         port = free_port()
-        claims = json.dumps({"client_id": self.CLIENT, "roles": ["cityos:read", "cityos:admin"]})
-        self.provider = subprocess.Popen(
-            [
-                sys.executable,
-                "-W",
-                "ignore",
-                "-m",
-                "cityos.identity_provider",
-                "--port",
-                str(port),
-                "--client-claims",
-                claims,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=ROOT,
+        self.provider = spawn(
+            port, [{"client_id": self.CLIENT, "roles": ["cityos:read", "cityos:admin"]}]
         )
         self.issuer = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{self.issuer}/.well-known/openid-configuration").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or self.provider.poll() is not None:
-                self.provider.kill()
-                raise RuntimeError("the OpenID Connect provider did not start")
-            time.sleep(0.1)
         state = build_state(citizens, 20220311)
         self.server = ThreadedServer(create_app(ServerSettings(issuer=self.issuer), state)).start()
         self.config = workdir / "cityos.yaml"

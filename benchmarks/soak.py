@@ -32,7 +32,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,16 +45,14 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from cityos.reference_server.runner import free_port
+from dashboard.launch import CHROMIUM, CHROMIUM_ARGS, headless_command
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("BOSAI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+# Twenty sessions share one machine: background tabs must keep their timers (the fragment's
+# 10 s refresh) running.
+SOAK_CHROMIUM_ARGS = [
+    *CHROMIUM_ARGS,
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
 ]
@@ -214,34 +211,12 @@ def check_updates(url: str, run: str, sent: int, citizens: int, incident_id: int
 # ------------------------------------------------------------------ the server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def streamlit_server(url: str, log: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "BOSAI_DATABASE_URL": url}
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard" / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-        ],
+        headless_command(port),
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
@@ -344,7 +319,7 @@ def soak(
     errors: list[str] = []
     server_log = workdir / f"streamlit-{backend}.log"
     with streamlit_server(url, server_log) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=SOAK_CHROMIUM_ARGS)
         pages = []
         first_loads: list[float] = []
         opened: list[float] = []

@@ -21,6 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -167,6 +170,41 @@ def main(
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # loopback HTTP only
     app = build_app(token_max_age, by_client, users)
     uvicorn.run(app, interface="wsgi", host=host, port=port, log_level="warning")
+
+
+def spawn(
+    port: int,
+    client_claims: Sequence[dict[str, Any]],
+    *,
+    token_max_age: int | None = None,
+    stderr: int = subprocess.DEVNULL,
+    timeout_s: float = 30,
+) -> subprocess.Popen:
+    """Run this provider as its own process on 127.0.0.1:``port`` and return once it serves its
+    discovery document (tests, benchmarks, the crash harness). ``client_claims``: one mapping per
+    service account, with ``client_id``. Raises RuntimeError (with the process's stderr when
+    ``stderr=subprocess.PIPE``) if it exits or does not answer within ``timeout_s``."""
+    import httpx
+
+    args = [sys.executable, "-W", "ignore", "-m", "cityos.identity_provider", "--port", str(port)]
+    if token_max_age is not None:
+        args += ["--token-max-age", str(token_max_age)]
+    for claims in client_claims:
+        args += ["--client-claims", json.dumps(claims)]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ})
+    discovery = f"http://127.0.0.1:{port}/.well-known/openid-configuration"
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(discovery).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            err = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"the OpenID Connect provider did not start: {err[-2000:]}")
+        time.sleep(0.1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,16 +4,13 @@ free loopback port, with real tokens between them."""
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from cityos import identity_provider
 from cityos.client import CityOSClient
 from cityos.config import ConnectorConfig, parse_config
 from cityos.reference_server.app import create_app
@@ -33,28 +30,15 @@ class Provider:
     def __init__(self, token_max_age: int = 3600):
         self.port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
-        claims = [
-            json.dumps({"client_id": SERVICE_CLIENT, "roles": ALL_ROLES}),
-            json.dumps({"client_id": READ_ONLY_CLIENT, "roles": ["cityos:read"]}),
-        ]
-        args = [sys.executable, "-W", "ignore", "-m", "cityos.identity_provider"]
-        args += ["--port", str(self.port), "--token-max-age", str(token_max_age)]
-        for c in claims:
-            args += ["--client-claims", c]
-        self.process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ}
+        self.process = identity_provider.spawn(
+            self.port,
+            [
+                {"client_id": SERVICE_CLIENT, "roles": ALL_ROLES},
+                {"client_id": READ_ONLY_CLIENT, "roles": ["cityos:read"]},
+            ],
+            token_max_age=token_max_age,
+            stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{self.issuer}/.well-known/openid-configuration").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
-                raise RuntimeError(f"the OIDC provider did not start: {err[-2000:]}")
-            time.sleep(0.1)
 
     def token(self, client_id: str = SERVICE_CLIENT) -> str:
         response = httpx.post(

@@ -1,6 +1,6 @@
 """Browser tests: the real Streamlit server in Debian's chromium, driven by Playwright.
 
-Never ``playwright install``: we launch ``/usr/bin/chromium`` (``BOSAI_CHROMIUM`` overrides).
+Never ``playwright install``: we launch Debian's chromium (``dashboard.launch.CHROMIUM``).
 Screenshots go to ``test-artifacts/`` (kept by CI as artefacts).
 """
 
@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,26 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from cityos.reference_server.runner import free_port
+from dashboard.launch import CHROMIUM, CHROMIUM_ARGS, headless_command
 from tests.conftest import ROOT, skip_or_fail
 
-CHROMIUM = os.environ.get("BOSAI_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class StreamlitServer:
@@ -48,23 +31,7 @@ class StreamlitServer:
         self.log = ARTIFACTS / f"streamlit-{self.port}.log"
         ARTIFACTS.mkdir(exist_ok=True)
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "dashboard" / "app.py"),
-                "--server.headless",
-                "true",
-                "--server.fileWatcherType",
-                "none",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.port",
-                str(self.port),
-                "--server.address",
-                "127.0.0.1",
-            ],
+            headless_command(self.port),
             cwd=ROOT,
             env=env,
             stdout=self.log.open("w"),

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from dashboard.launch import headless_command
 from tests.conftest import ROOT
 from tests.e2e.conftest import ARTIFACTS, free_port, screenshot, wait_for_app
 
@@ -98,25 +99,7 @@ def app_url(demo_db, provider, tmp_path_factory) -> Iterator[str]:
         "AUTHLIB_INSECURE_TRANSPORT": "1",  # loopback HTTP only
     }
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard" / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--secrets.files",
-            str(secrets),
-        ],
+        headless_command(port, "--secrets.files", str(secrets)),
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
