@@ -31,7 +31,11 @@ def _raw_load_seconds(url: str, tables: dict) -> float:
             mark = "?" if dialect == "sqlite" else "%s"
             sql = f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"  # noqa: S608
             cur.executemany(
-                sql, [tuple(f(r[c]) for f, c in zip(conv, cols, strict=True)) for r in rows]
+                sql,
+                [
+                    tuple(f(r[c]) if f else r[c] for f, c in zip(conv, cols, strict=True))
+                    for r in rows
+                ],
             )
         elapsed = time.perf_counter() - start
         conn.execute(sa.text("SELECT 1"))

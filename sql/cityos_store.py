@@ -576,17 +576,17 @@ def _resolve(rows: list[dict[str, Any]], ids: dict[str, int]) -> list[dict[str, 
 def _write_status(
     conn: Connection, batch: SyncBatch, ids: dict[str, int], shelters: dict[str, int]
 ) -> IngestResult:
-    if not batch.status_reports:
-        return IngestResult()
-    rows = _resolve(batch.status_reports, ids)
-    refs = {r["idempotency_key"]: r.get("shelter_ref") for r in batch.status_reports}
-    for row in rows:
-        ref = refs.get(row["idempotency_key"])
-        row["shelter_id"] = shelters.get(ref) if ref else None
-    total = IngestResult()
-    for start in range(0, len(rows), INGEST_BATCH):  # the ingest path's batch size
-        total += write_status_batch(conn, rows[start : start + INGEST_BATCH])
-    return total
+    rows = []
+    for report in batch.status_reports:  # the ingest takes only its columns from each row
+        citizen_id = ids.get(report["subject"])
+        if citizen_id is not None:
+            ref = report.get("shelter_ref")
+            shelter_id = shelters.get(ref) if ref else None
+            rows.append({**report, "citizen_id": citizen_id, "shelter_id": shelter_id})
+    # One set-based write for the whole sync (it is one transaction anyway): each citizen's
+    # latest status is then updated once, not once per ingest-sized batch; on PostgreSQL, updating
+    # the same row many times in one transaction piles up versions every lookup has to walk.
+    return write_status_batch(conn, rows)
 
 
 def _write_fixes(conn: Connection, batch: SyncBatch, ids: dict[str, int]) -> IngestResult:

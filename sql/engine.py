@@ -45,6 +45,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - tr
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # A 64 MB page cache per connection (SQLite's default is 2 MB) and reads through a shared
+    # memory map of up to 1 GB (the OS page cache, not per connection): the status_reports
+    # indexes outgrow 2 MB within minutes of an incident, and every insert then re-read its
+    # b-tree pages with a system call. Measured on a 200,000-report sync's write: the cache took
+    # it from ~44,000 to ~50,000 reports/s, the memory map (median of 3 rounds on a growing
+    # table) from ~47,500 to ~58,300/s.
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA mmap_size=1073741824")
     cursor.close()
 
 

@@ -132,3 +132,79 @@ def test_location_fixes_are_idempotent(engine, citizens):
     assert ingest_location_fixes(engine, fixes).inserted == 5
     assert ingest_location_fixes(engine, fixes).inserted == 0
     assert count(engine, LocationFix) == 5
+
+
+def stored(engine):
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(StatusReport.idempotency_key, StatusReport.id, StatusReport.state).order_by(
+                StatusReport.id
+            )
+        ).all()
+
+
+def test_ids_follow_report_time_within_a_batch(engine, citizens):
+    ingest_status_reports(
+        engine,
+        [report("third", 1, "at_shelter", 30), report("first", 2, "evacuating", 10)]
+        + [report("second", 3, "safe_at_home", 20)],
+    )
+    assert [key for key, _id, _state in stored(engine)] == ["first", "second", "third"]
+
+
+def test_a_batch_mixing_redeliveries_and_new_reports(engine, citizens):
+    """Re-delivered keys (one with altered content and a newer time) are skipped; the new
+    reports alone move the latest status, exactly as a rebuild from all rows would."""
+    ingest_status_reports(
+        engine, [report("a", 1, "evacuating", 10), report("b", 2, "at_shelter", 10)]
+    )
+    result = ingest_status_reports(
+        engine,
+        [
+            report("a", 1, "needs_rescue", 99),  # altered re-delivery: ignored
+            report("c", 1, "at_shelter", 20),
+            report("b", 2, "at_shelter", 10),  # plain re-delivery
+            report("d", 2, "safe_at_home", 5),  # new but older than b: b stays latest
+            report("e", 3, "evacuating", 1),
+            report("f", 3, "at_shelter", 1),  # same time as e, later id: wins the tie
+        ],
+    )
+    assert (result.inserted, result.duplicates) == (4, 2)
+    assert latest(engine) == {1: "at_shelter", 2: "at_shelter", 3: "at_shelter"}
+    assert dict((k, s) for k, _i, s in stored(engine))["a"] == "evacuating"
+    before = latest(engine)
+    with engine.begin() as conn:
+        rebuild_latest_status(conn)
+    assert latest(engine) == before
+
+
+def test_an_all_new_batch_and_a_mixed_one_agree_with_a_rebuild(engine, citizens):
+    """Both write paths (every row new; some already stored) against the reference rebuild,
+    over interleaved times, ties and two incidents."""
+    from sql.models import Incident
+
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(Incident).values(
+                id=3,
+                kind="real",
+                name_ja="大雨",
+                declared_at=T0,
+                emergency_mode=True,
+                is_synthetic=False,
+            )
+        )
+    states = ("evacuating", "at_shelter", "safe_at_home", "needs_rescue")
+    reports = [
+        report(f"k{i}", 1 + i % 3, states[i % 4], (i * 7) % 11, incident=3 if i % 5 == 0 else None)
+        for i in range(80)
+    ]
+    ingest_status_reports(engine, reports[:50])  # all new
+    ingest_status_reports(engine, reports[30:])  # 20 already stored, 30 new
+    with engine.connect() as conn:
+        incremental = set(conn.execute(sa.select(CitizenLatestStatus)).all())
+    with engine.begin() as conn:
+        rebuild_latest_status(conn)
+    with engine.connect() as conn:
+        assert set(conn.execute(sa.select(CitizenLatestStatus)).all()) == incremental
+    assert count(engine, StatusReport) == 80
