@@ -1,5 +1,6 @@
-"""救助要請 — the rescue queue: every request with its triage score (formula shown), filters,
-and the panel to assign a team or move the request on, with conflicts reported."""
+"""救助要請 — the rescue queue: the requests in the chosen statuses (open ones by default) with
+their triage score (formula shown), filters, counts per status, and the panel to assign a team
+or move the request on, with conflicts reported."""
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +13,7 @@ from dashboard.hq_map_state import score_requests
 from sql import policy
 from sql.models.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
 from sql.queries.incidents import incident_clock
+from sql.queries.rescue import count_by_status
 
 ctx = current()
 st.title(ctx.t("queue.title"))
@@ -41,7 +43,12 @@ def queue() -> None:
         key="queue_priority",
     )
     try:
-        requests = policy.rescue_requests(ctx.engine, ctx.viewer, incident_id)
+        # Only the chosen statuses, without contact details (the panel reads those for the one
+        # request it opens): at prefecture scale this is tens of thousands of rows otherwise.
+        requests = policy.rescue_requests(
+            ctx.engine, ctx.viewer, incident_id, statuses=statuses, fields="queue"
+        )
+        counts = count_by_status(ctx.engine, incident_id)
         zones = data.hq_cache(ctx.database_url).zones(ctx.engine)
     except SQLAlchemyError as exc:
         widgets.unreachable_banner(ctx, "database", exc)
@@ -53,19 +60,16 @@ def queue() -> None:
         ctx.t("rescue.col.district"), districts, key="queue_district"
     )
     team_filter = filters[3].text_input(ctx.t("rescue.col.team"), key="queue_team")
-    shown = scored[scored["status"].isin(statuses) & scored["priority"].isin(priorities)]
+    shown = scored[scored["priority"].isin(priorities)]
     if chosen_districts:
         shown = shown[shown["district"].isin(chosen_districts)]
     if team_filter:
         shown = shown[shown["assigned_team"].fillna("").str.contains(team_filter, regex=False)]
     shown = shown.sort_values(["score", "requested_at"], ascending=[False, True])
-    counts = scored["status"].value_counts()
     st.caption(
-        ctx.t("queue.summary", shown=f"{len(shown):,}", total=f"{len(scored):,}")
+        ctx.t("queue.summary", shown=f"{len(shown):,}", total=f"{sum(counts.values()):,}")
         + " ／ "
-        + "・".join(
-            f"{ctx.t(f'rescue_status.{s}')} {int(counts.get(s, 0)):,}" for s in RESCUE_STATUSES
-        )
+        + "・".join(f"{ctx.t(f'rescue_status.{s}')} {counts[s]:,}" for s in RESCUE_STATUSES)
     )
     table = pd.DataFrame(
         {

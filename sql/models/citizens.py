@@ -25,6 +25,10 @@ class Household(Base):
 
 class Citizen(Base):
     __tablename__ = "citizens"
+    __table_args__ = (
+        # The rescue queue's district per request as an index-only lookup (migration 0004).
+        sa.Index("ix_citizens_id_district", "id", "district"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The city-OS subject identifier (OIDC ``sub``) of the citizen.

@@ -10,11 +10,25 @@ from sqlalchemy.engine import Engine
 
 from ..frames import query_frame
 from ..models import RescueRequest, RescueRequestEvent, Staff
-from ..models.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES
+from ..models.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
 
 
 def _incident(column, incident_id: int | None):
     return column == incident_id if incident_id else column.is_(None)
+
+
+def count_by_status(engine: Engine, incident_id: int | None) -> dict[str, int]:
+    """Rescue requests of the incident per status (every status, zeros included)."""
+    rr = RescueRequest.__table__
+    counts = {s: 0 for s in RESCUE_STATUSES}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(rr.c.status, sa.func.count())
+            .where(_incident(rr.c.incident_id, incident_id))
+            .group_by(rr.c.status)
+        ).all()
+    counts.update({s: int(n) for s, n in rows})
+    return counts
 
 
 def open_by_priority(

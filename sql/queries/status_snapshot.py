@@ -17,6 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ..frames import query_ids
 from ..models import Citizen, CitizenLatestStatus, StatusReport
 from ..models.vocab import STATUS_STATES
 from .overview import _as_datetime
@@ -181,9 +182,9 @@ def register_member_ids(engine: Engine) -> np.ndarray:
     """Ids of the citizens on the evacuation-support register (for counting only)."""
     from ..models import SupportRegisterEntry
 
+    column = SupportRegisterEntry.__table__.c.citizen_id
     with engine.connect() as conn:
-        ids = conn.execute(sa.select(SupportRegisterEntry.citizen_id)).scalars().all()
-    return np.asarray(sorted(ids), dtype=np.int64)
+        return query_ids(conn, sa.select(column).order_by(column))
 
 
 def heading_citizen_ids(engine: Engine, incident_id: int | None) -> np.ndarray:

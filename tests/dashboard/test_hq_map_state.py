@@ -86,6 +86,25 @@ def test_kpis_and_layers_equal_independent_counts(demo_engine):
     assert "mapProvider" not in spec  # no base map asked of the internet in tests
 
 
+def test_register_points_are_drawn_at_their_homes_and_rescue_points_at_the_request(demo_engine):
+    state = build_hq_state(demo_engine, HqMapCache(), HQ, 1, active_city(demo_engine))
+    with demo_engine.connect() as conn:
+        homes = {
+            r.id: (r.home_lat, r.home_lon)
+            for r in conn.execute(sa.text("SELECT id, home_lat, home_lon FROM citizens"))
+        }
+        places = {
+            r.id: (r.lat, r.lon)
+            for r in conn.execute(sa.text("SELECT id, lat, lon FROM rescue_requests"))
+        }
+    assert len(state.register) > 0 and len(state.rescue) > 0
+    for cid, lat, lon in state.register[["citizen_id", "lat", "lon"]].itertuples(index=False):
+        assert (lat, lon) == pytest.approx(homes[cid])
+    for rid, lat, lon in state.rescue[["id", "lat", "lon"]].itertuples(index=False):
+        assert (lat, lon) == pytest.approx(places[rid])
+    assert not {"name", "phone", "district"} & set(state.rescue.columns)
+
+
 def test_normal_mode_draws_no_individual_points_for_hq(demo_engine):
     with demo_engine.begin() as conn:
         conn.execute(sa.text("UPDATE incidents SET emergency_mode = :f"), {"f": False})

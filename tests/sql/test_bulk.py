@@ -144,3 +144,39 @@ def test_binary_copy_types_follow_the_columns():
     }
     native = sa.Column("mood", sa.Enum("a", "b", name="mood", native_enum=True))
     assert _pg_binary_type(native) is None  # a PostgreSQL enum goes as text COPY
+
+
+def test_query_ids_reads_one_integer_column_into_numpy(engine):
+    from sql.frames import query_ids
+
+    with engine.begin() as conn:
+        bulk_insert(conn, Citizen.__table__, [citizen(f"q{i}") for i in range(5)])
+        ids = query_ids(
+            conn,
+            sa.select(Citizen.__table__.c.id)
+            .where(Citizen.__table__.c.subject.in_(["q1", "q3", "q4"]))
+            .order_by(Citizen.__table__.c.id.desc()),
+        )
+    assert ids.dtype == "int64" and len(ids) == 3 and list(ids) == sorted(ids, reverse=True)
+
+
+@pytest.mark.pg
+def test_postgresql_sessions_run_without_jit_unless_the_url_says(pg_url):
+    from urllib.parse import quote
+
+    from sql.engine import make_engine
+
+    url = pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    for options, jit, cost in (
+        (None, "off", "4"),
+        ("-c jit=on -c random_page_cost=1.1", "on", "1.1"),
+        ("-c random_page_cost=1.1", "off", "1.1"),
+    ):
+        engine = make_engine(url + (f"?options={quote(options)}" if options else ""))
+        with engine.connect() as conn:
+            shown = (
+                conn.exec_driver_sql("SHOW jit").scalar(),
+                conn.exec_driver_sql("SHOW random_page_cost").scalar(),
+            )
+        engine.dispose()
+        assert shown == (jit, cost)

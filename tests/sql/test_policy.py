@@ -81,21 +81,29 @@ def test_unconfirmed_register_people_are_those_not_known_safe(demo_engine):
     assert counts["unconfirmed"] == len(people)
 
 
-def test_the_map_reads_register_people_without_names_addresses_or_supporters(demo_engine):
-    full = policy.register_people(demo_engine, HQ, 1, unconfirmed_only=True)
-    points = policy.register_people(demo_engine, HQ, 1, unconfirmed_only=True, map_points_only=True)
-    assert set(points.columns) == set(policy.MAP_POINT_COLUMNS) | {"confirmed"}
-    assert not {"name", "kana", "address", "birth_date", "supporter_phone"} & set(points.columns)
-    # The same people, the same order and places, under the same consent and mode rules.
-    assert points["citizen_id"].tolist() == full["citizen_id"].tolist()
-    assert points["lat"].tolist() == full["lat"].tolist()
-    assert points["state"].tolist() == full["state"].tolist()
+def test_the_map_learns_which_register_people_it_may_draw_and_nothing_else(demo_engine):
+    everyone = policy.register_people(demo_engine, HQ, 1)
+    unconfirmed = policy.register_people(demo_engine, HQ, 1, unconfirmed_only=True)
+    not_on_register = [10**9, 10**9 + 1]
+    # The map proposes the unconfirmed people (plus ids that are not on the register at all).
+    shown = policy.register_map_points(
+        demo_engine, HQ, 1, list(unconfirmed["citizen_id"]) + not_on_register
+    )
+    assert list(shown) == sorted(unconfirmed["citizen_id"])
+    # In normal times only those who consented to sharing in normal times.
     set_emergency(demo_engine, False)
-    normal = policy.register_people(demo_engine, HQ, 1, map_points_only=True)
-    assert normal["normal_time_consent"].all()
-    # Still a view of personal data (where people live): audited, and saying it was the map's.
+    consented = policy.register_people(demo_engine, HQ, 1)
+    assert 0 < len(consented) < len(everyone)
+    normal = policy.register_map_points(demo_engine, HQ, 1, everyone["citizen_id"])
+    assert list(normal) == sorted(consented["citizen_id"])
+    # A long proposal (beyond SQLite's 32,766 parameters) is one bound value.
+    many = policy.register_map_points(demo_engine, HQ, 1, range(1, 40_001))
+    assert list(many) == sorted(consented["citizen_id"])
+    # Still a view of personal data (who is on the register): audited as the map's.
     rows = audit_rows(demo_engine, "policy.register_people")
     assert any((row.details or {}).get("map_points_only") is True for row in rows)
+    with pytest.raises(policy.PolicyDenied):
+        policy.register_map_points(demo_engine, Viewer(role="council", subject="c"), 1, [1])
 
 
 def test_names_only_where_basic_information_is_shared(demo_engine):
@@ -225,3 +233,28 @@ def test_household_addresses_only_where_a_member_shares_them_or_is_on_the_regist
     shown = set(after.index[after["address"].notna()])
     assert shown == register_households & set(after.index)
     assert len(after) == len(before), "every household still counted"
+
+
+def test_the_queue_and_the_map_read_fewer_columns_of_the_same_requests(demo_engine):
+    full = policy.rescue_requests(demo_engine, RESCUE, 1)
+    queue = policy.rescue_requests(demo_engine, RESCUE, 1, fields="queue")
+    points = policy.rescue_requests(demo_engine, RESCUE, 1, fields="map")
+    assert list(queue.columns) == list(policy.RESCUE_QUEUE_COLUMNS)
+    assert list(points.columns) == list(policy.RESCUE_MAP_COLUMNS)
+    assert not {"name", "phone"} & set(queue.columns)
+    assert not {"name", "phone", "district"} & set(points.columns)
+    for frame in (queue, points):
+        shared = list(frame.columns)
+        assert frame.to_dict("records") == full[shared].to_dict("records")
+    assert full["on_register"].any() and (~full["on_register"]).any()
+    rows = audit_rows(demo_engine, "policy.rescue_requests")
+    assert {(row.details or {}).get("fields") for row in rows} >= {"queue", "map"}
+
+
+def test_rescue_requests_by_status(demo_engine):
+    everything = policy.rescue_requests(demo_engine, RESCUE, 1, fields="queue")
+    done = policy.rescue_requests(demo_engine, RESCUE, 1, fields="queue", statuses=["resolved"])
+    assert len(done) == (everything["status"] == "resolved").sum() > 0
+    assert set(done["status"]) == {"resolved"}
+    with pytest.raises(ValueError, match="fields must be one of"):
+        policy.rescue_requests(demo_engine, RESCUE, 1, fields="names")
