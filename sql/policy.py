@@ -235,17 +235,8 @@ RESCUE_QUEUE_COLUMNS = tuple(
     c for c in RESCUE_COLUMNS if c not in ("name", "phone", "needs", "updated_at", "version")
 )
 #: What the HQ map draws and scores of a request: no names, phones or districts.
-RESCUE_MAP_COLUMNS = (
-    "id",
-    "citizen_id",
-    "status",
-    "priority",
-    "people_count",
-    "injured_count",
-    "requested_at",
-    "lat",
-    "lon",
-    "on_register",
+RESCUE_MAP_COLUMNS = tuple(
+    c for c in RESCUE_QUEUE_COLUMNS if c not in ("district", "assigned_team")
 )
 RESCUE_FIELDS = {"full": RESCUE_COLUMNS, "queue": RESCUE_QUEUE_COLUMNS, "map": RESCUE_MAP_COLUMNS}
 

@@ -65,20 +65,24 @@ def test_latest_status_follows_report_time_not_arrival_order(engine, citizens):
     assert latest(engine)[1] == "needs_rescue"
 
 
-def test_latest_status_is_kept_per_incident(engine, citizens):
+def add_incident(engine, incident_id: int, kind: str, name_ja: str) -> None:
     from sql.models import Incident
 
     with engine.begin() as conn:
         conn.execute(
             sa.insert(Incident).values(
-                id=7,
-                kind="drill",
-                name_ja="訓練",
+                id=incident_id,
+                kind=kind,
+                name_ja=name_ja,
                 declared_at=T0,
                 emergency_mode=True,
                 is_synthetic=False,
             )
         )
+
+
+def test_latest_status_is_kept_per_incident(engine, citizens):
+    add_incident(engine, 7, "drill", "訓練")
     ingest_status_reports(
         engine, [report("r1", 1, "safe_at_home", 5), report("d1", 1, "evacuating", 6, incident=7)]
     )
@@ -181,19 +185,7 @@ def test_a_batch_mixing_redeliveries_and_new_reports(engine, citizens):
 def test_an_all_new_batch_and_a_mixed_one_agree_with_a_rebuild(engine, citizens):
     """Both write paths (every row new; some already stored) against the reference rebuild,
     over interleaved times, ties and two incidents."""
-    from sql.models import Incident
-
-    with engine.begin() as conn:
-        conn.execute(
-            sa.insert(Incident).values(
-                id=3,
-                kind="real",
-                name_ja="大雨",
-                declared_at=T0,
-                emergency_mode=True,
-                is_synthetic=False,
-            )
-        )
+    add_incident(engine, 3, "real", "大雨")
     states = ("evacuating", "at_shelter", "safe_at_home", "needs_rescue")
     reports = [
         report(f"k{i}", 1 + i % 3, states[i % 4], (i * 7) % 11, incident=3 if i % 5 == 0 else None)
