@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -153,12 +154,8 @@ def _status_rows(reports: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "received_at": r.get("received_at") or now,
             }
         )
-    rows.sort(key=_reported_at)
+    rows.sort(key=operator.itemgetter("reported_at"))
     return rows
-
-
-def _reported_at(row: dict[str, Any]) -> dt.datetime:
-    return row["reported_at"]
 
 
 _LATEST_COLUMNS = ["citizen_id", "incident_key", "report_id", "state", "shelter_id", "reported_at"]
@@ -209,23 +206,18 @@ def _insert_and_advance_pg(conn: Connection, rows: list[dict[str, Any]]) -> int:
         if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
             raise
         return _stage_insert_and_advance_pg(conn, rows)
-    _stage(conn, LATEST_STAGING, _newest_in_batch(rows, report_ids))
-    conn.execute(
-        _advance_latest_from(conn, sa.select(*[LATEST_STAGING.c[c] for c in _LATEST_COLUMNS]))
-    )
+    _advance_latest_from_batch(conn, rows, report_ids)
     return len(rows)
 
 
 def _draw_ids_pg(conn: Connection, table: sa.Table, count: int) -> list[int]:
     """``count`` new ids from ``table``'s id sequence, increasing (one round trip, binary)."""
-    sequence = conn.execute(
-        sa.select(sa.func.pg_get_serial_sequence(table.name, "id"))
-    ).scalar_one()
     with conn.connection.driver_connection.cursor(binary=True) as cur:
         cur.execute(
-            "SELECT array_agg(id ORDER BY id) FROM"
-            " (SELECT nextval(%s::regclass) AS id FROM generate_series(1, %s)) AS drawn",
-            (sequence, count),
+            "SELECT array_agg(id ORDER BY id) FROM (SELECT nextval("
+            "(SELECT pg_get_serial_sequence(%s, 'id'))::regclass) AS id"
+            " FROM generate_series(1, %s)) AS drawn",
+            (table.name, count),
         )
         return cur.fetchone()[0]
 
@@ -271,7 +263,7 @@ def _insert_and_advance_sqlite(conn: Connection, rows: list[dict[str, Any]]) -> 
     if inserted == len(rows):
         # Every row was new, so row i of the (time-ordered) batch got rowid first + i: the
         # newest per citizen is known here without reading the rows back.
-        conn.execute(_latest_upsert(conn), _newest_in_batch(rows, range(first, last + 1)))
+        _advance_latest_from_batch(conn, rows, range(first, last + 1))
     else:
         new_reports = sa.select(table).where(new_ids).subquery()
         conn.execute(_advance_latest_from(conn, _newest_per_citizen(new_reports)))
@@ -301,15 +293,15 @@ def _newest_in_batch(rows: list[dict[str, Any]], report_ids: Sequence[int]) -> l
     ]
 
 
-def _latest_upsert(conn: Connection):
-    """``INSERT INTO citizen_latest_status VALUES (...) ON CONFLICT DO UPDATE`` where newer."""
-    latest = CitizenLatestStatus.__table__
-    stmt = dialect_insert(conn, latest)
-    return stmt.on_conflict_do_update(
-        index_elements=["citizen_id", "incident_key"],
-        set_={c: stmt.excluded[c] for c in _LATEST_COLUMNS[2:]},
-        where=_is_newer(latest, stmt.excluded),
-    )
+def _advance_latest_from_batch(
+    conn: Connection, rows: list[dict[str, Any]], report_ids: Sequence[int]
+) -> None:
+    """Advance the latest status from a batch whose rows were all stored (with ``report_ids``):
+    its newest report per citizen, staged, then :func:`_advance_latest_from`."""
+    _stage(conn, LATEST_STAGING, _newest_in_batch(rows, report_ids))
+    # WHERE true: SQLite would read ON CONFLICT as a join's ON after a bare SELECT ... FROM.
+    staged = sa.select(*[LATEST_STAGING.c[c] for c in _LATEST_COLUMNS]).where(sa.true())
+    conn.execute(_advance_latest_from(conn, staged))
 
 
 def _is_newer(latest: sa.Table, excluded) -> sa.ColumnElement[bool]:

@@ -371,28 +371,27 @@ def register_people(
         if with_household
         else sa.null()
     )
-    columns = [
-        reg.c.citizen_id,
-        c.c.name,
-        c.c.kana,
-        c.c.district,
-        c.c.address,
-        c.c.home_lat.label("lat"),
-        c.c.home_lon.label("lon"),
-        c.c.birth_date,
-        reg.c.needs,
-        reg.c.care_level,
-        reg.c.supporter_name,
-        reg.c.supporter_phone,
-        reg.c.supporter_relation,
-        c.c.household_id,
-        household_size.label("household_size"),
-        ls.c.state,
-        ls.c.reported_at.label("last_contact_at"),
-        _register_consent_in_force(reg).label("normal_time_consent"),
-    ]
     stmt = (
-        sa.select(*columns)
+        sa.select(
+            reg.c.citizen_id,
+            c.c.name,
+            c.c.kana,
+            c.c.district,
+            c.c.address,
+            c.c.home_lat.label("lat"),
+            c.c.home_lon.label("lon"),
+            c.c.birth_date,
+            reg.c.needs,
+            reg.c.care_level,
+            reg.c.supporter_name,
+            reg.c.supporter_phone,
+            reg.c.supporter_relation,
+            c.c.household_id,
+            household_size.label("household_size"),
+            ls.c.state,
+            ls.c.reported_at.label("last_contact_at"),
+            _register_consent_in_force(reg).label("normal_time_consent"),
+        )
         .select_from(
             reg.join(c, c.c.id == reg.c.citizen_id).outerjoin(
                 ls,
