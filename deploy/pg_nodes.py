@@ -295,8 +295,21 @@ class PgNode:
     def running(self) -> bool:
         return self.pid() is not None
 
+    def _wait_reaped(self, timeout: float = 30) -> None:
+        """Wait until a killed postmaster is gone from the process table: PostgreSQL's
+        lock-file check counts an unreaped zombie as a running server (a container's init may
+        take a moment to reap it)."""
+        try:
+            pid = int((self.data_dir / "postmaster.pid").read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        deadline = time.monotonic() + timeout
+        while Path(f"/proc/{pid}").exists() and not _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     def start(self, timeout: int = 120) -> PgNode:
         """Start and wait until it accepts connections (a standby: read-only ones)."""
+        self._wait_reaped()
         if not self.log.exists():
             self._write(self.log, "")
         self._program(
@@ -331,11 +344,9 @@ class PgNode:
                 os.kill(victim, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        # Until they are gone, not only dead: PostgreSQL's lock-file check counts an unreaped
-        # zombie as a running server.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(Path(f"/proc/{v}").exists() for v in victims):
-            time.sleep(0.02)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(v) for v in victims):
+            time.sleep(0.01)
         return len(victims)
 
     def promote(self, timeout: int = 60) -> None:
@@ -348,6 +359,7 @@ class PgNode:
         in single-user mode), then it follows ``source``. Must be stopped; not started."""
         if self.running():
             raise NodeError(f"{self.name} is running; stop it before pg_rewind")
+        self._wait_reaped()
         from sql import replication
         from sql.engine import make_engine
 

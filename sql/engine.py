@@ -185,18 +185,21 @@ def get_engine(url: str | None = None) -> Engine:
         return engine
 
 
-def engine_for(url: str | None = None, purpose: str = "primary") -> Engine:
-    """The process-wide engine for a purpose: ``primary`` (writes, staff actions, personal reads:
-    they append to the audit chain) or ``aggregate`` (reads that tolerate a replica's lag: the
-    replica of :func:`replica_url` when one is set and ``url`` is PostgreSQL, else the primary)."""
+def url_for(url: str | None = None, purpose: str = "primary") -> str:
+    """The URL for a purpose: ``primary`` (writes, staff actions, personal reads: they append
+    to the audit chain) or ``aggregate`` (reads that tolerate a replica's lag: the replica of
+    :func:`replica_url` when one is set and ``url`` is PostgreSQL, else the primary)."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, not {purpose!r}")
     full = database_url(url)
     if purpose == "aggregate" and make_url(full).get_backend_name() == "postgresql":
-        replica = replica_url()
-        if replica is not None:
-            return get_engine(replica)
-    return get_engine(full)
+        return replica_url() or full
+    return full
+
+
+def engine_for(url: str | None = None, purpose: str = "primary") -> Engine:
+    """The process-wide engine for a purpose (see :func:`url_for`)."""
+    return get_engine(url_for(url, purpose))
 
 
 def dispose_engines() -> None:
