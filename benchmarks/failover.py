@@ -115,7 +115,8 @@ def _retrying(what: str, write: Callable[[], Any], log: Callable[[dict], None]) 
 
 def writer(url: str, run: str, rate: int, seconds: float, batch: int, out: Path) -> None:
     """Status reports at ``rate``/s on a fixed schedule and a staff head count every 0.25 s,
-    each retried until acknowledged; one JSON line per acknowledgement in ``out``."""
+    each retried until acknowledged; one JSON line per acknowledgement in ``out``. Runs for at
+    least ``seconds`` and until the file ``out`` with the suffix ``.stop`` exists."""
     from sql.actions import ActionRefused
     from sql.actions.shelters import record_head_count
     from sql.engine import make_engine
@@ -169,9 +170,10 @@ def writer(url: str, run: str, rate: int, seconds: float, batch: int, out: Path)
     began = time.time()
     log({"start": began, "citizens": citizens, "interval": interval})
     k = sent = 0
+    stop_file = out.with_suffix(".stop")
     while True:
         due = began + k * interval
-        if due - began >= seconds:
+        if due - began >= seconds and stop_file.exists():
             break
         wait = due - time.time()
         if wait > 0:
@@ -228,10 +230,12 @@ class FailoverResult:
     ingest_on_schedule_s: float | None
     map_answered_s: float | None
     map_answered_per_session_s: list[float | None]
+    hq_state_answered_s: float | None
     audit_rows_new_primary: int
     audit_ok_new_primary: bool
     failback_write_gap_s: float | None
     failback_map_answered_s: float | None
+    failback_hq_state_answered_s: float | None
     audit_rows_end: int
     audit_ok_end: bool
     content_equal_end: bool
@@ -252,6 +256,9 @@ class FailoverResult:
             and self.audit_ok_new_primary
             and self.audit_ok_end
             and self.content_equal_end
+            and self.ingest_resumed_s is not None
+            and self.hq_state_answered_s is not None
+            and self.map_answered_s is not None
         )
 
     def lines(self) -> list[str]:
@@ -270,11 +277,13 @@ class FailoverResult:
             f"acknowledged later; {self.staff_unacknowledged_commits} head counts committed "
             "whose acknowledgement was lost were found on retry (stored once)",
             f"ingest acknowledged again after {_s(self.ingest_resumed_s)}, back on schedule "
-            f"after {_s(self.ingest_on_schedule_s)}; HQ map answered again after "
-            f"{_s(self.map_answered_s)} (every session; refresh every {REFRESH_SECONDS} s)",
+            f"after {_s(self.ingest_on_schedule_s)}; HQ map state built again after "
+            f"{_s(self.hq_state_answered_s)}, drawn again in every browser session after "
+            f"{_s(self.map_answered_s)} (refresh every {REFRESH_SECONDS} s)",
             f"audit chain on the new primary: {self.audit_rows_new_primary} rows, "
             f"{'verified' if self.audit_ok_new_primary else 'BROKEN'}; failback: writes paused "
-            f"{_s(self.failback_write_gap_s)}, HQ map answered after "
+            f"{_s(self.failback_write_gap_s)}, HQ map state after "
+            f"{_s(self.failback_hq_state_answered_s)}, drawn after "
             f"{_s(self.failback_map_answered_s)}; at the end: {self.final_primary} primary, "
             f"audit {self.audit_rows_end} rows "
             f"{'verified' if self.audit_ok_end else 'BROKEN'}, content "
@@ -401,6 +410,52 @@ def _write_gap(acks: list[dict], since: float) -> tuple[float | None, float | No
     return resumed, on_time
 
 
+class HqProbe:
+    """Builds the HQ state as the map's refresh does (:func:`build_hq_state`, the HQ role,
+    aggregates on the replica URL) back to back in a thread: when it answers, without the
+    browser's rendering."""
+
+    def __init__(self, primary_url: str, replica_url: str):
+        self.runs: list[tuple[float, float, bool]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, args=(primary_url, replica_url), daemon=True
+        )
+        self._thread.start()
+
+    def _loop(self, primary_url: str, replica_url: str) -> None:
+        from dashboard.hq_map_state import HqMapCache, build_hq_state
+        from sql.city_config import active_city
+        from sql.engine import make_engine
+        from sql.viewer import Viewer
+
+        engine, reads = make_engine(primary_url), make_engine(replica_url)
+        viewer = Viewer(role="hq", subject="drill-hq-probe", purpose="drill")
+        cache = HqMapCache()
+        city = None
+        while not self._stop.is_set():
+            began = time.time()
+            try:
+                city = city or active_city(engine)
+                build_hq_state(engine, cache, viewer, 1, city, read_engine=reads)
+                ok = True
+            except Exception:  # the database is away: try again
+                ok = False
+            self.runs.append((began, time.time(), ok))
+            self._stop.wait(0.25)
+        engine.dispose()
+        reads.dispose()
+
+    def answered(self, since: float) -> float | None:
+        """Seconds from ``since`` to the end of the first build begun after it that answered."""
+        good = [end for start, end, ok in self.runs if start >= since and ok]
+        return min(good) - since if good else None
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
 def _writer_started(acks_file: Path, proc: subprocess.Popen, timeout: float = 120) -> float:
     """Wait until the writer has connected and begun; returns when it began (its clock)."""
     deadline = time.monotonic() + timeout
@@ -471,6 +526,7 @@ def drill(
     a = PgNode(base / "node_a", free_port(), "node_a")
     b = PgNode(base / "node_b", free_port(), "node_b")
     load_before = os.getloadavg()
+    probe: HqProbe | None = None
     try:
         a.init().start()
         from sql.engine import make_engine
@@ -531,6 +587,7 @@ def drill(
                     text=True,
                 )
                 began = _writer_started(acks_file, proc)
+                probe = HqProbe(primary_url, replica_url)
                 kill_after = rng.uniform(0.2 * seconds, 0.4 * seconds)
                 while time.time() < began + kill_after:
                     pages[0].wait_for_timeout(100)
@@ -559,9 +616,8 @@ def drill(
                     f"{a.name} rewound and streaming from {b.name} after "
                     f"{timeline['rejoined'] - killed_at:.1f} s"
                 )
-                _wait_for_sessions(pages, killed_at, timeout=120)
                 # Fail back: a clean switchover while the writer goes on.
-                back_at = max(began + 0.7 * seconds, time.time() + 1)
+                back_at = max(began + 0.6 * seconds, time.time() + 1)
                 while time.time() < back_at:
                     pages[0].wait_for_timeout(100)
                 timeline["failback"] = time.time()
@@ -575,8 +631,12 @@ def drill(
                     f"failed back: {a.name} primary again after "
                     f"{time.time() - timeline['failback']:.1f} s"
                 )
-                _wait_for_sessions(pages, timeline["failback"], timeout=120)
+                pages[0].wait_for_timeout(2_000)  # writes go on after the failback
+                acks_file.with_suffix(".stop").touch()
                 _, err = proc.communicate(timeout=seconds + 300)
+                probe.stop()
+                _wait_for_sessions(pages, killed_at, timeout=180)
+                _wait_for_sessions(pages, timeline["failback"], timeout=180)
                 if proc.returncode != 0:
                     errors.append(f"writer failed ({proc.returncode}): {err.strip()[-500:]}")
                 pages[0].wait_for_timeout(REFRESH_SECONDS * 1000 + 1000)
@@ -642,10 +702,12 @@ def drill(
             ingest_on_schedule_s=on_schedule,
             map_answered_s=None if None in answered else max(answered),
             map_answered_per_session_s=answered,
+            hq_state_answered_s=probe.answered(killed_at),
             audit_rows_new_primary=audit_new[0],
             audit_ok_new_primary=audit_new[1],
             failback_write_gap_s=back_gap,
             failback_map_answered_s=None if None in back_answered else max(back_answered),
+            failback_hq_state_answered_s=probe.answered(timeline["failback"]),
             audit_rows_end=audit_end[0],
             audit_ok_end=audit_end[1],
             content_equal_end=equal,
@@ -658,6 +720,8 @@ def drill(
     finally:
         from sql.engine import dispose_engines
 
+        if probe is not None:
+            probe.stop()
         dispose_engines()
         kept = ROOT / "test-artifacts"
         kept.mkdir(exist_ok=True)

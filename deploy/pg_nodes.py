@@ -325,6 +325,22 @@ class PgNode:
         )
         return self
 
+    def wait_primary(self, timeout: float = 300) -> None:
+        """Wait until recovery has ended and this node accepts writes (after
+        :meth:`restore_to` or :meth:`promote`)."""
+        from sql import replication
+        from sql.engine import make_engine
+
+        engine = make_engine(self.url())
+        try:
+            deadline = time.monotonic() + timeout
+            while replication.node_state(engine).role != "primary":
+                if time.monotonic() > deadline:
+                    raise NodeError(f"{self.name} still in recovery; log: {_tail(self.log)}")
+                time.sleep(0.2)
+        finally:
+            engine.dispose()
+
     def stop(self, mode: str = "fast", timeout: int = 60) -> None:
         """Stop cleanly (``fast``: sessions are ended, a primary sends its last WAL first)."""
         if self.running():

@@ -144,10 +144,26 @@ def current_lsn(engine: Engine) -> str:
         return str(conn.execute(sa.text("SELECT pg_current_wal_lsn()::text")).scalar_one())
 
 
-def switch_wal(engine: Engine) -> str:
-    """Close the current WAL segment so the archiver ships it now; returns the position."""
+def archive_now(engine: Engine, timeout: float = 60) -> str:
+    """Close the current WAL segment and wait until the archiver has shipped it (everything
+    committed so far is then in the WAL archive); returns the segment's file name."""
+    import time
+
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        return str(conn.execute(sa.text("SELECT pg_switch_wal()::text")).scalar_one())
+        segment = conn.execute(sa.text("SELECT pg_walfile_name(pg_switch_wal())")).scalar_one()
+        deadline = time.monotonic() + timeout
+        while True:
+            last, failed = conn.execute(
+                sa.text("SELECT last_archived_wal, last_failed_wal FROM pg_stat_archiver")
+            ).one()
+            if last is not None and last[:24] >= segment[:24]:
+                return str(segment)
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"WAL segment {segment} not archived after {timeout:.0f} s "
+                    f"(last archived {last}, last failed {failed})"
+                )
+            time.sleep(0.1)
 
 
 def server_now(engine: Engine) -> Any:
