@@ -211,22 +211,26 @@ class PgNode:
         return self
 
     @classmethod
-    def standby_of(cls, primary: PgNode, data_dir: Path | str, port: int, name: str) -> PgNode:
-        """A streaming standby of ``primary`` (``pg_basebackup``, WAL streamed during the copy);
-        not started. It carries none of the primary's synchronous settings."""
+    def standby_of(
+        cls, primary: PgNode | str, data_dir: Path | str, port: int, name: str
+    ) -> PgNode:
+        """A streaming standby of ``primary`` (a node, or a libpq connection string such as
+        ``host=10.0.0.1 port=5432 user=replicator``) made with ``pg_basebackup`` (WAL streamed
+        during the copy); not started. It carries none of the primary's synchronous settings."""
+        source = primary.conninfo() if isinstance(primary, PgNode) else primary
         node = cls(data_dir, port, name)
         node._program(
             "pg_basebackup",
             "-D",
             str(node.data_dir),
             "-d",
-            f"{primary.conninfo()} application_name={name}",
+            f"{source} application_name={name}",
             "-X",
             "stream",
             "-c",
             "fast",
         )
-        node._follow(primary.conninfo())
+        node._follow(source)
         return node
 
     def base_backup(self, target: Path | str) -> Path:
@@ -369,17 +373,19 @@ class PgNode:
         """End recovery: this standby becomes a primary (a new timeline)."""
         self._program("pg_ctl", "-D", str(self.data_dir), "-w", "-t", str(timeout), "promote")
 
-    def rewind_from(self, source: PgNode) -> None:
-        """Rejoin as a standby of ``source`` after a failover: ``pg_rewind`` undoes what this
-        node wrote after the timelines parted (it first finishes crash recovery of a killed node
-        in single-user mode), then it follows ``source``. Must be stopped; not started."""
+    def rewind_from(self, source: PgNode | str) -> None:
+        """Rejoin as a standby of ``source`` (a node or a libpq connection string) after a
+        failover: ``pg_rewind`` undoes what this node wrote after the timelines parted (it first
+        finishes crash recovery of a killed node in single-user mode), then it follows
+        ``source``. Must be stopped; not started."""
         if self.running():
             raise NodeError(f"{self.name} is running; stop it before pg_rewind")
         self._wait_reaped()
         from sql import replication
         from sql.engine import make_engine
 
-        engine = make_engine(source.url())
+        conninfo = source.conninfo() if isinstance(source, PgNode) else source
+        engine = make_engine(_conninfo_url(conninfo))
         try:
             replication.checkpoint(engine)
         finally:
@@ -388,9 +394,9 @@ class PgNode:
             "pg_rewind",
             "-D",
             str(self.data_dir),
-            f"--source-server={source.conninfo()} dbname=postgres",
+            f"--source-server={conninfo} dbname=postgres",
         )
-        self._follow(source.conninfo())
+        self._follow(conninfo)
 
     def remove(self) -> None:
         """Stop (immediately) and delete the data directory and its log."""
@@ -401,6 +407,16 @@ class PgNode:
             self.kill()
         shutil.rmtree(self.data_dir, ignore_errors=True)
         self.log.unlink(missing_ok=True)
+
+
+def _conninfo_url(conninfo: str) -> str:
+    """``host=h port=p user=u`` → ``postgresql://u@h:p/postgres`` (for our engines)."""
+    parts = dict(item.split("=", 1) for item in conninfo.split())
+    user = parts.get("user", "postgres")
+    password = f":{parts['password']}" if "password" in parts else ""
+    host = parts.get("host", "127.0.0.1")
+    port = parts.get("port", "5432")
+    return f"postgresql://{user}{password}@{host}:{port}/{parts.get('dbname', 'postgres')}"
 
 
 def archive_settings(archive: Path) -> dict[str, str]:

@@ -58,6 +58,10 @@ def apps_at(addresses: Sequence[str]) -> list[App]:
     values)."""
     if not addresses:
         raise ProxyError("name at least one app process (host:port)")
+    for address in addresses:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit() or any(c.isspace() for c in address):
+            raise ProxyError(f"{address!r} is not an app process address (host:port)")
     return [App(f"app{i}", a) for i, a in enumerate(addresses, start=1)]
 
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.pg
 HQ = Viewer(role="hq", subject="hq-pitr-test")
 
 
-def test_restore_to_the_moment_before_a_bad_action(pg_pair):
+def test_restore_to_the_moment_before_a_bad_action(pg_pair, capsys):
     from deploy.pg_nodes import PgNode
 
     url, _ = pg_pair.new_database()
@@ -64,17 +64,15 @@ def test_restore_to_the_moment_before_a_bad_action(pg_pair):
     replication.archive_now(engine)
     engine.dispose()
 
-    restored = PgNode.restore_to(
-        base,
-        pg_pair.archive,
-        pg_pair.workdir / "restored",
-        free_port(),
-        "restored",
-        target_time=target.isoformat(),
-    )
+    restored_dir = pg_pair.workdir / "restored"
+    port = free_port()
+    restored = PgNode(restored_dir, port, "restored")
     try:
-        restored.start()
-        restored.wait_primary()
+        args = ["replica", "restore", "--base", str(base), "--archive", str(pg_pair.archive)]
+        args += ["--data-dir", str(restored_dir), "--port", str(port), "--database", database]
+        assert main([*args, "--to-time", target.isoformat()]) == 0
+        said = capsys.readouterr().out
+        assert f"content hash {good_hash}" in said and "verified" in said
         back = make_engine(restored.url(database))
         try:
             assert content_hash(back) == good_hash

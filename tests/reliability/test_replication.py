@@ -135,3 +135,24 @@ def test_reads_are_routed_by_purpose(pg_pair, demo_pair, monkeypatch):
     assert audit.verify(writes).rows > before
     with pytest.raises(sa.exc.InternalError, match="read-only"):
         audit.record(reads, HQ, "test:written-to-a-replica")
+
+
+def test_replica_commands(pg_pair, demo_pair, capsys):
+    from bosai.cli import main
+
+    _, _, url = demo_pair
+    database = url.rsplit("/", 1)[1]
+    both = pg_pair.both_hosts(database, "read-write")
+    assert main(["--database-url", both, "replica", "status"]) == 0
+    said = capsys.readouterr().out
+    assert f":{pg_pair.primary.port}/{database}: primary" in said
+    assert 'commits wait (remote_apply) for FIRST 1 ("node_b")' in said
+    assert "standby node_b: streaming, sync" in said
+    assert f":{pg_pair.standby.port}/{database}: standby" in said
+    assert main(["--database-url", url, "replica", "sync", "--off"]) == 0
+    assert replication.node_state(make_engine(url)).synchronous_standby_names == ""
+    assert main(["--database-url", url, "replica", "sync", "node_b"]) == 0
+    assert "commits wait (remote_apply) for node_b" in capsys.readouterr().out
+    # Promoting a primary is refused with a clear message.
+    assert main(["replica", "promote", url]) == 1
+    assert "not a standby" in capsys.readouterr().err
