@@ -156,3 +156,40 @@ def test_replica_commands(pg_pair, demo_pair, capsys):
     # Promoting a primary is refused with a clear message.
     assert main(["replica", "promote", url]) == 1
     assert "not a standby" in capsys.readouterr().err
+
+
+def test_the_hq_map_reads_its_totals_from_the_replica_and_says_so(pg_pair, demo_pair, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    _, _, url = demo_pair
+    database = url.rsplit("/", 1)[1]
+    monkeypatch.setenv("BOSAI_DATABASE_URL", pg_pair.both_hosts(database, "read-write"))
+    monkeypatch.setenv(
+        "BOSAI_DATABASE_REPLICA_URL",
+        pg_pair.both_hosts(database, "prefer-standby", standby_first=True),
+    )
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("views/hq_map.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = " ".join(c.value for c in at.caption)
+    assert (
+        "集計は読み取り用の複製から表示しています（本番データベースからの遅れ 0.0 秒）" in captions
+    )
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["オプトイン市民"] == "300"
+
+
+def test_backup_through_a_multi_host_url(pg_pair, demo_pair, tmp_path, capsys):
+    from bosai.cli import main
+    from sql.backup import read_manifest
+    from sql.content_hash import content_hash
+
+    primary, _, url = demo_pair
+    both = pg_pair.both_hosts(url.rsplit("/", 1)[1], "read-write", standby_first=True)
+    out = tmp_path / "bosai.tar"
+    assert main(["--database-url", both, "backup", "--out", str(out)]) == 0
+    assert read_manifest(out).content_hash == content_hash(primary)
