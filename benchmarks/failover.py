@@ -647,6 +647,7 @@ def drill(
                 )
                 answered = _map_answered(pages, killed_at)
                 back_answered = _map_answered(pages, timeline["failback"])
+                pages[0].screenshot(path=str(ROOT / "test-artifacts" / "failover-hq-map.png"))
                 for n, page in enumerate(pages):
                     text = page.inner_text("body")
                     if page.locator("[data-testid='stException']").count():
