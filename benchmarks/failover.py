@@ -179,6 +179,7 @@ def writer(url: str, run: str, rate: int, seconds: float, batch: int, out: Path)
         if wait > 0:
             time.sleep(wait)
         now = dt.datetime.now(dt.UTC)
+        sending = time.time()
         rows = [soak_report(run, sent + j, citizens, 1, now) for j in range(batch)]
         result = _retrying(
             "ingest", lambda rows=rows: ingest_status_reports(engine, rows, batch_size=batch), log
@@ -186,6 +187,7 @@ def writer(url: str, run: str, rate: int, seconds: float, batch: int, out: Path)
         log(
             {
                 "batch": k,
+                "sent": sending,
                 "first": sent,
                 "n": batch,
                 "due": due,
@@ -221,7 +223,8 @@ class FailoverResult:
     updates_stored: int
     updates_lost: int
     updates_duplicated: int
-    updates_delayed_by_kill: int
+    updates_in_flight_at_kill: int
+    writer_rate_per_s: float
     staff_acknowledged: int
     staff_lost: int
     staff_duplicated: int
@@ -273,9 +276,10 @@ class FailoverResult:
             f"acknowledged writes lost: {self.updates_lost} of {self.updates_sent:,} status "
             f"updates, {self.staff_lost} of {self.staff_acknowledged} staff head counts; "
             f"duplicates: {self.updates_duplicated} / {self.staff_duplicated}; "
-            f"{self.updates_delayed_by_kill} updates in flight or due at the kill were "
-            f"acknowledged later; {self.staff_unacknowledged_commits} head counts committed "
-            "whose acknowledgement was lost were found on retry (stored once)",
+            f"{self.updates_in_flight_at_kill} updates in flight at the kill were stored once "
+            f"on retry; {self.staff_unacknowledged_commits} head counts committed whose "
+            "acknowledgement was lost were found on retry (not entered twice); writer "
+            f"{self.writer_rate_per_s:,.0f} updates/s overall",
             f"ingest acknowledged again after {_s(self.ingest_resumed_s)}, back on schedule "
             f"after {_s(self.ingest_on_schedule_s)}; HQ map state built again after "
             f"{_s(self.hq_state_answered_s)}, drawn again in every browser session after "
@@ -395,18 +399,21 @@ def _acks(path: Path) -> list[dict]:
 
 def _write_gap(acks: list[dict], since: float) -> tuple[float | None, float | None]:
     """After the first failed ingest write past ``since``: seconds from ``since`` to the next
-    acknowledged batch, and to the first batch acknowledged on schedule again (within two
-    intervals of its due time). (0, 0) when no write failed."""
+    acknowledged batch, and to the first batch acknowledged no later behind its schedule than
+    the writer was just before ``since`` (or within two batch intervals). (0, 0) when no write
+    failed."""
     start = next((a for a in acks if "start" in a), None)
     interval = start["interval"] if start else 0.25
     failed = next((a["at"] for a in acks if a.get("error") == "ingest" and a["at"] > since), None)
     if failed is None:
         return 0.0, 0.0
+    before = [a["ack"] - a["due"] for a in acks if "batch" in a and a["ack"] <= since]
+    allowed = max(before[-1] if before else 0.0, 2 * interval)
     batches = [a for a in acks if "batch" in a and a["ack"] > failed]
     if not batches:
         return None, None
     resumed = batches[0]["ack"] - since
-    on_time = next((b["ack"] - since for b in batches if b["ack"] - b["due"] <= interval * 2), None)
+    on_time = next((b["ack"] - since for b in batches if b["ack"] - b["due"] <= allowed), None)
     return resumed, on_time
 
 
@@ -676,8 +683,10 @@ def drill(
         audit_end = _audit(a)
         equal = _content(a) == _content(b)
         in_flight_updates = sum(
-            x["n"] for x in acks if "batch" in x and x["ack"] > killed_at and x["due"] < killed_at
+            x["n"] for x in acks if "batch" in x and x["sent"] < killed_at < x["ack"]
         )
+        batches = [x for x in acks if "batch" in x]
+        writer_rate = sent / max(batches[-1]["ack"] - start.get("start", 0), 1e-9) if batches else 0
         in_flight_staff = sum(1 for x in acks if "staff" in x and x["how"] == "already")
         return FailoverResult(
             seconds=seconds,
@@ -694,7 +703,8 @@ def drill(
             updates_stored=updates["stored"],
             updates_lost=max(acked_updates - updates["stored"], 0),
             updates_duplicated=updates["stored"] - updates["distinct"],
-            updates_delayed_by_kill=in_flight_updates,
+            updates_in_flight_at_kill=in_flight_updates,
+            writer_rate_per_s=writer_rate,
             staff_acknowledged=sum(1 for x in acks if "staff" in x),
             staff_lost=staff_lost,
             staff_duplicated=staff_dup,
