@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sql.models.vocab import HAZARD_ZONE_KINDS, STATUS_STATES
+from bosai.vocab import HAZARD_ZONE_KINDS, STATUS_STATES
 
 #: Status columns of the counts, most urgent first, then no report.
 NO_REPORT = "no_report"
@@ -86,7 +86,7 @@ def depth_range_text(depth_min: float | None, depth_max: float | None) -> str:
 def rank_table(zones: pd.DataFrame) -> pd.DataFrame:
     """One row per zone rank: ``kind``, ``rank_code``, ``rank_label``, ``depth_min_m``,
     ``depth_max_m``, ``severity``, ``zones`` (how many polygons), ``depth_range`` (text),
-    ordered by kind (:data:`~sql.models.vocab.HAZARD_ZONE_KINDS`) and worst rank first."""
+    ordered by kind (:data:`~bosai.vocab.HAZARD_ZONE_KINDS`) and worst rank first."""
     columns = [*RANK_KEYS, "severity", "zones", "depth_range"]
     if zones.empty:
         return pd.DataFrame(columns=columns)

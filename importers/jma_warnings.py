@@ -20,7 +20,7 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from sql.models.vocab import JMA_WARNING_STATUSES
+from bosai.vocab import JMA_WARNING_STATUSES
 
 from . import jma_codes
 from .problems import FileRejected, Problem, quoted, reason

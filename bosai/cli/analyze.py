@@ -211,7 +211,7 @@ def _parse_at(at: str | None) -> dt.datetime:
 def optin_from_db(engine, at: dt.datetime) -> dict[str, Any]:
     """The ledger report for every citizen in the database (the invited population)."""
     from analytics.optin_acceptance import ledger_report
-    from sql.models.vocab import DATA_ITEMS, SHARE_TARGETS
+    from bosai.vocab import DATA_ITEMS, SHARE_TARGETS
     from sql.queries import research
 
     viewer = _research_viewer()
