@@ -56,17 +56,7 @@ def gsi_list_kind(table: SourceTable) -> str | None:
 
 
 def required_column_problems(table: SourceTable) -> list[Problem]:
-    problems = []
-    for field, names in (("共通ID", ID_COLUMNS), ("施設・場所名", NAME_COLUMNS)):
-        if not table.has(*names):
-            problems.append(
-                Problem(
-                    table.label,
-                    1,
-                    names[0],
-                    reason("importers.problem.missing_column", field=field),
-                )
-            )
+    problems = table.missing_columns({"共通ID": ID_COLUMNS, "施設・場所名": NAME_COLUMNS})
     if table.kind == "csv" and not (table.has(*LAT_COLUMNS) and table.has(*LON_COLUMNS)):
         problems.append(
             Problem(

@@ -83,21 +83,10 @@ def looks_like_standard(columns: list[str]) -> bool:
 
 
 def required_column_problems(table: SourceTable) -> list[Problem]:
-    problems = []
-    needed = [("ID", ID_COLUMNS), ("名称", NAME_COLUMNS)]
+    needed = {"ID": ID_COLUMNS, "名称": NAME_COLUMNS}
     if table.kind == "csv":
-        needed += [("緯度", LAT_COLUMNS), ("経度", LON_COLUMNS)]
-    for field, names in needed:
-        if not table.has(*names):
-            problems.append(
-                Problem(
-                    table.label,
-                    1,
-                    names[0],
-                    reason("importers.problem.missing_column", field=field),
-                )
-            )
-    return problems
+        needed |= {"緯度": LAT_COLUMNS, "経度": LON_COLUMNS}
+    return table.missing_columns(needed)
 
 
 def standard_shelter_id(municipality_code: str | None, published_id: str) -> str:
