@@ -90,7 +90,7 @@ def gsi_record(row: SourceRow, dataset: str) -> tuple[ShelterRecord | None, list
             fields.column(*CODE_COLUMNS),
             reason("importers.problem.bad_municipality_code", value=quoted(code_raw)),
         )
-    notes = _notes(fields)
+    notes = fields.notes(("備考", None), ("その他市町村長が必要と認める事項", "その他"))
     target_groups = fields.text("受入対象者", max_length=200)
     flags = {
         col: fields.flag(src)
@@ -123,14 +123,3 @@ def gsi_record(row: SourceRow, dataset: str) -> tuple[ShelterRecord | None, list
         **kinds,
     )
     return record, []
-
-
-def _notes(fields: RowFields) -> str | None:
-    parts = []
-    remark = fields.text("備考", max_length=1000)
-    if remark:
-        parts.append(remark)
-    other = fields.text("その他市町村長が必要と認める事項", max_length=1000)
-    if other:
-        parts.append(f"その他: {other}")
-    return "\n".join(parts) or None
