@@ -22,7 +22,7 @@ The worst zone
     on a zone's boundary is in the zone.
 :class:`ZoneIndex`
     Built once per set of zones; answers for many points at once: :meth:`~ZoneIndex.pairs`
-    (every zone each point lies in), :meth:`~ZoneIndex.worst_zone`,
+    and :meth:`~ZoneIndex.members` (every zone each point lies in), :meth:`~ZoneIndex.worst_zone`,
     :meth:`~ZoneIndex.worst_zone_by_kind`, :meth:`~ZoneIndex.zone_ids`,
     :meth:`~ZoneIndex.flood_depth`, :meth:`~ZoneIndex.kinds_at` and
     :meth:`~ZoneIndex.within_any`.
@@ -262,6 +262,38 @@ class ZoneIndex:
         pair_point, pair_zone = pair_point[inside], rows[pair_zone[inside]]
         hit = shapely.intersects_xy(self.geoms[pair_zone], px[pair_point], py[pair_point])
         return near[pair_point[hit]], pair_zone[hit]
+
+    def members(
+        self, lat: Sequence[float], lon: Sequence[float], kinds: Iterable[str] | None = None
+    ) -> pd.DataFrame:
+        """Which points lie in which zones, as a tidy frame (one row per point and zone).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``point`` (the point's number), ``zone`` (row number), ``zone_id``, ``kind`` and
+            ``level``, ordered by zone and point.
+
+        Examples
+        --------
+        >>> import pandas as pd, shapely
+        >>> index = ZoneIndex(pd.DataFrame({"id": [5, 6], "kind": ["flood", "landslide"],
+        ...     "geometry": [shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3)]}))
+        >>> index.members([0.5, 1.5, 9.0], [0.5, 1.5, 9.0]).to_dict("list")
+        {'point': [0, 1, 1], 'zone': [0, 0, 1], 'zone_id': [5, 5, 6], 'kind': ['flood', 'flood', 'landslide'], 'level': [2.0, 2.0, 2.0]}
+        """
+        point, zone = self.pairs(lat, lon, kinds)
+        order = np.lexsort((point, zone))
+        point, zone = point[order], zone[order]
+        return pd.DataFrame(
+            {
+                "point": point,
+                "zone": zone,
+                "zone_id": self.ids[zone],
+                "kind": self.kind[zone],
+                "level": self.levels[zone],
+            }
+        )
 
     def worst_zone(
         self, lat: Sequence[float], lon: Sequence[float], kinds: Iterable[str] | None = None

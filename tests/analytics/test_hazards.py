@@ -38,10 +38,11 @@ def test_depth_and_zone_ids_equal_a_plain_loop():
     index = ZoneIndex(frame)
     polygons = [shapely.from_wkb(w) for w in frame["geom_wkb"]]
     depth_of = [3.0, 5.0, 20.0, 0.0]
-    expected_depth, expected_ids, expected_any = [], [], []
-    for a, b in zip(lat, lon, strict=True):
+    expected_depth, expected_ids, expected_any, expected_members = [], [], [], set()
+    for number, (a, b) in enumerate(zip(lat, lon, strict=True)):
         p = shapely.Point(b, a)
         hits = [i for i, poly in enumerate(polygons) if poly.intersects(p)]
+        expected_members |= {(number, int(frame["id"][i])) for i in hits}
         floods = [depth_of[i] for i in hits if frame["kind"][i] == "flood"]
         expected_depth.append(max(floods, default=0.0))
         expected_ids.append(frame["id"][max(hits, key=lambda i: depth_of[i])] if hits else -1)
@@ -49,6 +50,8 @@ def test_depth_and_zone_ids_equal_a_plain_loop():
     np.testing.assert_allclose(index.flood_depth(lat, lon), expected_depth)
     np.testing.assert_array_equal(index.zone_ids(lat, lon), expected_ids)
     np.testing.assert_array_equal(index.within_any(lat, lon, [12, 14]), expected_any)
+    members = index.members(lat, lon)
+    assert set(zip(members["point"], members["zone_id"], strict=True)) == expected_members
     assert sum(expected_any) > 0 and max(expected_depth) == 20.0
 
 
