@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sql.models.vocab import SAFE_STATES
+from bosai.vocab import SAFE_STATES
 
 from .small_cells import LABELS, MASK, is_small
 

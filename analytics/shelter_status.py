@@ -2,41 +2,25 @@
 
 Congestion (share of capacity): 空いています below 30 %, やや混雑 30–60 %, 混雑 60–80 %,
 満 from 80 % (thresholds configurable per city: ``settings.congestion_thresholds``).
+Suitability is judged for the hazards of the warnings in force
+(:func:`analytics.hazards.hazards_for_warnings`) with the zone index of
+:mod:`analytics.hazards`, as the HQ map and the people-per-zone counts are.
 
 >>> congestion_level(50, 400), congestion_level(300, 400), congestion_level(10, None)
 ('vacant', 'crowded', 'unknown')
->>> hazards_for_warnings(["03", "04"])
-('flood', 'inland_flood', 'landslide')
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from .zone_lookup import ZoneIndex
+from .hazards import ZoneIndex
 
 CONGESTION_LEVELS = ("vacant", "somewhat", "crowded", "full")
 DEFAULT_THRESHOLDS = (0.30, 0.60, 0.80)
-
-#: JMA warning/advisory kind codes → the shelter hazard flags that matter for them.
-#: 大雨 (heavy rain): landslides and inland flooding; 洪水 (flood): river flooding; 高潮 (storm
-#: surge); 津波 (tsunami) arrives in other telegrams but is listed for completeness.
-WARNING_HAZARDS: dict[str, tuple[str, ...]] = {
-    "33": ("landslide", "inland_flood"),  # 大雨特別警報
-    "03": ("landslide", "inland_flood"),  # 大雨警報
-    "10": ("landslide", "inland_flood"),  # 大雨注意報
-    "04": ("flood",),  # 洪水警報
-    "18": ("flood",),  # 洪水注意報
-    "38": ("storm_surge",),  # 高潮特別警報
-    "08": ("storm_surge",),  # 高潮警報
-    "19": ("storm_surge",),  # 高潮注意報
-    "52": ("tsunami",),  # 大津波警報
-    "51": ("tsunami",),  # 津波警報
-    "62": ("tsunami",),  # 津波注意報
-}
 
 
 def congestion_level(
@@ -56,14 +40,6 @@ def congestion_level(
     if share >= low:
         return "somewhat"
     return "vacant"
-
-
-def hazards_for_warnings(kind_codes: Iterable[str]) -> tuple[str, ...]:
-    """The hazards (shelter flag names) the warnings in force are about, sorted."""
-    found: set[str] = set()
-    for code in kind_codes:
-        found.update(WARNING_HAZARDS.get(str(code).zfill(2), ()))
-    return tuple(sorted(found))
 
 
 def suitability(

@@ -1,9 +1,10 @@
 """Citizens' safety status aggregated on H3 cells — what the HQ map draws instead of people.
 
-Sending every citizen to the browser costs about 140 bytes a point (see DESIGN.md); the map
-sends one hexagon per H3 cell with counts instead. Home points are indexed once per resolution
-(:class:`StatusGrid`); each refresh only applies the status rows that changed
-(:class:`LiveStatus`) and counts with ``numpy.bincount``.
+Sending every citizen to the browser costs about 210 bytes a point (the naive page of
+``benchmarks/bench_hq_map.py``: 25 MB of deck JSON for 120,000 citizens, ``hq_map.payload_kb``'s
+baseline); the map sends one hexagon per H3 cell with counts instead. Home points are indexed
+once per resolution (:class:`StatusGrid`); each refresh only applies the status rows that
+changed (:class:`LiveStatus`) and counts with ``numpy.bincount``.
 
 >>> import numpy as np
 >>> grid = StatusGrid(np.array([1, 2, 3]), np.array([37.495, 37.495, 37.40]),
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from bosai.palette import OKABE_ITO, hex_to_rgb
-from sql.models.vocab import SAFE_STATES, STATUS_STATES
+from bosai.vocab import SAFE_STATES, STATUS_STATES
 
 #: State codes are indexes in ``STATUS_STATES`` (as in ``sql.queries.status_snapshot``).
 STATES = STATUS_STATES

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sql.models.vocab import SAFE_STATES, STATUS_STATES
+from bosai.vocab import SAFE_STATES, STATUS_STATES
 
 CODES = {state: i for i, state in enumerate(STATUS_STATES)}
 NO_REPORT = -1
@@ -57,7 +57,7 @@ def status_over_time(
     Returns
     -------
     pandas.DataFrame
-        ``at``, one column per state of :data:`sql.models.vocab.STATUS_STATES`, ``reported``,
+        ``at``, one column per state of :data:`bosai.vocab.STATUS_STATES`, ``reported``,
         ``confirmed`` (a safe state) and ``no_report``.
     """
     moments = [_naive_utc(m) for m in moments]

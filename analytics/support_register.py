@@ -26,7 +26,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from sql.models.vocab import SAFE_STATES
+from bosai.vocab import SAFE_STATES
 
 #: Status of a register person who has not answered in the incident.
 NO_REPORT = "no_report"

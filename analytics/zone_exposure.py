@@ -1,11 +1,12 @@
 """People in each hazard zone by status: which rank of each zone kind a home lies in.
 
 For every zone kind (flood, landslide, ...) a home point counts once, in the *worst* rank of
-that kind it lies in (:func:`zone_severity`): the deepest flood rank; for landslides the special
-warning zone (土砂災害特別警戒区域) over the warning zone. A home in a flood zone and a landslide
-zone counts under both kinds. The point-in-polygon step (shapely STRtree) runs once per set of
-homes and zones (:class:`ZoneMembership`, kept by the page while neither changes); counting the
-latest statuses is then a ``numpy.bincount``.
+that kind it lies in — the worst zone as :mod:`analytics.hazards` defines it for the HQ map and
+the shelter board: the deepest flood rank; for landslides the special warning zone
+(土砂災害特別警戒区域) over the warning zone. A home in a flood zone and a landslide zone counts
+under both kinds. The point-in-polygon step (:class:`analytics.hazards.ZoneIndex`) runs once per
+set of homes and zones (:class:`ZoneMembership`, kept by the page while neither changes);
+counting the latest statuses is then a ``numpy.bincount``.
 
 >>> import numpy as np, pandas as pd, shapely
 >>> wkb = lambda *box: shapely.to_wkb(shapely.box(*box))
@@ -28,9 +29,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import shapely
 
-from sql.models.vocab import HAZARD_ZONE_KINDS, STATUS_STATES
+from bosai.vocab import HAZARD_ZONE_KINDS, STATUS_STATES
+
+from .hazards import ZoneIndex, zone_levels
 
 #: Status columns of the counts, most urgent first, then no report.
 NO_REPORT = "no_report"
@@ -44,29 +46,7 @@ STATUS_COLUMNS = (
     "safe_at_home",
     NO_REPORT,
 )
-#: Rank codes of special warning zones (土砂災害特別警戒区域: A33 2 designated, 4 surveyed).
-SPECIAL_ZONE_CODES = frozenset({"2", "4"})
 RANK_KEYS = ("kind", "rank_code", "rank_label", "depth_min_m", "depth_max_m")
-
-
-def zone_severity(zones: pd.DataFrame) -> np.ndarray:
-    """How bad each zone is, comparable within a kind: the minimum depth (m) of depth-ranked
-    zones (flood, inland flood, storm surge, tsunami); 1 for a special warning zone
-    (rank code 2 or 4), else 0, for the others.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> zone_severity(pd.DataFrame({"kind": ["flood", "landslide", "landslide"],
-    ...     "rank_code": ["3", "1", "2"], "depth_min_m": [3.0, None, None]})).tolist()
-    [3.0, 0.0, 1.0]
-    """
-    depth = pd.to_numeric(zones.get("depth_min_m"), errors="coerce")
-    if depth is None:
-        depth = pd.Series(np.nan, index=zones.index)
-    codes = zones.get("rank_code", pd.Series("", index=zones.index)).astype(str)
-    special = codes.isin(SPECIAL_ZONE_CODES).astype(float)
-    return depth.fillna(special).to_numpy(dtype=float)
 
 
 def depth_range_text(depth_min: float | None, depth_max: float | None) -> str:
@@ -85,21 +65,22 @@ def depth_range_text(depth_min: float | None, depth_max: float | None) -> str:
 
 def rank_table(zones: pd.DataFrame) -> pd.DataFrame:
     """One row per zone rank: ``kind``, ``rank_code``, ``rank_label``, ``depth_min_m``,
-    ``depth_max_m``, ``severity``, ``zones`` (how many polygons), ``depth_range`` (text),
-    ordered by kind (:data:`~sql.models.vocab.HAZARD_ZONE_KINDS`) and worst rank first."""
-    columns = [*RANK_KEYS, "severity", "zones", "depth_range"]
+    ``depth_max_m``, ``level`` (:func:`analytics.hazards.zone_levels`), ``zones`` (how many
+    polygons), ``depth_range`` (text), ordered by kind (:data:`~bosai.vocab.HAZARD_ZONE_KINDS`)
+    and worst rank first (the worst-zone rule of :mod:`analytics.hazards`)."""
+    columns = [*RANK_KEYS, "level", "zones", "depth_range"]
     if zones.empty:
         return pd.DataFrame(columns=columns)
     frame = zones.reset_index(drop=True).copy()
     for key in RANK_KEYS:
         if key not in frame:
             frame[key] = None
-    frame["severity"] = zone_severity(frame)
+    frame["level"] = zone_levels(frame)
     keys = frame[list(RANK_KEYS)].astype(object).where(frame[list(RANK_KEYS)].notna(), None)
     frame["_key"] = list(keys.itertuples(index=False, name=None))
     table = (
         frame.groupby("_key", sort=False)
-        .agg(severity=("severity", "max"), zones=("severity", "size"))
+        .agg(level=("level", "max"), zones=("level", "size"))
         .reset_index()
     )
     table[list(RANK_KEYS)] = pd.DataFrame(table["_key"].tolist(), index=table.index)
@@ -111,7 +92,9 @@ def rank_table(zones: pd.DataFrame) -> pd.DataFrame:
     ]
     kind_order = {k: i for i, k in enumerate(HAZARD_ZONE_KINDS)}
     table["_kind"] = table["kind"].map(lambda k: kind_order.get(k, len(kind_order)))
-    table = table.sort_values(["_kind", "severity", "rank_code"], ascending=[True, False, True])
+    table = table.sort_values(
+        ["_kind", "level", "depth_min_m", "rank_code"], ascending=[True, False, False, True]
+    )
     return table[columns].reset_index(drop=True)
 
 
@@ -138,7 +121,6 @@ class ZoneMembership:
         if zones.empty or len(self.ids) == 0:
             return
         zones = zones.reset_index(drop=True)
-        severity = zone_severity(zones)
         rank_index = {
             tuple(None if pd.isna(v) else v for v in key): i
             for i, key in enumerate(self.ranks[list(RANK_KEYS)].itertuples(index=False))
@@ -150,22 +132,9 @@ class ZoneMembership:
             ],
             dtype=np.int64,
         )
-        geoms = shapely.from_wkb(zones["geom_wkb"].to_numpy())
-        points = shapely.points(lon, lat)
-        tree = shapely.STRtree(geoms)
-        point_idx, zone_idx = tree.query(points, predicate="intersects")
-        kinds = zones["kind"].to_numpy()
-        for kind in dict.fromkeys(kinds):
-            keep = kinds[zone_idx] == kind
-            p, z = point_idx[keep], zone_idx[keep]
-            out = np.full(len(self.ids), -1, np.int64)
-            if len(p):
-                # Per home the last after sorting by severity is the worst zone of the kind.
-                o = np.lexsort((severity[z], p))
-                p, z = p[o], z[o]
-                last = np.r_[p[1:] != p[:-1], True]
-                out[p[last]] = zone_rank[z[last]]
-            self.rank_of[str(kind)] = out
+        worst = ZoneIndex(zones).worst_zone_by_kind(lat, lon)
+        for kind, rows in worst.items():
+            self.rank_of[kind] = np.where(rows >= 0, zone_rank[np.maximum(rows, 0)], -1)
 
     def counts(self, citizen_ids: np.ndarray, states: Sequence[str] | np.ndarray) -> pd.DataFrame:
         """People per zone rank and latest status.

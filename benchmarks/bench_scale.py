@@ -151,12 +151,12 @@ def _query_figures(
 
 def measure(url: str) -> dict[str, Any]:
     """Every figure of the module doc on the database at ``url`` (one settings variant)."""
+    from bosai.vocab import RESCUE_OPEN_STATUSES
     from dashboard.hq_map_state import HqMapCache, build_hq_state
     from sql import policy
     from sql.city_config import active_city
     from sql.content_hash import row_counts
     from sql.engine import make_engine
-    from sql.models.vocab import RESCUE_OPEN_STATUSES
     from sql.queries import shelter_board
     from sql.viewer import Viewer
 

@@ -242,7 +242,7 @@ def _add_users(
 
 
 def _add_shelters(batch: SyncBatch, shelters: list[p.Shelter]) -> None:
-    from sql.models.vocab import HAZARD_KINDS
+    from bosai.vocab import HAZARD_KINDS
 
     for s in shelters:
         hazards = set(s.hazards)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from analytics import shelter_status
 from analytics.hazard_exposure import classify_citizens
+from analytics.hazards import ZoneIndex, hazards_for_warnings
 from analytics.status_cells import (
     NO_REPORT,
     SAFE,
@@ -32,7 +33,6 @@ from analytics.status_cells import (
     unconfirmed_colour,
 )
 from analytics.triage import minutes_waiting, triage_scores
-from analytics.zone_lookup import ZoneIndex
 from bosai.palette import OKABE_ITO, hex_to_rgb
 from sql import policy
 from sql.city_config import CityConfig
@@ -169,8 +169,7 @@ class HqMapCache:
             if self._nearest is not None and self._nearest[0] == key:
                 return self._nearest[1]
         citizens = pd.DataFrame({"id": grid.ids, "lat": grid.lat, "lon": grid.lon})
-        zone_frame = zones.frame.drop(columns=["geom_wkb"]).assign(geometry=zones.index.geoms)
-        result = classify_citizens(citizens, shelters, zone_frame, warning_codes)
+        result = classify_citizens(citizens, shelters, zones.index, warning_codes)
         with self._lock:
             self._nearest = (key, result)
         return result
@@ -301,7 +300,7 @@ def build_hq_state(
 
     area_codes = tuple(code for _, code in city.jma_area_codes)
     in_force = hazards.warnings_in_force(reads, area_codes, as_of)
-    active_hazards = shelter_status.hazards_for_warnings(in_force["kind_code"].tolist())
+    active_hazards = hazards_for_warnings(in_force["kind_code"].tolist())
     thresholds = tuple(city.setting("congestion_thresholds", shelter_status.DEFAULT_THRESHOLDS))
     shelters = shelter_status.board(
         shelter_board.shelter_board(reads, incident_id, as_of),

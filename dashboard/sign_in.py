@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from sql.models.vocab import STAFF_ROLES
+from bosai.vocab import STAFF_ROLES
 from sql.queries.staff import StaffMember, find_staff
 from sql.viewer import Viewer
 

@@ -4,6 +4,12 @@ Each reader turns one format into plain records plus a list of problems
 (``FILE:ROW:COLUMN: reason``); nothing here touches the database. The write side lives in
 :mod:`sql.imports`, the commands in :mod:`bosai.cli.imports`.
 
+The input-file plumbing is one of each, also used by the questionnaire reader
+(:mod:`surveys.reader`): :mod:`~importers.text_encoding` decodes (UTF-8, UTF-8 with BOM, CP932;
+anything else is refused with the file and line), :mod:`~importers.problems` is the problem
+type (file, row, column, reason, level, code) and the whole-file refusal,
+:mod:`~importers.table_reader` reads CSV (and GeoJSON points) into rows with line numbers.
+
 ===========================  ==============================================================
 module                       reads
 ===========================  ==============================================================

@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 
-from sql.spatial import in_japan
+from bosai.geo_bounds import in_japan
 
 from .problems import FieldError, quoted, reason
 

@@ -22,7 +22,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from sql.spatial import JAPAN_BOUNDS
+from bosai.geo_bounds import JAPAN_BOUNDS
 
 from . import ksj_hazard_codes as codes
 from .problems import FileRejected, Problem, quoted, reason

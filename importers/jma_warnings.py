@@ -20,11 +20,12 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from sql.models.vocab import JMA_WARNING_STATUSES
+from bosai.vocab import JMA_WARNING_STATUSES
 
 from . import jma_codes
 from .problems import FileRejected, Problem, quoted, reason
 from .progress import Progress, tick
+from .text_encoding import files_to_read
 
 NS_REPORT = "http://xml.kishou.go.jp/jmaxml1/"
 NS_HEAD = "http://xml.kishou.go.jp/jmaxml1/informationBasis1/"
@@ -293,18 +294,6 @@ def _warnings(
     return found
 
 
-def telegram_files(paths: Iterable[Path | str]) -> list[Path]:
-    found: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*") if p.suffix.lower() == ".xml" and p.is_file()
-            )
-        else:
-            found.append(path)
-    return found
-
-
 def read_telegrams(
     paths: Iterable[Path | str], *, progress: Progress | None = None
 ) -> TelegramBatch:
@@ -312,7 +301,7 @@ def read_telegrams(
 
     ``progress(files_done, files_total)`` is called after each file.
     """
-    files = telegram_files(paths)
+    files = files_to_read(paths, ".xml")
     batch = TelegramBatch(files, [], [], [])
     seen: set[str] = set()
     for done, path in enumerate(files, start=1):

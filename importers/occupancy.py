@@ -21,10 +21,10 @@ from . import shelters_standard
 from .japanese_datetime import parse_japanese_datetime
 from .problems import FieldError, FileRejected, Problem, reason
 from .progress import Progress, tick
-from .rejects import is_rejects_file
 from .row_fields import RowFields
 from .shelter_record import RecordOrigin, ShelterRecord
 from .table_reader import SourceTable, read_table
+from .text_encoding import files_to_read
 
 COUNT_COLUMN = "人数"
 TIME_COLUMN = "時点"
@@ -51,24 +51,6 @@ class OccupancyBatch:
     @property
     def snapshot_times(self) -> list[dt.datetime]:
         return sorted({o.observed_at for o in self.observations})
-
-
-def snapshot_files(paths: Iterable[Path | str]) -> list[Path]:
-    """The files to read: each file as given; each folder's ``*.csv`` (recursively), sorted.
-
-    Rejects files (``*.rejects.csv``, written by ``--skip-invalid``) in a folder are left out.
-    """
-    found: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found += sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix.lower() == ".csv" and p.is_file() and not is_rejects_file(p)
-            )
-        else:
-            found.append(path)
-    return found
 
 
 def count_column(table: SourceTable) -> str | None:
@@ -159,7 +141,7 @@ def read_occupancy(
     ``progress(files_done, files_total)`` is called after each file.
     """
     paths = list(paths)
-    files = snapshot_files(paths)
+    files = files_to_read(paths, ".csv")
     batch = OccupancyBatch(files, [], [])
     if not files:
         batch.problems.append(

@@ -20,22 +20,40 @@ from bosai.i18n import t
 QUOTE_LIMIT = 60
 
 
+#: Problem levels: an error refuses the file (or the row, for the feeds that quarantine rows);
+#: a warning is reported and the import proceeds.
+ERROR = "error"
+WARNING = "warning"
+
+
 @dataclasses.dataclass(frozen=True)
 class Problem:
+    """One problem of an input file: where (file, row, column), why, how serious.
+
+    ``code`` names the kind of problem for counting (``out_of_range``, ``unknown_column`` …);
+    empty where the reason is all there is to say.
+
+    >>> str(Problem("a.csv", 3, "年代", "unknown option", WARNING, "unknown_option"))
+    'a.csv:3:年代: unknown option'
+    """
+
     file: str
     row: int | str
     column: str
     reason: str
+    level: str = ERROR
+    code: str = ""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.row}:{self.column}: {self.reason}"
 
 
-class FileRejected(Exception):
-    """The whole file is unusable (encoding, empty, not the expected format, unsafe XML)."""
+class FileRejected(InvalidInputError):
+    """The whole file is unusable (encoding, empty, not the expected format, unsafe XML): an
+    :class:`~bosai.errors.InvalidInputError` whose one problem is :attr:`problem`."""
 
     def __init__(self, problem: Problem):
-        super().__init__(str(problem))
+        super().__init__(str(problem), [str(problem)])
         self.problem = problem
 
 

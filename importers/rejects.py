@@ -7,8 +7,8 @@ first columns are ファイル, 行 and 理由; the rest are the input's own col
 rejects file can be imported again as it is (importers ignore columns they do not know).
 
 Cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a
-tab or a carriage return) are written with a leading apostrophe: published names such as
-``=HYPERLINK(…)`` stay text when staff open the file.
+tab or a carriage return) are written with a leading apostrophe (:mod:`bosai.spreadsheet_safe`):
+published names such as ``=HYPERLINK(…)`` stay text when staff open the file.
 """
 
 from __future__ import annotations
@@ -17,20 +17,14 @@ import csv
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from bosai.spreadsheet_safe import safe_text
+
 from .problems import Problem
 
-#: Leading characters that make a spreadsheet cell a formula (OWASP CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SUFFIX = ".rejects.csv"
 LEAD_COLUMNS = ("ファイル", "行", "理由")
 
 RowKey = tuple[str, int | str]
-
-
-def spreadsheet_safe(value: object) -> str:
-    """``value`` as text that a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def is_rejects_file(path: Path) -> bool:
@@ -73,10 +67,10 @@ def write_rejects(
             cells = rows.get(key, {})
             writer.writerow(
                 [
-                    spreadsheet_safe(key[0]),
-                    spreadsheet_safe(key[1]),
-                    spreadsheet_safe(" | ".join(reasons.get(key, []))),
-                    *(spreadsheet_safe(cells.get(name, "")) for name in names),
+                    safe_text(key[0]),
+                    safe_text(key[1]),
+                    safe_text(" | ".join(reasons.get(key, []))),
+                    *(safe_text(cells.get(name, "")) for name in names),
                 ]
             )
     return len(keys)

@@ -61,6 +61,16 @@ class RowFields:
             self.problem(column, exc.reason)
             return None
 
+    def notes(self, *columns: tuple[str, str | None], max_length: int = 1000) -> str | None:
+        """Free-text columns as one note, a line each: ``(column, label)`` pairs, the label
+        (None: none) written before the text as ``label: text``; None when all are empty."""
+        lines = []
+        for column, label in columns:
+            text = self.text(column, max_length=max_length)
+            if text:
+                lines.append(f"{label}: {text}" if label else text)
+        return "\n".join(lines) or None
+
     def flag(self, *names: str) -> bool | None:
         """A hazard flag; None when the column is absent from this file."""
         cells = self.row.cells

@@ -11,19 +11,12 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from bosai.vocab import HAZARD_KINDS
+
 from .problems import Problem
 
-#: The eight hazard flags in their published order (see ``sql.models.vocab.HAZARD_KINDS``).
-HAZARD_FLAG_COLUMNS = (
-    "hazard_flood",
-    "hazard_landslide",
-    "hazard_storm_surge",
-    "hazard_earthquake",
-    "hazard_tsunami",
-    "hazard_large_fire",
-    "hazard_inland_flood",
-    "hazard_volcano",
-)
+#: The eight hazard flags in their published order, as shelter columns.
+HAZARD_FLAG_COLUMNS = tuple(f"hazard_{kind}" for kind in HAZARD_KINDS)
 
 #: Shelter model columns a reader may fill.
 SHELTER_COLUMNS = (

@@ -56,17 +56,7 @@ def gsi_list_kind(table: SourceTable) -> str | None:
 
 
 def required_column_problems(table: SourceTable) -> list[Problem]:
-    problems = []
-    for field, names in (("共通ID", ID_COLUMNS), ("施設・場所名", NAME_COLUMNS)):
-        if not table.has(*names):
-            problems.append(
-                Problem(
-                    table.label,
-                    1,
-                    names[0],
-                    reason("importers.problem.missing_column", field=field),
-                )
-            )
+    problems = table.missing_columns({"共通ID": ID_COLUMNS, "施設・場所名": NAME_COLUMNS})
     if table.kind == "csv" and not (table.has(*LAT_COLUMNS) and table.has(*LON_COLUMNS)):
         problems.append(
             Problem(
@@ -100,7 +90,7 @@ def gsi_record(row: SourceRow, dataset: str) -> tuple[ShelterRecord | None, list
             fields.column(*CODE_COLUMNS),
             reason("importers.problem.bad_municipality_code", value=quoted(code_raw)),
         )
-    notes = _notes(fields)
+    notes = fields.notes(("備考", None), ("その他市町村長が必要と認める事項", "その他"))
     target_groups = fields.text("受入対象者", max_length=200)
     flags = {
         col: fields.flag(src)
@@ -133,14 +123,3 @@ def gsi_record(row: SourceRow, dataset: str) -> tuple[ShelterRecord | None, list
         **kinds,
     )
     return record, []
-
-
-def _notes(fields: RowFields) -> str | None:
-    parts = []
-    remark = fields.text("備考", max_length=1000)
-    if remark:
-        parts.append(remark)
-    other = fields.text("その他市町村長が必要と認める事項", max_length=1000)
-    if other:
-        parts.append(f"その他: {other}")
-    return "\n".join(parts) or None

@@ -83,21 +83,10 @@ def looks_like_standard(columns: list[str]) -> bool:
 
 
 def required_column_problems(table: SourceTable) -> list[Problem]:
-    problems = []
-    needed = [("ID", ID_COLUMNS), ("名称", NAME_COLUMNS)]
+    needed = {"ID": ID_COLUMNS, "名称": NAME_COLUMNS}
     if table.kind == "csv":
-        needed += [("緯度", LAT_COLUMNS), ("経度", LON_COLUMNS)]
-    for field, names in needed:
-        if not table.has(*names):
-            problems.append(
-                Problem(
-                    table.label,
-                    1,
-                    names[0],
-                    reason("importers.problem.missing_column", field=field),
-                )
-            )
-    return problems
+        needed |= {"緯度": LAT_COLUMNS, "経度": LON_COLUMNS}
+    return table.missing_columns(needed)
 
 
 def standard_shelter_id(municipality_code: str | None, published_id: str) -> str:
@@ -145,7 +134,7 @@ def standard_record(
         for col, src in zip(HAZARD_FLAG_COLUMNS, STANDARD_HAZARD_COLUMNS, strict=True)
     }
     also_shelter = fields.flag("指定避難所との重複")
-    notes = _notes(fields)
+    notes = fields.notes(("備考", None), ("対象となる町会・自治会", "対象となる町会・自治会"))
     welfare = "福祉避難所" in (name or "")
     if fields.problems or published_id is None or name is None or coordinates is None:
         return None, fields.problems
@@ -204,14 +193,3 @@ def _place_names(fields: RowFields, address: str | None) -> tuple[str | None, st
         match = _PREFECTURE.match(address)
         prefecture = match.group(1) if match else None
     return prefecture, municipality
-
-
-def _notes(fields: RowFields) -> str | None:
-    parts = []
-    remark = fields.text("備考", max_length=1000)
-    if remark:
-        parts.append(remark)
-    catchment = fields.text("対象となる町会・自治会", max_length=1000)
-    if catchment:
-        parts.append(f"対象となる町会・自治会: {catchment}")
-    return "\n".join(parts) or None

@@ -1,5 +1,8 @@
 """Decode text files as Japanese municipalities publish them: UTF-8, UTF-8 with BOM, CP932.
 
+The one decoder of input files (public data and questionnaire exports alike), and
+:func:`files_to_read` for commands that take files and folders.
+
 CP932 (Windows Shift_JIS) is a superset of Shift_JIS, so it covers both. Anything else —
 UTF-16, EUC-JP, binary data — is refused with a reason rather than guessed at: a wrongly
 guessed encoding would store garbled names.
@@ -9,9 +12,11 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from .problems import FileRejected, Problem, reason
+from .rejects import is_rejects_file
 
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -87,3 +92,19 @@ def read_text(path: Path, label: str | None = None) -> tuple[str, str]:
             Problem(label, "-", "-", reason("importers.problem.is_directory"))
         ) from exc
     return decode_text(data, label)
+
+
+def files_to_read(paths: Iterable[Path | str], suffix: str) -> list[Path]:
+    """The files to read: each file as given; each folder's ``*<suffix>`` files (recursively,
+    sorted), leaving out the rejects files an earlier ``--skip-invalid`` wrote there."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix.lower() == suffix and p.is_file() and not is_rejects_file(p)
+            )
+        else:
+            found.append(path)
+    return found

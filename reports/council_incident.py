@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from analytics.small_cells import is_small
 from bosai.i18n import t
 from bosai.palette import OKABE_ITO, STATUS_COLOURS, STATUS_ORDER
+from bosai.vocab import RESCUE_PRIORITIES
 from sql.city_config import CityConfig
-from sql.models.vocab import RESCUE_PRIORITIES
 from sql.queries.incidents import IncidentSummary
 from sql.viewer import Viewer
 

@@ -23,7 +23,7 @@ from analytics.uiux_timing import analyse, ordered_methods
 from analytics.uiux_timing import summary as uiux_summary
 from bosai.i18n import t
 from bosai.palette import OKABE_ITO
-from sql.models.vocab import DATA_ITEMS, SHARE_TARGETS
+from bosai.vocab import DATA_ITEMS, SHARE_TARGETS
 from sql.queries import research
 from sql.viewer import Viewer
 from surveys.instrument import parse_instrument

@@ -29,9 +29,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from bosai.vocab import COLLECTION_METHODS, CONSENT_EVENTS, DATA_ITEMS, SHARE_TARGETS
+
 from .models import ConsentEvent, ConsentState
 from .models.base import utcnow
-from .models.vocab import COLLECTION_METHODS, CONSENT_EVENTS, DATA_ITEMS, SHARE_TARGETS
 from .upsert import insert_ignore, upsert
 
 #: The privacy-notice version the pilot's consents refer to (configurable per event).

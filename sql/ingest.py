@@ -17,10 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from bosai.vocab import REPORT_SOURCES, STATUS_STATES
+
 from .bulk import bulk_insert
 from .models import CitizenLatestStatus, LocationFix, StatusReport
 from .models.base import utcnow
-from .models.vocab import REPORT_SOURCES, STATUS_STATES
 from .upsert import dialect_insert, insert_ignore
 
 BATCH_SIZE = 5_000

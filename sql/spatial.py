@@ -33,14 +33,6 @@ POINT_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
 )
 POLYGON_COLUMNS: tuple[tuple[str, str, str], ...] = (("hazard_zones", "geom", "geom_wkb"),)
 
-#: Japan's extent (incl. remote islands), for validating coordinates.
-JAPAN_BOUNDS = {"south": 20.0, "north": 46.0, "west": 122.0, "east": 154.0}
-
-
-def in_japan(lat: float, lon: float) -> bool:
-    b = JAPAN_BOUNDS
-    return b["south"] <= lat <= b["north"] and b["west"] <= lon <= b["east"]
-
 
 def create_postgis_columns(op) -> None:
     """Migration step (PostgreSQL only): PostGIS extension, generated columns, GiST indexes."""

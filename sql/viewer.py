@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .models.vocab import STAFF_ROLES
+from bosai.vocab import STAFF_ROLES
 
 #: Default purpose of each role's reads (recorded in the audit log).
 ROLE_PURPOSES = {

@@ -36,28 +36,16 @@ import unicodedata
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from importers.problems import ERROR, WARNING, Problem
+
 from .instrument import LIKERT_SCALES, Instrument, Item, normalise, scales
 from .mapping import IGNORE, Mapping
 from .reader import METADATA_COLUMNS, Table
 
-ERROR = "error"
-WARNING = "warning"
 #: Minimum number of answered Likert items before identical answers count as straight-lining.
 STRAIGHT_LINING_MIN_ITEMS = 5
 
 Answer = tuple[float | None, str | None]
-
-
-@dataclasses.dataclass(frozen=True)
-class Problem:
-    level: str
-    row: int | str
-    column: str
-    message: str
-    code: str
-
-    def line(self, file: str) -> str:
-        return f"{file}:{self.row}:{self.column}: {self.message}"
 
 
 @dataclasses.dataclass
@@ -70,7 +58,7 @@ class ValidationReport:
     matched_columns: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def add(self, level: str, row: int | str, column: str, message: str, code: str) -> None:
-        self.problems.append(Problem(level, row, column, message, code))
+        self.problems.append(Problem(self.file, row, column, message, level, code))
 
     @property
     def errors(self) -> list[Problem]:
@@ -85,7 +73,7 @@ class ValidationReport:
         return not self.errors
 
     def lines(self, level: str | None = None) -> list[str]:
-        return [p.line(self.file) for p in self.problems if level is None or p.level == level]
+        return [str(p) for p in self.problems if level is None or p.level == level]
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -100,9 +88,20 @@ class ValidationReport:
             "encoding": self.encoding,
             "rows": self.rows,
             "matched_columns": self.matched_columns,
-            "errors": [dataclasses.asdict(p) for p in self.errors],
-            "warnings": [dataclasses.asdict(p) for p in self.warnings],
+            "errors": [_problem_dict(p) for p in self.errors],
+            "warnings": [_problem_dict(p) for p in self.warnings],
         }
+
+
+def _problem_dict(problem: Problem) -> dict[str, Any]:
+    """A problem in the report's JSON (``bosai survey import --json``)."""
+    return {
+        "level": problem.level,
+        "row": problem.row,
+        "column": problem.column,
+        "message": problem.reason,
+        "code": problem.code,
+    }
 
 
 @dataclasses.dataclass

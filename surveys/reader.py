@@ -1,5 +1,9 @@
 """Read questionnaire exports as they come: CSV or XLSX, UTF-8, UTF-8 with BOM or CP932.
 
+Files are decoded by the importers' decoder (:func:`importers.text_encoding.decode_text`: a file
+in another encoding is refused naming the file and line) and CSV is parsed by the importers'
+reader (:func:`importers.table_reader.csv_records`); this module adds what questionnaires need.
+
 Every cell is kept as text (a spreadsheet number ``5.0`` becomes ``"5"``, a time cell
 ``0:03:20`` becomes ``"0:03:20"``), with its spreadsheet row number: the header is row 1, the
 first answer row 2 — the numbers a researcher sees in Excel. The export's origin is recognised
@@ -12,19 +16,17 @@ from its metadata columns:
 >>> table = read_table_text("タイムスタンプ,年代\\n2022/03/11 10:15:32,70代以上\\n", "x.csv")
 >>> table.source_format, table.headers, table.rows[0].number, table.rows[0].cells
 ('google_forms', ['タイムスタンプ', '年代'], 2, ['2022/03/11 10:15:32', '70代以上'])
->>> decode_bytes("年代".encode("cp932"), "x.csv")[1]
-'cp932'
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 from pathlib import Path
 
 from bosai.errors import InvalidInputError
+from importers.table_reader import csv_records
+from importers.text_encoding import decode_text
 
 from .instrument import normalise
 
@@ -121,26 +123,6 @@ class Table:
         return None
 
 
-def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
-    """Text and encoding: UTF-8 with BOM, UTF-8, else CP932 (Excel's Japanese CSV)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as utf8_error:
-        try:
-            return data.decode("cp932"), "cp932"
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise InvalidInputError(
-                f"{name}: cannot read the file as UTF-8 or CP932 (Shift_JIS)",
-                [
-                    f"{name}:{line}:-: undecodable bytes at offset {utf8_error.start} "
-                    "(save the file as UTF-8 or CP932)"
-                ],
-            ) from exc
-
-
 def detect_format(headers: list[str]) -> str:
     norm = [normalise(h) for h in headers]
     if norm and norm[0] in (normalise("タイムスタンプ"), "timestamp"):
@@ -180,7 +162,7 @@ def read_table_text(text: str, name: str, encoding: str = "utf-8") -> Table:
     first = text.split("\n", 1)[0]
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    records = [cells for _, cells in csv_records(text, name, delimiter, strict=False)]
     return _finish(name, records, encoding)
 
 
@@ -233,5 +215,7 @@ def read_table(path: str | Path) -> Table:
         return read_xlsx(path, name)
     if suffix == ".xls":
         raise InvalidInputError(f"{name}: old .xls workbooks are not read; save it as .xlsx or CSV")
-    text, encoding = decode_bytes(path.read_bytes(), name)
+    data = path.read_bytes()
+    # An empty file is reported by the table as having no header row (like one of blank lines).
+    text, encoding = decode_text(data, name) if data.strip() else ("", "utf-8")
     return read_table_text(text, name, encoding)

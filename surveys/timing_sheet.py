@@ -24,9 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 from bosai.errors import InvalidInputError
+from importers.problems import ERROR
 
 from .instrument import normalise
-from .parse import ERROR, ValidationReport, ValueProblem, parse_duration
+from .parse import ValidationReport, ValueProblem, parse_duration
 from .reader import Table, read_table
 
 COLUMNS: dict[str, tuple[str, ...]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -55,6 +56,30 @@ def test_no_sql_above_the_data_layer():
         str(p.relative_to(ROOT))
         for p in sources("dashboard", "analytics", "surveys", "drills", "importers", "reports")
         if pattern.search(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports by absolute name (at the top or inside a function)."""
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module)
+    return modules
+
+
+def test_parsers_and_analytics_do_not_load_the_data_layer():
+    """analytics/, importers/ and surveys/ take the vocabulary and Japan's bounds from the
+    bosai leaves and leave storing to sql/: importing them never loads the ORM models
+    (docs/ARCHITECTURE.md, Layers)."""
+    offenders = [
+        f"{p.relative_to(ROOT)}: {name}"
+        for p in sources("analytics", "importers", "surveys")
+        for name in sorted(imported_modules(p))
+        if name == "sql" or name.startswith("sql.")
     ]
     assert offenders == []
 

@@ -78,7 +78,7 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 
 def _parsed_or_refused(file: Path, instrument: str, mapping: Path | None):
-    from surveys.importer import refuse_if_invalid, validate_file
+    from surveys.validate import refuse_if_invalid, validate_file
 
     parsed = validate_file(file, instrument, mapping)
     refuse_if_invalid(parsed)
@@ -118,8 +118,8 @@ def analyze_survey(
     """Score an export: n; per subscale mean, sd, α, ω (with intervals); per item mean and n."""
     from analytics.group_comparison import compare_groups
     from analytics.text_themes import themes
-    from surveys.importer import responses_frame
     from surveys.scoring import subscale_scores, summarise
+    from surveys.validate import responses_frame
 
     parsed = _parsed_or_refused(file, instrument_id, mapping)
     inst = parsed.instrument
@@ -211,7 +211,7 @@ def _parse_at(at: str | None) -> dt.datetime:
 def optin_from_db(engine, at: dt.datetime) -> dict[str, Any]:
     """The ledger report for every citizen in the database (the invited population)."""
     from analytics.optin_acceptance import ledger_report
-    from sql.models.vocab import DATA_ITEMS, SHARE_TARGETS
+    from bosai.vocab import DATA_ITEMS, SHARE_TARGETS
     from sql.queries import research
 
     viewer = _research_viewer()
@@ -232,7 +232,7 @@ def optin_from_file(file: Path, instrument: str, mapping: Path | None) -> dict[s
     """Opt-in answers of a questionnaire export, overall and per participant type, age band
     and sex."""
     from analytics.optin_acceptance import questionnaire_optin
-    from surveys.importer import responses_frame
+    from surveys.validate import responses_frame
 
     frame = responses_frame(_parsed_or_refused(file, instrument, mapping))
     result = {"source": file.name, **questionnaire_optin(frame)}

@@ -84,7 +84,7 @@ def survey_import(
     as_json: bool,
 ) -> None:
     """Validate a Google Forms / Microsoft Forms / Kobo export and import it (all or nothing)."""
-    from surveys.importer import import_survey
+    from sql.imports.surveys import import_survey
 
     engine = _ready_engine(obj["database_url"])
     result = import_survey(engine, file, instrument_id, mapping, drill=drill, dry_run=dry_run)
@@ -116,7 +116,8 @@ def survey_import_timings(
     as_json: bool,
 ) -> None:
     """Import a UI/UX task-timing sheet (参加者, 区分, タスク, 方法, 時間, 成功 …; all or nothing)."""
-    from sql.research_store import TimingRecord, store_uiux
+    from sql.imports.surveys import timing_records
+    from sql.research_store import store_uiux
     from surveys.timing_sheet import read_timing_sheet
 
     held = None
@@ -128,18 +129,6 @@ def survey_import_timings(
     sheet = read_timing_sheet(file)  # raises with FILE:ROW:COLUMN lines on any error
     engine = _ready_engine(obj["database_url"])
     key = (session_key or file.stem)[:64]
-    records = [
-        TimingRecord(
-            participant=r["participant"],
-            participant_group=r["group"],
-            task=r["task"],
-            method=r["method"],
-            seconds=None if r["seconds"] is None else float(r["seconds"]),
-            success=None if r["success"] is None else bool(r["success"]),
-            error_count=None if r["error_count"] is None else int(r["error_count"]),
-        )
-        for r in sheet.frame.astype(object).where(sheet.frame.notna(), None).to_dict("records")
-    ]
     counts = store_uiux(
         engine,
         session_key=key,
@@ -147,7 +136,7 @@ def survey_import_timings(
         held_on=held,
         location=location,
         source_file=file.name,
-        records=records,
+        records=timing_records(sheet),
         dry_run=dry_run,
     )
     _print_report(sheet.report, counts.as_dict(), as_json, {"session": key, "file": file.name})

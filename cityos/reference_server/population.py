@@ -14,7 +14,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from sql.models.vocab import HAZARD_KINDS
+from bosai.vocab import HAZARD_KINDS
 
 from .state import CityOSState, ConsentRecord, UserRecord
 

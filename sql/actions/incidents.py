@@ -9,9 +9,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bosai.vocab import INCIDENT_KINDS
+
 from ..models import Incident
 from ..models.base import utcnow
-from ..models.vocab import INCIDENT_KINDS
 from ..viewer import Viewer
 from . import ActionRefused
 from .activity import log_action, require_role

@@ -11,9 +11,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bosai.vocab import RESCUE_TRANSITIONS
+
 from ..models import RescueRequest, RescueRequestEvent
 from ..models.base import utcnow
-from ..models.vocab import RESCUE_TRANSITIONS
 from ..viewer import Viewer
 from . import ActionRefused, ConflictError
 from .activity import log_action, require_role

@@ -15,10 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from bosai.vocab import STAFF_ROLES
+
 from .. import audit
 from ..models import Shelter, Staff
 from ..models.base import utcnow
-from ..models.vocab import STAFF_ROLES
 from ..viewer import Viewer
 from . import ActionRefused
 from .activity import log_action, require_role

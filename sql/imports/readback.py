@@ -13,8 +13,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bosai.vocab import HAZARD_KINDS
+
 from ..models import City, HazardZone, JmaTelegram, JmaWarning, Shelter, ShelterOperation
-from ..models.vocab import HAZARD_KINDS
 
 #: Statuses under which a warning is in force (a telegram lists every warning of its areas).
 IN_FORCE = frozenset(

@@ -13,8 +13,10 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bosai.vocab import COLLECTION_METHODS, CONSENT_EVENTS, DATA_ITEMS, SHARE_TARGETS
+
 from .base import Base, utcnow
-from .vocab import COLLECTION_METHODS, CONSENT_EVENTS, DATA_ITEMS, SHARE_TARGETS, enum
+from .vocab import enum
 
 
 class ConsentEvent(Base):

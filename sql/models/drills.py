@@ -8,8 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bosai.vocab import DRILL_EVENT_TYPES
+
 from .base import Base
-from .vocab import DRILL_EVENT_TYPES, enum
+from .vocab import enum
 
 
 class Drill(Base):

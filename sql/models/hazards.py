@@ -8,8 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bosai.vocab import HAZARD_ZONE_KINDS
+
 from .base import Base, utcnow
-from .vocab import HAZARD_ZONE_KINDS, enum
+from .vocab import enum
 
 
 class HazardZone(Base):

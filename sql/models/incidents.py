@@ -8,8 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bosai.vocab import INCIDENT_KINDS
+
 from .base import Base, utcnow
-from .vocab import INCIDENT_KINDS, enum
+from .vocab import enum
 
 
 class Incident(Base):

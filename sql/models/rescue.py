@@ -7,8 +7,10 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bosai.vocab import REPORT_SOURCES, RESCUE_PRIORITIES, RESCUE_STATUSES
+
 from .base import Base, utcnow
-from .vocab import REPORT_SOURCES, RESCUE_PRIORITIES, RESCUE_STATUSES, enum
+from .vocab import enum
 
 
 class RescueRequest(Base):

@@ -8,8 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bosai.vocab import STAFF_ROLES
+
 from .base import Base, utcnow
-from .vocab import STAFF_ROLES, enum
+from .vocab import enum
 
 
 class Staff(Base):

@@ -7,8 +7,10 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bosai.vocab import REPORT_SOURCES, STATUS_STATES
+
 from .base import Base, utcnow
-from .vocab import REPORT_SOURCES, STATUS_STATES, enum
+from .vocab import enum
 
 
 class StatusReport(Base):

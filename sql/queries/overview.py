@@ -9,6 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bosai.vocab import RESCUE_OPEN_STATUSES, STATUS_STATES
+
 from ..models import (
     Citizen,
     CitizenLatestStatus,
@@ -19,7 +21,6 @@ from ..models import (
     SourceHealth,
     StatusReport,
 )
-from ..models.vocab import RESCUE_OPEN_STATUSES, STATUS_STATES
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,9 +8,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bosai.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
+
 from ..frames import query_frame
 from ..models import RescueRequest, RescueRequestEvent, Staff
-from ..models.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
 
 
 def _incident(column, incident_id: int | None):

@@ -20,9 +20,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bosai.vocab import SAFE_STATES
+
 from ..frames import query_frame
 from ..models import Citizen, CitizenLatestStatus, Household, Incident
-from ..models.vocab import SAFE_STATES
 
 #: First age of each band (0–14, 15–39, 40–64, 65–74, 75+).
 AGE_BAND_STARTS: tuple[int, ...] = (0, 15, 40, 65, 75)

@@ -11,9 +11,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bosai.vocab import HAZARD_KINDS
+
 from ..frames import query_frame
 from ..models import CitizenLatestStatus, Shelter, ShelterOccupancy, ShelterOperation
-from ..models.vocab import HAZARD_KINDS
 
 SHELTER_COLUMNS = (
     "id",

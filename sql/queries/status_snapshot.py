@@ -17,9 +17,10 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bosai.vocab import STATUS_STATES
+
 from ..frames import query_ids
 from ..models import Citizen, CitizenLatestStatus, StatusReport
-from ..models.vocab import STATUS_STATES
 from .overview import _as_datetime
 
 #: Integer code of each state in the arrays (index in STATUS_STATES); -1 means no report.

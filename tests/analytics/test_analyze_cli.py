@@ -36,8 +36,8 @@ def run_json(capsys, *args: str, url: str | None = None) -> dict:
 
 
 def test_analyze_survey_json(capsys):
-    from surveys.importer import responses_frame, validate_file
     from surveys.scoring import item_scores
+    from surveys.validate import responses_frame, validate_file
 
     file = SAMPLES / "google_forms_drill_2022.csv"
     out = run_json(capsys, "analyze", "survey", file, "--instrument", "drill-2022", "--boot", "200")
@@ -80,8 +80,8 @@ def test_analyze_survey_by_participant_type(capsys):
     groups = {g["group"]: g for g in cmp["groups"]}
     assert set(groups) == {"staff", "visitor"} and cmp["test"] == "mann_whitney"
     assert groups["visitor"]["n"] == 6 and groups["staff"]["n"] == 2
-    from surveys.importer import responses_frame, validate_file
     from surveys.scoring import subscale_scores
+    from surveys.validate import responses_frame, validate_file
 
     parsed = validate_file(file, "drill-2022")
     frame = responses_frame(parsed)

@@ -10,13 +10,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from analytics.hazard_exposure import (
-    HAZARD_KINDS,
-    classify_citizens,
-    classify_citizens_naive,
-    hazards_for_warnings,
-    zone_levels,
-)
+from analytics.hazard_exposure import classify_citizens, classify_citizens_naive
+from analytics.hazards import hazards_for_warnings, zone_levels
+from bosai.vocab import HAZARD_KINDS
 
 # Two overlapping flood zones (0.5–3 m and 3–5 m) and a landslide zone with a special zone inside.
 ZONES = geopandas.GeoDataFrame(

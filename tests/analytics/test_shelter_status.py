@@ -9,8 +9,8 @@ import pytest
 import shapely
 
 from analytics import shelter_status
+from analytics.hazards import ZoneIndex
 from analytics.shelter_status import board, congestion_level, expected_arrivals, suitability
-from analytics.zone_lookup import ZoneIndex
 
 
 @pytest.mark.parametrize(
@@ -82,15 +82,6 @@ def test_board_adds_occupancy_congestion_and_suitability():
 def test_expected_arrivals_prefers_the_named_shelter():
     got = expected_arrivals([1, 2, 3], [2, None, None, 3], [1, 1, 2, 2])
     assert got.to_dict() == {1: 1, 2: 2, 3: 1}
-
-
-def test_warning_codes_map_to_hazards():
-    assert shelter_status.hazards_for_warnings(["03", "04", "99"]) == (
-        "flood",
-        "inland_flood",
-        "landslide",
-    )
-    assert shelter_status.hazards_for_warnings([]) == ()
 
 
 def test_docstring_examples():

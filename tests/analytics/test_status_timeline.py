@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.status_timeline import evenly_spaced, ever_in_states, status_over_time
-from sql.models.vocab import SAFE_STATES, STATUS_STATES
+from bosai.vocab import SAFE_STATES, STATUS_STATES
 
 
 def naive_counts(reports: pd.DataFrame, at: pd.Timestamp) -> dict[str, int]:

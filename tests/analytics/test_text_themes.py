@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analytics import text_themes
-from surveys.importer import responses_frame, validate_file
+from surveys.validate import responses_frame, validate_file
 
 SAMPLES = Path(__file__).resolve().parents[1] / "surveys" / "samples"
 

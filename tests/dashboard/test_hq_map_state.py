@@ -8,19 +8,24 @@ import json
 
 import numpy as np
 import pytest
+import shapely
 import sqlalchemy as sa
 
+from analytics.zone_exposure import ZoneMembership
 from bosai.i18n import t
 from dashboard.hq_map_state import HqMapCache, build_hq_state, expected_arrivals
 from dashboard.map_deck import LAYER_CELLS, LAYER_REGISTER, LAYER_RESCUE, LAYER_SHELTERS, build_deck
 from drills.demo_city import DemoParams, generate
+from reports.parts import report_viewer
 from sql import policy
 from sql.city_config import active_city
 from sql.demo_store import load_demo
 from sql.ingest import ingest_status_reports
-from sql.models import CitizenLatestStatus
+from sql.models import CitizenLatestStatus, HazardZone, Shelter
+from sql.queries import hazards as hazard_queries
 from sql.queries import status_snapshot
-from sql.viewer import Viewer
+from sql.queries.incidents import incident_timeline
+from sql.viewer import SYSTEM, Viewer
 
 HQ = Viewer(role="hq", subject="hq-1")
 
@@ -182,3 +187,110 @@ def test_expected_arrivals_never_exceed_unconfirmed_people_in_zones(demo_engine)
     )
     unconfirmed = int(np.count_nonzero(~np.isin(state.states, [1, 3, 4])))
     assert 0 < int(expected.sum()) <= unconfirmed
+
+
+def independent_unsuitable(engine, city, kind_names: list[str]) -> dict[int, set[str]]:
+    """Each shelter's reasons to be unsuitable, from the tables with one shapely polygon at a
+    time and the hazards read from the warnings' Japanese names."""
+    words = {"大雨": ("landslide", "inland_flood"), "洪水": ("flood",), "高潮": ("storm_surge",)}
+    hazards = {h for name in kind_names for w, hs in words.items() if w in name for h in hs}
+    low = city.setting("flood_low_elevation_m")
+    with engine.connect() as conn:
+        shelters = conn.execute(sa.select(Shelter.__table__)).mappings().all()
+        zones = conn.exec_driver_sql("SELECT kind, geom_wkb FROM hazard_zones").all()
+    polygons = [(kind, shapely.from_wkb(bytes(wkb))) for kind, wkb in zones]
+    out = {}
+    for s in shelters:
+        here = shapely.Point(s["lon"], s["lat"])
+        reasons = {f"no_flag:{h}" for h in hazards if not s[f"hazard_{h}"]}
+        reasons |= {
+            f"in_zone:{k}" for k, poly in polygons if k in hazards and poly.intersects(here)
+        }
+        if low is not None and "flood" in hazards and (s["elevation_m"] or 1e9) < low:
+            reasons.add("low_for_flood")
+        out[int(s["id"])] = reasons
+    return out
+
+
+def add_overlapping_zones(engine) -> None:
+    """A milder zone around every demo zone (the demo's own zones never overlap): a shallow
+    flood rank around the deep ones, a 警戒区域 around each 特別警戒区域 — so that the worst
+    zone has to be chosen."""
+    with engine.begin() as conn:
+        zones = conn.execute(sa.select(HazardZone.__table__)).mappings().all()
+        milder = {
+            "flood": ("2", "0.5m以上3.0m未満", 0.5, 3.0),
+            "landslide": ("1", "土砂災害警戒区域", None, None),
+        }
+        rows = []
+        for z in zones:
+            code, label, low, high = milder[z["kind"]]
+            grown = shapely.from_wkb(bytes(z["geom_wkb"])).buffer(0.004)
+            x0, y0, x1, y1 = grown.bounds
+            rows.append(
+                {
+                    **{k: z[k] for k in ("kind", "phenomenon", "source_dataset", "is_synthetic")},
+                    "source_key": f"{z['source_key']}:around",
+                    "rank_code": code,
+                    "rank_label": label,
+                    "depth_min_m": low,
+                    "depth_max_m": high,
+                    "geom_wkb": shapely.to_wkb(grown),
+                    "min_lon": x0,
+                    "min_lat": y0,
+                    "max_lon": x1,
+                    "max_lat": y1,
+                }
+            )
+        conn.execute(sa.insert(HazardZone.__table__), rows)
+
+
+def test_hq_map_shelter_board_and_reports_agree_on_people_per_zone_and_unsuitable_shelters(
+    demo_engine,
+):
+    """One hazards module: the HQ map (and the shelter board, which draws the same picture),
+    the reports' picture of the last moment and the warnings page's people per zone rank read
+    the same city the same way."""
+    add_overlapping_zones(demo_engine)
+    city = active_city(demo_engine)
+    cache = HqMapCache()
+    live = build_hq_state(demo_engine, cache, HQ, 1, city)
+    end = incident_timeline(demo_engine, 1)["end"]
+    reported = build_hq_state(
+        demo_engine, HqMapCache(), report_viewer(SYSTEM), 1, city, as_of=end, now=end
+    )
+    assert live.hazards == reported.hazards == ("flood", "landslide", "inland_flood")
+
+    def unsuitable(board) -> dict[int, set[str]]:
+        return {
+            int(i): set(r) for i, r in zip(board["id"], board["unsuitable_reasons"], strict=True)
+        }
+
+    expected = independent_unsuitable(demo_engine, city, live.warnings["kind_name"].tolist())
+    assert unsuitable(live.shelters) == unsuitable(reported.shelters) == expected
+    assert any(any(r.startswith("in_zone:") for r in rs) for rs in expected.values())
+
+    # People per zone: the HQ map's zone of each home (the worst of the warnings' hazards)
+    # is, for its kind, the rank the warnings page counts the home in.
+    codes = tuple(live.warnings["kind_code"])
+    exposure = cache.nearest_shelters(demo_engine, live.shelters, codes)
+    points = status_snapshot.home_points(demo_engine)
+    per_rank = ZoneMembership(
+        points.ids, points.lat, points.lon, hazard_queries.hazard_zones(demo_engine)
+    )
+    labels = per_rank.ranks["rank_label"].to_numpy()
+    position = dict(zip(per_rank.ids.tolist(), range(len(per_rank.ids)), strict=True))
+    in_zone = exposure[exposure["zone_level"] > 0]
+    assert len(in_zone) > 20
+    deep = in_zone["zone_rank"].isin(
+        ["3.0m以上5.0m未満", "5.0m以上10.0m未満", "土砂災害特別警戒区域"]
+    )
+    assert deep.sum() > 5  # homes in two zones of a kind: the worse one is shown and counted
+    for home, kind, rank in zip(
+        in_zone["id"], in_zone["zone_kind"], in_zone["zone_rank"], strict=True
+    ):
+        assert labels[per_rank.rank_of[kind][position[int(home)]]] == rank
+    counted = np.zeros(len(per_rank.ids), bool)
+    for kind in live.hazards:
+        counted |= per_rank.rank_of.get(kind, np.full(len(per_rank.ids), -1)) >= 0
+    assert int(counted.sum()) == len(in_zone)

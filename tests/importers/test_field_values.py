@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from bosai.spreadsheet_safe import safe_text
 from importers.field_values import parse_capacity, parse_count, parse_hazard_flag
 from importers.japanese_datetime import parse_japanese_datetime
 from importers.municipality_codes import (
@@ -13,7 +14,6 @@ from importers.municipality_codes import (
     normalise_municipality_code,
 )
 from importers.problems import FieldError, FileRejected
-from importers.rejects import spreadsheet_safe
 from importers.text_encoding import decode_text
 
 UTC = dt.UTC
@@ -125,4 +125,4 @@ def test_encodings():
     ],
 )
 def test_spreadsheet_safe(value, safe):
-    assert spreadsheet_safe(value) == safe
+    assert safe_text(value) == safe

@@ -8,10 +8,10 @@ import random
 import pytest
 import sqlalchemy as sa
 
+from bosai.vocab import SHARE_TARGETS
 from sql import consent
 from sql.consent import ConsentFact, derive_current
 from sql.models import Citizen, ConsentEvent
-from sql.models.vocab import SHARE_TARGETS
 
 T0 = dt.datetime(2022, 3, 11, 9, 0, tzinfo=dt.UTC)
 H = dt.timedelta(hours=1)

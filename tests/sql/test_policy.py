@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from bosai.vocab import SAFE_STATES
 from drills.demo_city import DemoParams, generate
 from sql import policy
 from sql.city_config import active_city
 from sql.consent import record_consent
 from sql.demo_store import load_demo
 from sql.models import AuditLog, Incident, RescueRequest, SupportRegisterEntry
-from sql.models.vocab import SAFE_STATES
 from sql.viewer import Viewer
 
 HQ = Viewer(role="hq", subject="hq-1")

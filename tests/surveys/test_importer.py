@@ -11,9 +11,11 @@ import sqlalchemy as sa
 
 from bosai.errors import InvalidInputError
 from sql.content_hash import table_hashes
+from sql.imports.surveys import import_survey, timing_records
 from sql.queries import research
-from sql.research_store import TimingRecord, store_uiux
-from surveys.importer import import_survey, responses_frame, validate_file
+from sql.research_store import store_uiux
+from surveys.timing_sheet import read_timing_sheet
+from surveys.validate import responses_frame, validate_file
 
 SAMPLES = Path(__file__).with_name("samples")
 TABLES = (
@@ -108,27 +110,8 @@ def test_a_corrected_export_updates_in_place(engine, tmp_path):
     assert counts(engine)["survey_responses"] == 8
 
 
-def timing_records(path: Path) -> list[TimingRecord]:
-    from surveys.timing_sheet import read_timing_sheet
-
-    frame = read_timing_sheet(path).frame
-    frame = frame.astype(object).where(frame.notna(), None)
-    return [
-        TimingRecord(
-            r["participant"],
-            r["group"],
-            r["task"],
-            r["method"],
-            r["seconds"],
-            r["success"],
-            r["error_count"],
-        )
-        for r in frame.to_dict("records")
-    ]
-
-
 def test_timings_store_is_idempotent(engine):
-    records = timing_records(SAMPLES / "uiux_timings_2021.csv")
+    records = timing_records(read_timing_sheet(SAMPLES / "uiux_timings_2021.csv"))
     kwargs = dict(
         session_key="uiux-2021",
         name="UI/UX 2021",

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bosai.errors import InvalidInputError
-from surveys.reader import decode_bytes, read_table, read_table_text
+from importers.text_encoding import decode_text
+from surveys.reader import read_table, read_table_text
 
 SAMPLES = Path(__file__).with_name("samples")
 
@@ -43,7 +44,7 @@ def test_rows_keep_their_spreadsheet_numbers_past_blank_lines():
 
 def test_unreadable_input_names_the_file_and_line(tmp_path):
     with pytest.raises(InvalidInputError, match="x.csv"):
-        decode_bytes(b"a,b\n\x81\xff\xfe", "x.csv")
+        decode_text(b"a,b\n\x81\xff\xfe", "x.csv")
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     with pytest.raises(InvalidInputError, match="empty.csv: the file is empty"):

@@ -10,9 +10,9 @@ import pingouin as pg
 import pytest
 
 from analytics import sus as sus_scale
-from surveys.importer import responses_frame, validate_file
 from surveys.instrument import load_instrument
 from surveys.scoring import item_scores, subscale_scores, summarise
+from surveys.validate import responses_frame, validate_file
 
 SAMPLES = Path(__file__).with_name("samples")
 DRILL = load_instrument("drill-2022")

@@ -1,0 +1,114 @@
+"""Controlled vocabularies: the stable codes stored in the database and exchanged in files.
+
+A leaf module (no imports): the ORM models (``sql.models``) build their CHECK-constrained
+columns from these tuples, and ``analytics``, ``importers``, ``drills``, ``cityos`` and
+``reports`` use them without loading the models. The labels people see come from the label
+catalog (``bosai/messages/*.yaml``, :func:`bosai.i18n.t`) under the key
+``<vocabulary>.<value>``.
+
+>>> STATUS_STATES.index("needs_rescue"), set(SAFE_STATES) <= set(STATUS_STATES)
+(6, True)
+>>> set(HAZARD_ZONE_KINDS) <= set(HAZARD_KINDS)
+True
+"""
+
+from __future__ import annotations
+
+# Citizen safety/evacuation state (status reports).
+STATUS_STATES = (
+    "unknown",
+    "safe_at_home",
+    "evacuating",
+    "at_shelter",
+    "elsewhere_safe",
+    "injured",
+    "needs_rescue",
+)
+#: States in which a citizen counts as confirmed safe.
+SAFE_STATES = ("safe_at_home", "at_shelter", "elsewhere_safe")
+
+REPORT_SOURCES = ("app", "city_os", "staff", "drill")
+
+# Consent ledger (ISO/IEC TS 27560-shaped).
+DATA_ITEMS = (
+    "basic_info",
+    "location",
+    "safety_status",
+    "household_link",
+    "support_register",
+    "profile_image",
+)
+SHARE_TARGETS = (
+    "city_hq",
+    "family",
+    "friends",
+    "workplace",
+    "neighbourhood",
+    "medical_care",
+)
+CONSENT_EVENTS = ("given", "withdrawn", "expired")
+COLLECTION_METHODS = ("app", "city_os_sync", "paper", "staff", "drill", "demo")
+
+RESCUE_STATUSES = ("new", "triaged", "assigned", "en_route", "resolved", "cancelled")
+RESCUE_OPEN_STATUSES = ("new", "triaged", "assigned", "en_route")
+#: Allowed status transitions of a rescue request.
+RESCUE_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": ("triaged", "assigned", "cancelled"),
+    "triaged": ("assigned", "cancelled"),
+    "assigned": ("en_route", "triaged", "cancelled"),
+    "en_route": ("resolved", "assigned", "cancelled"),
+    "resolved": (),
+    "cancelled": (),
+}
+RESCUE_PRIORITIES = ("high", "medium", "low")
+
+# The eight hazard flags of the GSI / Digital Agency shelter data, in their published order.
+HAZARD_KINDS = (
+    "flood",  # 洪水
+    "landslide",  # 崖崩れ、土石流及び地滑り
+    "storm_surge",  # 高潮
+    "earthquake",  # 地震
+    "tsunami",  # 津波
+    "large_fire",  # 大規模な火事
+    "inland_flood",  # 内水氾濫
+    "volcano",  # 火山現象
+)
+HAZARD_ZONE_KINDS = ("flood", "landslide", "storm_surge", "tsunami", "inland_flood")
+
+INCIDENT_KINDS = ("real", "drill")
+
+STAFF_ROLES = ("hq", "rescue", "shelter_staff", "researcher", "council", "admin")
+
+JMA_WARNING_STATUSES = (
+    "発表",
+    "継続",
+    "解除",
+    "発表警報・注意報はなし",
+    "特別警報から警報",
+    "警報から注意報",
+    "注意報から警報",
+    "警報から特別警報",
+)
+
+NOTIFICATION_TARGET_KINDS = (
+    "everyone",
+    "area",
+    "hazard_zone",
+    "circle",
+    "shelter_catchment",
+    "register",
+    "households",
+    "citizens",
+)
+NOTIFICATION_EVENTS = ("requested", "delivered", "opened", "failed")
+
+DRILL_EVENT_TYPES = (
+    "notification_sent",
+    "notification_opened",
+    "safety_answered",
+    "evacuation_started",
+    "arrived",
+    "rescue_requested",
+    "location_fix",
+    "consent_changed",
+)
