@@ -212,9 +212,9 @@ def check_updates(url: str, run: str, sent: int, citizens: int, incident_id: int
 
 
 @contextmanager
-def streamlit_server(url: str, log: Path) -> Iterator[str]:
+def streamlit_server(url: str, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "BOSAI_DATABASE_URL": url}
+    env = {**os.environ, "BOSAI_DATABASE_URL": url, **(env or {})}
     proc = subprocess.Popen(
         headless_command(port),
         cwd=ROOT,

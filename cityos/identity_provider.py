@@ -179,6 +179,7 @@ def spawn(
     token_max_age: int | None = None,
     stderr: int = subprocess.DEVNULL,
     timeout_s: float = 30,
+    users: Sequence[dict[str, Any]] = (),
 ) -> subprocess.Popen:
     """Run this provider as its own process on 127.0.0.1:``port`` and return once it serves its
     discovery document (tests, benchmarks, the crash harness). ``client_claims``: one mapping per
@@ -191,6 +192,8 @@ def spawn(
         args += ["--token-max-age", str(token_max_age)]
     for claims in client_claims:
         args += ["--client-claims", json.dumps(claims)]
+    for user in users:  # people who sign in (``sub`` and their claims)
+        args += ["--user-claims", json.dumps(user)]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ})
     discovery = f"http://127.0.0.1:{port}/.well-known/openid-configuration"
     deadline = time.monotonic() + timeout_s

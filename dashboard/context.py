@@ -1,7 +1,8 @@
 """What every page gets: the engine, the viewer, the language, the city, label lookup.
 
 A page calls :func:`current` once at the top and uses only that: its data through ``sql``
-queries (passing ``ctx.viewer`` to anything that returns personal data), its computations
+queries (passing ``ctx.viewer`` to anything that returns personal data; aggregate reads may use
+``ctx.aggregates``, a read replica when one is configured), its computations
 through ``analytics``, its labels through ``ctx.t``.
 """
 
@@ -28,6 +29,13 @@ class PageContext:
     city: CityConfig
     large_type: bool = False
     demo: bool = False
+    #: Aggregate reads (map cells, KPIs, boards): a streaming replica when one is configured.
+    read_engine: Engine | None = None
+
+    @property
+    def aggregates(self) -> Engine:
+        """The engine for aggregate reads (the replica, else the primary)."""
+        return self.read_engine or self.engine
 
     def t(self, key: str, **values) -> str:
         """The catalog label for ``key`` in the session's language."""

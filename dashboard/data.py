@@ -1,6 +1,9 @@
 """Small cached helpers between the pages and ``sql``.
 
-``st.cache_resource`` keeps one engine per database URL. Cached data is keyed by what makes it
+``st.cache_resource`` keeps one engine per database URL and purpose: ``primary`` for writes,
+staff actions and personal reads (they append to the audit chain), ``aggregate`` for reads that
+may come from a streaming replica (``BOSAI_DATABASE_REPLICA_URL``; :func:`sql.engine.url_for`).
+The cached aggregates below read through the aggregate engine. Cached data is keyed by what makes it
 differ (database URL, incident, role where it matters) — ``st.cache_data`` is shared by every
 session, so nothing personal is ever cached here.
 """
@@ -10,26 +13,31 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from sql.engine import make_engine
+from sql.engine import make_engine, url_for
 
 
 @st.cache_resource(show_spinner=False)
-def engine_for(database_url: str) -> Engine:
-    return make_engine(database_url)
+def _engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+def engine_for(database_url: str, purpose: str = "primary") -> Engine:
+    """The engine for ``purpose`` (``primary`` or ``aggregate``), one per URL per process."""
+    return _engine(url_for(database_url, purpose))
 
 
 @st.cache_data(ttl=5, show_spinner=False)
 def city_overview(database_url: str, incident_id: int | None):
     from sql.queries.overview import city_overview as query
 
-    return query(engine_for(database_url), incident_id)
+    return query(engine_for(database_url, "aggregate"), incident_id)
 
 
 @st.cache_data(ttl=5, show_spinner=False)
 def current_incident(database_url: str):
     from sql.queries.incidents import current_or_latest_incident
 
-    return current_or_latest_incident(engine_for(database_url))
+    return current_or_latest_incident(engine_for(database_url, "aggregate"))
 
 
 @st.cache_resource(show_spinner=False)
@@ -45,4 +53,4 @@ def source_health(database_url: str) -> list[dict]:
     """Data feeds and whether they are stale (not personal)."""
     from sql.queries.overview import city_overview as query
 
-    return query(engine_for(database_url), None).sources
+    return query(engine_for(database_url, "aggregate"), None).sources

@@ -275,29 +275,35 @@ def build_hq_state(
     resolution: int = 8,
     as_of: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    read_engine: Engine | None = None,
 ) -> HqState:
-    """Everything the HQ map shows, for the viewer, live (``as_of`` None) or at a past moment."""
-    now = now or incident_clock(engine, incident_id)
-    grid = cache.grid(engine)
+    """Everything the HQ map shows, for the viewer, live (``as_of`` None) or at a past moment.
+
+    Aggregates (cells, KPIs, boards, warnings) are read through ``read_engine`` (a streaming
+    replica, when given); the mode and everything personal through ``engine`` (the primary:
+    the policy appends to the audit chain)."""
+    reads = read_engine or engine
+    now = now or incident_clock(reads, incident_id)
+    grid = cache.grid(reads)
     newest = as_of
     if as_of is None:
-        states, feed = cache.live_states(engine, incident_id)
+        states, feed = cache.live_states(reads, incident_id)
         newest = feed.newest_received_at
     else:
-        rows = status_snapshot.states_as_of(engine, incident_id, as_of)
+        rows = status_snapshot.states_as_of(reads, incident_id, as_of)
         replay = LiveStatus(grid)
         replay.apply(rows.citizen_ids, rows.states)
         states = replay.states
     cells = grid.aggregate(states, resolution)
     cells["c"] = [unconfirmed_colour(s) for s in cells["share_unconfirmed"]]
-    zones = cache.zones(engine)
+    zones = cache.zones(reads)
 
     area_codes = tuple(code for _, code in city.jma_area_codes)
-    in_force = hazards.warnings_in_force(engine, area_codes, as_of)
+    in_force = hazards.warnings_in_force(reads, area_codes, as_of)
     active_hazards = hazards_for_warnings(in_force["kind_code"].tolist())
     thresholds = tuple(city.setting("congestion_thresholds", shelter_status.DEFAULT_THRESHOLDS))
     shelters = shelter_status.board(
-        shelter_board.shelter_board(engine, incident_id, as_of),
+        shelter_board.shelter_board(reads, incident_id, as_of),
         active_hazards,
         zones.index,
         thresholds,
@@ -312,7 +318,7 @@ def build_hq_state(
             engine, scoped, incident_id, open_only=True, as_of=as_of, fields="map"
         )
         rescue_rows = score_requests(rescue_rows, zones.index, as_of or now)
-    register_ids = status_snapshot.register_member_ids(engine)
+    register_ids = status_snapshot.register_member_ids(reads)
     reg_pos = grid.index_of(register_ids)
     reg_states = np.where(reg_pos >= 0, states[np.maximum(reg_pos, 0)], NO_REPORT)
     register_rows = pd.DataFrame()
@@ -333,9 +339,9 @@ def build_hq_state(
         )
 
     counts = {s: int(np.count_nonzero(states == i)) for s, i in STATE_INDEX.items()}
-    citizens = cache.citizens(engine)
+    citizens = cache.citizens(reads)
     confirmed = int(np.count_nonzero(np.isin(states, SAFE)))
-    open_rescue = rescue.open_by_priority(engine, incident_id, as_of)
+    open_rescue = rescue.open_by_priority(reads, incident_id, as_of)
     kpis = {
         "citizens": citizens,
         "confirmed": confirmed,

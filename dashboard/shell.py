@@ -179,6 +179,7 @@ def prepare() -> PageContext:
         city=city,
         large_type=large,
         demo=demo,
+        read_engine=data.engine_for(url, "aggregate"),
     )
     install(ctx)
     _mode_banner(ctx)

@@ -157,10 +157,11 @@ def freshness_banner(
     synthetic: bool,
     sources: list[dict[str, Any]] | None = None,
     now: dt.datetime | None = None,
+    replica_lag: float | None = None,
 ) -> bool:
-    """Show "data as of HH:MM:SS", and a red banner when the newest data is older than the
-    city's ``stale_after_seconds`` during a live incident or a source is marked stale.
-    Returns True when the banner is red."""
+    """Show "data as of HH:MM:SS" (and, when read from a replica, how far it lags the primary),
+    and a red banner when the newest data is older than the city's ``stale_after_seconds``
+    during a live incident or a source is marked stale. Returns True when the banner is red."""
     now = now or dt.datetime.now(dt.UTC)
     stale_after = float(ctx.city.setting("stale_after_seconds", 120))
     red = False
@@ -177,6 +178,8 @@ def freshness_banner(
             )
             red = True
         st.caption(ctx.t("app.data_as_of", time=clock(newest)))
+    if replica_lag is not None:
+        st.caption(ctx.t("live.replica_lag", seconds=f"{replica_lag:.1f}"))
     for source in sources or []:
         if source.get("stale"):
             st.error(

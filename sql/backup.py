@@ -44,7 +44,7 @@ from bosai.errors import BosaiError, InvalidInputError
 
 from . import audit, migrate
 from .content_hash import content_hash
-from .engine import SQLITE_BUSY_TIMEOUT_MS, dispose_engines, redacted
+from .engine import SQLITE_BUSY_TIMEOUT_MS, dispose_engines, libpq_url, redacted
 from .models import Base
 
 FORMAT = "bosai-ops-backup"
@@ -153,7 +153,8 @@ def _libpq(engine: Engine) -> tuple[str, dict[str, str]]:
     env = {**os.environ}
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    uri = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    # libpq's spelling, which keeps a multi-host URL's hosts (h1:p1,h2:p2).
+    uri = libpq_url(url.set(password=None).render_as_string(hide_password=False))
     return uri, env
 
 

@@ -18,6 +18,7 @@ PACKAGES = (
     "benchmarks",
     "cityos",
     "reports",
+    "deploy",
 )
 
 
@@ -91,6 +92,16 @@ def test_pages_do_not_touch_the_database_directly():
             r"\bimport sqlalchemy\b|\bsa\.(select|insert|update|delete|text)\(",
             p.read_text(encoding="utf-8"),
         )
+    ]
+    assert offenders == []
+
+
+def test_nothing_outside_the_dashboard_imports_it():
+    """deploy/ runs the dashboard as a program; it never imports it."""
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in sources("deploy")
+        if re.search(r"^\s*(from|import) dashboard", p.read_text(encoding="utf-8"), re.M)
     ]
     assert offenders == []
 

@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "bosai.cli.audit",
     "bosai.cli.retention",
     "bosai.cli.report",
+    "bosai.cli.replica",
+    "bosai.cli.deploy",
 )
 
 

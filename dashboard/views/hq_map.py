@@ -8,6 +8,7 @@ from analytics.status_cells import resolution_for_zoom
 from dashboard import basemap, data, map_deck, panels, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
+from sql import replication
 
 ctx = current()
 st.title(ctx.t("hqmap.title"))
@@ -50,8 +51,10 @@ def live_picture() -> None:
             incident_id,
             ctx.city,
             resolution=detail,
+            read_engine=ctx.aggregates,
         )
         sources = data.source_health(ctx.database_url)
+        lag = replication.replica_lag(ctx.aggregates) if ctx.read_engine is not ctx.engine else None
     except SQLAlchemyError as exc:
         widgets.unreachable_banner(ctx, "database", exc)
         return
@@ -62,6 +65,7 @@ def live_picture() -> None:
         live_incident=bool(incident and incident.active),
         synthetic=bool(incident and incident.is_synthetic),
         sources=sources,
+        replica_lag=lag,
     )
     widgets.kpi_header(ctx, state.kpis)
     if state.hazards:

@@ -38,7 +38,7 @@ def drill_aggregates(database_url: str, role: str, subject: str, drill_id: int, 
     """Evaluation of one drill (and comparison with another): aggregates only."""
     from dashboard.data import engine_for
 
-    engine = engine_for(database_url)
+    engine = engine_for(database_url, "aggregate")
     viewer = ctx.viewer
     drill = research.drill(engine, drill_id)
     events = research.drill_events(engine, viewer, drill_id)

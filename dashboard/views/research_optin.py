@@ -35,7 +35,7 @@ def ledger_aggregates(database_url: str, role: str, subject: str, day: str) -> d
     and dropped inside)."""
     from dashboard.data import engine_for
 
-    engine = engine_for(database_url)
+    engine = engine_for(database_url, "aggregate")
     viewer = ctx.viewer
     at = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(23, 59, 59), TOKYO)
     ledger = research.consent_ledger(engine, viewer)
@@ -54,7 +54,7 @@ def ledger_aggregates(database_url: str, role: str, subject: str, day: str) -> d
 def questionnaire_aggregates(database_url: str) -> dict | None:
     from dashboard.data import engine_for
 
-    engine = engine_for(database_url)
+    engine = engine_for(database_url, "aggregate")
     if research.instrument_definition(engine, "drill-2022") is None:
         return None
     return questionnaire_optin(research.survey_responses(engine, "drill-2022"))

@@ -31,7 +31,7 @@ def survey_analysis(database_url: str, instrument_id: str, by: str) -> dict:
     """Aggregates only (the responses themselves are not cached)."""
     from dashboard.data import engine_for
 
-    engine = engine_for(database_url)
+    engine = engine_for(database_url, "aggregate")
     instrument = parse_instrument(research.instrument_definition(engine, instrument_id))
     frame = research.survey_responses(engine, instrument_id)
     result = summarise(frame, instrument, n_boot=1000, omega_boot=100)

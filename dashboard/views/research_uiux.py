@@ -34,7 +34,7 @@ GROUP_COLOURS = {
 def timing_analysis(database_url: str, session: str) -> dict:
     from dashboard.data import engine_for
 
-    return analyse(research.uiux_timings(engine_for(database_url), [session]))
+    return analyse(research.uiux_timings(engine_for(database_url, "aggregate"), [session]))
 
 
 HEADERS = {

@@ -111,7 +111,7 @@ def aggregates(
     database_url: str, incident_id: int | None, day: dt.date, citizens_key: tuple, feed_key: tuple
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The page's aggregates (not personal), recomputed when citizens or reports change."""
-    engine = data.engine_for(database_url)
+    engine = data.engine_for(database_url, "aggregate")
     return (
         safety.safety_counts(engine, incident_id, day),
         safety.household_counts(engine, incident_id),

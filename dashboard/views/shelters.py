@@ -30,7 +30,9 @@ st.caption(
 def board() -> None:
     try:
         cache = data.hq_cache(ctx.database_url)
-        state = build_hq_state(ctx.engine, cache, ctx.viewer, incident_id, ctx.city)
+        state = build_hq_state(
+            ctx.engine, cache, ctx.viewer, incident_id, ctx.city, read_engine=ctx.aggregates
+        )
         codes = tuple(state.warnings["kind_code"].tolist()) if len(state.warnings) else ()
         expected = expected_arrivals(
             ctx.engine, cache, state.shelters, codes, state.states, incident_id

@@ -38,7 +38,7 @@ LEVEL_COLOURS = {
 @st.cache_resource(max_entries=4, show_spinner=False)
 def zone_membership(database_url: str, homes_key: tuple, zones_key: tuple) -> ZoneMembership:
     """Which zone rank each home lies in — rebuilt only when homes or zones change."""
-    engine = data.engine_for(database_url)
+    engine = data.engine_for(database_url, "aggregate")
     points = status_snapshot.home_points(engine)
     return ZoneMembership(points.ids, points.lat, points.lon, hazards.hazard_zones(engine))
 
@@ -49,7 +49,7 @@ def zone_counts(
 ) -> pd.DataFrame:
     """People per zone rank and status (an aggregate), recomputed when reports arrive."""
     membership = zone_membership(database_url, homes_key, zones_key)
-    states = status_snapshot.latest_states(data.engine_for(database_url), incident_id)
+    states = status_snapshot.latest_states(data.engine_for(database_url, "aggregate"), incident_id)
     return membership.counts(states.citizen_ids, states.states)
 
 
