@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from analytics.small_cells import is_small
 from bosai.i18n import t
+from bosai.jpdate import jst_naive
 from bosai.palette import OKABE_ITO, STATUS_COLOURS, STATUS_ORDER
 from sql.city_config import CityConfig
 from sql.models.vocab import RESCUE_PRIORITIES
@@ -21,7 +22,7 @@ from sql.viewer import Viewer
 
 from . import charts
 from .council_figures import MAP_RESOLUTION, IncidentFigures, incident_figures
-from .parts import Draw, Kpi, Progress, Section, chart_label, jst_naive, moment_text
+from .parts import Draw, Kpi, Progress, Section, chart_label, moment_text
 from .tables import Column, ReportTable, count_text, share_text
 
 TOP_SHELTERS = 15

@@ -2,9 +2,9 @@
 
 A real incident runs on the wall clock. An incident with ``own_clock`` — the demo's incident,
 whose data were generated for a July night and are looked at months later — runs on its own
-clock: "now" is the newest moment its data reached (status reports, the activity log), never
-later than the wall clock, and each action taken on it is stamped one second after that
-moment. So a head count, a closed shelter, a rescue assignment, a push notification or the end
+clock: "now" is the newest moment its data reached (status reports, head counts, rescue
+requests, the activity log), never later than the wall clock, and each action taken on it is
+stamped one second after that moment. So a head count, a closed shelter, a rescue assignment, a push notification or the end
 of the demo incident land inside the incident, in the order they were taken, and its replay and
 council report keep the incident's own period. An incident that has ended reads "now" as its
 newest status report (waiting times and ages read as they did then instead of growing forever);
@@ -24,7 +24,13 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from .models import Incident, IncidentActivity, StatusReport
+from .models import (
+    Incident,
+    IncidentActivity,
+    RescueRequest,
+    ShelterOccupancy,
+    StatusReport,
+)
 from .models.base import utcnow
 
 #: How far each action advances an incident that runs on its own clock.
@@ -57,23 +63,25 @@ def _newest_report(conn: Connection, incident_id: int) -> dt.datetime | None:
     )
 
 
-def _newest_activity(conn: Connection, incident_id: int) -> dt.datetime | None:
-    return _aware(
-        conn.execute(
-            sa.select(sa.func.max(IncidentActivity.at)).where(
-                IncidentActivity.incident_id == incident_id
-            )
-        ).scalar()
+def _newest_moment(conn: Connection, incident_id: int) -> dt.datetime | None:
+    """The newest moment any of the incident's data reached: status reports, head counts,
+    rescue requests and the activity log."""
+    columns = (
+        (StatusReport.reported_at, StatusReport.incident_id),
+        (ShelterOccupancy.observed_at, ShelterOccupancy.incident_id),
+        (RescueRequest.updated_at, RescueRequest.incident_id),
+        (IncidentActivity.at, IncidentActivity.incident_id),
     )
+    moments = [
+        _aware(conn.execute(sa.select(sa.func.max(column)).where(owner == incident_id)).scalar())
+        for column, owner in columns
+    ]
+    return max((m for m in moments if m is not None), default=None)
 
 
 def _own_now(conn: Connection, incident_id: int, wall: dt.datetime) -> dt.datetime:
-    moments = [
-        m
-        for m in (_newest_report(conn, incident_id), _newest_activity(conn, incident_id))
-        if m is not None
-    ]
-    return min(max(moments), wall) if moments else wall
+    newest = _newest_moment(conn, incident_id)
+    return min(newest, wall) if newest is not None else wall
 
 
 def incident_now(conn: Connection, incident_id: int | None) -> dt.datetime:
