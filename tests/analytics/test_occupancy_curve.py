@@ -88,7 +88,12 @@ def test_one_new_count_at_a_new_time_keeps_the_other_shelters_totals():
     """The replay's bug: summing per exact timestamp made the city total fall to the one new
     count. Hand-computed: every shelter's latest count carried forward."""
     t = pd.to_datetime(
-        ["2026-07-09 19:30:00", "2026-07-09 19:45:00", "2026-07-09 19:52:30", "2026-07-09 20:00:00"],
+        [
+            "2026-07-09 19:30:00",
+            "2026-07-09 19:45:00",
+            "2026-07-09 19:52:30",
+            "2026-07-09 20:00:00",
+        ],
         utc=True,
     )
     counts = pd.DataFrame(
