@@ -23,10 +23,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("own_clock", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # A plain ADD COLUMN on both databases: a batch (copy-and-move) of ``incidents`` on SQLite
+    # would drop the old table under foreign keys and cascade to every incident's data.
+    op.add_column(
+        "incidents",
+        sa.Column("own_clock", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     incidents = sa.table(
         "incidents",
         sa.column("own_clock", sa.Boolean()),
@@ -41,5 +43,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.drop_column("own_clock")
+    # SQLite ≥ 3.35 drops a column in place (no copy of the table, see upgrade()).
+    op.execute("ALTER TABLE incidents DROP COLUMN own_clock")
