@@ -13,7 +13,7 @@ import streamlit as st
 
 from analytics.triage import DEFAULT_WEIGHTS, minutes_waiting
 from bosai.jpdate import format_datetime
-from bosai.palette import OKABE_ITO
+from bosai.palette import colour
 from sql import policy
 from sql.actions import ActionRefused, ConflictError
 from sql.actions.rescue import allowed_transitions, change_rescue_request
@@ -291,7 +291,7 @@ def shelter_panel(
                 "observed_at": ctx.t("shelter.col.time"),
                 "head_count": ctx.t("shelter.col.head_count"),
             },
-            colour=OKABE_ITO["blue"],
+            colour=colour("chart.head_count"),
             markers=True,
             height=260,
         )

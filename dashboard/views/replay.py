@@ -8,8 +8,8 @@ import streamlit as st
 from analytics.occupancy_curve import total_curve
 from analytics.replay_steps import replay_moments
 from bosai.jpdate import format_datetime, moment_label
-from bosai.palette import OKABE_ITO
-from dashboard import data, map_deck, time_charts, widgets
+from bosai.palette import colour
+from dashboard import data, map_deck, map_view, time_charts, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
 from sql.queries.incidents import incident_timeline, list_incidents
@@ -72,10 +72,10 @@ if not curve.empty:
         "head_count",
         lang=ctx.lang,
         labels={"at": ctx.t("shelter.col.time"), "head_count": ctx.t("replay.head_count")},
-        colour=OKABE_ITO["blue"],
+        colour=colour("chart.head_count"),
         height=220,
     )
-    time_charts.mark_moment(figure, at, OKABE_ITO["vermillion"])
+    time_charts.mark_moment(figure, at, colour("chart.moment"))
     st.plotly_chart(figure, width="stretch", key="replay_curve")
 if len(state.warnings):
     st.warning(
@@ -87,18 +87,27 @@ if len(state.warnings):
     )
 centre = (ctx.city.center_lat, ctx.city.center_lon)
 zoom = ctx.city.default_zoom
-if incident.municipality_code and incident.municipality_code != ctx.city.municipality_code:
+elsewhere = bool(
+    incident.municipality_code and incident.municipality_code != ctx.city.municipality_code
+)
+if elsewhere:
     centre = timeline["centre"] or centre
     zoom = 11.0
-deck = map_deck.build_deck(
-    state,
-    ctx.t,
-    center=centre,
-    zoom=zoom,
-    exact_counts=ctx.viewer.role in map_deck.OPERATIONAL_ROLES,
-)
-st.pydeck_chart(deck, key="replay_deck", height=560)
-st.caption(ctx.t("hqmap.legend"))
+# The city's own base map (no tiles needed); not for an incident in another city.
+drawn = map_view.choose_base(ctx, "none" if elsewhere else "local")
+with map_view.frame("replay"):
+    shown = map_view.legend(ctx, "replay", drawn, state.shows_register, state.shows_positions)
+    deck = map_deck.build_deck(
+        state,
+        ctx.t,
+        center=centre,
+        zoom=zoom,
+        exact_counts=ctx.viewer.role in map_deck.OPERATIONAL_ROLES,
+        layers=shown,
+        local_base=drawn.local,
+    )
+    st.pydeck_chart(deck, key="replay_deck", height=560)
+st.caption(map_view.attribution(ctx, drawn, state.zone_sources, shown))
 open_shelters = state.shelters[state.shelters["is_open"]]
 st.subheader(ctx.t("replay.shelters", n=len(open_shelters)))
 st.dataframe(
