@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from analytics.small_cells import is_small
 from bosai.i18n import t
 from bosai.jpdate import jst_naive
-from bosai.palette import OKABE_ITO, STATUS_COLOURS, STATUS_ORDER
+from bosai.palette import OKABE_ITO, STATUS_COLOURS, STATUS_ORDER, colour
 from sql.city_config import CityConfig
 from sql.models.vocab import RESCUE_PRIORITIES
 from sql.queries.incidents import IncidentSummary
@@ -400,7 +400,7 @@ def _rescue_section(
                 {t(f"priority.{p}", lang): hourly[p].tolist() for p in priorities},
                 x_title=t("report.axis.time", lang),
                 y_title=t("report.axis.requests", lang),
-                colours=[OKABE_ITO["vermillion"], OKABE_ITO["orange"], OKABE_ITO["yellow"]],
+                colours=[colour(f"rescue.{p}") for p in priorities],
             ),
             t("report.caption.rescue_hourly", lang),
         )
