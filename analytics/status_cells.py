@@ -133,6 +133,7 @@ class LiveStatus:
 
 # ------------------------------------------------------------------ colours
 
+
 def unconfirmed_colour(share: float, alpha: int = 150) -> list[int]:
     """RGBA for a share in [0, 1] not confirmed safe: light grey (none) → dark grey (all), the
     palette's ``cells.unconfirmed_*`` meanings (grey: not known, as ``status.unknown``)."""
