@@ -174,6 +174,7 @@ def run(
                     "127.0.0.1",
                 ],
                 env=env,
+                cwd=DASHBOARD_APP.parents[1],  # the project's .streamlit/config.toml applies
             )
             processes.append(streamlit)
             streamlit.wait()
