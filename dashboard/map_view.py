@@ -82,8 +82,13 @@ def attribution(
         for source in zone_sources:
             key = ZONE_SOURCES.get(source, "demo" if source == "demo" else None)
             names.append(ctx.t(f"hqmap.credit.zones_{key}") if key else source)
-        parts.append(ctx.t("hqmap.credit.zones", sources="、".join(dict.fromkeys(names))))
-    return ctx.t("hqmap.credit.none") if not parts else " ／ ".join(parts)
+        comma = "、" if ctx.lang == "ja" else ", "
+        parts.append(ctx.t("hqmap.credit.zones", sources=comma.join(dict.fromkeys(names))))
+    return (
+        ctx.t("hqmap.credit.none")
+        if not parts
+        else (" ／ " if ctx.lang == "ja" else " / ").join(parts)
+    )
 
 
 def legend(
