@@ -222,24 +222,23 @@ def register_records(state: HqState, t: Callable[..., str]) -> list[dict[str, An
         if key not in tips:
             tips[key] = t(f"status.{key}")
         # Homes to about 10 m: enough to find the house, and less exact than needed to send.
-        records.append({"p": [round(float(lon), 4), round(float(lat), 4)], "t": tips[key], "r": 0})
+        records.append({"p": [round(float(lon), 4), round(float(lat), 4)], "t": tips[key]})
     return records
 
 
-def _icons(layer_id: str, records: list[dict[str, Any]], **extra: Any) -> pdk.Layer:
-    atlas, mapping = map_symbols.atlas()
+def _icons(layer_id: str, records: list[dict[str, Any]], prefix: str, **extra: Any) -> pdk.Layer:
+    atlas, mapping = map_symbols.atlas(prefix)
+    props = {"get_icon": "i", "get_size": "s", **extra}  # per record unless the layer sets them
     return pdk.Layer(
         "IconLayer",
         id=layer_id,
         data=records,
         get_position="p",
-        get_icon="i",
         icon_atlas=pdk.types.String(atlas),
         icon_mapping=mapping,
-        get_size="s",
         size_units="'pixels'",
         pickable=True,
-        **extra,
+        **props,
     )
 
 
@@ -378,27 +377,30 @@ def build_deck(
         out.append(district_labels(local_base))
     if "shelters" in shown:
         shelters = shelter_records(state, t)
-        out.append(_icons(LAYER_SHELTERS, shelters, **_thinned("shelters")))
-        # Names of the open shelters beside their symbols, the fuller and larger first.
-        names = [
-            {"p": s["p"], "name": f"\u3000{s['n']}", "r": s["r"]} for s in shelters if s["r"] > 0
-        ]
+        # Names of the open shelters beside their symbols, the fuller and larger first (sent
+        # once, in the names layer).
+        names = []
+        for record in shelters:
+            name = record.pop("n")
+            if record["r"] > 0:  # open shelters
+                names.append({"p": record["p"], "name": f"\u3000{name}", "r": record["r"]})
+        out.append(_icons(LAYER_SHELTERS, shelters, "shelter-", **_thinned("shelters")))
         out.append(
             _labels(LAYER_SHELTER_NAMES, names, 13, "start", **_thinned("shelter-names", 5.0))
         )
     if state.shows_register and "register" in shown:
+        # One symbol, one size, equal priority: set on the layer, not repeated per person.
+        thinned = {**_thinned("register", 2.0), "get_collision_priority": 0}
         out.append(
             _icons(
                 LAYER_REGISTER,
-                [
-                    {**r, "i": "register", "s": map_symbols.REGISTER_SIZE}
-                    for r in register_records(state, t)
-                ],
-                **_thinned("register", 2.0),
+                register_records(state, t),
+                "register",
+                **{**thinned, "get_icon": "'register'", "get_size": map_symbols.REGISTER_SIZE},
             )
         )
     if state.shows_positions and "rescue" in shown:
-        out.append(_icons(LAYER_RESCUE, rescue_records(state, t), **_thinned("rescue")))
+        out.append(_icons(LAYER_RESCUE, rescue_records(state, t), "rescue-", **_thinned("rescue")))
     view = pdk.ViewState(latitude=center[0], longitude=center[1], zoom=zoom)
     kwargs: dict[str, Any] = {"map_provider": None}
     if map_style:

@@ -98,9 +98,10 @@ def data_url(svg: str) -> str:
 
 
 @cache
-def atlas() -> tuple[str, dict[str, dict[str, int]]]:
-    """The icon atlas (a data URL) and its mapping for deck.gl's ``IconLayer``."""
-    names = list(icons())
+def atlas(prefix: str = "") -> tuple[str, dict[str, dict[str, int]]]:
+    """The icon atlas (a data URL) and its mapping for deck.gl's ``IconLayer``: the symbols
+    whose names start with ``prefix`` (each layer carries only its own, a few kB)."""
+    names = [name for name in icons() if name.startswith(prefix)]
     body = "".join(
         f'<g transform="translate({k * CELL},0)">{icons()[name]}</g>'
         for k, name in enumerate(names)
