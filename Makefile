@@ -5,10 +5,12 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo test
 
+# The dashboard with the local identity provider (:9400) and reference city OS (:8700) beside
+# it, sharing a client secret made up at start; Ctrl-C stops all three.
 demo: $(VENV)/.installed
 	$(BIN)/bosai db upgrade
 	$(BIN)/bosai demo --if-empty
-	$(BIN)/streamlit run dashboard/app.py --server.port 8501
+	$(BIN)/bosai serve-demo
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest

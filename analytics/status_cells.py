@@ -22,7 +22,7 @@ import h3
 import numpy as np
 import pandas as pd
 
-from bosai.palette import OKABE_ITO, hex_to_rgb
+from bosai.palette import ramp
 from bosai.vocab import SAFE_STATES, STATUS_STATES
 
 #: State codes are indexes in ``STATUS_STATES`` (as in ``sql.queries.status_snapshot``).
@@ -134,22 +134,8 @@ class LiveStatus:
 
 # ------------------------------------------------------------------ colours
 
-#: Sequential, colour-blind-safe ramp for the share not confirmed safe (cividis, light → dark).
-UNCONFIRMED_RAMP = (
-    (0.0, [254, 232, 56]),
-    (0.25, [191, 179, 100]),
-    (0.5, [124, 123, 120]),
-    (0.75, [65, 77, 107]),
-    (1.0, [0, 34, 78]),
-)
-RESCUE_OUTLINE = hex_to_rgb(OKABE_ITO["vermillion"], 255)
-
 
 def unconfirmed_colour(share: float, alpha: int = 150) -> list[int]:
-    """RGBA for a share in [0, 1] on :data:`UNCONFIRMED_RAMP` (linear between stops)."""
-    share = min(max(float(share), 0.0), 1.0)
-    for (x0, c0), (x1, c1) in zip(UNCONFIRMED_RAMP, UNCONFIRMED_RAMP[1:], strict=False):
-        if share <= x1:
-            f = 0.0 if x1 == x0 else (share - x0) / (x1 - x0)
-            return [round(a + (b - a) * f) for a, b in zip(c0, c1, strict=True)] + [alpha]
-    return list(UNCONFIRMED_RAMP[-1][1]) + [alpha]
+    """RGBA for a share in [0, 1] not confirmed safe: light grey (none) → dark grey (all), the
+    palette's ``cells.unconfirmed_*`` meanings (grey: not known, as ``status.unknown``)."""
+    return ramp("cells.unconfirmed_none", "cells.unconfirmed_all", share, alpha)

@@ -13,6 +13,10 @@ Times are stored in UTC and shown in the city's timezone (Asia/Tokyo by default)
 '2022年3月11日'
 >>> jst(dt.datetime(2022, 3, 11, 1, 30, tzinfo=dt.UTC)).hour
 10
+>>> file_stamp(dt.datetime(2026, 7, 9, 19, 30, tzinfo=dt.UTC))
+'20260710_0430'
+>>> moment_label(dt.datetime(2026, 7, 9, 19, 30, tzinfo=dt.UTC))
+'7月10日 04:30'
 """
 
 from __future__ import annotations
@@ -79,8 +83,10 @@ def clock(value: dt.datetime, seconds: bool = True) -> str:
     return local.strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
-def format_datetime(value: dt.datetime | None, lang: str = "ja", era_style: bool = False) -> str:
-    """A timestamp for tables: ``2022年3月11日 14:46`` (ja) / ``2022-03-11 14:46 JST`` (en)."""
+def format_datetime(value: dt.datetime | None, lang: str = "ja", era_style: bool = True) -> str:
+    """A timestamp for pages and tables, in one style: ``令和4年3月11日 14:46`` (ja, 和暦 — the
+    dashboard is read by city officials) or ``2022年3月11日 14:46`` with ``era_style=False``
+    (a citizen's own report); ``2022-03-11 14:46 JST`` (en)."""
     if value is None:
         return "—"
     local = jst(value)
@@ -88,3 +94,31 @@ def format_datetime(value: dt.datetime | None, lang: str = "ja", era_style: bool
         return f"{local:%Y-%m-%d %H:%M} JST"
     day = wareki(local.date()) if era_style else seireki(local.date())
     return f"{day} {local:%H:%M}"
+
+
+def moment_label(value: dt.datetime, lang: str = "ja") -> str:
+    """A moment within an incident, short (a slider's steps): ``7月10日 04:30`` / ``Jul 10 04:30``."""
+    local = jst(value)
+    if lang == "en":
+        return f"{local:%b} {local.day} {local:%H:%M}"
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def file_stamp(value: dt.datetime) -> str:
+    """Japan time for a file name: ``20260710_0430``."""
+    return f"{jst(value):%Y%m%d_%H%M}"
+
+
+def jst_naive(values) -> list[dt.datetime]:
+    """Times for a chart's axis in Japan time, naive: plotly shows a time as it is written, so an
+    aware UTC time would be drawn as UTC ("Jul 9 19:30" for 7月10日 04:30)."""
+    import pandas as pd
+
+    return [jst(pd.Timestamp(v).to_pydatetime()).replace(tzinfo=None) for v in values]
+
+
+#: Tick and hover formats of a time axis (d3 time format; the values are already Japan time).
+TIME_AXIS_FORMATS = {
+    "ja": {"tickformat": "%H:%M<br>%-m月%-d日", "hoverformat": "%-m月%-d日 %H:%M"},
+    "en": {"tickformat": "%H:%M<br>%b %-d", "hoverformat": "%b %-d %H:%M JST"},
+}

@@ -39,13 +39,17 @@ def build_app(
     token_max_age_s: int = 3600,
     client_claims: dict[str, dict[str, Any]] | None = None,
     users: Sequence[dict[str, Any]] = (),
+    client_secrets: dict[str, str] | None = None,
 ):
-    """The mock's Flask app with the client-credentials grant and RFC 7009 revocation added."""
+    """The mock's Flask app with the client-credentials grant and RFC 7009 revocation added.
+
+    ``client_secrets``: service accounts registered with their secret (any other secret is
+    refused); without it the mock accepts any secret for any client id."""
     import authlib.oauth2.rfc6749 as rfc6749
     import flask
     from authlib.oauth2.rfc7009 import RevocationEndpoint
     from oidc_provider_mock import app as mock_app
-    from oidc_provider_mock._storage import Client, User
+    from oidc_provider_mock._storage import Client, ClientAllowAny, User
 
     if CLIENT_CREDENTIALS not in Client.GRANT_TYPES_SUPPORTED:
         Client.GRANT_TYPES_SUPPORTED = (*Client.GRANT_TYPES_SUPPORTED, CLIENT_CREDENTIALS)
@@ -110,6 +114,16 @@ def build_app(
         if id(server) not in registered:
             server.register_grant(ServiceAccountGrant)
             server.register_endpoint(Revocation)
+            for client_id, secret in (client_secrets or {}).items():
+                storage().store_client(
+                    Client(
+                        id=client_id,
+                        secret=secret,
+                        redirect_uris=ClientAllowAny(),
+                        allowed_scopes=Client.SCOPES_SUPPORTED,
+                        token_endpoint_auth_method=ClientAllowAny(),
+                    )
+                )
             registered.add(id(server))
         request = flask.request
         if request.method == "POST" and request.path == "/oauth2/revoke":
@@ -152,12 +166,19 @@ def build_app(
     help='Claims of a service account as JSON, e.g. {"client_id": "bosai-ops", "roles": [...]}.',
 )
 @click.option("--user-claims", multiple=True, help='A user as JSON with "sub" and claims.')
+@click.option(
+    "--client-secret-env",
+    default=None,
+    help="Accept the service accounts only with the secret in this environment variable "
+    "(default: any secret).",
+)
 def main(
     host: str,
     port: int,
     token_max_age: int,
     client_claims: tuple[str, ...],
     user_claims: tuple[str, ...],
+    client_secret_env: str | None,
 ) -> None:
     """Run the OIDC provider (oidc-provider-mock with client credentials and revocation)."""
     import uvicorn
@@ -167,8 +188,14 @@ def main(
         doc = json.loads(text)
         by_client[str(doc.pop("client_id"))] = doc
     users = [json.loads(text) for text in user_claims]
+    secrets: dict[str, str] = {}
+    if client_secret_env:
+        secret = os.environ.get(client_secret_env)
+        if not secret:
+            raise click.UsageError(f"--client-secret-env: ${client_secret_env} is not set")
+        secrets = dict.fromkeys(by_client, secret)
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # loopback HTTP only
-    app = build_app(token_max_age, by_client, users)
+    app = build_app(token_max_age, by_client, users, secrets)
     uvicorn.run(app, interface="wsgi", host=host, port=port, log_level="warning")
 
 
@@ -180,10 +207,13 @@ def spawn(
     stderr: int = subprocess.DEVNULL,
     timeout_s: float = 30,
     users: Sequence[dict[str, Any]] = (),
+    client_secret_env: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
     """Run this provider as its own process on 127.0.0.1:``port`` and return once it serves its
     discovery document (tests, benchmarks, the crash harness). ``client_claims``: one mapping per
-    service account, with ``client_id``. Raises RuntimeError (with the process's stderr when
+    service account, with ``client_id``; ``client_secret_env`` (a variable of ``env``) makes it
+    accept them only with that secret. Raises RuntimeError (with the process's stderr when
     ``stderr=subprocess.PIPE``) if it exits or does not answer within ``timeout_s``."""
     import httpx
 
@@ -194,7 +224,11 @@ def spawn(
         args += ["--client-claims", json.dumps(claims)]
     for user in users:  # people who sign in (``sub`` and their claims)
         args += ["--user-claims", json.dumps(user)]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ})
+    if client_secret_env:
+        args += ["--client-secret-env", client_secret_env]
+    process = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ, **(env or {})}
+    )
     discovery = f"http://127.0.0.1:{port}/.well-known/openid-configuration"
     deadline = time.monotonic() + timeout_s
     while True:

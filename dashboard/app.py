@@ -43,6 +43,7 @@ def _sources_recovered() -> bool:
 
 try:
     page = shell.navigation(ctx)
+    shell.redraw_after_type_size_change(page)
     back_to = widgets.page_to_return_to()
     if back_to and back_to != page.url_path and registry.can_open(ctx.viewer.role, back_to):
         st.switch_page(str(registry.page_by_url_path(back_to).path))

@@ -54,3 +54,11 @@ def source_health(database_url: str) -> list[dict]:
     from sql.queries.overview import city_overview as query
 
     return query(engine_for(database_url, "aggregate"), None).sources
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def tiles_reachable(url: str) -> bool:
+    """Whether the GSI map tiles load from here (checked at most every five minutes)."""
+    from dashboard.basemap import tiles_reachable as probe
+
+    return probe(url)

@@ -33,34 +33,16 @@ from analytics.status_cells import (
     unconfirmed_colour,
 )
 from analytics.triage import minutes_waiting, triage_scores
-from bosai.palette import OKABE_ITO, hex_to_rgb
+from bosai.palette import rgba
 from sql import policy
 from sql.city_config import CityConfig
 from sql.queries import hazards, rescue, shelter_board, status_snapshot
 from sql.queries.incidents import incident_clock
 from sql.viewer import Viewer
 
-PRIORITY_COLOURS = {
-    "high": hex_to_rgb(OKABE_ITO["vermillion"], 235),
-    "medium": hex_to_rgb(OKABE_ITO["orange"], 235),
-    "low": hex_to_rgb(OKABE_ITO["yellow"], 235),
-}
-CONGESTION_COLOURS = {
-    "vacant": hex_to_rgb(OKABE_ITO["bluish_green"], 230),
-    "somewhat": hex_to_rgb(OKABE_ITO["sky_blue"], 230),
-    "crowded": hex_to_rgb(OKABE_ITO["orange"], 230),
-    "full": hex_to_rgb(OKABE_ITO["vermillion"], 230),
-    "unknown": hex_to_rgb(OKABE_ITO["grey"], 230),
-}
-CLOSED_SHELTER = [255, 255, 255, 200]
-REGISTER_COLOUR = hex_to_rgb(OKABE_ITO["reddish_purple"], 235)
-ZONE_COLOURS = {
-    "flood": hex_to_rgb(OKABE_ITO["blue"], 60),
-    "inland_flood": hex_to_rgb(OKABE_ITO["sky_blue"], 60),
-    "landslide": hex_to_rgb(OKABE_ITO["orange"], 70),
-    "storm_surge": hex_to_rgb(OKABE_ITO["bluish_green"], 60),
-    "tsunami": hex_to_rgb(OKABE_ITO["reddish_purple"], 60),
-}
+#: Hazard-zone fills: the palette's pale tints, translucent over the map.
+ZONE_ALPHA = 110
+KNOWN_ZONE_KINDS = ("flood", "inland_flood", "landslide", "storm_surge", "tsunami")
 #: Polygon simplification for the browser (degrees; about 10 m).
 ZONE_TOLERANCE = 0.0001
 COORD_DECIMALS = 5
@@ -216,7 +198,10 @@ def _zone_shapes(frame: pd.DataFrame) -> list[dict[str, Any]]:
                 {
                     "polygon": ring,
                     "kind": row.kind,
-                    "c": ZONE_COLOURS.get(row.kind, hex_to_rgb(OKABE_ITO["grey"], 60)),
+                    "c": rgba(
+                        f"zone.{row.kind if row.kind in KNOWN_ZONE_KINDS else 'flood'}",
+                        ZONE_ALPHA,
+                    ),
                     "label": row.rank_label or row.name or row.kind,
                     "depth": row.depth_max_m,
                     "zone_id": int(row.id),
@@ -263,6 +248,8 @@ class HqState:
     shows_register: bool
     #: State code per home point of the grid (see analytics.status_cells).
     states: np.ndarray = dataclasses.field(repr=False, default_factory=lambda: np.empty(0))
+    #: Where the hazard zones drawn come from (``source_dataset``: A31, A33, demo, …).
+    zone_sources: tuple[str, ...] = ()
 
 
 def build_hq_state(
@@ -295,7 +282,7 @@ def build_hq_state(
         replay.apply(rows.citizen_ids, rows.states)
         states = replay.states
     cells = grid.aggregate(states, resolution)
-    cells["c"] = [unconfirmed_colour(s) for s in cells["share_unconfirmed"]]
+    cells["c"] = [unconfirmed_colour(s, 100) for s in cells["share_unconfirmed"]]
     zones = cache.zones(reads)
 
     area_codes = tuple(code for _, code in city.jma_area_codes)
@@ -364,6 +351,7 @@ def build_hq_state(
         cells=cells,
         resolution=resolution,
         zone_shapes=zones.shapes,
+        zone_sources=tuple(sorted(set(zones.frame["source_dataset"]))) if len(zones.frame) else (),
         shelters=shelters,
         rescue=rescue_rows,
         register=register_rows,

@@ -1,15 +1,27 @@
 """The pydeck deck of the HQ map (and the replay) from an :class:`~dashboard.hq_map_state.HqState`.
 
-Layers, bottom to top: hazard-zone polygons, status hexagons (H3), shelters, evacuation-support
-register people not yet confirmed safe, rescue requests. Records carry only what the layer
-draws and a plain-text tooltip (``t``) — deck.gl's ``text`` tooltip is set as text, never as
-HTML, so names from imported data cannot inject markup. Coordinates are rounded to ~1 m.
+An operations map, not a dot cloud. Layers, bottom to top: the city's own base map when tiles
+cannot load (district areas, rivers, main roads, district names — :mod:`dashboard.local_basemap`),
+hazard-zone areas, hexagons of the share not confirmed safe (grey, darker = more), shelters
+(squares filled to their congestion level) with their names, register people not yet confirmed
+safe (diamonds), rescue requests (triangles, larger = more urgent). Each layer has its own shape
+and every symbol a black outline (:mod:`dashboard.map_symbols`), so the layers stay apart in
+grey-scale; colours come from the meaning table (:mod:`bosai.palette`), one per meaning.
+
+At city zoom symbols that would overlap are thinned on the map itself (deck.gl's collision
+filter, recomputed as the map zooms): the most urgent request, the fullest shelter and the
+larger district win; zooming in shows the others. Shelter names are thinned harder, so they
+appear as the map zooms in. The legend (:data:`LAYERS`) toggles each layer.
+
+Records carry only what the layer draws and a plain-text tooltip (``t``) — deck.gl's ``text``
+tooltip is set as text, never as HTML, so names from imported data cannot inject markup.
+Coordinates are rounded to ~1 m.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
@@ -17,24 +29,36 @@ import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
 from analytics.small_cells import is_small
+from bosai.palette import rgba
 
-from .hq_map_state import (
-    CLOSED_SHELTER,
-    CONGESTION_COLOURS,
-    COORD_DECIMALS,
-    PRIORITY_COLOURS,
-    REGISTER_COLOUR,
-    HqState,
-)
+from . import map_symbols
+from .hq_map_state import COORD_DECIMALS, HqState
+from .local_basemap import LocalBase
 
-LAYER_CELLS = "status-cells"
+LAYER_BASE = "local-base"
 LAYER_ZONES = "hazard-zones"
+LAYER_CELLS = "status-cells"
 LAYER_SHELTERS = "shelters"
+LAYER_SHELTER_NAMES = "shelter-names"
 LAYER_REGISTER = "register"
 LAYER_RESCUE = "rescue-requests"
 SELECTABLE = (LAYER_RESCUE, LAYER_SHELTERS)
+#: The legend's layers, top of the map first: key → the deck layers it shows.
+LAYERS = {
+    "rescue": (LAYER_RESCUE,),
+    "register": (LAYER_REGISTER,),
+    "shelters": (LAYER_SHELTERS, LAYER_SHELTER_NAMES),
+    "cells": (LAYER_CELLS,),
+    "zones": (LAYER_ZONES,),
+    "base": (LAYER_BASE,),
+}
 #: Roles that see exact small counts in the hexagons (operations); others see 「5未満」.
 OPERATIONAL_ROLES = ("hq", "rescue", "shelter_staff")
+#: Japanese glyphs for the labels (deck.gl draws text from a font atlas of these families).
+LABEL_FONT = "Noto Sans CJK JP, Noto Sans JP, sans-serif"
+#: Collision priority of a shelter: open and fuller first (closed ones give way); deck.gl's
+#: collision priorities must lie within ±1000.
+SHELTER_PRIORITY = {"full": 5, "crowded": 4, "somewhat": 3, "vacant": 2, "unknown": 1}
 
 
 class CompactDeck(pdk.Deck):
@@ -56,6 +80,17 @@ def _pos(lon: float, lat: float) -> list[float]:
     return [round(float(lon), COORD_DECIMALS), round(float(lat), COORD_DECIMALS)]
 
 
+def _thinned(group: str, scale: float = 1.0) -> dict[str, Any]:
+    """deck.gl's collision filter: overlapping symbols of one layer give way to the one with
+    the highest ``r`` (recomputed on every zoom); ``scale`` enlarges the space each needs."""
+    return {
+        "extensions": [{"@@type": "CollisionFilterExtension"}],
+        "collision_group": f"'{group}'",
+        "get_collision_priority": "r",
+        "collision_test_props": {"sizeScale": scale},
+    }
+
+
 def cell_records(
     state: HqState, t: Callable[..., str], exact_counts: bool = True
 ) -> list[dict[str, Any]]:
@@ -67,7 +102,6 @@ def cell_records(
         {
             "h": cell,
             "c": colour,
-            "r": rescue > 0,
             "t": t(
                 "hqmap.cell_tip",
                 citizens=shown(citizens),
@@ -93,7 +127,7 @@ def shelter_records(state: HqState, t: Callable[..., str]) -> list[dict[str, Any
     s = state.shelters
     closed = t("hqmap.closed")
     unsuitable = " ⚠ " + t("hqmap.unsuitable")
-    levels = {level: t(f"congestion.{level}") for level in CONGESTION_COLOURS}
+    levels = {level: t(f"congestion.{level}") for level in SHELTER_PRIORITY}
     for sid, name, lon, lat, is_open, level, head, capacity, suitable in zip(
         s["id"].tolist(),
         s["name"].tolist(),
@@ -107,21 +141,26 @@ def shelter_records(state: HqState, t: Callable[..., str]) -> list[dict[str, Any
         strict=True,
     ):
         if is_open:
-            colour = CONGESTION_COLOURS[level]
             if pd.notna(head) and pd.notna(capacity):
                 occupancy = f"{int(head):,}/{int(capacity):,}"
             else:
                 occupancy = f"{int(head):,}" if pd.notna(head) else "—"
-            status = f"{levels[level]} {occupancy}"
+            status = f"{levels.get(level, level)} {occupancy}"
+            icon = f"shelter-{level if level in SHELTER_PRIORITY else 'unknown'}"
+            # Fuller first, then larger (deck.gl takes priorities within ±1000).
+            priority = SHELTER_PRIORITY.get(level, 1) * 100 + (
+                min(int(capacity), 2970) // 30 if pd.notna(capacity) else 0
+            )
         else:
-            colour, status = CLOSED_SHELTER, closed
+            icon, status, priority = "shelter-closed", closed, -500
         records.append(
             {
                 "id": int(sid),
                 "p": _pos(lon, lat),
-                "c": colour,
-                "w": 0 if suitable else 1,
-                "o": 1 if is_open else 0,
+                "i": icon if suitable else f"{icon}-unsuitable",
+                "s": map_symbols.SHELTER_SIZE["open" if is_open else "closed"],
+                "r": priority,
+                "n": str(name),
                 "t": f"{name}\n{status}{'' if suitable else unsuitable}",
             }
         )
@@ -133,7 +172,7 @@ def rescue_records(state: HqState, t: Callable[..., str]) -> list[dict[str, Any]
     if frame.empty or not state.shows_positions:
         return []
     frame = frame[frame["lat"].notna() & frame["lon"].notna()]
-    priorities = {p: t(f"priority.{p}") for p in PRIORITY_COLOURS}
+    priorities = {p: t(f"priority.{p}") for p in map_symbols.PRIORITIES}
     statuses: dict[str, str] = {}
     records = []
     for rid, lon, lat, priority, status, people, score in zip(
@@ -148,11 +187,14 @@ def rescue_records(state: HqState, t: Callable[..., str]) -> list[dict[str, Any]
     ):
         if status not in statuses:
             statuses[status] = t(f"rescue_status.{status}")
+        level = priority if priority in map_symbols.PRIORITIES else "medium"
         records.append(
             {
                 "id": int(rid),
                 "p": _pos(lon, lat),
-                "c": PRIORITY_COLOURS.get(priority, PRIORITY_COLOURS["medium"]),
+                "i": f"rescue-{level}",
+                "s": map_symbols.RESCUE_SIZE[level],
+                "r": max(-1000.0, min(1000.0, round(float(score), 1))),
                 "t": t(
                     "hqmap.rescue_tip",
                     id=int(rid),
@@ -184,6 +226,104 @@ def register_records(state: HqState, t: Callable[..., str]) -> list[dict[str, An
     return records
 
 
+def _icons(layer_id: str, records: list[dict[str, Any]], prefix: str, **extra: Any) -> pdk.Layer:
+    atlas, mapping = map_symbols.atlas(prefix)
+    props = {"get_icon": "i", "get_size": "s", **extra}  # per record unless the layer sets them
+    return pdk.Layer(
+        "IconLayer",
+        id=layer_id,
+        data=records,
+        get_position="p",
+        icon_atlas=pdk.types.String(atlas),
+        icon_mapping=mapping,
+        size_units="'pixels'",
+        pickable=True,
+        **props,
+    )
+
+
+def _labels(
+    layer_id: str, records: list[dict[str, Any]], size: int, anchor: str = "middle", **extra: Any
+) -> pdk.Layer:
+    """Text on a light plate. (With deck.gl's collision filter neither its SDF halo nor a
+    pixel offset draws: a name beside its symbol starts with a full-width space instead.)"""
+    return pdk.Layer(
+        "TextLayer",
+        id=layer_id,
+        data=records,
+        get_position="p",
+        get_text="name",
+        get_size=size,
+        size_units="'pixels'",
+        get_color=rgba("base.label"),
+        get_text_anchor=f"'{anchor}'",
+        font_family=pdk.types.String(LABEL_FONT),
+        character_set=pdk.types.String("auto"),
+        background=True,
+        get_background_color=rgba("base.halo", 215),
+        background_padding=[3, 1],
+        pickable=False,
+        **extra,
+    )
+
+
+def base_layers(base: LocalBase) -> list[pdk.Layer]:
+    """The city's own base map under everything else: district areas and boundaries, rivers,
+    main roads (the district names go above the hexagons: :func:`district_labels`)."""
+    roads = [
+        {
+            "path": r["path"],
+            "c": rgba("base.expressway" if r["kind"] == "expressway" else "base.road"),
+            "w": 6 if r["kind"] == "expressway" else 4,
+        }
+        for r in sorted(base.roads, key=lambda r: r["kind"] == "expressway")
+    ]
+    return [
+        pdk.Layer(
+            "PolygonLayer",
+            id=LAYER_BASE,
+            data=base.districts,
+            get_polygon="polygon",
+            get_fill_color=rgba("base.land"),
+            get_line_color=rgba("base.boundary"),
+            get_line_width=2,
+            line_width_units="'pixels'",
+            stroked=True,
+            pickable=False,
+        ),
+        pdk.Layer(
+            "PathLayer",
+            id=f"{LAYER_BASE}-roads",
+            data=roads,
+            get_path="path",
+            get_color="c",
+            get_width="w",
+            width_units="'pixels'",
+            cap_rounded=True,
+            joint_rounded=True,
+            pickable=False,
+        ),
+        pdk.Layer(
+            "PathLayer",
+            id=f"{LAYER_BASE}-rivers",
+            data=base.rivers,
+            get_path="path",
+            get_color=rgba("base.water"),
+            get_width=60,
+            width_units="'meters'",
+            width_min_pixels=3,
+            cap_rounded=True,
+            joint_rounded=True,
+            pickable=False,
+        ),
+    ]
+
+
+def district_labels(base: LocalBase) -> pdk.Layer:
+    """District names, above the hexagons (the larger district wins where two collide)."""
+    return _labels(f"{LAYER_BASE}-labels", base.labels, 15, **_thinned("districts", 1.2))
+
+
 def build_deck(
     state: HqState,
     t: Callable[..., str],
@@ -193,11 +333,20 @@ def build_deck(
     map_style: str | None = None,
     exact_counts: bool = True,
     show_zones: bool = True,
+    layers: Iterable[str] | None = None,
+    local_base: LocalBase | None = None,
 ) -> pdk.Deck:
-    """The deck; ``map_style`` is the absolute URL of a GSI style, or None for no base map."""
-    layers = []
-    if show_zones and state.zone_shapes:
-        layers.append(
+    """The deck; ``map_style`` is the absolute URL of a GSI style, or None; ``local_base`` the
+    city's own base map (drawn when given and ``"base"`` is shown); ``layers`` the legend's
+    layer keys to show (all by default)."""
+    shown = set(LAYERS if layers is None else layers)
+    if not show_zones:
+        shown.discard("zones")
+    out: list[pdk.Layer] = []
+    if local_base is not None and "base" in shown:
+        out += base_layers(local_base)
+    if "zones" in shown and state.zone_shapes:
+        out.append(
             pdk.Layer(
                 "PolygonLayer",
                 id=LAYER_ZONES,
@@ -208,72 +357,55 @@ def build_deck(
                 pickable=False,
             )
         )
-    layers.append(
-        pdk.Layer(
-            "H3HexagonLayer",
-            id=LAYER_CELLS,
-            data=cell_records(state, t, exact_counts),
-            get_hexagon="h",
-            get_fill_color="c",
-            get_line_color=[213, 94, 0, 255],
-            get_line_width="r ? 40 : 0",
-            line_width_min_pixels=0,
-            stroked=True,
-            filled=True,
-            extruded=False,
-            pickable=True,
-        )
-    )
-    layers.append(
-        pdk.Layer(
-            "ScatterplotLayer",
-            id=LAYER_SHELTERS,
-            data=shelter_records(state, t),
-            get_position="p",
-            get_fill_color="c",
-            get_line_color=[0, 0, 0, 255],
-            get_line_width="w ? 3 : 1",
-            line_width_units="'pixels'",
-            stroked=True,
-            get_radius="o ? 9 : 5",
-            radius_units="'pixels'",
-            pickable=True,
-        )
-    )
-    if state.shows_register:
-        layers.append(
+    if "cells" in shown:
+        out.append(
             pdk.Layer(
-                "ScatterplotLayer",
-                id=LAYER_REGISTER,
-                data=register_records(state, t),
-                get_position="p",
-                get_fill_color=REGISTER_COLOUR,
-                get_radius=5,
-                radius_units="'pixels'",
-                pickable=True,
-            )
-        )
-    if state.shows_positions:
-        layers.append(
-            pdk.Layer(
-                "ScatterplotLayer",
-                id=LAYER_RESCUE,
-                data=rescue_records(state, t),
-                get_position="p",
+                "H3HexagonLayer",
+                id=LAYER_CELLS,
+                data=cell_records(state, t, exact_counts),
+                get_hexagon="h",
                 get_fill_color="c",
-                get_line_color=[0, 0, 0, 255],
+                get_line_color=[255, 255, 255, 160],
                 line_width_min_pixels=1,
                 stroked=True,
-                get_radius=7,
-                radius_units="'pixels'",
+                filled=True,
+                extruded=False,
                 pickable=True,
             )
         )
+    if local_base is not None and "base" in shown:
+        out.append(district_labels(local_base))
+    if "shelters" in shown:
+        shelters = shelter_records(state, t)
+        # Names of the open shelters beside their symbols, the fuller and larger first (sent
+        # once, in the names layer).
+        names = []
+        for record in shelters:
+            name = record.pop("n")
+            if record["r"] > 0:  # open shelters
+                names.append({"p": record["p"], "name": f"\u3000{name}", "r": record["r"]})
+        out.append(_icons(LAYER_SHELTERS, shelters, "shelter-", **_thinned("shelters")))
+        out.append(
+            _labels(LAYER_SHELTER_NAMES, names, 13, "start", **_thinned("shelter-names", 5.0))
+        )
+    if state.shows_register and "register" in shown:
+        # One symbol, one size, equal priority: set on the layer, not repeated per person.
+        thinned = {**_thinned("register", 2.0), "get_collision_priority": 0}
+        out.append(
+            _icons(
+                LAYER_REGISTER,
+                register_records(state, t),
+                "register",
+                **{**thinned, "get_icon": "'register'", "get_size": map_symbols.REGISTER_SIZE},
+            )
+        )
+    if state.shows_positions and "rescue" in shown:
+        out.append(_icons(LAYER_RESCUE, rescue_records(state, t), "rescue-", **_thinned("rescue")))
     view = pdk.ViewState(latitude=center[0], longitude=center[1], zoom=zoom)
     kwargs: dict[str, Any] = {"map_provider": None}
     if map_style:
         kwargs = {"map_provider": "carto", "map_style": map_style}
-    return CompactDeck(layers=layers, initial_view_state=view, tooltip={"text": "{t}"}, **kwargs)
+    return CompactDeck(layers=out, initial_view_state=view, tooltip={"text": "{t}"}, **kwargs)
 
 
 def selected(selection: Any) -> tuple[str, int] | None:

@@ -9,12 +9,11 @@ being overwritten.
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from analytics.triage import DEFAULT_WEIGHTS, minutes_waiting
 from bosai.jpdate import format_datetime
-from bosai.palette import OKABE_ITO
+from bosai.palette import colour
 from sql import policy
 from sql.actions import ActionRefused, ConflictError
 from sql.actions.rescue import allowed_transitions, change_rescue_request
@@ -23,6 +22,7 @@ from sql.queries.incidents import incident_clock
 from sql.queries.rescue import rescue_history, rescue_teams
 from sql.queries.shelter_board import occupancy_history
 
+from . import time_charts
 from .context import PageContext
 
 MESSAGE_KEY = "_bosai_panel_message"
@@ -282,22 +282,23 @@ def shelter_panel(
             )
     history = occupancy_history(ctx.engine, shelter_id, incident_id)
     if not history.empty:
-        chart = px.line(
+        chart = time_charts.time_line(
             history,
-            x="observed_at",
-            y="head_count",
-            markers=True,
+            "observed_at",
+            "head_count",
+            lang=ctx.lang,
             labels={
                 "observed_at": ctx.t("shelter.col.time"),
                 "head_count": ctx.t("shelter.col.head_count"),
             },
-            color_discrete_sequence=[OKABE_ITO["blue"]],
+            colour=colour("chart.head_count"),
+            markers=True,
+            height=260,
         )
         if pd.notna(capacity):
             chart.add_hline(
                 y=float(capacity), line_dash="dash", annotation_text=ctx.t("shelter.col.capacity")
             )
-        chart.update_layout(height=260, margin={"l": 0, "r": 0, "t": 10, "b": 0})
         st.plotly_chart(chart, width="stretch", key=f"occupancy_chart_{shelter_id}")
 
 

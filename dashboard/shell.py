@@ -27,13 +27,48 @@ from .context import PageContext, install
 #: Session keys: the sign-in already written to the audit log, deep-link refusals audited.
 AUDITED_SIGN_IN_KEY = "_bosai_signed_in_audited"
 AUDITED_REFUSALS_KEY = "_bosai_refusals_audited"
+#: 大きな文字: everything Streamlit sizes in rem grows with the root; the KPI numbers stay
+#: clearly larger than their labels, labels and page names wrap instead of being cut, and a row
+#: of KPIs wraps onto more lines rather than squeezing its numbers (1366×768 and a 1920×1080
+#: wall screen; tests/e2e/test_large_type_browser.py measures it). Static CSS, no data.
 LARGE_TYPE_CSS = """
 <style>
-html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
-[data-testid="stMetricValue"] { font-size: 2.6rem; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stWidgetLabel"] p { font-size: 1.15rem; }
+html { font-size: 20px; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stWidgetLabel"] p, [data-testid="stCaptionContainer"] { font-size: 1.1rem; }
+[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p {
+  font-size: 1.1rem; line-height: 1.3;
+}
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,
+[data-testid="stSidebarNav"] span {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+  font-size: 2.2rem; line-height: 1.2; font-weight: 600;
+}
+[data-testid="stMetricDelta"] [data-testid="stMarkdownContainer"] p { font-size: 1rem; }
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) {
+  flex-wrap: wrap; row-gap: 1rem;
+}
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"])
+  > [data-testid="stColumn"] { flex: 1 1 13rem; min-width: 13rem; }
 </style>
 """
+
+
+#: Session key: the type size was just switched (the page is drawn afresh once).
+TYPE_SIZE_CHANGED_KEY = "_bosai_type_size_changed"
+
+
+def _type_size_changed() -> None:
+    st.session_state[TYPE_SIZE_CHANGED_KEY] = True
+
+
+def redraw_after_type_size_change(page) -> None:
+    """Draw the page afresh once after 大きな文字 was switched: tables (a canvas) take their
+    type size from the page's root size when they are first drawn, not when it changes."""
+    if st.session_state.pop(TYPE_SIZE_CHANGED_KEY, False):
+        st.switch_page(page)
 
 
 def _auth_configured() -> bool:
@@ -130,7 +165,9 @@ def _demo_viewer(engine, lang: str) -> Viewer:
 def prepare() -> PageContext:
     """Set up this run's :class:`PageContext` (or stop with a clear message)."""
     lang = _language()
-    large = st.sidebar.toggle(t("app.large_type", lang), key="large_type")
+    large = st.sidebar.toggle(
+        t("app.large_type", lang), key="large_type", on_change=_type_size_changed
+    )
     if large:
         st.markdown(LARGE_TYPE_CSS, unsafe_allow_html=True)  # static CSS, no data
     url = database_url()

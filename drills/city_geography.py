@@ -130,6 +130,45 @@ class CityGeography:
             )
         return out
 
+    def rivers_lonlat(self) -> dict[str, LineString]:
+        """Each river's course in longitude/latitude."""
+        return {name: self.plane.geometry_to_lonlat(line) for name, line in self.rivers_xy.items()}
+
+    def roads_lonlat(self) -> list[tuple[str, str, LineString]]:
+        """(name, kind, course in longitude/latitude) of the main roads (``expressway`` or
+        ``national``); none when the file lists no roads."""
+        return [
+            (
+                r["name"],
+                r.get("kind", "national"),
+                self.plane.geometry_to_lonlat(self.plane.line(r["line"])),
+            )
+            for r in self.data.get("roads", [])
+        ]
+
+    def district_areas(self, bounds: tuple[float, float, float, float]) -> dict[str, Polygon]:
+        """Each district's area in longitude/latitude: the part of ``bounds`` (west, south, east,
+        north) nearer its residential centre than any other's (a Voronoi partition), unless the
+        file gives the district's own ``polygon`` ([lat, lon] pairs) under ``districts``."""
+        west, south, east, north = bounds
+        frame = shapely.box(west, south, east, north)
+        given = {d["name"]: d["polygon"] for d in self.data.get("districts", [])}
+        centres = {}
+        for cluster in self.clusters:
+            centres.setdefault(cluster["district"], (cluster["lon"], cluster["lat"]))
+        cells = shapely.voronoi_polygons(
+            shapely.MultiPoint(list(centres.values())), extend_to=frame
+        )
+        areas: dict[str, Polygon] = {}
+        for name, (lon, lat) in centres.items():
+            if name in given:
+                areas[name] = Polygon([(p[1], p[0]) for p in given[name]])
+                continue
+            point = shapely.Point(lon, lat)
+            cell = next(c for c in cells.geoms if c.contains(point))
+            areas[name] = cell.intersection(frame)
+        return areas
+
     @cached_property
     def hills_xy(self) -> Polygon:
         return self.plane.polygon(self.data["hills"]["polygon"])

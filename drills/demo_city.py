@@ -18,6 +18,33 @@ What it builds (defaults: 12,000 citizens, about 300 shelters):
 * a three-hour timeline of status reports, location fixes, rescue requests (with their history),
   shelter occupancy every 15 minutes, two push notifications with delivery/open events;
 * a small demo drill with its event log for the research workbench.
+
+The night's model (constants at the top of the module):
+
+* **Rain and river.** 大雨警報 30 minutes before the declaration, 洪水警報 40 minutes after. The
+  river's stage follows a logistic rise (:data:`RIVER_RISE`, half-way at 80 min); water reaches
+  homes in each depth rank when the river passes that rank's stage (:data:`FLOOD_STAGE`: the
+  deepest zones by the river at about 61 min, rank 3 at 84, rank 2 at 110), plus a delay of
+  minutes (exponential, mean 12) and scatter. Homes on the hills' landslide zones are hit during
+  the heavy rain on the slopes (:data:`RAIN_ON_SLOPES_MIN`); other emergencies (illness, a fall,
+  drains overflowing) come at any time. A rescue request (or an injury) is sent when the hazard
+  reaches the home — so requests spread over the hours following the rain and the river, most
+  in the second hour, and people whose home the water has not reached by the end of the demo
+  are still safe at home.
+* **Evacuation.** The first push (10 min) asks everyone to get ready; the evacuation order
+  (避難指示) for the flood zones goes out at 45 min (:data:`EVACUATION_ORDER_MIN`). Most people in
+  a hazard zone leave after it, some on the first warning; others when they answer. They walk at
+  60 m/min after 5–20 minutes of getting ready; 85 % of those who set off arrive within the
+  night, rescued people are brought to a shelter by their team.
+* **Shelters.** Every flood-suitable designated shelter outside the flood zones opens 20–40
+  minutes after the declaration. Places are given in the order people set off
+  (:class:`ShelterAllocator`): the lowest cost — distance × (300 / capacity) ** 0.5, so a
+  school draws people from further than a small hall — among the shelters with room within 3 km
+  on foot, else the nearest with room anywhere; a full shelter (its capacity reached, counting
+  each app user as the population/app-users ratio of people) sends people on to the next. Head
+  counts every 15 minutes are the app users present scaled to the population (±3 %), so no
+  shelter is far above its capacity and the large schools and gyms near the flood zones fill
+  first.
 """
 
 from __future__ import annotations
@@ -39,7 +66,7 @@ from .city_geography import CityGeography
 JST = dt.timezone(dt.timedelta(hours=9))
 #: Default start of the demo incident (declared at 04:00 JST); fixed for determinism.
 DEFAULT_START = dt.datetime(2026, 7, 10, 4, 0, tzinfo=JST)
-DEMO_VERSION = 1
+DEMO_VERSION = 2
 
 AGE_BANDS = (
     (0, 14, 0.09),
@@ -50,6 +77,25 @@ AGE_BANDS = (
     (75, 89, 0.16),
     (90, 99, 0.03),
 )
+#: The push that carries the evacuation order (避難指示) for the flood zones, minutes after start.
+EVACUATION_ORDER_MIN = 45
+WALKING_M_PER_MIN = 60.0
+#: The river's rise: its stage (0 = normal, 1 = the worst of the night) follows a logistic curve
+#: through 0.5 at ``midpoint`` minutes with the given ``spread`` (minutes).
+RIVER_RISE = {"midpoint": 80.0, "spread": 22.0}
+#: The stage at which water reaches homes in each flood depth rank (deepest, nearest the river
+#: first): rank 4 at about 61 min, rank 3 at 84, rank 2 at 110.
+FLOOD_STAGE = {4: 0.3, 3: 0.55, 2: 0.8}
+#: Heavy rain on the hills (slope failures) between these minutes.
+RAIN_ON_SLOPES_MIN = (20.0, 150.0)
+#: A shelter takes people up to this share of its capacity before they go on to the next.
+FILL_LIMIT = 1.0
+#: How strongly a larger shelter draws people from further away (gravity model): a shelter's
+#: cost is distance × (REFERENCE_CAPACITY / capacity) ** CAPACITY_PULL.
+CAPACITY_PULL = 0.5
+REFERENCE_CAPACITY = 300.0
+#: Shelters considered on foot before going further (metres).
+WALKING_RANGE_M = 3000.0
 HOUSEHOLD_SIZES = (1, 2, 3, 4, 5)
 HOUSEHOLD_P = (0.30, 0.31, 0.19, 0.13, 0.07)
 RESCUE_TEAMS = tuple(f"消防{i}隊" for i in range(1, 13)) + ("自衛隊第1班", "警察救助班")
@@ -108,6 +154,51 @@ class DemoCity:
 
 def _utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
+
+
+def river_stage_minute(stage: float) -> float:
+    """The minute the river reaches ``stage`` (0–1) on the logistic rise of :data:`RIVER_RISE`.
+
+    >>> round(river_stage_minute(0.5)), round(river_stage_minute(0.3)), round(river_stage_minute(0.8))
+    (80, 61, 110)
+    """
+    return RIVER_RISE["midpoint"] + RIVER_RISE["spread"] * float(np.log(stage / (1 - stage)))
+
+
+class ShelterAllocator:
+    """Places for evacuees, given in the order they set off: each goes to the open shelter
+    with the lowest cost — distance × (REFERENCE_CAPACITY / capacity) ** CAPACITY_PULL, so a
+    school draws people from further than a small hall — that still has room within walking
+    range, else to the nearest open shelter with room anywhere, else (the city is full) to the
+    nearest one. Each app user stands for ``scale`` people, as in the head counts.
+
+    >>> xy = np.array([[0.0, 0.0], [400.0, 0.0], [5000.0, 0.0]])
+    >>> allocator = ShelterAllocator(xy, np.array([20.0, 1000.0, 50.0]), np.array([0, 1, 2]), 10)
+    >>> [allocator.place(0.0, 0.0)[0] for _ in range(3)]  # the hall by the door holds two
+    [0, 0, 1]
+    """
+
+    def __init__(self, xy: np.ndarray, capacity: np.ndarray, open_idx: np.ndarray, scale: float):
+        self.xy = xy[open_idx]
+        self.index = np.asarray(open_idx)
+        cap = np.where(capacity[open_idx] > 0, capacity[open_idx], REFERENCE_CAPACITY)
+        self.room = np.floor(cap * FILL_LIMIT / scale).astype(int)  # app users each one takes
+        self.taken = np.zeros(len(self.index), dtype=int)
+        self.pull = (REFERENCE_CAPACITY / cap) ** CAPACITY_PULL
+
+    def place(self, x: float, y: float) -> tuple[int, float]:
+        """(shelter index among all shelters, walking distance in metres) for one evacuee."""
+        distance = np.hypot(self.xy[:, 0] - x, self.xy[:, 1] - y)
+        free = self.taken < self.room
+        near = free & (distance <= WALKING_RANGE_M)
+        if near.any():
+            k = int(np.argmin(np.where(near, distance * self.pull, np.inf)))
+        elif free.any():
+            k = int(np.argmin(np.where(free, distance, np.inf)))
+        else:
+            k = int(np.argmin(distance))
+        self.taken[k] += 1
+        return int(self.index[k]), float(distance[k])
 
 
 class _Builder:
@@ -185,6 +276,8 @@ class _Builder:
                 "declared_by": "demo-hq",
                 "ended_by": None,
                 "is_synthetic": True,
+                # Generated for a July night: it runs on its own clock (sql/incident_clock.py).
+                "own_clock": True,
                 "notes": "Synthetic demo incident generated by `bosai demo`.",
             }
         ]
@@ -695,6 +788,20 @@ class _Builder:
         self.tables["jma_telegrams"] = telegrams
         self.tables["jma_warnings"] = warnings
 
+    def hazard_arrival(self, rng: np.random.Generator) -> np.ndarray:
+        """The minute the hazard reaches each home: flood water as the river rises (deepest
+        ranks first, then a delay), a slope failure during the heavy rain in the hills, any
+        other emergency (illness, a fall, water from drains) at any time."""
+        duration = self.p.duration_min
+        flood = np.array(
+            [river_stage_minute(FLOOD_STAGE.get(int(k), 0.5)) for k in self.flood_rank]
+        )
+        flood = flood + rng.exponential(12, self.n) + rng.normal(0, 8, self.n)
+        slopes = rng.uniform(*RAIN_ON_SLOPES_MIN, self.n)
+        anytime = rng.uniform(10, duration, self.n)
+        minute = np.where(self.flood_rank > 0, flood, np.where(self.landslide, slopes, anytime))
+        return np.maximum(minute, 5.0)
+
     def timeline(self) -> None:
         rng = self.rng
         n = self.n
@@ -725,16 +832,20 @@ class _Builder:
             )
             self.log(om, "demo-hq", "shelter_opened", "shelter", sid)
         self.tables["shelter_operations"] = operations
-        from scipy.spatial import cKDTree
-
-        tree = cKDTree(self.shelter_xy[open_idx])
-        dist, nearest = tree.query(np.column_stack([self.cx, self.cy]))
-        nearest_open = open_idx[nearest]
         open_time = dict(zip(open_idx.tolist(), opened_min.tolist(), strict=True))
+        # Head counts are the app users at a shelter scaled to the whole population.
+        scale = max(float(self.geo.data.get("population", self.n)) / max(self.n, 1), 1.0)
+        allocator = ShelterAllocator(
+            self.shelter_xy,
+            np.array([float(r.get("capacity") or 0) for r in self.shelter_rows]),
+            open_idx,
+            scale,
+        )
 
         p_respond = np.where(self.age >= 75, 0.62, 0.82)
         p_respond = np.where(self.on_register, 0.5, p_respond)
         responds = (rng.random(n) < p_respond) & self.safety_consent
+        # Safety answers follow the first push (10 min) and keep coming as the news spreads.
         first = np.minimum(5 + rng.exponential(35, n), duration - 5)
         rank = self.flood_rank
         u = rng.random(n)
@@ -761,7 +872,14 @@ class _Builder:
             ["needs_rescue", "injured", "evacuating", "elsewhere_safe"],
             "safe_at_home",
         )
-        walk = dist / 60.0 + rng.uniform(5, 20, n)  # minutes on foot at 60 m/min plus getting ready
+        hazard_at = self.hazard_arrival(rng)
+        # Who lives in a hazard zone mostly leaves after the evacuation order (避難指示, the
+        # push at 45 min); some leave on the first warning, everyone else when they answer.
+        in_zone = (rank > 0) | self.landslide
+        after_order = in_zone & (rng.random(n) < 0.6)
+        depart = np.where(after_order, EVACUATION_ORDER_MIN + rng.exponential(15, n), first)
+        depart = np.minimum(depart, duration - 5)
+        prepare = rng.uniform(5, 20, n)  # minutes to get ready before walking
         arrives = rng.random(n) < 0.85
         reports: list[dict[str, Any]] = []
         fixes: list[dict[str, Any]] = []
@@ -795,11 +913,11 @@ class _Builder:
                 }
             )
             if self.location_allowed(i, when):
-                if shelter_idx is not None:
+                if state == "evacuating" and shelter_idx is not None:
+                    x = (self.cx[i] + self.shelter_xy[shelter_idx, 0]) / 2
+                    y = (self.cy[i] + self.shelter_xy[shelter_idx, 1]) / 2
+                elif shelter_idx is not None:
                     x, y = self.shelter_xy[shelter_idx]
-                elif state == "evacuating":
-                    x = (self.cx[i] + self.shelter_xy[nearest_open[i], 0]) / 2
-                    y = (self.cy[i] + self.shelter_xy[nearest_open[i], 1]) / 2
                 else:
                     x, y = self.cx[i], self.cy[i]
                 lat, lon = self.geo.plane.to_latlon(x + rng.normal(0, 8), y + rng.normal(0, 8))
@@ -825,17 +943,16 @@ class _Builder:
             "子どもと一緒です",
             None,
         )
+        # Who needs a shelter place, in the order they set off: (ready minute, citizen, rescued).
+        seekers: list[tuple[float, int, bool]] = []
         for i in np.flatnonzero(responds):
             i = int(i)
-            t1 = float(first[i])
             state = str(outcome[i])
+            if state in ("needs_rescue", "injured") and hazard_at[i] >= duration - 5:
+                state = "safe_at_home"  # the water has not reached them by the demo's end
+            t1 = float(hazard_at[i]) if state in ("needs_rescue", "injured") else float(first[i])
             if state == "evacuating":
-                report(i, t1, "evacuating")
-                si = int(nearest_open[i])
-                t2 = max(t1 + walk[i], open_time[si] + 1)
-                if arrives[i] and t2 < duration:
-                    report(i, t2, "at_shelter", si)
-                    self.arrivals.append((si, t2, i))
+                seekers.append((float(depart[i]), i, False))
             elif state == "needs_rescue" or (state == "injured" and rng.random() < 0.4):
                 report(
                     i,
@@ -916,17 +1033,25 @@ class _Builder:
                         self.log(
                             tm, "demo-hq", f"rescue_{to}", "rescue_request", rid, {"reason": reason}
                         )
-                if status == "resolved":
-                    si = int(nearest_open[i])
-                    report(
-                        i, tcur + 1, "at_shelter", si, source="staff"
-                    ) if tcur + 1 < duration else None
-                    if tcur + 1 < duration:
-                        self.arrivals.append((si, tcur + 1, i))
+                if status == "resolved" and tcur + 1 < duration:
+                    seekers.append((tcur + 1, i, True))  # carried to a shelter by the team
             elif state == "injured":
                 report(i, t1, "injured", message="軽いけが")
             else:
                 report(i, t1, state)
+        # Places are given in the order people set off: the nearest shelter with room, a
+        # larger one drawing from further away, overflow to the next (ShelterAllocator).
+        for ready, i, rescued in sorted(seekers):
+            si, distance_m = allocator.place(self.cx[i], self.cy[i])
+            if rescued:
+                report(i, ready, "at_shelter", si, source="staff")
+                self.arrivals.append((si, ready, i))
+                continue
+            report(i, ready, "evacuating", si)
+            t2 = max(ready + prepare[i] + distance_m / WALKING_M_PER_MIN, open_time[si] + 1)
+            if arrives[i] and t2 < duration:
+                report(i, t2, "at_shelter", si)
+                self.arrivals.append((si, t2, i))
         for k, ev in enumerate(rescue_events, start=1):
             ev["id"] = k
         # Reports sorted by time get ids in time order, like a live feed.
@@ -942,8 +1067,6 @@ class _Builder:
         self.tables["rescue_request_events"] = rescue_events
         self.responds = responds
         # Occupancy every 15 minutes: app users at the shelter scaled to the whole population.
-        scale = float(self.geo.data.get("population", self.n)) / max(self.n, 1)
-        scale = max(scale, 1.0)
         by_shelter: dict[int, list[float]] = {}
         for si, minute, _ in self.arrivals:
             by_shelter.setdefault(si, []).append(minute)
@@ -954,7 +1077,7 @@ class _Builder:
                 if minute < open_time[si]:
                     continue
                 present = int(np.searchsorted(times, minute, side="right"))
-                count = int(round(present * scale * rng.uniform(0.9, 1.1)))
+                count = int(round(present * scale * rng.uniform(0.97, 1.03)))
                 occupancy.append(
                     {
                         "id": len(occupancy) + 1,
@@ -983,7 +1106,7 @@ class _Builder:
                 everyone,
             ),
             (
-                45,
+                EVACUATION_ORDER_MIN,
                 "hazard_zone",
                 {"kind": "flood"},
                 "【避難指示】洪水浸水想定区域の皆さま",

@@ -13,7 +13,8 @@ from sqlalchemy.engine import Engine
 
 from analytics.small_cells import is_small
 from bosai.i18n import t
-from bosai.palette import OKABE_ITO, STATUS_COLOURS, STATUS_ORDER
+from bosai.jpdate import jst_naive
+from bosai.palette import OKABE_ITO, STATUS_COLOURS, STATUS_ORDER, colour
 from bosai.vocab import RESCUE_PRIORITIES
 from sql.city_config import CityConfig
 from sql.queries.incidents import IncidentSummary
@@ -21,7 +22,7 @@ from sql.viewer import Viewer
 
 from . import charts
 from .council_figures import MAP_RESOLUTION, IncidentFigures, incident_figures
-from .parts import Draw, Kpi, Progress, Section, chart_label, jst_naive, moment_text
+from .parts import Draw, Kpi, Progress, Section, chart_label, moment_text
 from .tables import Column, ReportTable, count_text, share_text
 
 TOP_SHELTERS = 15
@@ -399,7 +400,7 @@ def _rescue_section(
                 {t(f"priority.{p}", lang): hourly[p].tolist() for p in priorities},
                 x_title=t("report.axis.time", lang),
                 y_title=t("report.axis.requests", lang),
-                colours=[OKABE_ITO["vermillion"], OKABE_ITO["orange"], OKABE_ITO["yellow"]],
+                colours=[colour(f"rescue.{p}") for p in priorities],
             ),
             t("report.caption.rescue_hourly", lang),
         )

@@ -14,8 +14,6 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
-
 from bosai.jpdate import jst, seireki, wareki
 from sql.viewer import SYSTEM, Viewer
 
@@ -103,11 +101,6 @@ def research_viewer(viewer: Viewer) -> Viewer:
 def chart_label(text: Any) -> str:
     """Data shown inside a chart: plotly reads a few HTML tags, so ``<`` and ``>`` are escaped."""
     return html.escape(str(text), quote=False)
-
-
-def jst_naive(values: Any) -> list[dt.datetime]:
-    """Times for a chart's axis, in Japan time (plotly shows naive times as they are)."""
-    return [jst(pd.Timestamp(v).to_pydatetime()).replace(tzinfo=None) for v in values]
 
 
 def no_progress(fraction: float, message: str) -> None:

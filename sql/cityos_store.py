@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import audit
 from .consent import in_force_clause, validate_event
+from .incident_clock import action_time, offset_from_wall
 from .ingest import BATCH_SIZE as INGEST_BATCH
 from .ingest import IngestResult, write_location_batch, write_status_batch
 from .models import (
@@ -802,10 +803,11 @@ def record_push_request(
     requested_by: str | None,
     incident_id: int | None,
 ) -> int:
-    """The request as we are about to send it (status ``draft``); repeated keys return the
-    existing row's id."""
+    """The request as we are about to send it (status ``draft``), stamped by the incident
+    clock; repeated keys return the existing row's id."""
     table = NotificationRequest.__table__
     with engine.begin() as conn:
+        created_at = action_time(conn, incident_id)
         conn.execute(
             insert_ignore(conn, table, ["idempotency_key"]).values(
                 idempotency_key=idempotency_key,
@@ -817,7 +819,7 @@ def record_push_request(
                 body=body,
                 recipient_count=0,
                 status="draft",
-                created_at=utcnow(),
+                created_at=created_at,
             )
         )
         return conn.execute(
@@ -836,16 +838,25 @@ def record_push_outcome(
     error: str | None = None,
     deliveries: Sequence[tuple[str, str, dt.datetime]] = (),
 ) -> int:
-    """The city OS's answer and its delivery events (subject, event, at); returns events added."""
+    """The city OS's answer and its delivery events (subject, event, at); returns events added.
+
+    The city OS's times are moved onto the incident's clock (:func:`offset_from_wall`), so a
+    push on the demo incident is sent and delivered inside it."""
     table = NotificationRequest.__table__
     values: dict[str, Any] = {"status": status, "error": error}
     if cityos_request_id is not None:
         values["cityos_request_id"] = cityos_request_id
     if recipient_count is not None:
         values["recipient_count"] = recipient_count
-    if sent_at is not None:
-        values["sent_at"] = sent_at
     with engine.begin() as conn:
+        incident_id = conn.execute(
+            sa.select(table.c.incident_id).where(table.c.id == request_id)
+        ).scalar()
+        shift = offset_from_wall(conn, incident_id)
+        if sent_at is not None:
+            values["sent_at"] = sent_at + shift
+        if shift:
+            deliveries = [(s, e, at + shift) for s, e, at in deliveries]
         conn.execute(sa.update(table).where(table.c.id == request_id).values(**values))
         if not deliveries:
             return 0

@@ -54,13 +54,28 @@ def _client(config_path: Path | None):
     show_default=True,
     help="Issuer URL of the OpenID Connect provider whose tokens are accepted.",
 )
-@click.option("--citizens", default=2_000, show_default=True, type=click.IntRange(min=10))
-@click.option("--seed", default=20220311, show_default=True, type=int)
+@click.option(
+    "--citizens",
+    default=None,
+    type=click.IntRange(min=10),
+    help="Demo citizens [default: as many as the demo in the database, else 2,000].",
+)
+@click.option(
+    "--seed", default=None, type=int, help="[default: the database's demo, else 20220311]"
+)
 @click.option("--city-file", type=click.Path(path_type=Path, dir_okay=False), default=None)
-def serve(host: str, port: int, issuer: str, citizens: int, seed: int, city_file) -> None:
-    """Run the reference city OS over the demo population (until Ctrl-C)."""
+@click.pass_obj
+def serve(
+    obj: dict, host: str, port: int, issuer: str, citizens: int | None, seed: int | None, city_file
+) -> None:
+    """Run the reference city OS over the demo population (until Ctrl-C): by default the same
+    people as the demo city loaded in the database, so the two match."""
     from cityos.reference_server.runner import serve as run
     from cityos.reference_server.settings import ServerSettings
+
+    demo = _database_demo(obj["database_url"])
+    citizens = citizens or int(demo.get("citizens", 2_000))
+    seed = seed if seed is not None else int(demo.get("seed", 20220311))
 
     settings = ServerSettings.from_env(
         issuer=issuer, citizens=citizens, seed=seed, city_file=city_file
@@ -71,6 +86,20 @@ def serve(host: str, port: int, issuer: str, citizens: int, seed: int, city_file
         err=True,
     )
     run(settings, host, port)
+
+
+def _database_demo(database_url: str) -> dict:
+    """The demo loaded in the database (size, seed), or nothing when there is none or no
+    database to read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sql.demo_store import demo_state
+    from sql.engine import get_engine
+
+    try:
+        return demo_state(get_engine(database_url)) or {}
+    except SQLAlchemyError:
+        return {}
 
 
 @cityos.command()

@@ -12,6 +12,7 @@ from bosai.errors import BosaiError
 
 def register(cli: click.Group) -> None:
     cli.add_command(demo)
+    cli.add_command(serve_demo)
 
 
 @click.command()
@@ -90,4 +91,29 @@ def demo(
         f"{written.get('households', 0):,} households, {written.get('shelters', 0):,} shelters, "
         f"{written.get('status_reports', 0):,} status reports, {written.get('rescue_requests', 0):,} rescue "
         f"requests in {total:.1f} s (generation {generated:.1f} s)"
+    )
+
+
+@click.command("serve-demo")
+@click.option("--port", default=8501, show_default=True, type=int, help="The dashboard's port.")
+@click.option("--idp-port", default=9400, show_default=True, type=int)
+@click.option("--cityos-port", default=8700, show_default=True, type=int)
+@click.pass_obj
+def serve_demo(obj: dict, port: int, idp_port: int, cityos_port: int) -> None:
+    """The dashboard with the local identity provider and reference city OS beside it (all on
+    127.0.0.1, a client secret made up at start); Ctrl-C stops all three."""
+    from cityos.local_stack import run
+    from sql import demo_store
+    from sql.engine import get_engine
+
+    state = demo_store.demo_state(get_engine(obj["database_url"]))
+    if state is None:
+        raise BosaiError("no demo city in the database: run `bosai demo` first")
+    run(
+        obj["database_url"],
+        citizens=int(state["citizens"]),
+        seed=int(state["seed"]),
+        port=port,
+        idp_port=idp_port,
+        cityos_port=cityos_port,
     )

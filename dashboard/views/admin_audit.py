@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from bosai.jpdate import format_datetime, jst
+from bosai.jpdate import file_stamp, format_datetime, jst
 from bosai.spreadsheet_safe import to_csv_bytes
 from dashboard.context import current
 from dashboard.registry import ALL_ROLES
@@ -124,7 +124,7 @@ text_table(table, use_container_width=True)
 st.download_button(
     ctx.t("admin.audit.download"),
     to_csv_bytes(table),
-    file_name=f"audit_log_{dt.datetime.now(dt.UTC):%Y%m%d_%H%M%S}.csv",
+    file_name=f"audit_log_{file_stamp(dt.datetime.now(dt.UTC))}.csv",
     mime="text/csv",
     on_click="ignore",
     icon=":material/download:",

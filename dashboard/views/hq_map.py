@@ -5,7 +5,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from analytics.status_cells import resolution_for_zoom
-from dashboard import basemap, data, map_deck, panels, widgets
+from dashboard import basemap, data, map_deck, map_view, panels, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
 from sql import replication
@@ -23,7 +23,7 @@ st.caption(
 with st.sidebar.expander(ctx.t("hqmap.options"), expanded=False):
     base = st.radio(
         ctx.t("hqmap.basemap"),
-        ["pale", "std", "none"],
+        ["pale", "std", "local", "none"],
         format_func=lambda b: ctx.t(f"hqmap.base.{b}"),
         key="hq_basemap",
     )
@@ -77,27 +77,26 @@ def live_picture() -> None:
             ),
             icon=":material/thunderstorm:",
         )
-    origin = (st.context.url or "").split("/", 3)
-    style = (
-        basemap.style_url("/".join(origin[:3]), base, overlays)
-        if base != "none" and len(origin) >= 3
-        else None
-    )
-    deck = map_deck.build_deck(
-        state,
-        ctx.t,
-        center=(ctx.city.center_lat, ctx.city.center_lon),
-        zoom=ctx.city.default_zoom,
-        map_style=style,
-        exact_counts=ctx.viewer.role in map_deck.OPERATIONAL_ROLES,
-    )
+    drawn = map_view.choose_base(ctx, base, overlays)
+    map_view.notices(ctx, drawn)
     left, right = st.columns([3, 2])
-    with left:
+    with left, map_view.frame("hq"):
+        shown = map_view.legend(ctx, "hq", drawn, state.shows_register, state.shows_positions)
+        deck = map_deck.build_deck(
+            state,
+            ctx.t,
+            center=(ctx.city.center_lat, ctx.city.center_lon),
+            zoom=ctx.city.default_zoom,
+            map_style=drawn.style,
+            exact_counts=ctx.viewer.role in map_deck.OPERATIONAL_ROLES,
+            layers=shown,
+            local_base=drawn.local,
+        )
         event = st.pydeck_chart(
             deck, on_select="rerun", selection_mode="single-object", key="hq_deck", height=640
         )
-        st.caption(ctx.t("hqmap.legend"))
-        st.caption(basemap.attribution(overlays) if style else ctx.t("hqmap.no_basemap"))
+    with left:
+        st.caption(map_view.attribution(ctx, drawn, state.zone_sources, shown))
     picked = map_deck.selected(event)
     with right:
         rescue = (

@@ -3,17 +3,17 @@ moment (status reports, rescue requests, shelters and head counts, warnings)."""
 
 import datetime as dt
 
-import plotly.express as px
 import streamlit as st
 
+from analytics.occupancy_curve import total_curve
 from analytics.replay_steps import replay_moments
-from bosai.jpdate import format_datetime
-from bosai.palette import OKABE_ITO
-from dashboard import data, map_deck, widgets
+from bosai.jpdate import format_datetime, moment_label
+from bosai.palette import colour
+from dashboard import data, map_deck, map_view, time_charts, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
 from sql.queries.incidents import incident_timeline, list_incidents
-from sql.queries.shelter_board import occupancy_totals
+from sql.queries.report_figures import occupancy_observations, open_periods
 
 ctx = current()
 st.title(ctx.t("replay.title"))
@@ -29,21 +29,23 @@ incident = st.selectbox(
 )
 timeline = incident_timeline(ctx.engine, incident.id)
 moments = replay_moments(timeline["start"], timeline["end"], timeline["observations"])
-step = st.slider(
-    ctx.t("replay.moment"),
-    min_value=0,
-    max_value=max(len(moments) - 1, 1),
-    value=len(moments) - 1,
-    key=f"replay_at_{incident.id}",
-    disabled=len(moments) < 2,
+at = (
+    st.select_slider(
+        ctx.t("replay.moment"),
+        options=moments,
+        value=moments[-1],
+        format_func=lambda m: moment_label(m, ctx.lang),
+        key=f"replay_moment_{incident.id}",
+    )
+    if len(moments) > 1
+    else moments[0]
 )
-at = moments[min(step, len(moments) - 1)]
-st.markdown(f"### {format_datetime(at, ctx.lang, era_style=True)}")
+st.markdown(f"### {format_datetime(at, ctx.lang)}")
 st.caption(
     ctx.t(
         "replay.range",
-        start=format_datetime(timeline["start"], ctx.lang, era_style=True),
-        end=format_datetime(timeline["end"], ctx.lang, era_style=True),
+        start=format_datetime(timeline["start"], ctx.lang),
+        end=format_datetime(timeline["end"], ctx.lang),
         n=len(moments),
     )
 )
@@ -57,20 +59,24 @@ state = build_hq_state(
     now=at if isinstance(at, dt.datetime) else None,
 )
 widgets.kpi_header(ctx, state.kpis)
-totals = occupancy_totals(ctx.engine, incident.id)
-if not totals.empty:
+# Each shelter's latest count carried forward, summed over the shelters open at each moment.
+curve = total_curve(
+    occupancy_observations(ctx.engine, incident.id), open_periods(ctx.engine, incident.id)
+)
+if not curve.empty:
     heads_now = int(state.shelters.loc[state.shelters["is_open"], "head_count"].fillna(0).sum())
     st.metric(ctx.t("replay.head_count"), f"{heads_now:,}")
-    curve = px.line(
-        totals,
-        x="observed_at",
-        y="head_count",
-        labels={"observed_at": ctx.t("shelter.col.time"), "head_count": ctx.t("replay.head_count")},
-        color_discrete_sequence=[OKABE_ITO["blue"]],
+    figure = time_charts.time_line(
+        curve,
+        "at",
+        "head_count",
+        lang=ctx.lang,
+        labels={"at": ctx.t("shelter.col.time"), "head_count": ctx.t("replay.head_count")},
+        colour=colour("chart.head_count"),
+        height=220,
     )
-    curve.add_vline(x=at, line_dash="dash", line_color=OKABE_ITO["vermillion"])
-    curve.update_layout(height=220, margin={"l": 0, "r": 0, "t": 10, "b": 0})
-    st.plotly_chart(curve, width="stretch", key="replay_curve")
+    time_charts.mark_moment(figure, at, colour("chart.moment"))
+    st.plotly_chart(figure, width="stretch", key="replay_curve")
 if len(state.warnings):
     st.warning(
         ctx.t(
@@ -81,18 +87,27 @@ if len(state.warnings):
     )
 centre = (ctx.city.center_lat, ctx.city.center_lon)
 zoom = ctx.city.default_zoom
-if incident.municipality_code and incident.municipality_code != ctx.city.municipality_code:
+elsewhere = bool(
+    incident.municipality_code and incident.municipality_code != ctx.city.municipality_code
+)
+if elsewhere:
     centre = timeline["centre"] or centre
     zoom = 11.0
-deck = map_deck.build_deck(
-    state,
-    ctx.t,
-    center=centre,
-    zoom=zoom,
-    exact_counts=ctx.viewer.role in map_deck.OPERATIONAL_ROLES,
-)
-st.pydeck_chart(deck, key="replay_deck", height=560)
-st.caption(ctx.t("hqmap.legend"))
+# The city's own base map (no tiles needed); not for an incident in another city.
+drawn = map_view.choose_base(ctx, "none" if elsewhere else "local")
+with map_view.frame("replay"):
+    shown = map_view.legend(ctx, "replay", drawn, state.shows_register, state.shows_positions)
+    deck = map_deck.build_deck(
+        state,
+        ctx.t,
+        center=centre,
+        zoom=zoom,
+        exact_counts=ctx.viewer.role in map_deck.OPERATIONAL_ROLES,
+        layers=shown,
+        local_base=drawn.local,
+    )
+    st.pydeck_chart(deck, key="replay_deck", height=560)
+st.caption(map_view.attribution(ctx, drawn, state.zone_sources, shown))
 open_shelters = state.shelters[state.shelters["is_open"]]
 st.subheader(ctx.t("replay.shelters", n=len(open_shelters)))
 st.dataframe(

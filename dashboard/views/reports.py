@@ -10,7 +10,7 @@ import streamlit as st
 
 from analytics.replay_steps import replay_moments
 from bosai.errors import BosaiError
-from bosai.jpdate import format_datetime
+from bosai.jpdate import file_stamp, format_datetime
 from dashboard.context import current
 from reports import council, situation
 from sql.queries import research
@@ -165,7 +165,7 @@ with situation_tab:
                 except BosaiError as exc:
                     st.error(t("reports.page.failed", error=str(exc)))
                 else:
-                    stamp = at.strftime("%Y%m%d%H%M")
+                    stamp = file_stamp(at)
                     name = council.file_name("situation", f"{incident.id}_{stamp}", fmt)
                     st.session_state[SITUATION_KEY] = (name, data, fmt)
         offer(SITUATION_KEY, t("reports.page.download"))

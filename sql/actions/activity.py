@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .. import audit
+from ..incident_clock import action_time
 from ..models import IncidentActivity
-from ..models.base import utcnow
 from ..viewer import Viewer
 from . import ActionRefused
 
@@ -28,14 +29,19 @@ def log_action(
     target_id: Any,
     details: dict[str, Any] | None = None,
     citizen_ids: tuple[int, ...] = (),
+    at: dt.datetime | None = None,
 ) -> None:
-    """One activity-log row (when there is an incident) and one audit row, in ``conn``."""
-    now = utcnow()
+    """One activity-log row (when there is an incident) and one audit row, in ``conn``.
+
+    The activity row is stamped ``at`` — the time the action stamped its own rows with — or
+    else by the incident clock (:func:`sql.incident_clock.action_time`); the audit row always
+    by the wall clock.
+    """
     if incident_id is not None:
         conn.execute(
             sa.insert(IncidentActivity.__table__).values(
                 incident_id=incident_id,
-                at=now,
+                at=at or action_time(conn, incident_id),
                 actor=viewer.subject,
                 action=action,
                 target_type=target_type,
@@ -50,5 +56,4 @@ def log_action(
         target=f"{target_type}:{target_id}",
         citizen_ids=citizen_ids,
         details=details,
-        at=now,
     )

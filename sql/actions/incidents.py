@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bosai.vocab import INCIDENT_KINDS
 
+from ..incident_clock import action_time
 from ..models import Incident
 from ..models.base import utcnow
 from ..viewer import Viewer
@@ -71,6 +72,7 @@ def declare_incident(
             "incident",
             incident_id,
             {"kind": kind, "emergency_mode": emergency_mode, "name": name_ja},
+            at=now,
         )
     return int(incident_id)
 
@@ -86,13 +88,21 @@ def end_incident(
             raise ActionRefused(f"incident {incident_id} does not exist")
         if row.ended_at is not None:
             raise ActionRefused(f"incident {row.name_ja} has already ended")
+        ended_at = action_time(conn, incident_id)
         conn.execute(
             sa.update(inc)
             .where(inc.c.id == incident_id)
-            .values(ended_at=utcnow(), ended_by=viewer.subject)
+            .values(ended_at=ended_at, ended_by=viewer.subject)
         )
         log_action(
-            conn, viewer, incident_id, "incident_ended", "incident", incident_id, {"reason": reason}
+            conn,
+            viewer,
+            incident_id,
+            "incident_ended",
+            "incident",
+            incident_id,
+            {"reason": reason},
+            at=ended_at,
         )
 
 

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 
 from bosai.vocab import RESCUE_TRANSITIONS
 
+from ..incident_clock import action_time
 from ..models import RescueRequest, RescueRequestEvent
-from ..models.base import utcnow
 from ..viewer import Viewer
 from . import ActionRefused, ConflictError
 from .activity import log_action, require_role
@@ -60,7 +60,7 @@ def change_rescue_request(
             raise ActionRefused(f"rescue request {request_id}: name the team to assign")
         if to_status in ("cancelled",) and not reason:
             raise ActionRefused(f"rescue request {request_id}: give a reason to cancel")
-        now = utcnow()
+        now = action_time(conn, row.incident_id)
         values = {"status": to_status, "updated_at": now, "version": row.version + 1}
         if team is not None:
             values["assigned_team"] = team
@@ -93,6 +93,7 @@ def change_rescue_request(
             request_id,
             details,
             citizen_ids=(row.citizen_id,) if row.citizen_id else (),
+            at=now,
         )
     return row.version + 1
 

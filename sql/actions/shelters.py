@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ..incident_clock import action_time
 from ..models import Shelter, ShelterOccupancy, ShelterOperation
 from ..models.base import utcnow
 from ..viewer import Viewer
@@ -44,7 +45,7 @@ def open_shelter(
         shelter = _require_shelter(conn, shelter_id)
         if _open_operation(conn, shelter_id, incident_id) is not None:
             raise ActionRefused(f"shelter {shelter.name} is already open")
-        now = utcnow()
+        now = action_time(conn, incident_id)
         conn.execute(
             sa.insert(ShelterOperation.__table__).values(
                 shelter_id=shelter_id,
@@ -55,7 +56,14 @@ def open_shelter(
             )
         )
         log_action(
-            conn, viewer, incident_id, "shelter_opened", "shelter", shelter_id, {"reason": reason}
+            conn,
+            viewer,
+            incident_id,
+            "shelter_opened",
+            "shelter",
+            shelter_id,
+            {"reason": reason},
+            at=now,
         )
 
 
@@ -73,17 +81,25 @@ def close_shelter(
         current = _open_operation(conn, shelter_id, incident_id)
         if current is None:
             raise ActionRefused(f"shelter {shelter.name} is not open")
+        now = action_time(conn, incident_id)
         conn.execute(
             sa.update(op)
             .where(op.c.id == current.id)
             .values(
-                closed_at=utcnow(),
+                closed_at=now,
                 closed_by=viewer.subject,
                 reason=(reason or "").strip() or current.reason,
             )
         )
         log_action(
-            conn, viewer, incident_id, "shelter_closed", "shelter", shelter_id, {"reason": reason}
+            conn,
+            viewer,
+            incident_id,
+            "shelter_closed",
+            "shelter",
+            shelter_id,
+            {"reason": reason},
+            at=now,
         )
 
 
@@ -95,19 +111,21 @@ def record_head_count(
     head_count: int,
     observed_at: dt.datetime | None = None,
 ) -> None:
-    """A head count entered by staff (shelter staff only for their own shelters)."""
+    """A head count entered by staff (shelter staff only for their own shelters); observed
+    now on the incident clock unless ``observed_at`` says when it was counted."""
     require_role(viewer, OCCUPANCY_ROLES, "enter head counts")
     if viewer.role == "shelter_staff" and shelter_id not in viewer.shelter_ids:
         raise ActionRefused(f"shelter {shelter_id} is not one of your shelters")
     if head_count < 0 or head_count > 100_000:
         raise ActionRefused(f"head count {head_count} is out of range (0–100000)")
-    observed_at = observed_at or utcnow()
-    if observed_at.tzinfo is None:
+    if observed_at is not None and observed_at.tzinfo is None:
         raise ActionRefused("the observation time must carry a timezone")
-    if observed_at > utcnow() + dt.timedelta(minutes=5):
+    if observed_at is not None and observed_at > utcnow() + dt.timedelta(minutes=5):
         raise ActionRefused("the observation time is in the future")
     with engine.begin() as conn:
         _require_shelter(conn, shelter_id)
+        stamped = action_time(conn, incident_id)
+        observed_at = observed_at or stamped
         occ = ShelterOccupancy.__table__
         exists = conn.execute(
             sa.select(occ.c.id).where(
@@ -126,6 +144,7 @@ def record_head_count(
                 head_count=int(head_count),
                 source="staff",
                 entered_by=viewer.subject,
+                recorded_at=stamped,
             )
         )
         log_action(
@@ -136,4 +155,5 @@ def record_head_count(
             "shelter",
             shelter_id,
             {"head_count": int(head_count)},
+            at=stamped,
         )

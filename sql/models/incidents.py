@@ -31,6 +31,9 @@ class Incident(Base):
     declared_by: Mapped[str | None] = mapped_column(sa.String(64))
     ended_by: Mapped[str | None] = mapped_column(sa.String(64))
     is_synthetic: Mapped[bool] = mapped_column(default=False)
+    #: Runs on its own clock (:mod:`sql.incident_clock`): its data were recorded or generated
+    #: beforehand (the demo's incident), so "now" is its newest moment, not the wall clock.
+    own_clock: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     notes: Mapped[str | None] = mapped_column(sa.Text)
 
 

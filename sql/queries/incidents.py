@@ -153,27 +153,9 @@ def incident_timeline(engine: Engine, incident_id: int) -> dict:
 
 
 def incident_clock(engine: Engine, incident_id: int | None) -> dt.datetime:
-    """ "Now" for an incident: the wall clock while a real incident runs; for a synthetic (demo)
-    or ended incident, the time of its newest status report, so that waiting times and ages
-    read as they did then instead of growing forever."""
-    from ..models import StatusReport
-    from .overview import _as_datetime
+    """ "Now" for an incident (:func:`sql.incident_clock.incident_now`): the wall clock while a
+    real incident runs; the incident's own moment for the demo's incident; the newest status
+    report of an ended one — so waiting times and ages read as they did then."""
+    from ..incident_clock import incident_clock as clock
 
-    now = dt.datetime.now(dt.UTC)
-    if incident_id is None:
-        return now
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(Incident.ended_at, Incident.is_synthetic).where(Incident.id == incident_id)
-        ).first()
-        if row is None or (row.ended_at is None and not row.is_synthetic):
-            return now
-        newest = conn.execute(
-            sa.select(sa.func.max(StatusReport.reported_at)).where(
-                StatusReport.incident_id == incident_id
-            )
-        ).scalar()
-    newest = _as_datetime(newest)
-    if newest is None:
-        return _as_datetime(row.ended_at) or now
-    return min(newest, now)
+    return clock(engine, incident_id)

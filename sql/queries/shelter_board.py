@@ -143,24 +143,6 @@ def occupancy_history(engine: Engine, shelter_id: int, incident_id: int | None) 
         return query_frame(conn, stmt)
 
 
-def occupancy_totals(engine: Engine, incident_id: int | None) -> pd.DataFrame:
-    """Total head count per observation time over all shelters (the incident's curve)."""
-    occ = ShelterOccupancy.__table__
-    cond = occ.c.incident_id == incident_id if incident_id else occ.c.incident_id.is_(None)
-    stmt = (
-        sa.select(
-            occ.c.observed_at,
-            sa.func.sum(occ.c.head_count).label("head_count"),
-            sa.func.count().label("shelters"),
-        )
-        .where(cond)
-        .group_by(occ.c.observed_at)
-        .order_by(occ.c.observed_at)
-    )
-    with engine.connect() as conn:
-        return query_frame(conn, stmt)
-
-
 def operations_log(engine: Engine, shelter_id: int, incident_id: int | None) -> pd.DataFrame:
     op = ShelterOperation.__table__
     cond = op.c.incident_id == incident_id if incident_id else op.c.incident_id.is_(None)

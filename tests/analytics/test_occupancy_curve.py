@@ -82,3 +82,33 @@ def test_empty_counts():
         ["head_count", "shelters_open"]
     ].values.tolist() == [[0, 1]]
     assert peak(total_curve(empty, periods))["head_count"] is None
+
+
+def test_one_new_count_at_a_new_time_keeps_the_other_shelters_totals():
+    """The replay's bug: summing per exact timestamp made the city total fall to the one new
+    count. Hand-computed: every shelter's latest count carried forward."""
+    t = pd.to_datetime(
+        [
+            "2026-07-09 19:30:00",
+            "2026-07-09 19:45:00",
+            "2026-07-09 19:52:30",
+            "2026-07-09 20:00:00",
+        ],
+        utc=True,
+    )
+    counts = pd.DataFrame(
+        {
+            # three shelters counted every 15 minutes; staff count shelter 2 once in between
+            "shelter_id": [1, 2, 3, 1, 2, 3, 2, 1, 2, 3],
+            "observed_at": [t[0]] * 3 + [t[1]] * 3 + [t[2]] + [t[3]] * 3,
+            "head_count": [300, 200, 100, 320, 210, 110, 75, 330, 80, 120],
+        }
+    )
+    periods = pd.DataFrame(
+        {"shelter_id": [1, 2, 3], "opened_at": [t[0]] * 3, "closed_at": [pd.NaT] * 3}
+    )
+    curve = total_curve(counts, periods)
+    assert curve["at"].tolist() == list(t)
+    # 19:52:30 — 320 (carried) + 75 (new) + 110 (carried) = 505, not 75.
+    assert curve["head_count"].tolist() == [600, 640, 505, 530]
+    assert curve["shelters_counted"].tolist() == [3, 3, 3, 3]

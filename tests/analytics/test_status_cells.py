@@ -77,9 +77,9 @@ def test_status_rows_for_unknown_citizens_are_ignored(points):
 
 def test_resolution_for_zoom_and_colours():
     assert [resolution_for_zoom(z) for z in (9, 12, 15)] == [7, 8, 9]
-    assert unconfirmed_colour(0.0)[:3] == [254, 232, 56]
-    assert unconfirmed_colour(1.0)[:3] == [0, 34, 78]
-    assert unconfirmed_colour(0.5)[:3] == [124, 123, 120]
+    assert unconfirmed_colour(0.0)[:3] == [242, 242, 242]  # light grey: nobody unconfirmed
+    assert unconfirmed_colour(1.0)[:3] == [58, 58, 58]
+    assert unconfirmed_colour(0.5)[:3] == [150, 150, 150]
     assert unconfirmed_colour(2.0) == unconfirmed_colour(1.0)
 
 

@@ -165,7 +165,7 @@ def test_the_citizens_report_as_csv_lists_exactly_their_rows(engine, db_url, tmp
     assert "2 records for cos-0042" in capsys.readouterr().out
     text = out.read_bytes().decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["日時"] for r in rows] == ["2026年7月10日 12:00", "2026年7月10日 13:00"]
+    assert [r["日時"] for r in rows] == ["令和8年7月10日 12:00", "令和8年7月10日 13:00"]
     assert rows[0]["誰が（役割）"] == '\'=HYPERLINK("x")（消防・救助）', "formula escaped"
     assert rows[0]["どのデータ"] == "救助要請（位置・氏名・連絡先）"
     assert rows[0]["目的"] == "救助" and rows[0]["事案"] == "令和8年7月豪雨"

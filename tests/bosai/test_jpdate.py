@@ -4,7 +4,16 @@ import datetime as dt
 
 import pytest
 
-from bosai.jpdate import clock, format_datetime, seireki, wareki, wareki_datetime
+from bosai.jpdate import (
+    clock,
+    file_stamp,
+    format_datetime,
+    jst_naive,
+    moment_label,
+    seireki,
+    wareki,
+    wareki_datetime,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,7 +43,16 @@ def test_a_utc_time_is_shown_on_its_tokyo_date():
 def test_weekday_and_table_formats():
     assert wareki(dt.date(2022, 3, 11), weekday=True) == "令和4年3月11日（金）"
     when = dt.datetime(2022, 3, 11, 5, 46, tzinfo=dt.UTC)
-    assert format_datetime(when) == "2022年3月11日 14:46"
+    # One style on every page: 和暦, as the city's officials read dates.
+    assert format_datetime(when) == "令和4年3月11日 14:46"
     assert format_datetime(when, "en") == "2022-03-11 14:46 JST"
-    assert format_datetime(when, era_style=True) == "令和4年3月11日 14:46"
+    assert format_datetime(when, era_style=False) == "2022年3月11日 14:46"
     assert format_datetime(None) == "—"
+
+
+def test_file_names_charts_and_sliders_are_in_japan_time():
+    late = dt.datetime(2026, 7, 9, 19, 30, tzinfo=dt.UTC)  # 7月10日 04:30 in Tokyo
+    assert file_stamp(late) == "20260710_0430"
+    assert moment_label(late) == "7月10日 04:30"
+    assert moment_label(late, "en") == "Jul 10 04:30"
+    assert jst_naive([late]) == [dt.datetime(2026, 7, 10, 4, 30)]

@@ -25,10 +25,12 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+import shapely
 import sqlalchemy as sa
 from google.protobuf import text_format
 
 from dashboard import registry
+from dashboard.hq_map_state import ZONE_TOLERANCE
 from sql import policy
 from sql.consent import record_consent
 from sql.engine import make_engine
@@ -188,7 +190,18 @@ def personal_values(small_demo) -> dict:
             rows = [r for r in conn.execute(sa.text(statement)).all() if None not in r]
             return np.array(rows, dtype=float).reshape(-1, 2)
 
-        values["shelters"] = points("SELECT lat, lon FROM shelters")
+        # Public places drawn on the maps: shelters and the hazard zones' vertices (as stored
+        # and as simplified for the map) — a fix that happens to lie on one tells nothing.
+        zones = shapely.from_wkb(
+            conn.execute(sa.text("SELECT geom_wkb FROM hazard_zones")).scalars().all()
+        )
+        vertices = np.vstack(
+            [
+                shapely.get_coordinates(zones),
+                shapely.get_coordinates(shapely.simplify(zones, ZONE_TOLERANCE, True)),
+            ]
+        )[:, ::-1]
+        values["shelters"] = np.vstack([points("SELECT lat, lon FROM shelters"), vertices])
         values["rescue_position"] = points("SELECT lat, lon FROM rescue_requests")
         values["register_home"] = points(
             f"SELECT home_lat, home_lon FROM citizens WHERE id IN ({on_register})"

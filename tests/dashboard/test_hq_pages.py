@@ -9,8 +9,10 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
+from analytics.replay_steps import replay_moments
 from sql import policy
 from sql.engine import make_engine
+from sql.queries.incidents import incident_timeline
 
 
 @pytest.fixture
@@ -76,7 +78,10 @@ def test_hq_map_kpis_and_deck_match_the_database(app, demo_sqlite):
         int(cell["t"].split("人中")[0].replace(",", "")) for cell in layers["status-cells"]["data"]
     )
     assert counted == with_home
-    assert spec["layers"][0]["id"] == "hazard-zones"  # zones under everything else
+    data_layers = [
+        layer["id"] for layer in spec["layers"] if not layer["id"].startswith("local-base")
+    ]
+    assert data_layers[0] == "hazard-zones"  # zones under the data (the city's base map below)
     assert "<" not in json.dumps([r["t"] for r in layers["shelters"]["data"]])
 
 
@@ -262,7 +267,11 @@ def test_sending_without_a_reachable_city_os_says_so_and_records_the_failure(
 def test_replay_redraws_the_kpis_at_an_earlier_moment(app, demo_sqlite):
     at = page(app, demo_sqlite, "replay")
     late = metrics(at)["避難所にいる"]
-    at.slider(key="replay_at_1").set_value(6).run()  # the 7th moment
+    engine = make_engine(demo_sqlite)
+    timeline = incident_timeline(engine, 1)
+    engine.dispose()
+    moments = replay_moments(timeline["start"], timeline["end"], timeline["observations"])
+    at.select_slider(key="replay_moment_1").set_value(moments[6]).run()  # the 7th moment
     early = metrics(at)["避難所にいる"]
     assert int(early.replace(",", "")) < int(late.replace(",", ""))
     assert at.get("deck_gl_json_chart")

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from analytics.replay_steps import replay_moments
 from bosai.cli import main
+from sql.engine import make_engine
+from sql.queries.incidents import incident_timeline
 from tests.conftest import ROOT
 
 NANAO_CITY = ROOT / "tests" / "importers" / "data" / "nanao_172022.yaml"
@@ -46,10 +49,15 @@ def test_each_step_shows_the_snapshot_of_that_moment(app, nanao_db):
     at.switch_page("views/replay.py")
     at.run()
     assert not at.exception
-    slider = at.slider(key="replay_at_1")
-    assert slider.max == len(files) - 1  # one step per snapshot (117 files)
+    slider = at.select_slider(key="replay_moment_1")
+    assert len(slider.options) == len(files)  # one step per snapshot (117 files), in JST
+    assert slider.options[0].startswith("1月")
+    engine = make_engine(url)
+    timeline = incident_timeline(engine, 1)
+    moments = replay_moments(timeline["start"], timeline["end"], timeline["observations"])
+    engine.dispose()
     for step in (0, 20, len(files) - 1):
-        at.slider(key="replay_at_1").set_value(step).run()
+        at.select_slider(key="replay_moment_1").set_value(moments[step]).run()
         shown = {m.label: m.value for m in at.metric}["避難者数（開設中の避難所の合計）"]
         assert int(shown.replace(",", "")) == snapshot_total(files[step]), files[step].name
     assert at.get("plotly_chart")

@@ -91,3 +91,27 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(scope="package")
+def readonly_demo_url(tmp_path_factory, sqlite_template) -> str:
+    """A demo city (2,000 citizens) that the browser tests using it only read."""
+    from bosai.cli import main
+
+    path = tmp_path_factory.mktemp("e2e-readonly") / "demo.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    assert main(["--database-url", url, "demo", "--citizens", "2000"]) == 0
+    return url
+
+
+@pytest.fixture(scope="package")
+def readonly_demo_server(readonly_demo_url, chromium_path) -> Iterator[StreamlitServer]:
+    """The dashboard on :func:`readonly_demo_url`, as at an HQ without internet: the map-tile
+    check goes to a closed port, so the page must fall back to the city's own base map."""
+    from cityos.reference_server.runner import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}/tile.png"
+    server = StreamlitServer(readonly_demo_url, {"BOSAI_BASEMAP_PROBE": closed})
+    yield server
+    server.stop()

@@ -1,0 +1,115 @@
+"""``make demo`` sends notifications end to end: ``bosai serve-demo`` starts the local identity
+provider and the reference city OS beside the dashboard; on the notifications page a push to
+the register reaches the city OS (a real token for the secret made up at start) and is recorded
+on the demo incident's own clock; stopping the demo stops all three."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bosai.cli import main
+from bosai.i18n import t
+from cityos.local_stack import SECRET_FILE, port_is_free
+from cityos.reference_server.runner import free_port
+from sql.engine import make_engine
+from tests.conftest import ROOT
+from tests.e2e.conftest import ARTIFACTS, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_stack(tmp_path, sqlite_template, chromium_path):
+    path = tmp_path / "demo.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    assert main(["--database-url", url, "demo", "--citizens", "300"]) == 0
+    ports = {"port": free_port(), "idp": free_port(), "cityos": free_port()}
+    work = tmp_path / "work"  # the secret file goes to ./var of the demo's working directory
+    work.mkdir()
+    log = (ARTIFACTS / "serve-demo.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bosai",
+            "serve-demo",
+            "--port",
+            str(ports["port"]),
+            "--idp-port",
+            str(ports["idp"]),
+            "--cityos-port",
+            str(ports["cityos"]),
+        ],
+        cwd=work,
+        env={**os.environ, "BOSAI_DATABASE_URL": url, "PYTHONPATH": str(ROOT)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{ports['port']}"
+    deadline = time.monotonic() + 180
+    while True:
+        assert process.poll() is None, (ARTIFACTS / "serve-demo.log").read_text()
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "the demo's dashboard did not start"
+        time.sleep(0.5)
+    yield {"url": url, "base": base, "ports": ports, "process": process, "work": work}
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    log.close()
+
+
+def test_the_demo_sends_a_push_through_its_own_city_os(browser, demo_stack):
+    secret = Path(demo_stack["work"]) / SECRET_FILE
+    assert secret.exists() and oct(secret.stat().st_mode)[-3:] == "600"
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{demo_stack['base']}/notifications")
+    wait_for_app(page)
+    page.get_by_text(t("notify.kind.register"), exact=True).click()
+    wait_for_app(page)
+    page.get_by_label(t("notify.title_field")).fill("【訓練】安否確認")
+    page.get_by_label(t("notify.body")).fill("要支援者の皆さまへ：安否をお知らせください。")
+    page.get_by_label(t("notify.title_field")).press("Tab")
+    wait_for_app(page)
+    page.locator("[data-testid='stCheckbox']").filter(has_text="送信することを確認").click()
+    wait_for_app(page)
+    page.get_by_role("button", name=t("notify.send")).click()
+    wait_for_app(page)
+    page.wait_for_timeout(2000)
+    screenshot(page, "demo-stack-push")
+    engine = make_engine(demo_stack["url"])
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT status, recipient_count, cityos_request_id, created_at, error "
+                "FROM notification_requests WHERE title = '【訓練】安否確認'"
+            )
+        ).one()
+    engine.dispose()
+    assert row.status == "sent" and row.recipient_count > 0 and row.cityos_request_id, row
+    created = dt.datetime.fromisoformat(str(row.created_at)).replace(tzinfo=dt.UTC)
+    assert created < dt.datetime(2026, 7, 10, tzinfo=dt.UTC)  # on the demo incident's clock
+    assert "Traceback" not in page.inner_text("body")
+    page.close()
+
+    demo_stack["process"].send_signal(signal.SIGTERM)
+    demo_stack["process"].wait(timeout=60)
+    assert not secret.exists()
+    assert all(port_is_free(p) for p in demo_stack["ports"].values())
