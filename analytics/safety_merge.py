@@ -96,6 +96,14 @@ DETAIL_CATEGORY = {
 }
 
 
+#: Code tables for arrays (:func:`state_arrays`): index = code.
+DETAILS = tuple(DETAIL_CATEGORY)
+STANDING_OF_SOURCE = np.array([SOURCE_STANDING[s] for s in SOURCES], np.int8)
+CATEGORY_OF_DETAIL = np.array([DETAIL_CATEGORY[d] for d in DETAILS], np.int8)
+#: State code of someone with nothing informative (the others are the category codes).
+NO_CONTACT_CODE = -1
+
+
 def categorise(observations: pd.DataFrame) -> pd.DataFrame:
     """Add ``standing`` (from ``source``) and ``category`` (from ``detail``) codes.
 
@@ -224,9 +232,9 @@ def merge(observations: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     observations
-        ``citizen_id``, ``at`` (UTC times), ``standing``, ``category``, and any other columns
-        (``source``, ``detail``, ``shelter_id``, ...), which are carried from the deciding
-        observation.
+        ``citizen_id``, ``at`` (UTC times, or seconds since 1970 as numbers), ``standing``,
+        ``category``, and any other columns (``source``, ``detail``, ``shelter_id``, ...),
+        which are carried from the deciding observation.
 
     Returns
     -------
@@ -235,16 +243,93 @@ def merge(observations: pd.DataFrame) -> pd.DataFrame:
         (``needs_help``, ``safe`` or ``moving``), the deciding observation's columns, and
         ``last_contact_at`` (the newest informative observation's time). Sorted by person.
     """
-    at = pd.to_datetime(observations["at"], utc=True)
+    raw = observations["at"]
+    if pd.api.types.is_numeric_dtype(raw):
+        moments = raw.to_numpy(dtype=float)
+    else:
+        moments = pd.to_datetime(raw, utc=True).to_numpy(dtype="datetime64[ns]").astype(np.int64)
     ids, decided, newest = decide(
         observations["citizen_id"].to_numpy(),
-        at.to_numpy(dtype="datetime64[ns]").astype(np.int64),
+        moments,
         observations["standing"].to_numpy(),
         observations["category"].to_numpy(),
     )
     chosen = observations.iloc[decided].reset_index(drop=True)
     chosen["citizen_id"] = ids
-    chosen["at"] = at.iloc[decided].to_numpy()
+    chosen["at"] = _times(moments[decided], numeric=pd.api.types.is_numeric_dtype(raw))
     chosen.insert(1, "state", np.asarray(CATEGORIES, dtype=object)[chosen["category"].to_numpy()])
-    chosen["last_contact_at"] = at.iloc[newest].to_numpy()
+    chosen["last_contact_at"] = _times(moments[newest], numeric=pd.api.types.is_numeric_dtype(raw))
     return chosen
+
+
+def _times(values: np.ndarray, numeric: bool) -> np.ndarray:
+    if numeric:  # seconds since 1970, to the millisecond
+        return pd.to_datetime(np.round(values * 1000), unit="ms", utc=True).to_numpy()
+    return pd.to_datetime(values, utc=True).to_numpy()
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonStates:
+    """Merged states aligned to a sorted array of people (``ids``): ``state`` (category code,
+    :data:`NO_CONTACT_CODE` for nothing informative), ``at`` and ``last_contact`` (seconds,
+    NaN), ``source`` and ``detail`` (codes into :data:`SOURCES` / :data:`DETAILS`, -1)."""
+
+    ids: np.ndarray
+    state: np.ndarray
+    at: np.ndarray
+    last_contact: np.ndarray
+    source: np.ndarray
+    detail: np.ndarray
+
+
+def state_arrays(
+    people: np.ndarray,
+    citizen: np.ndarray,
+    at: np.ndarray,
+    source: np.ndarray,
+    detail: np.ndarray,
+) -> PersonStates:
+    """:func:`decide` over observations given as codes (``source`` into :data:`SOURCES`,
+    ``detail`` into :data:`DETAILS`, ``at`` in seconds), laid out per person of ``people``
+    (sorted ids); people without observations have no contact. Observations of people not in
+    ``people`` are ignored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> app, family = SOURCES.index("app"), SOURCES.index("family")
+    >>> out = state_arrays(np.array([1, 2, 3]), np.array([1, 1, 3]), np.array([10.0, 20.0, 5.0]),
+    ...     np.array([app, family, app]),
+    ...     np.array([DETAILS.index("needs_rescue"), DETAILS.index("safe"), DETAILS.index("unknown")]))
+    >>> [CATEGORIES[c] if c >= 0 else NO_CONTACT for c in out.state]
+    ['needs_help', 'no_contact', 'no_contact']
+    >>> out.last_contact.tolist()
+    [20.0, nan, nan]
+    """
+    source = np.asarray(source, np.int64)
+    detail = np.asarray(detail, np.int64)
+    ids, decided, newest = decide(
+        citizen, at, STANDING_OF_SOURCE[source], CATEGORY_OF_DETAIL[detail]
+    )
+    n = len(people)
+    out = PersonStates(
+        ids=people,
+        state=np.full(n, NO_CONTACT_CODE, np.int8),
+        at=np.full(n, np.nan),
+        last_contact=np.full(n, np.nan),
+        source=np.full(n, -1, np.int16),
+        detail=np.full(n, -1, np.int16),
+    )
+    if len(ids) == 0 or n == 0:
+        return out
+    pos = np.searchsorted(people, ids)
+    clipped = np.minimum(pos, n - 1)
+    known = people[clipped] == ids
+    where, decided, newest = clipped[known], decided[known], newest[known]
+    at = np.asarray(at, float)
+    out.state[where] = CATEGORY_OF_DETAIL[detail[decided]]
+    out.at[where] = at[decided]
+    out.last_contact[where] = at[newest]
+    out.source[where] = source[decided]
+    out.detail[where] = detail[decided]
+    return out

@@ -21,12 +21,13 @@ Households roll up: a household is accounted for when all its members are.
 >>> merged = pd.DataFrame({"citizen_id": [1, 3], "state": ["moving", "safe"],
 ...     "source": ["app", "reception"], "detail": ["evacuating", "checked_in"],
 ...     "at": [t - dt.timedelta(minutes=30)] * 2, "last_contact_at": [t - dt.timedelta(minutes=30)] * 2})
->>> board = unaccounted(people, merged, t)
+>>> rows = with_states(people, merged)
+>>> board = unaccounted(rows, t)
 >>> board[["citizen_id", "state", "scope", "minutes_since_contact"]].values.tolist()
 [[2, 'no_contact', 'priority', nan], [4, 'no_contact', 'priority', nan], [1, 'moving', 'priority', 30.0]]
->>> households(people, merged)[["household_id", "members", "accounted", "unaccounted"]].values.tolist()
+>>> households(rows)[["household_id", "members", "accounted", "unaccounted"]].values.tolist()
 [[10, 2, 0, 2], [30, 1, 0, 1]]
->>> accounted_counts(people, merged)["accounted"], accounted_counts(people, merged)["unaccounted"]
+>>> accounted_counts(rows)["accounted"], accounted_counts(rows)["unaccounted"]
 (1, 3)
 """
 
@@ -60,28 +61,28 @@ LIST_COLUMNS = (
 
 def with_states(people: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
     """``people`` with each one's merged ``state`` (``no_contact`` where nothing is known),
-    ``source``, ``detail``, ``at`` and ``last_contact_at``."""
+    ``source``, ``detail``, ``at`` and ``last_contact_at`` — the rows every function below
+    takes (the dashboard builds them from arrays, :func:`analytics.safety_merge.state_arrays`)."""
     keep = [c for c in ("state", "source", "detail", "at", "last_contact_at") if c in merged]
     out = people.merge(merged[["citizen_id", *keep]], on="citizen_id", how="left")
     out["state"] = out["state"].fillna(NO_CONTACT)
+    for column in ("source", "detail", "at", "last_contact_at"):
+        if column not in out:
+            out[column] = None
     return out
 
 
 def unaccounted(
-    people: pd.DataFrame,
-    merged: pd.DataFrame,
-    as_of: dt.datetime,
-    escalated: Iterable[int] = (),
+    rows: pd.DataFrame, as_of: dt.datetime, escalated: Iterable[int] = ()
 ) -> pd.DataFrame:
     """The people not accounted for, in the order to work through them.
 
     Parameters
     ----------
-    people
-        Everyone in the incident's scope: ``citizen_id``, ``district``, ``household_id``,
-        ``on_register``, ``in_zone`` (the home lies in a hazard zone).
-    merged
-        :func:`analytics.safety_merge.merge` of their observations.
+    rows
+        Everyone in the incident's scope with their merged state (:func:`with_states`):
+        ``citizen_id``, ``district``, ``household_id``, ``on_register``, ``in_zone`` (the home
+        lies in a hazard zone), ``state``, ``source``, ``detail``, ``at``, ``last_contact_at``.
     as_of
         The moment the time since the last contact is counted to.
     escalated
@@ -93,108 +94,115 @@ def unaccounted(
         :data:`LIST_COLUMNS`: ``scope`` is ``priority`` (register or hazard zone) or
         ``everyone``; ``minutes_since_contact`` is NaN for people never heard of.
     """
-    rows = with_states(people, merged)
-    rows = rows[rows["state"] != "safe"].copy()
-    rows["escalated"] = rows["citizen_id"].isin(set(int(i) for i in escalated))
-    rows["on_register"] = rows["on_register"].astype(bool)
-    rows["in_zone"] = rows["in_zone"].astype(bool)
-    rows["scope"] = np.where(rows["on_register"] | rows["in_zone"], PRIORITY, EVERYONE)
-    for column in ("source", "detail", "at", "last_contact_at"):
-        if column not in rows:
-            rows[column] = None
-    contact = pd.to_datetime(rows["last_contact_at"], utc=True)
-    minutes = (pd.Timestamp(as_of) - contact).dt.total_seconds() // 60
-    rows["minutes_since_contact"] = minutes.clip(lower=0).astype(float)
-    waited = rows["minutes_since_contact"].fillna(np.inf)
-    rows = rows.assign(_waited=-waited).sort_values(
-        ["escalated", "on_register", "in_zone", "_waited", "citizen_id"],
-        ascending=[False, False, False, True, True],
-        kind="stable",
+    out = rows.loc[rows["state"].to_numpy() != "safe"].reset_index(drop=True)
+    ids = out["citizen_id"].to_numpy(np.int64)
+    flagged = np.isin(ids, np.fromiter((int(i) for i in escalated), np.int64))
+    register = out["on_register"].to_numpy(bool)
+    zone = out["in_zone"].to_numpy(bool)
+    contact = pd.to_datetime(out["last_contact_at"], utc=True)
+    minutes = ((pd.Timestamp(as_of) - contact).dt.total_seconds() // 60).clip(lower=0)
+    waited = minutes.fillna(np.inf).to_numpy(float)
+    order = np.lexsort((ids, -waited, ~zone, ~register, ~flagged))
+    out = out.assign(
+        escalated=flagged,
+        on_register=register,
+        in_zone=zone,
+        scope=np.where(register | zone, PRIORITY, EVERYONE),
+        minutes_since_contact=minutes.astype(float).to_numpy(),
     )
-    return rows[list(LIST_COLUMNS)].reset_index(drop=True)
+    return out.iloc[order][list(LIST_COLUMNS)].reset_index(drop=True)
+
+
+def _districts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    codes, names = pd.factorize(values.fillna("—").astype(object), sort=True)
+    return codes, np.asarray(names, dtype=object)
 
 
 def by_district(board: pd.DataFrame) -> pd.DataFrame:
     """The list grouped by district: ``district``, ``unaccounted``, ``priority``, ``register``,
     ``in_zone``, ``needs_help``, ``no_contact``, ``escalated``, ``households``; the districts
-    with the most priority people first."""
-    frame = board.assign(
-        district=board["district"].fillna("—"),
-        priority=board["scope"] == PRIORITY,
-        needs_help=board["state"] == "needs_help",
-        no_contact=board["state"] == NO_CONTACT,
+    with the most escalated, then priority people first."""
+    codes, names = _districts(board["district"])
+    n = len(names)
+
+    def count(mask) -> np.ndarray:
+        return np.bincount(codes, weights=np.asarray(mask, float), minlength=n).astype(int)
+
+    state = board["state"].to_numpy()
+    households = board["household_id"].to_numpy(float)
+    known = ~np.isnan(households)
+    pairs = np.unique(np.stack([codes[known], households[known].astype(np.int64)]), axis=1)
+    table = pd.DataFrame(
+        {
+            "district": names,
+            "unaccounted": np.bincount(codes, minlength=n),
+            "priority": count(board["scope"].to_numpy() == PRIORITY),
+            "register": count(board["on_register"]),
+            "in_zone": count(board["in_zone"]),
+            "needs_help": count(state == "needs_help"),
+            "no_contact": count(state == NO_CONTACT),
+            "escalated": count(board["escalated"]),
+            "households": np.bincount(pairs[0], minlength=n) if pairs.size else np.zeros(n, int),
+        }
     )
-    table = frame.groupby("district", sort=False).agg(
-        unaccounted=("citizen_id", "size"),
-        priority=("priority", "sum"),
-        register=("on_register", "sum"),
-        in_zone=("in_zone", "sum"),
-        needs_help=("needs_help", "sum"),
-        no_contact=("no_contact", "sum"),
-        escalated=("escalated", "sum"),
-        households=("household_id", "nunique"),
-    )
-    table = table.reset_index().sort_values(
+    table = table.sort_values(
         ["escalated", "priority", "unaccounted", "district"], ascending=[False, False, False, True]
     )
-    return table.astype({c: int for c in table.columns if c != "district"}).reset_index(drop=True)
+    return table.reset_index(drop=True)
 
 
-def households(people: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
+def households(rows: pd.DataFrame) -> pd.DataFrame:
     """Households with a member not accounted for: ``household_id``, ``district``,
     ``members``, ``accounted``, ``unaccounted``, ``needs_help``, ``register`` (members on the
-    register), ``in_zone``; most unaccounted first. A household is accounted for when all its
-    members are (and then it is not listed)."""
-    rows = with_states(people[people["household_id"].notna()], merged)
-    rows = rows.assign(
-        safe=rows["state"] == "safe",
-        needs_help=rows["state"] == "needs_help",
-        on_register=rows["on_register"].astype(bool),
-        in_zone=rows["in_zone"].astype(bool),
+    register), ``in_zone``; register households, then hazard zones, then most unaccounted
+    first. A household is accounted for when all its members are (and then it is not listed)."""
+    household = rows["household_id"].to_numpy(float)
+    known = ~np.isnan(household)
+    ids, first, inverse = np.unique(
+        household[known].astype(np.int64), return_index=True, return_inverse=True
     )
-    table = rows.groupby("household_id").agg(
-        district=("district", "first"),
-        members=("citizen_id", "size"),
-        accounted=("safe", "sum"),
-        needs_help=("needs_help", "sum"),
-        register=("on_register", "sum"),
-        in_zone=("in_zone", "any"),
+    state = rows["state"].to_numpy()[known]
+
+    def total(mask) -> np.ndarray:
+        return np.bincount(inverse, weights=np.asarray(mask, float), minlength=len(ids)).astype(int)
+
+    members = np.bincount(inverse, minlength=len(ids))
+    accounted = total(state == "safe")
+    table = pd.DataFrame(
+        {
+            "household_id": ids,
+            "district": rows["district"].to_numpy(object)[known][first],
+            "members": members,
+            "accounted": accounted,
+            "unaccounted": members - accounted,
+            "needs_help": total(state == "needs_help"),
+            "register": total(rows["on_register"].to_numpy(bool)[known]),
+            "in_zone": total(rows["in_zone"].to_numpy(bool)[known]) > 0,
+        }
     )
-    table["unaccounted"] = table["members"] - table["accounted"]
-    table = table[table["unaccounted"] > 0].reset_index()
+    table = table[table["unaccounted"] > 0]
     table = table.sort_values(
         ["register", "in_zone", "unaccounted", "household_id"],
         ascending=[False, False, False, True],
     )
-    columns = [
-        "household_id",
-        "district",
-        "members",
-        "accounted",
-        "unaccounted",
-        "needs_help",
-        "register",
-        "in_zone",
-    ]
-    table["household_id"] = table["household_id"].astype(np.int64)
-    return table[columns].reset_index(drop=True)
+    return table.reset_index(drop=True)
 
 
-def accounted_counts(people: pd.DataFrame, merged: pd.DataFrame) -> dict[str, int]:
+def accounted_counts(rows: pd.DataFrame) -> dict[str, int]:
     """The key figures: ``people``, ``accounted``, ``unaccounted``, ``needs_help``,
     ``no_contact``, ``moving``, ``priority`` (people in the priority scope) and
     ``priority_unaccounted``, ``register`` and ``register_unaccounted``."""
-    rows = with_states(people, merged)
-    safe = rows["state"] == "safe"
-    priority = rows["on_register"].astype(bool) | rows["in_zone"].astype(bool)
-    register = rows["on_register"].astype(bool)
+    state = rows["state"].to_numpy()
+    safe = state == "safe"
+    register = rows["on_register"].to_numpy(bool)
+    priority = register | rows["in_zone"].to_numpy(bool)
     return {
         "people": len(rows),
         "accounted": int(safe.sum()),
         "unaccounted": int((~safe).sum()),
-        "needs_help": int((rows["state"] == "needs_help").sum()),
-        "no_contact": int((rows["state"] == NO_CONTACT).sum()),
-        "moving": int((rows["state"] == "moving").sum()),
+        "needs_help": int((state == "needs_help").sum()),
+        "no_contact": int((state == NO_CONTACT).sum()),
+        "moving": int((state == "moving").sum()),
         "priority": int(priority.sum()),
         "priority_unaccounted": int((priority & ~safe).sum()),
         "register": int(register.sum()),

@@ -419,3 +419,60 @@ def follow_up_counts(engine: Engine, incident_id: int | None) -> dict[str, int]:
             .group_by(fu.c.status)
         ).all()
     return {str(s): int(n) for s, n in rows}
+
+
+# ------------------------------------------------------------------ incremental reads
+
+
+def app_answers_since(engine: Engine, incident_id: int | None, after_report_id: int = 0):
+    """Latest own answers of the incident as arrays (``citizen_id``, ``at`` seconds,
+    ``state``, ``report_id``); with ``after_report_id``, only of the people who reported since
+    (a latest status only ever moves to a newer report, whose id is higher)."""
+    ls = CitizenLatestStatus.__table__
+    sr = StatusReport.__table__
+    with engine.connect() as conn:
+        stmt = sa.select(
+            ls.c.citizen_id,
+            epoch_seconds(conn, ls.c.reported_at).label("at"),
+            ls.c.state,
+            ls.c.report_id,
+        ).where(ls.c.incident_key == _incident_key(incident_id))
+        if after_report_id:
+            stmt = stmt.where(
+                ls.c.citizen_id.in_(sa.select(sr.c.citizen_id).where(sr.c.id > after_report_id))
+            )
+        return query_columns(conn, stmt)
+
+
+def recorded_since(engine: Engine, incident_id: int | None, after_id: int = 0):
+    """Recorded observations of the incident with an id above ``after_id`` (the table is
+    append-only), as arrays: ``id``, ``citizen_id``, ``at`` (seconds), ``source``,
+    ``outcome``; and how many the incident has in all (a smaller count than the cached one
+    means rows were removed)."""
+    so = SafetyObservation.__table__
+    key = _incident_key(incident_id)
+    with engine.connect() as conn:
+        cols = query_columns(
+            conn,
+            sa.select(
+                so.c.id,
+                so.c.citizen_id,
+                epoch_seconds(conn, so.c.observed_at).label("at"),
+                so.c.source,
+                so.c.outcome,
+            )
+            .where(so.c.incident_key == key, so.c.id > after_id)
+            .order_by(so.c.id),
+        )
+        total = conn.execute(
+            sa.select(sa.func.count()).where(so.c.incident_key == key)
+        ).scalar_one()
+    return cols, int(total)
+
+
+def rescue_observations(engine: Engine, incident_id: int | None, as_of: dt.datetime | None = None):
+    """Rescue requests as observations (arrays ``citizen_id``, ``at``): those not cancelled
+    (``requested``) and their resolutions (``resolved``)."""
+    with engine.connect() as conn:
+        requested, resolved = _rescue(conn, incident_id, as_of)
+        return query_columns(conn, requested), query_columns(conn, resolved)

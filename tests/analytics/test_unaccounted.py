@@ -7,7 +7,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from analytics.unaccounted import accounted_counts, by_district, households, unaccounted
+from analytics.unaccounted import (
+    accounted_counts,
+    by_district,
+    households,
+    unaccounted,
+    with_states,
+)
 
 T = dt.datetime(2026, 7, 10, 6, 0, tzinfo=dt.UTC)
 
@@ -40,8 +46,12 @@ def merged() -> pd.DataFrame:
     )
 
 
+def rows() -> pd.DataFrame:
+    return with_states(people(), merged())
+
+
 def test_priority_order_register_then_hazard_zone_then_longest_without_contact():
-    board = unaccounted(people(), merged(), T)
+    board = unaccounted(rows(), T)
     assert board["citizen_id"].tolist() == [2, 4, 8, 5, 1, 7]
     assert board["scope"].tolist() == ["priority"] * 5 + ["everyone"]
     assert board["state"].tolist() == [
@@ -56,13 +66,13 @@ def test_priority_order_register_then_hazard_zone_then_longest_without_contact()
 
 
 def test_escalated_plans_come_first():
-    board = unaccounted(people(), merged(), T, escalated=[4])
+    board = unaccounted(rows(), T, escalated=[4])
     assert board["citizen_id"].tolist()[:2] == [4, 2]
     assert board["escalated"].tolist()[:2] == [True, False]
 
 
 def test_grouped_by_district_most_priority_first():
-    table = by_district(unaccounted(people(), merged(), T))
+    table = by_district(unaccounted(rows(), T))
     assert table["district"].tolist() == ["南", "北", "—"]
     south = table.iloc[0]
     assert (south["unaccounted"], south["priority"], south["needs_help"]) == (3, 3, 1)
@@ -70,7 +80,7 @@ def test_grouped_by_district_most_priority_first():
 
 
 def test_households_are_accounted_for_when_all_members_are():
-    table = households(people(), merged())
+    table = households(rows())
     assert 40 not in table["household_id"].tolist()  # its only member is safe
     row = table.set_index("household_id").loc[20]
     assert (row["members"], row["accounted"], row["unaccounted"], row["needs_help"]) == (2, 1, 1, 1)
@@ -78,7 +88,7 @@ def test_households_are_accounted_for_when_all_members_are():
 
 
 def test_key_figures():
-    counts = accounted_counts(people(), merged())
+    counts = accounted_counts(rows())
     assert counts == {
         "people": 8,
         "accounted": 2,
