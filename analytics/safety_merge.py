@@ -203,7 +203,7 @@ def decide(
     t = np.asarray(at)[keep]
     s = np.asarray(standing, np.int64)[keep]
     k = np.asarray(category, np.int64)[keep]
-    order = np.lexsort((k, s, t, c))
+    order = np.lexsort((s * 4 + k, t, c))  # time, then standing, then category
     c, s, k, keep = c[order], s[order], k[order], keep[order]
     first = np.r_[True, c[1:] != c[:-1]]
     last = np.r_[c[1:] != c[:-1], True]

@@ -94,23 +94,25 @@ def unaccounted(
         :data:`LIST_COLUMNS`: ``scope`` is ``priority`` (register or hazard zone) or
         ``everyone``; ``minutes_since_contact`` is NaN for people never heard of.
     """
-    out = rows.loc[rows["state"].to_numpy() != "safe"].reset_index(drop=True)
-    ids = out["citizen_id"].to_numpy(np.int64)
+    keep = np.flatnonzero(np.asarray(rows["state"] != "safe"))
+    ids = rows["citizen_id"].to_numpy(np.int64)[keep]
     flagged = np.isin(ids, np.fromiter((int(i) for i in escalated), np.int64))
-    register = out["on_register"].to_numpy(bool)
-    zone = out["in_zone"].to_numpy(bool)
-    contact = pd.to_datetime(out["last_contact_at"], utc=True)
-    minutes = ((pd.Timestamp(as_of) - contact).dt.total_seconds() // 60).clip(lower=0)
-    waited = minutes.fillna(np.inf).to_numpy(float)
-    order = np.lexsort((ids, -waited, ~zone, ~register, ~flagged))
-    out = out.assign(
-        escalated=flagged,
-        on_register=register,
-        in_zone=zone,
-        scope=np.where(register | zone, PRIORITY, EVERYONE),
-        minutes_since_contact=minutes.astype(float).to_numpy(),
+    register = rows["on_register"].to_numpy(bool)[keep]
+    zone = rows["in_zone"].to_numpy(bool)[keep]
+    contact = pd.to_datetime(rows["last_contact_at"], utc=True).iloc[keep]
+    seconds = (pd.Timestamp(as_of) - contact).dt.total_seconds().to_numpy(float)
+    minutes = np.clip(np.floor(seconds / 60), 0, None)
+    order = np.lexsort(
+        (ids, -np.where(np.isnan(minutes), np.inf, minutes), ~zone, ~register, ~flagged)
     )
-    return out.iloc[order][list(LIST_COLUMNS)].reset_index(drop=True)
+    chosen = keep[order]
+    out = rows.iloc[chosen][[c for c in LIST_COLUMNS if c in rows]].reset_index(drop=True)
+    out["on_register"] = register[order]
+    out["in_zone"] = zone[order]
+    out["escalated"] = flagged[order]
+    out["scope"] = np.where(out["on_register"] | out["in_zone"], PRIORITY, EVERYONE)
+    out["minutes_since_contact"] = minutes[order]
+    return out[list(LIST_COLUMNS)]
 
 
 def _districts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -128,10 +130,11 @@ def by_district(board: pd.DataFrame) -> pd.DataFrame:
     def count(mask) -> np.ndarray:
         return np.bincount(codes, weights=np.asarray(mask, float), minlength=n).astype(int)
 
-    state = board["state"].to_numpy()
+    state = np.asarray(board["state"], dtype=object)
     households = board["household_id"].to_numpy(float)
     known = ~np.isnan(households)
-    pairs = np.unique(np.stack([codes[known], households[known].astype(np.int64)]), axis=1)
+    span = int(np.nanmax(households)) + 1 if known.any() else 1
+    pairs = np.unique(codes[known].astype(np.int64) * span + households[known].astype(np.int64))
     table = pd.DataFrame(
         {
             "district": names,
@@ -142,7 +145,9 @@ def by_district(board: pd.DataFrame) -> pd.DataFrame:
             "needs_help": count(state == "needs_help"),
             "no_contact": count(state == NO_CONTACT),
             "escalated": count(board["escalated"]),
-            "households": np.bincount(pairs[0], minlength=n) if pairs.size else np.zeros(n, int),
+            "households": np.bincount(pairs // span, minlength=n)
+            if pairs.size
+            else np.zeros(n, int),
         }
     )
     table = table.sort_values(

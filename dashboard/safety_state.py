@@ -281,9 +281,7 @@ def zone_kinds_for(engine: Engine, city: CityConfig, as_of: dt.datetime | None) 
     return kinds or HAZARD_ZONE_KINDS
 
 
-_STATE_NAMES = np.array([*CATEGORIES, NO_CONTACT], dtype=object)  # code -1 → last
-_SOURCE_NAMES = np.array([*SOURCES, None], dtype=object)
-_DETAIL_NAMES = np.array([*DETAILS, None], dtype=object)
+_STATE_NAMES = (*CATEGORIES, NO_CONTACT)  # code -1 → last
 
 
 def person_rows(people: pd.DataFrame, observations: Observations) -> pd.DataFrame:
@@ -296,9 +294,11 @@ def person_rows(people: pd.DataFrame, observations: Observations) -> pd.DataFram
         observations.detail,
     )
     return people.assign(
-        state=_STATE_NAMES[states.state],
-        source=_SOURCE_NAMES[states.source],
-        detail=_DETAIL_NAMES[states.detail],
+        state=pd.Categorical.from_codes(
+            np.where(states.state < 0, len(CATEGORIES), states.state), _STATE_NAMES
+        ),
+        source=pd.Categorical.from_codes(states.source, SOURCES),
+        detail=pd.Categorical.from_codes(states.detail, DETAILS),
         at=safety_picture.to_utc(states.at).set_axis(people.index),
         last_contact_at=safety_picture.to_utc(states.last_contact).set_axis(people.index),
     )
@@ -327,7 +327,7 @@ def build_safety_state(
     plans = plan_tracking.track(
         safety_picture.plans(engine),
         safety_picture.supporter_confirmations(engine, incident_id, as_of),
-        safety_picture.shelter_arrivals(engine, incident_id, as_of),
+        safety_picture.shelter_arrivals(engine, incident_id, as_of, planned_only=True),
         safety_picture.incident_start(engine, incident_id),
         now,
         float(city.setting("plan_escalate_minutes", DEFAULT_ESCALATE_MINUTES)),

@@ -47,8 +47,12 @@ def epoch_seconds(conn: Connection, column: sa.ColumnElement) -> sa.ColumnElemen
 
 def to_utc(seconds: np.ndarray) -> pd.Series:
     """Epoch seconds (float, NaN for none) as UTC times, to the millisecond."""
-    values = pd.to_numeric(pd.Series(seconds), errors="coerce")
-    return pd.to_datetime((values * 1000).round(), unit="ms", utc=True)
+    values = np.asarray(seconds, dtype=float)
+    millis = np.round(values * 1000)
+    missing = ~np.isfinite(millis)
+    stamps = np.where(missing, 0, millis).astype(np.int64).view("datetime64[ms]").copy()
+    stamps[missing] = np.datetime64("NaT")
+    return pd.Series(pd.DatetimeIndex(stamps).tz_localize("UTC"))
 
 
 # ------------------------------------------------------------------ people
@@ -344,15 +348,23 @@ def plans(engine: Engine) -> pd.DataFrame:
     return frame
 
 
+def _planned(column: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    return column.in_(sa.select(EvacuationPlan.__table__.c.citizen_id))
+
+
 def supporter_confirmations(
     engine: Engine, incident_id: int | None, as_of: dt.datetime | None = None
 ) -> pd.DataFrame:
-    """The first confirmation by each person's supporter: ``citizen_id``, ``confirmed_at``,
-    ``outcome`` (of that first confirmation)."""
+    """The first confirmation by each planned person's supporter: ``citizen_id``,
+    ``confirmed_at``, ``outcome`` (of that first confirmation)."""
     so = SafetyObservation.__table__
     first = (
         sa.select(so.c.citizen_id, sa.func.min(so.c.observed_at).label("confirmed_at"))
-        .where(so.c.incident_key == _incident_key(incident_id), so.c.source == "supporter")
+        .where(
+            so.c.incident_key == _incident_key(incident_id),
+            so.c.source == "supporter",
+            _planned(so.c.citizen_id),
+        )
         .group_by(so.c.citizen_id)
     )
     if as_of is not None:
@@ -378,10 +390,15 @@ def supporter_confirmations(
 
 
 def shelter_arrivals(
-    engine: Engine, incident_id: int | None, as_of: dt.datetime | None = None
+    engine: Engine,
+    incident_id: int | None,
+    as_of: dt.datetime | None = None,
+    *,
+    planned_only: bool = False,
 ) -> pd.DataFrame:
     """Each known citizen's first check-in at each shelter: ``citizen_id``, ``shelter_id``,
-    ``arrived_at`` (for plan tracking and the drill's arrival times)."""
+    ``arrived_at`` (for the drill's arrival times; ``planned_only``: people with an
+    individual evacuation plan, for plan tracking)."""
     st = EvacueeStay.__table__
     stmt = (
         sa.select(
@@ -396,6 +413,8 @@ def shelter_arrivals(
     )
     if as_of is not None:
         stmt = stmt.where(st.c.arrived_at <= as_of)
+    if planned_only:
+        stmt = stmt.where(_planned(st.c.citizen_id))
     with engine.connect() as conn:
         return query_frame(conn, stmt)
 
