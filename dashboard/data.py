@@ -46,3 +46,12 @@ def source_health(database_url: str) -> list[dict]:
     from sql.queries.overview import city_overview as query
 
     return query(engine_for(database_url), None).sources
+
+
+@st.cache_resource(show_spinner=False)
+def safety_cache(database_url: str):
+    """The safety picture's memory for one database (people, home zones, the merge's inputs;
+    ids and codes only — names are read per view through the policy)."""
+    from dashboard.safety_state import SafetyCache
+
+    return SafetyCache()
