@@ -5,7 +5,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from analytics.status_cells import resolution_for_zoom
-from dashboard import basemap, data, map_deck, panels, widgets
+from dashboard import basemap, data, map_accounted, map_deck, panels, safety_panels, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
 
@@ -64,6 +64,9 @@ def live_picture() -> None:
         sources=sources,
     )
     widgets.kpi_header(ctx, state.kpis)
+    safety = data.safety_summary(ctx.database_url, incident_id)
+    with st.expander(ctx.t("safety.unaccounted.title"), expanded=False):
+        safety_panels.accounted_kpis(ctx, safety["counts"], safety["places"])
     if state.hazards:
         st.warning(
             ctx.t(
@@ -87,12 +90,18 @@ def live_picture() -> None:
         map_style=style,
         exact_counts=ctx.viewer.role in map_deck.OPERATIONAL_ROLES,
     )
+    deck.layers.extend(
+        map_accounted.accounted_layers(
+            safety["districts"], ctx.t, ctx.viewer.role in map_deck.OPERATIONAL_ROLES
+        )
+    )
     left, right = st.columns([3, 2])
     with left:
         event = st.pydeck_chart(
             deck, on_select="rerun", selection_mode="single-object", key="hq_deck", height=640
         )
         st.caption(ctx.t("hqmap.legend"))
+        st.caption(ctx.t("safety.map.legend"))
         st.caption(basemap.attribution(overlays) if style else ctx.t("hqmap.no_basemap"))
     picked = map_deck.selected(event)
     with right:

@@ -54,7 +54,8 @@ shown = st.tabs(tabs)
 position = 0
 if active:
     with shown[position]:
-        tracked = state.plans.merge(plans, on="citizen_id", how="inner", suffixes=("", "_plan"))
+        tracking = ["citizen_id", "status", "confirmed_at", "confirmation", "arrived_at"]
+        tracked = state.plans[[*tracking, "arrived_elsewhere"]].merge(plans, on="citizen_id")
         widgets.text_table(plan_panels.tracking_table(ctx, tracked), width="stretch", height=420)
         if ctx.viewer.role == "hq" and len(tracked):
             plan_panels.supporter_form(ctx, incident_id, tracked)
