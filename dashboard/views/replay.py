@@ -9,9 +9,10 @@ import streamlit as st
 from analytics.replay_steps import replay_moments
 from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
-from dashboard import data, map_deck, widgets
+from dashboard import data, map_accounted, map_deck, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
+from dashboard.safety_state import build_safety_state, district_points
 from sql.queries.incidents import incident_timeline, list_incidents
 from sql.queries.shelter_board import occupancy_totals
 
@@ -57,6 +58,14 @@ state = build_hq_state(
     now=at if isinstance(at, dt.datetime) else None,
 )
 widgets.kpi_header(ctx, state.kpis)
+safety = build_safety_state(
+    ctx.engine,
+    data.safety_cache(ctx.database_url),
+    incident.id,
+    ctx.city,
+    as_of=at if isinstance(at, dt.datetime) else None,
+)
+st.caption(ctx.t("safety.replay.accounted", **safety.counts))
 totals = occupancy_totals(ctx.engine, incident.id)
 if not totals.empty:
     heads_now = int(state.shelters.loc[state.shelters["is_open"], "head_count"].fillna(0).sum())
@@ -90,6 +99,11 @@ deck = map_deck.build_deck(
     center=centre,
     zoom=zoom,
     exact_counts=ctx.viewer.role in map_deck.OPERATIONAL_ROLES,
+)
+deck.layers.extend(
+    map_accounted.accounted_layers(
+        district_points(safety), ctx.t, ctx.viewer.role in map_deck.OPERATIONAL_ROLES
+    )
 )
 st.pydeck_chart(deck, key="replay_deck", height=560)
 st.caption(ctx.t("hqmap.legend"))
