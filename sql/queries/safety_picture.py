@@ -205,9 +205,18 @@ def observations(
         requested, resolved = _rescue(conn, incident_id, as_of)
         parts.append(_frame(query_columns(conn, requested), "app", "rescue_requested"))
         parts.append(_frame(query_columns(conn, resolved), "rescue", "rescued"))
-    frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    if frame.empty:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in OBSERVATION_COLUMNS})
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(
+            {
+                "citizen_id": pd.Series(dtype=np.int64),
+                "at": pd.Series(dtype=float),
+                "source": pd.Series(dtype=object),
+                "detail": pd.Series(dtype=object),
+                "shelter_id": pd.Series(dtype=object),
+            }
+        )
+    frame = pd.concat(parts, ignore_index=True)
     frame["citizen_id"] = frame["citizen_id"].astype(np.int64)
     frame["at"] = frame["at"].astype(float)
     return frame[list(OBSERVATION_COLUMNS)]
