@@ -25,7 +25,7 @@ def safety_section(
     at = incident.ended_at
     state = build_safety_state(engine, SafetyCache(), incident.id, city, as_of=at)
     counts, places, cover = state.counts, state.places, state.coverage
-    section = Section("safety", t("safety.unaccounted.title", lang))
+    section = Section("safety", t("safety.report.section", lang))
     section.intro.append(t("safety.unaccounted.rule", lang))
     plans = state.plans["status"].value_counts()
     kpis = [

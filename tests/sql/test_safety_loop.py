@@ -411,3 +411,31 @@ def test_the_list_names_people_only_in_an_emergency(demo_engine):
     for role in ("shelter_staff", "researcher", "council", "admin"):
         with pytest.raises(policy.PolicyDenied):
             policy.unaccounted_details(demo_engine, Viewer(role=role, subject="x"), 1, ids)
+
+
+def test_check_ins_are_arrivals_of_the_drill_and_plans_cover_the_register(desk):
+    from analytics.drill_evaluation import evaluate_drill
+    from sql.models import Drill
+    from sql.queries import research
+
+    engine, staff, shelter, _ = desk
+    person = household_of_three(engine)[0]
+    check_in(engine, staff, 1, shelter, [person])
+    start = safety_picture.incident_start(engine, 1)
+    with engine.begin() as conn:
+        drill_id = conn.execute(
+            sa.insert(Drill)
+            .values(name="受付訓練", scenario="flood", started_at=start, incident_id=1)
+            .returning(Drill.id)
+        ).scalar_one()
+    researcher = Viewer(role="researcher", subject="r-1")
+    events = research.drill_events(engine, researcher, drill_id)
+    arrived = events[(events["citizen_id"] == person) & (events["event_type"] == "arrived")]
+    assert len(arrived) == 1
+    register = research.register_citizen_ids(engine, researcher)
+    planned = safety_picture.plans(engine)["citizen_id"]
+    result = evaluate_drill(events, start, dt.datetime.now(dt.UTC), register, planned_ids=planned)
+    coverage = result["plan_coverage"]
+    assert coverage["register"] == len(register)
+    assert coverage["with_plan"] == len(set(planned) & set(register)) > 0
+    assert result["time_to_event"]["arrived"]["all"]["events"] >= 1
