@@ -1296,6 +1296,21 @@ def safety_loop(b: _Builder) -> dict[str, list[dict[str, Any]]]:
         row = stay(i + 1, None, sid, "shelter", None, minute, "search", "demo-shelter", party)
         staying.add(i + 1)
         observe(i + 1, "reception", "checked_in", minute, "demo-shelter", sid, stay_id=row["id"])
+    # A few neighbours of each demo shelter staff's shelter, so their desk is never empty.
+    for sid in sorted(staff_shelters & reception):
+        x, y = b.shelter_xy[index_of[sid]]
+        near = np.argsort(np.hypot(b.cx - x, b.cy - y))
+        opened_min = (opened[sid] - b.t0).total_seconds() / 60
+        for k, i in enumerate([int(j) for j in near if int(j) + 1 not in staying][:3]):
+            minute = opened_min + 10 + 7 * k
+            if minute >= b.p.duration_min:
+                break
+            party = f"{key}:party:{int(b.household_of[i])}:{sid}"
+            row = stay(i + 1, None, sid, "shelter", None, minute, "search", "demo-shelter", party)
+            staying.add(i + 1)
+            observe(
+                i + 1, "reception", "checked_in", minute, "demo-shelter", sid, stay_id=row["id"]
+            )
     # Walk-ins: visitors and people not in the system, with their families.
     per_shelter = rng.poisson(1.5 * b.n / 12_000, len(rec_ids))
     families = names.family_names(rng, int(per_shelter.sum()) + 1)
