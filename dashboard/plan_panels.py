@@ -58,7 +58,7 @@ def tracking_table(ctx: PageContext, tracked: pd.DataFrame) -> pd.DataFrame:
             ctx.t(col + "confirmed_at"): [_when(ctx, v) for v in tracked["confirmed_at"]],
             ctx.t(col + "arrived_at"): [_when(ctx, v) for v in tracked["arrived_at"]],
             ctx.t(col + "elsewhere"): [
-                ctx.t("safety.unaccounted.yes") if v else "" for v in tracked["arrived_elsewhere"]
+                ctx.t("safety.unaccounted.mark") if v else "" for v in tracked["arrived_elsewhere"]
             ],
         }
     )

@@ -71,46 +71,57 @@ def birth_text(ctx: PageContext, value: Any) -> str:
 # ------------------------------------------------------------------ key figures
 
 
-def accounted_kpis(ctx: PageContext, counts: dict[str, int], places: dict[str, int]) -> None:
-    """Accounted / unaccounted, needs help, no contact, priority and register not accounted,
-    and where evacuees are (shelters, at home, in cars)."""
+def accounted_kpis(
+    ctx: PageContext, counts: dict[str, int], places: dict[str, int], as_of=None
+) -> None:
+    """One row of key figures — accounted for (share), unaccounted, needs help, priority and
+    register people not accounted for — and a line with the rest (no contact, evacuating,
+    shelters, at home, in cars)."""
     people = counts["people"] or 1
-    top = st.columns(4)
-    top[0].metric(
+
+    def of(n: int) -> str:
+        return ctx.t("safety.kpi.of_people", n=f"{n:,}")
+
+    row = st.columns(5)
+    row[0].metric(
         ctx.t("safety.kpi.accounted"),
         f"{counts['accounted']:,}",
         ctx.t("safety.kpi.share", rate=f"{counts['accounted'] / people:.0%}"),
         delta_color="off",
         delta_arrow="off",
     )
-    top[1].metric(
+    row[1].metric(
         ctx.t("safety.kpi.unaccounted"),
         f"{counts['unaccounted']:,}",
-        ctx.t("safety.kpi.of_people", n=f"{counts['people']:,}"),
+        of(counts["people"]),
         delta_color="off",
         delta_arrow="off",
     )
-    top[2].metric(ctx.t("safety.kpi.needs_help"), f"{counts['needs_help']:,}")
-    top[3].metric(ctx.t("safety.kpi.no_contact"), f"{counts['no_contact']:,}")
-    bottom = st.columns(4)
-    bottom[0].metric(
+    row[2].metric(ctx.t("safety.kpi.needs_help"), f"{counts['needs_help']:,}")
+    row[3].metric(
         ctx.t("safety.kpi.priority_unaccounted"),
         f"{counts['priority_unaccounted']:,}",
-        ctx.t("safety.kpi.of_people", n=f"{counts['priority']:,}"),
+        of(counts["priority"]),
         delta_color="off",
         delta_arrow="off",
     )
-    bottom[1].metric(
+    row[4].metric(
         ctx.t("safety.kpi.register_unaccounted"),
         f"{counts['register_unaccounted']:,}",
-        ctx.t("safety.kpi.of_people", n=f"{counts['register']:,}"),
+        of(counts["register"]),
         delta_color="off",
         delta_arrow="off",
     )
-    bottom[2].metric(ctx.t("safety.kpi.at_shelters"), f"{places.get('shelter', 0):,}")
-    bottom[3].metric(
-        f"{ctx.t('safety.kpi.at_home')}・{ctx.t('safety.kpi.in_car')}",
-        f"{places.get('home', 0):,}・{places.get('car', 0):,}",
+    st.caption(
+        ctx.t(
+            "safety.unaccounted.more",
+            no_contact=f"{counts['no_contact']:,}",
+            moving=f"{counts['moving']:,}",
+            shelter=f"{places.get('shelter', 0):,}",
+            home=f"{places.get('home', 0):,}",
+            car=f"{places.get('car', 0):,}",
+            as_of=_when(ctx, as_of) if as_of is not None else "—",
+        )
     )
 
 
@@ -510,7 +521,7 @@ def state_text(ctx: PageContext, state: Any) -> str:
 
 def source_text(ctx: PageContext, source: Any, detail: Any) -> str:
     if source is None or pd.isna(source):
-        return ctx.t("safety.unaccounted.never")
+        return "—"
     what = (
         ctx.t(f"status.{detail}")
         if source == "app" and detail not in ("rescue_requested",)
@@ -548,8 +559,17 @@ def follow_up_forms(
     if ctx.viewer.role not in ("hq", "rescue"):
         return
     row = state.board[state.board["citizen_id"] == person].iloc[0]
-    with st.form(f"fu_assign_form_{person}"):
-        st.markdown(f"**{ctx.t('safety.unaccounted.assign')}**")
+    assign_tab, outcome_tab, report_tab, place_tab = st.tabs(
+        [
+            ctx.t("safety.unaccounted.tab_assign"),
+            ctx.t("safety.unaccounted.tab_outcome"),
+            ctx.t("safety.unaccounted.tab_report"),
+            ctx.t("safety.unaccounted.tab_place"),
+        ],
+        key="ua_panel_tabs",
+        on_change="rerun",
+    )
+    with assign_tab, st.form(f"fu_assign_form_{person}"):
         left, right = st.columns([3, 2])
         left.text_input(
             ctx.t("safety.unaccounted.assignee"),
@@ -576,8 +596,7 @@ def follow_up_forms(
             & (state.board["citizen_id"] != person)
         ]
         members = same["citizen_id"].astype(int).tolist()
-    with st.form(f"fu_outcome_form_{person}"):
-        st.markdown(f"**{ctx.t('safety.unaccounted.outcome')}**")
+    with outcome_tab, st.form(f"fu_outcome_form_{person}"):
         st.segmented_control(
             ctx.t("safety.unaccounted.outcome_label"),
             ["reached_safe", "needs_help", "not_reached"],
@@ -599,11 +618,8 @@ def follow_up_forms(
         )
     if confirm:
         outcome_dialog(ctx, incident_id, person, seen_version)
-    with st.form(f"rp_form_{person}"):
-        rescue = ctx.viewer.role == "rescue"
-        st.markdown(
-            f"**{ctx.t('safety.unaccounted.report_rescue' if rescue else 'safety.unaccounted.report')}**"
-        )
+    rescue = ctx.viewer.role == "rescue"
+    with report_tab, st.form(f"rp_form_{person}"):
         left, right = st.columns(2)
         if not rescue:
             left.selectbox(
@@ -625,8 +641,7 @@ def follow_up_forms(
             on_click=on_report,
             args=(ctx, incident_id, person),
         )
-    with st.form(f"pl_form_{person}"):
-        st.markdown(f"**{ctx.t('safety.unaccounted.place')}**")
+    with place_tab, st.form(f"pl_form_{person}"):
         left, right = st.columns([2, 3])
         left.selectbox(
             ctx.t("safety.unaccounted.place_kind"),

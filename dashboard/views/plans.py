@@ -50,7 +50,7 @@ tabs = [ctx.t("safety.plans.tracking")] if active else []
 tabs.append(ctx.t("safety.plans.title"))
 if ctx.viewer.role == "admin":
     tabs += [ctx.t("safety.plans.edit"), ctx.t("safety.plans.import")]
-shown = st.tabs(tabs)
+shown = st.tabs(tabs, key="plan_tabs", on_change="rerun")
 position = 0
 if active:
     with shown[position]:

@@ -70,7 +70,9 @@ search_tab, qr_tab, walk_in_tab, here_tab = st.tabs(
         ctx.t("safety.reception.tab_qr"),
         ctx.t("safety.reception.tab_walk_in"),
         ctx.t("safety.reception.tab_here"),
-    ]
+    ],
+    key="rcp_tabs",
+    on_change="rerun",
 )
 
 with search_tab:

@@ -40,7 +40,7 @@ def live() -> None:
     except SQLAlchemyError as exc:
         widgets.unreachable_banner(ctx, "database", exc)
         return
-    safety_panels.accounted_kpis(ctx, state.counts, state.places)
+    safety_panels.accounted_kpis(ctx, state.counts, state.places, state.now)
     if not policy.may_see_unaccounted(ctx.viewer):
         st.info(ctx.t("safety.unaccounted.aggregate_only"), icon=":material/lock:")
         return
@@ -56,6 +56,7 @@ def live() -> None:
         ["priority", "all"],
         default="priority",
         format_func=lambda s: ctx.t(f"safety.unaccounted.scope_{s}"),
+        help=ctx.t("safety.unaccounted.scope_help"),
         key="ua_scope",
     )
     districts = ["", *state.districts["district"].tolist()]
@@ -89,7 +90,7 @@ def live() -> None:
 
     left, right = st.columns([3, 2])
     with left:
-        with st.expander(ctx.t("safety.unaccounted.by_district"), expanded=not district):
+        with st.expander(ctx.t("safety.unaccounted.by_district")):
             widgets.text_table(_district_table(state.districts), width="stretch", height=240)
         if view == "households":
             _households(state, district)
@@ -147,7 +148,7 @@ def _people(board: pd.DataFrame, mode, state) -> list[int]:
         st.info(ctx.t("safety.unaccounted.empty"))
         return []
     col = "safety.unaccounted.col."
-    yes = ctx.t("safety.unaccounted.yes")
+    yes = ctx.t("safety.unaccounted.mark")
 
     def detail(name: str) -> list[str]:
         values = details.reindex(ids)[name] if len(details) else pd.Series([None] * len(ids))
@@ -166,7 +167,10 @@ def _people(board: pd.DataFrame, mode, state) -> list[int]:
                 safety_panels.source_text(ctx, s, d)
                 for s, d in zip(rows["source"], rows["detail"], strict=True)
             ],
-            ctx.t(col + "since"): rows["minutes_since_contact"].astype("Int64"),
+            ctx.t(col + "since"): [
+                ctx.t("safety.unaccounted.minutes", n=int(m)) if pd.notna(m) else "—"
+                for m in rows["minutes_since_contact"]
+            ],
             ctx.t(col + "register"): [yes if v else "" for v in rows["on_register"]],
             ctx.t(col + "zone"): [yes if v else "" for v in rows["in_zone"]],
             ctx.t(col + "follow_up"): [
@@ -183,11 +187,6 @@ def _people(board: pd.DataFrame, mode, state) -> list[int]:
         "ua_person",
         width="stretch",
         height=520,
-        column_config={
-            ctx.t(col + "since"): st.column_config.NumberColumn(
-                format=ctx.t("safety.unaccounted.minutes_format")
-            )
-        },
     )
     return ids
 
@@ -204,7 +203,7 @@ def _households(state, district: str) -> None:
         )
     )
     col = "safety.unaccounted.col."
-    yes = ctx.t("safety.unaccounted.yes")
+    yes = ctx.t("safety.unaccounted.mark")
     shown = table.head(PAGE_ROWS)
     widgets.text_table(
         pd.DataFrame(
@@ -263,7 +262,7 @@ def _person_panel(state, person: int) -> None:
         f"fu_seen_{person}", None if pd.isna(version) else int(version)
     )
     safety_panels.follow_up_forms(ctx, state, incident_id, person, seen)
-    st.markdown(f"**{ctx.t('safety.unaccounted.history')}**")
+    st.markdown(f"**{ctx.t('safety.unaccounted.history')}**")  # a catalog label, no data
     history = policy.safety_history(ctx.engine, ctx.viewer, incident_id, person)
     if history.empty:
         st.caption(ctx.t("safety.unaccounted.history_empty"))

@@ -78,7 +78,7 @@ def test_a_reception_desk_checks_a_household_in(app, demo_url):
     assert editor, "the household is listed"
     # Tick the whole household: the editor's edits as the browser would send them.
     at.session_state[f"rcp_household_{family[0]}"] = {
-        "edited_rows": {1: {"一緒に受付": True}, 2: {"一緒に受付": True}},
+        "edited_rows": {1: {"受付": True}, 2: {"受付": True}},
         "added_rows": [],
         "deleted_rows": [],
     }
