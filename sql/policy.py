@@ -1112,6 +1112,26 @@ def unaccounted_details(
     return frame
 
 
+def unaccounted_households(
+    engine: Engine, viewer: Viewer, incident_id: int | None, household_ids: Iterable[int]
+) -> list[int]:
+    """Record that the viewer sees these households' roll-up on the list (numbers and counts,
+    no names): audited with their members; returns the member ids."""
+    _require(may_see_unaccounted(viewer), viewer, "the unaccounted-for list")
+    ids = sorted({int(i) for i in household_ids})
+    c = Citizen.__table__
+    with engine.connect() as conn:
+        members = query_ids(conn, sa.select(c.c.id).where(in_ids(engine, c.c.household_id, ids)))
+    _audit_view(
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.unaccounted_households",
+        members,
+        {"households": len(ids)},
+    )
+    return members.tolist()
+
+
 def safety_history(
     engine: Engine, viewer: Viewer, incident_id: int | None, citizen_id: int
 ) -> pd.DataFrame:

@@ -205,6 +205,7 @@ def _households(state, district: str) -> None:
     col = "safety.unaccounted.col."
     yes = ctx.t("safety.unaccounted.mark")
     shown = table.head(PAGE_ROWS)
+    policy.unaccounted_households(ctx.engine, ctx.viewer, incident_id, shown["household_id"])
     widgets.text_table(
         pd.DataFrame(
             {
