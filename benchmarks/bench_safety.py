@@ -28,8 +28,8 @@ from .core import BenchContext, Result, best_of, load_demo_city
 
 
 def _add_checkins(engine, checkins: int, reports: int) -> None:
-    """Check ``checkins`` people in at the open shelters and add supporter and family
-    reports, straight into the tables (as reception and headquarters would have)."""
+    """Bring the check-ins at the open shelters up to ``checkins`` people and add supporter
+    and family reports, straight into the tables (as reception and headquarters would have)."""
     import sqlalchemy as sa
 
     from sql.bulk import bulk_insert
@@ -45,13 +45,21 @@ def _add_checkins(engine, checkins: int, reports: int) -> None:
             .scalars()
             .all()
         )
-        ids = conn.execute(sa.select(Citizen.id)).scalars().all()
+        staying = set(
+            conn.execute(
+                sa.select(EvacueeStay.citizen_id).where(EvacueeStay.citizen_id.is_not(None))
+            ).scalars()
+        )
+        top = conn.execute(sa.select(sa.func.max(EvacueeStay.id))).scalar() or 0
+        # The demo checked some people in already: add the rest up to ``checkins``.
+        checkins = max(checkins - len(staying), 0)
+        ids = [i for i in conn.execute(sa.select(Citizen.id)).scalars() if i not in staying]
         chosen = rng.choice(np.array(ids), size=checkins + reports, replace=False)
         stays = []
         for k, citizen in enumerate(chosen[:checkins].tolist()):
             stays.append(
                 {
-                    "id": k + 1,
+                    "id": top + k + 1,
                     "incident_key": 1,
                     "citizen_id": citizen,
                     "place_kind": "shelter",
