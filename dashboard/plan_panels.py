@@ -26,10 +26,12 @@ def _text(value) -> str:
     return "" if value is None or (not isinstance(value, list) and pd.isna(value)) else str(value)
 
 
-def _supporters(value) -> str:
+def _supporters(value, lang: str = "ja") -> str:
     people = value or []
-    return "、".join(
-        p.get("name", "") + (f"（{p['relation']}）" if p.get("relation") else "") for p in people
+    comma, left, right = ("、", "（", "）") if lang == "ja" else (", ", " (", ")")
+    return comma.join(
+        p.get("name", "") + (f"{left}{p['relation']}{right}" if p.get("relation") else "")
+        for p in people
     )
 
 
@@ -51,7 +53,7 @@ def tracking_table(ctx: PageContext, tracked: pd.DataFrame) -> pd.DataFrame:
             ctx.t(col + "name"): tracked["name"].map(_text),
             ctx.t(col + "district"): tracked["district"].map(_text),
             ctx.t(col + "destination"): [_destination(ctx, r) for _, r in tracked.iterrows()],
-            ctx.t(col + "supporters"): tracked["supporters"].map(_supporters),
+            ctx.t(col + "supporters"): [_supporters(v, ctx.lang) for v in tracked["supporters"]],
             ctx.t(col + "transport"): [
                 ctx.t(f"safety.plans.transport.{t}") for t in tracked["transport"]
             ],
@@ -75,7 +77,7 @@ def plans_table(ctx: PageContext, plans: pd.DataFrame) -> pd.DataFrame:
                 ctx.t(f"safety.plans.kind.{k}") for k in plans["destination_kind"]
             ],
             ctx.t(col + "destination"): [_destination(ctx, r) for _, r in plans.iterrows()],
-            ctx.t(col + "supporters"): plans["supporters"].map(_supporters),
+            ctx.t(col + "supporters"): [_supporters(v, ctx.lang) for v in plans["supporters"]],
             ctx.t(col + "transport"): [
                 ctx.t(f"safety.plans.transport.{t}") for t in plans["transport"]
             ],
@@ -185,8 +187,12 @@ def edit_form(ctx: PageContext, plans: pd.DataFrame) -> None:
         st.info(ctx.t("register.empty"))
         return
     labels = {
-        int(r.citizen_id): f"{_text(r.name)}（{_text(r.district)}・"
-        f"{ctx.t('safety.plans.has_plan') if r.has_plan else ctx.t('safety.plans.no_plan')}）"
+        int(r.citizen_id): ctx.t(
+            "safety.plans.person_label",
+            name=_text(r.name),
+            district=_text(r.district),
+            state=ctx.t("safety.plans.has_plan" if r.has_plan else "safety.plans.no_plan"),
+        )
         for r in candidates.itertuples()
     }
     person = st.selectbox(

@@ -293,7 +293,7 @@ def household_desk(
     chosen = members.loc[edited[together].to_numpy(bool), "citizen_id"].astype(int).tolist()
     st.session_state["rcp_chosen"] = chosen
     st.button(
-        ctx.t("safety.reception.check_in") + f"（{len(chosen)}）",
+        ctx.t("safety.reception.check_in_n", n=len(chosen)),
         type="primary",
         icon=":material/how_to_reg:",
         disabled=not chosen,
@@ -527,7 +527,8 @@ def source_text(ctx: PageContext, source: Any, detail: Any) -> str:
         if source == "app" and detail not in ("rescue_requested",)
         else ctx.t(f"safety.detail.{detail}")
     )
-    return f"{ctx.t(f'safety.source.{source}')}：{what}"
+    colon = "：" if ctx.lang == "ja" else ": "
+    return f"{ctx.t(f'safety.source.{source}')}{colon}{what}"
 
 
 def history_table(ctx: PageContext, history: pd.DataFrame) -> pd.DataFrame:

@@ -208,8 +208,7 @@ with walk_in_tab:
                 )
         if matches is not None:
             st.button(
-                ctx.t("safety.reception.walk_in_as_new")
-                + f"（{ctx.t('safety.kpi.people', n=draft['size'])}）",
+                ctx.t("safety.reception.walk_in_as_new_n", n=draft["size"]),
                 type="primary",
                 icon=":material/person_add:",
                 on_click=safety_panels.on_walk_in,
