@@ -367,35 +367,20 @@ def supporter_confirmations(
     """The first confirmation by each planned person's supporter: ``citizen_id``,
     ``confirmed_at``, ``outcome`` (of that first confirmation)."""
     so = SafetyObservation.__table__
-    first = (
-        sa.select(so.c.citizen_id, sa.func.min(so.c.observed_at).label("confirmed_at"))
+    stmt = (
+        sa.select(so.c.citizen_id, so.c.observed_at.label("confirmed_at"), so.c.outcome)
         .where(
             so.c.incident_key == _incident_key(incident_id),
             so.c.source == "supporter",
             _planned(so.c.citizen_id),
         )
-        .group_by(so.c.citizen_id)
+        .order_by(so.c.citizen_id, so.c.observed_at, so.c.id)
     )
     if as_of is not None:
-        first = first.where(so.c.observed_at <= as_of)
-    first = first.subquery()
-    stmt = (
-        sa.select(
-            first.c.citizen_id, first.c.confirmed_at, sa.func.max(so.c.outcome).label("outcome")
-        )
-        .join(
-            so,
-            sa.and_(
-                so.c.citizen_id == first.c.citizen_id,
-                so.c.observed_at == first.c.confirmed_at,
-                so.c.source == "supporter",
-                so.c.incident_key == _incident_key(incident_id),
-            ),
-        )
-        .group_by(first.c.citizen_id, first.c.confirmed_at)
-    )
+        stmt = stmt.where(so.c.observed_at <= as_of)
     with engine.connect() as conn:
-        return query_frame(conn, stmt)
+        frame = query_frame(conn, stmt)
+    return frame.drop_duplicates("citizen_id").reset_index(drop=True)
 
 
 def shelter_arrivals(

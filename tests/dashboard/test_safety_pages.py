@@ -152,7 +152,9 @@ def test_headquarters_assign_a_follow_up_and_a_stale_version_is_a_conflict(app, 
     at.text_input(key=f"fu_assignee_{person}").input("訪問班Y")
     [b for b in at.button if b.label == "担当を割り当てる"][0].click().run()
     assert "先に変更しました" in texts(at)
-    rows = query(demo_url, "SELECT assignee, version FROM follow_ups WHERE citizen_id = :p", p=person)
+    rows = query(
+        demo_url, "SELECT assignee, version FROM follow_ups WHERE citizen_id = :p", p=person
+    )
     assert rows == [("電話班Z", (seen or 0) + 1)]
 
 

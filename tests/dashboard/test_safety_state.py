@@ -60,7 +60,9 @@ def test_an_incremental_refresh_equals_a_full_read(demo_engine):
     again = build_safety_state(engine, cache, 1, city)
     full = full_rows(engine, cache, again.zone_kinds)
     assert (again.rows["state"].to_numpy() == full["state"].to_numpy()).all()
-    assert again.rows["source"].fillna("").tolist() == full["source"].fillna("").tolist()
+    assert again.rows["source"].astype(object).fillna("").tolist() == (
+        full["source"].astype(object).fillna("").tolist()
+    )
     by_id = again.rows.set_index("citizen_id")
     assert set(by_id.loc[unaccounted[:2], "source"]) == {"reception"}
     assert set(by_id.loc[unaccounted[2:4], "source"]) == {"supporter"}

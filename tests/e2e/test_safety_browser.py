@@ -95,11 +95,14 @@ def test_a_reception_desk_on_a_tablet(browser, server, demo_db):
     page.get_by_role("button", name="検索").click()
     page.get_by_text("人が見つかりました").wait_for(timeout=60_000)
     wait_for_app(page)
-    names = [r.name for r in query(
-        demo_db,
-        "SELECT name FROM citizens WHERE replace(name, ' ', '') LIKE :n ORDER BY kana, id",
-        n="%" + first.name.replace(" ", "") + "%",
-    )]
+    names = [
+        r.name
+        for r in query(
+            demo_db,
+            "SELECT name FROM citizens WHERE replace(name, ' ', '') LIKE :n ORDER BY kana, id",
+            n="%" + first.name.replace(" ", "") + "%",
+        )
+    ]
     click_row(page, 0, names.index(first.name))
     page.get_by_text("一緒に受付する世帯員").wait_for(timeout=60_000)
     # Tick the other two members (the first is ticked already) in the household grid.
@@ -152,17 +155,16 @@ def test_headquarters_follow_up_someone_unaccounted_for(browser, server, demo_db
     page.get_by_role("button", name="担当を割り当てる").click()
     page.get_by_text("電話班A（電話）に割り当てました").wait_for(timeout=60_000)
     wait_for_app(page)
-    page.get_by_role("tab", name="結果", exact=True).click()
+    page.get_by_role("tab", name="結果", exact=True).last.click()
     wait_for_app(page)
-    page.get_by_role("button", name="結果を記録").click()
+    # (the live list refreshes every few seconds: take the newest copy of the form)
+    page.get_by_role("button", name="結果を記録").last.click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("について「無事を確認」を記録します").wait_for(timeout=60_000)
     screenshot(page, "unaccounted-outcome-dialog")
     dialog.get_by_role("button", name="記録する").click()
     page.get_by_text("無事を確認として記録しました").wait_for(timeout=60_000)
-    rows = query(
-        demo_db, "SELECT status, assignee FROM follow_ups WHERE citizen_id = :p", p=person
-    )
+    rows = query(demo_db, "SELECT status, assignee FROM follow_ups WHERE citizen_id = :p", p=person)
     assert rows == [("reached_safe", "電話班A")]
     for size in ("tablet", "desktop"):
         page.set_viewport_size(dict(zip(("width", "height"), SIZES[size], strict=True)))

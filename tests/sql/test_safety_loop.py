@@ -51,11 +51,24 @@ def open_shelters(engine) -> list[int]:
 
 
 @pytest.fixture
-def desk(demo_engine):
+def loop_engine(demo_engine):
+    """The demo city without the demo's own check-ins, reports, follow-ups and plans: the
+    tests below count what they do from nothing."""
+    from drills.demo_city import SAFETY_LOOP_TABLES
+    from sql.models import Base
+
+    with demo_engine.begin() as conn:
+        for table in reversed(SAFETY_LOOP_TABLES):
+            conn.execute(sa.delete(Base.metadata.tables[table]))
+    return demo_engine
+
+
+@pytest.fixture
+def desk(loop_engine):
     """(engine, shelter staff at two open shelters, those shelters)."""
-    first, second = open_shelters(demo_engine)[:2]
+    first, second = open_shelters(loop_engine)[:2]
     staff = Viewer(role="shelter_staff", subject="desk-1", shelter_ids=(first, second))
-    return demo_engine, staff, first, second
+    return loop_engine, staff, first, second
 
 
 def household_of_three(engine) -> list[int]:
@@ -311,36 +324,36 @@ def test_evacuees_at_home_and_in_cars_are_recorded_by_hq_or_rescue(desk):
 # ------------------------------------------------------------------ reports, follow-ups
 
 
-def test_follow_ups_carry_versions_and_their_outcomes_count(demo_engine):
-    family = household_of_three(demo_engine)
+def test_follow_ups_carry_versions_and_their_outcomes_count(loop_engine):
+    family = household_of_three(loop_engine)
     person = family[0]
-    version = assign_follow_up(demo_engine, HQ, 1, person, None, "電話班A", "call")
+    version = assign_follow_up(loop_engine, HQ, 1, person, None, "電話班A", "call")
     assert version == 1
     with pytest.raises(ConflictError) as conflict:
-        assign_follow_up(demo_engine, RESCUE, 1, person, None, "消防2隊", "visit")
+        assign_follow_up(loop_engine, RESCUE, 1, person, None, "消防2隊", "visit")
     assert conflict.value.current["by"] == "hq-1"
-    version = record_follow_up(demo_engine, HQ, 1, person, version, "not_reached")
-    version = assign_follow_up(demo_engine, RESCUE, 1, person, version, "消防2隊", "visit")
+    version = record_follow_up(loop_engine, HQ, 1, person, version, "not_reached")
+    version = assign_follow_up(loop_engine, RESCUE, 1, person, version, "消防2隊", "visit")
     with pytest.raises(ConflictError):
-        record_follow_up(demo_engine, HQ, 1, person, version - 1, "reached_safe")
+        record_follow_up(loop_engine, HQ, 1, person, version - 1, "reached_safe")
     record_follow_up(
-        demo_engine, RESCUE, 1, person, version, "reached_safe", "自宅で無事", family[1:]
+        loop_engine, RESCUE, 1, person, version, "reached_safe", "自宅で無事", family[1:]
     )
-    merged = merge(categorise(_obs(demo_engine))).set_index("citizen_id")
+    merged = merge(categorise(_obs(loop_engine))).set_index("citizen_id")
     assert (merged.loc[family, "state"] == "safe").all()
     assert set(merged.loc[family, "source"]) == {"follow_up"}
-    details = policy.unaccounted_details(demo_engine, HQ, 1, [person])
+    details = policy.unaccounted_details(loop_engine, HQ, 1, [person])
     assert details.iloc[0]["follow_up_status"] == "reached_safe"
     assert details.iloc[0]["attempts"] == 2
 
 
-def test_reports_by_source_as_the_role_allows(demo_engine):
-    person = household_of_three(demo_engine)[0]
-    assert record_report(demo_engine, HQ, 1, [person], "family", "needs_help", "電話あり") == 1
+def test_reports_by_source_as_the_role_allows(loop_engine):
+    person = household_of_three(loop_engine)[0]
+    assert record_report(loop_engine, HQ, 1, [person], "family", "needs_help", "電話あり") == 1
     with pytest.raises(SafetyRefused):
-        record_report(demo_engine, RESCUE, 1, [person], "family", "safe")
-    record_report(demo_engine, RESCUE, 1, [person], "rescue", "safe")
-    merged = merge(categorise(_obs(demo_engine))).set_index("citizen_id")
+        record_report(loop_engine, RESCUE, 1, [person], "family", "safe")
+    record_report(loop_engine, RESCUE, 1, [person], "rescue", "safe")
+    merged = merge(categorise(_obs(loop_engine))).set_index("citizen_id")
     assert merged.loc[person, "source"] == "rescue"
 
 
@@ -398,28 +411,36 @@ def test_a_citizen_without_shared_basic_information_is_not_found_by_name(desk):
     assert by_qr["citizen_id"].tolist() == [person.id] and by_qr["name"].isna().all()
 
 
-def test_the_list_names_people_only_in_an_emergency(demo_engine):
+def test_the_list_names_people_only_in_an_emergency(loop_engine):
     from tests.sql.test_policy import set_emergency
 
     ids = list(range(1, 40))
-    named = policy.unaccounted_details(demo_engine, HQ, 1, ids)
+    named = policy.unaccounted_details(loop_engine, HQ, 1, ids)
     assert named["name"].notna().any()
-    set_emergency(demo_engine, False)
+    set_emergency(loop_engine, False)
     policy.forget_recent_views()
-    unnamed = policy.unaccounted_details(demo_engine, HQ, 1, ids)
+    unnamed = policy.unaccounted_details(loop_engine, HQ, 1, ids)
     assert unnamed["name"].isna().all() and unnamed["phone"].isna().all()
     for role in ("shelter_staff", "researcher", "council", "admin"):
         with pytest.raises(policy.PolicyDenied):
-            policy.unaccounted_details(demo_engine, Viewer(role=role, subject="x"), 1, ids)
+            policy.unaccounted_details(loop_engine, Viewer(role=role, subject="x"), 1, ids)
 
 
-def test_check_ins_are_arrivals_of_the_drill_and_plans_cover_the_register(desk):
+def test_check_ins_are_arrivals_of_the_drill_and_plans_cover_the_register(demo_engine):
     from analytics.drill_evaluation import evaluate_drill
     from sql.models import Drill
     from sql.queries import research
 
-    engine, staff, shelter, _ = desk
-    person = household_of_three(engine)[0]
+    engine = demo_engine  # with the demo's plans
+    shelter = open_shelters(engine)[0]
+    staff = Viewer(role="shelter_staff", subject="desk-1", shelter_ids=(shelter,))
+    with engine.connect() as conn:
+        person = conn.execute(
+            sa.text(
+                "SELECT id FROM citizens WHERE id NOT IN (SELECT citizen_id FROM evacuee_stays "
+                "WHERE citizen_id IS NOT NULL) ORDER BY id LIMIT 1"
+            )
+        ).scalar_one()
     check_in(engine, staff, 1, shelter, [person])
     start = safety_picture.incident_start(engine, 1)
     with engine.begin() as conn:
