@@ -134,7 +134,12 @@ def first_times(events: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=groups.index)
     out["group"] = groups
     for stage in STAGES:
-        out[stage] = firsts[stage] if stage in firsts else pd.NaT
+        # (pivot_table may drop the time zone of a column: the values are UTC either way)
+        out[stage] = (
+            pd.to_datetime(firsts[stage], utc=True)
+            if stage in firsts
+            else pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
+        )
     return out
 
 
@@ -164,7 +169,11 @@ def time_to_event(
         base = pd.Series(start_ts, index=times.index)
     else:
         raise ValueError("origin must be 'drill_start' or 'notification_sent'")
-    hit = times[event] if event in times else pd.Series(pd.NaT, index=times.index)
+    hit = (
+        times[event]
+        if event in times
+        else pd.Series(pd.NaT, index=times.index, dtype="datetime64[ns, UTC]")
+    )
     observed = hit.notna() & (hit <= end_ts)
     stop = hit.where(observed, end_ts)
     minutes = (stop - base).dt.total_seconds() / 60
@@ -240,8 +249,10 @@ def evaluate_drill(
     register_ids: Iterable[int] = (),
     minutes: Sequence[float] = (10, 30, 60),
     origin: str = "drill_start",
+    planned_ids: Iterable[int] | None = None,
 ) -> dict[str, Any]:
-    """Everything ``bosai analyze drill --json`` prints for one drill."""
+    """Everything ``bosai analyze drill --json`` prints for one drill; with ``planned_ids``
+    (people with an individual evacuation plan) also the register's coverage by plans."""
     out: dict[str, Any] = {
         "participants": int(events["participant"].nunique()) if len(events) else 0,
         "funnel": notification_funnel(events).to_dict("records"),
@@ -255,6 +266,14 @@ def evaluate_drill(
             "minutes of the start; Wilson 95% intervals",
         },
     }
+    if planned_ids is not None:
+        register = {int(i) for i in register_ids}
+        planned = register & {int(i) for i in planned_ids}
+        out["plan_coverage"] = {
+            "register": len(register),
+            "with_plan": len(planned),
+            "share": len(planned) / len(register) if register else None,
+        }
     for stage in STAGES[1:]:
         tte = time_to_event(events, stage, start, end, origin)
         entry = {"all": _curve_summary(tte, minutes), "groups": {}}

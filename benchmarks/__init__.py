@@ -16,4 +16,5 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_hq_pages",
     "benchmarks.bench_reports",
     "benchmarks.bench_scale",
+    "benchmarks.bench_safety",
 )

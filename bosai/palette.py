@@ -43,6 +43,8 @@ MEANING_COLOURS: dict[str, str] = {
     "shelter.closed": "#FFFFFF",
     # People on the evacuation-support register not yet confirmed safe: diamonds.
     "register.unconfirmed": OKABE_ITO["reddish_purple"],
+    # People not accounted for, per district: open rings with the number (Paul Tol's indigo).
+    "unaccounted.district": "#332288",
     # Hazard zones: pale translucent areas.
     "zone.flood": "#8FB8DE",
     "zone.inland_flood": "#A6D8D4",
@@ -86,6 +88,7 @@ MAP_MEANINGS = (
     "shelter.unknown",
     "shelter.closed",
     "register.unconfirmed",
+    "unaccounted.district",
     "zone.flood",
     "zone.inland_flood",
     "zone.landslide",

@@ -112,3 +112,36 @@ DRILL_EVENT_TYPES = (
     "location_fix",
     "consent_changed",
 )
+
+
+# The safety loop (安否確認): shelter reception, other sources of a person's safety, follow-up.
+#: Where an evacuee stays: a shelter (checked in at its reception), at home (在宅避難), in a car
+#: (車中泊).
+STAY_PLACES = ("shelter", "home", "car")
+#: How a stay was recorded: reception search, the app's QR code, a walk-in, a household checked
+#: in together, or recorded by headquarters or a rescue team (home, car).
+STAY_METHODS = ("search", "qr", "walk_in", "household", "hq", "rescue")
+#: Why a stay ended: checked out at reception, or moved (checked in elsewhere).
+STAY_ENDINGS = ("checked_out", "moved")
+#: Age bands of walk-ins (the bands of the safety page).
+WALK_IN_AGE_BANDS = ("0-14", "15-39", "40-64", "65-74", "75+", "unknown")
+#: Who told us about a person's safety, besides the person's own app answer.
+OBSERVATION_SOURCES = ("reception", "supporter", "family", "rescue", "follow_up", "hq")
+#: What they told.
+OBSERVATION_OUTCOMES = (
+    "checked_in",
+    "checked_out",
+    "at_home",
+    "in_car",
+    "safe",
+    "needs_help",
+    "not_reached",
+)
+#: State of a follow-up (a call or a visit to someone not yet accounted for).
+FOLLOW_UP_STATUSES = ("open", "assigned", "reached_safe", "needs_help", "not_reached")
+FOLLOW_UP_METHODS = ("call", "visit")
+#: Outcomes a caller or a visiting team records.
+FOLLOW_UP_OUTCOMES = ("reached_safe", "needs_help", "not_reached")
+#: Individual evacuation plans (個別避難計画): where to, and how.
+PLAN_DESTINATIONS = ("shelter", "welfare_shelter", "other")
+PLAN_TRANSPORTS = ("walk", "walk_with_help", "wheelchair", "car", "welfare_vehicle", "stretcher")

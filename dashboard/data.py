@@ -62,3 +62,29 @@ def tiles_reachable(url: str) -> bool:
     from dashboard.basemap import tiles_reachable as probe
 
     return probe(url)
+
+
+@st.cache_resource(show_spinner=False)
+def safety_cache(database_url: str):
+    """The safety picture's memory for one database (people, home zones, the merge's inputs;
+    ids and codes only — names are read per view through the policy)."""
+    from dashboard.safety_state import SafetyCache
+
+    return SafetyCache()
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def safety_summary(database_url: str, incident_id: int | None) -> dict:
+    """Aggregates of the safety picture for the HQ map (shared by every session; no person):
+    key figures, evacuees by place, and unaccounted people per district with a position."""
+    from dashboard.safety_state import build_safety_state, district_points
+    from sql.city_config import active_city
+
+    engine = engine_for(database_url)
+    state = build_safety_state(engine, safety_cache(database_url), incident_id, active_city(engine))
+    return {
+        "counts": state.counts,
+        "places": state.places,
+        "districts": district_points(state),
+        "coverage": state.coverage,
+    }

@@ -21,7 +21,7 @@ Coordinates are rounded to ~1 m.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -335,11 +335,15 @@ def build_deck(
     show_zones: bool = True,
     layers: Iterable[str] | None = None,
     local_base: LocalBase | None = None,
+    extra: Mapping[str, list[pdk.Layer]] | None = None,
 ) -> pdk.Deck:
     """The deck; ``map_style`` is the absolute URL of a GSI style, or None; ``local_base`` the
     city's own base map (drawn when given and ``"base"`` is shown); ``layers`` the legend's
-    layer keys to show (all by default)."""
-    shown = set(LAYERS if layers is None else layers)
+    layer keys to show (all by default); ``extra`` layers built apart (the safety loop's
+    districts, evacuation-information areas) by legend key, drawn above the hexagons when
+    their key is shown."""
+    extra = dict(extra or {})
+    shown = set([*LAYERS, *extra] if layers is None else layers)
     if not show_zones:
         shown.discard("zones")
     out: list[pdk.Layer] = []
@@ -373,6 +377,9 @@ def build_deck(
                 pickable=True,
             )
         )
+    for key, built in extra.items():
+        if key in shown:
+            out += built
     if local_base is not None and "base" in shown:
         out.append(district_labels(local_base))
     if "shelters" in shown:

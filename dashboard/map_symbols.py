@@ -152,6 +152,13 @@ def _areas(meanings: list[str]) -> str:
     return _svg(16 * len(meanings), 16, "".join(parts), f"0 0 {len(meanings) * CELL} {CELL}")
 
 
+def _ring(meaning: str) -> str:
+    body = (
+        f'<circle cx="32" cy="32" r="26" fill="none" stroke="{colour(meaning)}" stroke-width="6"/>'
+    )
+    return _svg(16, 16, body, f"0 0 {CELL} {CELL}")
+
+
 def _base() -> str:
     body = (
         f'<rect x="0" y="0" width="192" height="64" fill="{colour("base.land")}"/>'
@@ -176,4 +183,5 @@ def legend_swatches() -> dict[str, str]:
         "cells": data_url(_hexagons()),
         "zones": data_url(_areas(["zone.flood", "zone.landslide"])),
         "base": data_url(_base()),
+        "unaccounted": data_url(_ring("unaccounted.district")),
     }

@@ -92,15 +92,24 @@ def attribution(
 
 
 def legend(
-    ctx: PageContext, name: str, drawn: MapBase, shows_register: bool, shows_rescue: bool
+    ctx: PageContext,
+    name: str,
+    drawn: MapBase,
+    shows_register: bool,
+    shows_rescue: bool,
+    extra_keys: tuple[str, ...] = (),
 ) -> set[str]:
     """The legend over the map (call inside :func:`frame`): a toggle per layer with its symbol;
-    returns the layer keys to draw."""
+    returns the layer keys to draw. ``extra_keys``: layers built apart from the deck (see
+    :func:`dashboard.map_deck.build_deck`'s ``extra``), listed after the people layers."""
     st.markdown(LEGEND_CSS, unsafe_allow_html=True)
     swatches = map_symbols.legend_swatches()
+    keys = list(map_deck.LAYERS)
+    at = keys.index("shelters")
+    keys[at:at] = extra_keys
     available = [
         key
-        for key in map_deck.LAYERS
+        for key in keys
         if (key != "rescue" or shows_rescue)
         and (key != "register" or shows_register)
         and (key != "base" or drawn.local is not None)

@@ -31,6 +31,20 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("hq_map.py", "hqmap.title", "hq-map", ":material/map:", OPERATIONS),
     PageSpec("rescue_queue.py", "queue.title", "rescue-queue", ":material/sos:", ("hq", "rescue")),
     PageSpec("shelters.py", "shelters.title", "shelters", ":material/house:", OPERATIONS),
+    PageSpec(
+        "reception.py",
+        "safety.reception.title",
+        "reception",
+        ":material/how_to_reg:",
+        ("shelter_staff", "hq"),
+    ),
+    PageSpec(
+        "unaccounted.py",
+        "safety.unaccounted.title",
+        "unaccounted",
+        ":material/person_search:",
+        ("hq", "rescue"),
+    ),
     PageSpec("notifications.py", "notify.title", "notifications", ":material/campaign:", ("hq",)),
     PageSpec(
         "replay.py", "replay.title", "replay", ":material/history:", (*OPERATIONS, "researcher")
@@ -71,6 +85,9 @@ PAGES: tuple[PageSpec, ...] = (
         "nav.research",
     ),
     PageSpec("register.py", "register.title", "register", ":material/accessible:", OPERATIONS),
+    PageSpec(
+        "plans.py", "safety.plans.title", "plans", ":material/route:", ("hq", "rescue", "admin")
+    ),
     PageSpec("safety.py", "safety.title", "safety", ":material/diversity_3:", ALL_ROLES),
     PageSpec("warnings.py", "warnings.title", "warnings", ":material/thunderstorm:", ALL_ROLES),
     PageSpec(

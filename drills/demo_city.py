@@ -58,7 +58,7 @@ import numpy as np
 import shapely
 from shapely import STRtree
 
-from sql.models.vocab import HAZARD_KINDS
+from bosai.vocab import HAZARD_KINDS
 
 from . import names
 from .city_geography import CityGeography
@@ -231,6 +231,7 @@ class _Builder:
         self.timeline()
         self.notifications()
         self.staff()
+        self.tables.update(safety_loop(self))
         self.drill()
         order = (
             "incidents",
@@ -252,6 +253,7 @@ class _Builder:
             "notification_events",
             "incident_activity",
             "staff",
+            *SAFETY_LOOP_TABLES,
             "drills",
             "drill_events",
         )
@@ -1261,6 +1263,299 @@ class _Builder:
         for k, ev in enumerate(events, start=1):
             ev["id"] = k
         self.tables["drill_events"] = events
+
+
+# ------------------------------------------------------------------ the safety loop (issue 18)
+
+#: Tables of the safety loop the demo fills, parents first.
+SAFETY_LOOP_TABLES = (
+    "evacuation_plans",
+    "walk_ins",
+    "evacuee_stays",
+    "follow_ups",
+    "follow_up_events",
+    "safety_observations",
+)
+#: Needs that call for a welfare shelter and the transport each need implies.
+WELFARE_NEEDS = frozenset({"寝たきり", "人工透析", "在宅酸素"})
+NEED_TRANSPORT = {"車いす使用": "wheelchair", "寝たきり": "stretcher", "歩行困難": "walk_with_help"}
+CAR_PARKS = ("鶴ヶ城公園駐車場", "市役所駐車場", "会津総合運動公園駐車場", "道の駅駐車場")
+
+
+def safety_loop(b: _Builder) -> dict[str, list[dict[str, Any]]]:
+    """The demo's safety loop: individual evacuation plans for most register people, shelter
+    reception at about half the open shelters (the demo shelter staff's among them) with the
+    app users who arrived there, some people without the app and some walk-ins, a few
+    check-outs, supporter confirmations, people at home or in cars, and follow-ups.
+
+    Its own random stream (seed + 18), so the rest of the demo is unchanged by it."""
+    rng = np.random.default_rng(b.p.seed + 18)
+    key = f"{b.key_prefix}:safety"
+    ops = b.tables["shelter_operations"]
+    open_ids = [int(op["shelter_id"]) for op in ops]
+    opened = {int(op["shelter_id"]): op["opened_at"] for op in ops}
+    staff_shelters = set(
+        next(
+            (s["shelter_ids"] or [] for s in b.tables["staff"] if s["role"] == "shelter_staff"), []
+        )
+    )
+    reception = {sid for sid in open_ids if sid in staff_shelters or rng.random() < 0.5}
+    index_of = {int(sid): k for k, sid in enumerate(b.shelter_ids.tolist())}
+    welfare = [int(r["id"]) for r in b.shelter_rows if r.get("is_welfare_shelter")]
+    out: dict[str, list[dict[str, Any]]] = {t: [] for t in SAFETY_LOOP_TABLES}
+
+    # Plans for about 75% of the register: the nearest open shelter (a welfare shelter for
+    # the bedridden, dialysis and oxygen), the register's supporter, transport by need.
+    xy = b.shelter_xy[[index_of[s] for s in open_ids]] if open_ids else np.empty((0, 2))
+    planned: dict[int, int] = {}
+    for entry in b.tables["support_register"]:
+        if rng.random() > 0.75 or not open_ids:
+            continue
+        i = entry["citizen_id"] - 1
+        needs = entry["needs"]
+        if needs in WELFARE_NEEDS and welfare:
+            kind, sid = "welfare_shelter", welfare[int(rng.integers(0, len(welfare)))]
+        else:
+            d = np.hypot(xy[:, 0] - b.cx[i], xy[:, 1] - b.cy[i])
+            kind, sid = "shelter", open_ids[int(np.argmin(d))]
+        supporters = [
+            {
+                "name": entry["supporter_name"],
+                "phone": entry["supporter_phone"],
+                "relation": entry["supporter_relation"],
+            }
+        ]
+        planned[entry["citizen_id"]] = sid
+        out["evacuation_plans"].append(
+            {
+                "id": len(out["evacuation_plans"]) + 1,
+                "citizen_id": entry["citizen_id"],
+                "destination_kind": kind,
+                "destination_shelter_id": sid,
+                "destination_note": None,
+                "supporters": supporters,
+                "transport": NEED_TRANSPORT.get(needs, "car" if rng.random() < 0.4 else "walk"),
+                "transport_note": None,
+                "notes": None,
+                "source": "demo",
+                "updated_at": b.t0 - dt.timedelta(days=60),
+                "updated_by": "demo-admin",
+                "version": 1,
+            }
+        )
+
+    def stay(citizen, walk_in, sid, place_kind, place, minute, method, by, party):
+        row = {
+            "id": len(out["evacuee_stays"]) + 1,
+            "incident_key": b.incident_id,
+            "citizen_id": citizen,
+            "walk_in_id": walk_in,
+            "place_kind": place_kind,
+            "shelter_id": sid,
+            "place": place,
+            "party": party,
+            "method": method,
+            "arrived_at": b.at(minute),
+            "arrived_by": by,
+            "left_at": None,
+            "left_by": None,
+            "end_reason": None,
+            "moved_to": None,
+        }
+        out["evacuee_stays"].append(row)
+        return row
+
+    def observe(citizen, source, outcome, minute, by, sid=None, place=None, stay_id=None):
+        out["safety_observations"].append(
+            {
+                "id": len(out["safety_observations"]) + 1,
+                "incident_key": b.incident_id,
+                "citizen_id": citizen,
+                "source": source,
+                "outcome": outcome,
+                "observed_at": b.at(minute),
+                "recorded_at": b.at(minute),
+                "recorded_by": by,
+                "shelter_id": sid,
+                "place": place,
+                "note": None,
+                "stay_id": stay_id,
+                "follow_up_id": None,
+            }
+        )
+
+    # App users who arrived at a reception shelter are checked in there (households together).
+    staying: set[int] = set()
+    for si, minute, i in sorted(b.arrivals, key=lambda a: (a[1], a[2])):
+        sid = int(b.shelter_ids[si])
+        if sid not in reception or i + 1 in staying or rng.random() < 0.1:
+            continue
+        minute = float(minute) + float(rng.uniform(1, 6))
+        if minute >= b.p.duration_min:
+            continue
+        party = f"{key}:party:{int(b.household_of[i])}:{sid}"
+        row = stay(i + 1, None, sid, "shelter", None, minute, "search", "demo-shelter", party)
+        staying.add(i + 1)
+        observe(i + 1, "reception", "checked_in", minute, "demo-shelter", sid, stay_id=row["id"])
+        if rng.random() < 0.05 and minute + 30 < b.p.duration_min:  # went home again
+            left = minute + float(rng.uniform(20, 60))
+            if left < b.p.duration_min:
+                row.update(left_at=b.at(left), left_by="demo-shelter", end_reason="checked_out")
+                observe(
+                    i + 1, "reception", "checked_out", left, "demo-shelter", sid, stay_id=row["id"]
+                )
+    # People without the app (no answer) who came to a reception shelter nearby.
+    silent = np.flatnonzero(~b.responds & (b.flood_rank > 0))
+    rec_ids = sorted(reception)
+    rec_xy = b.shelter_xy[[index_of[s] for s in rec_ids]] if rec_ids else np.empty((0, 2))
+    for i in silent[rng.random(len(silent)) < 0.2].tolist() if rec_ids else []:
+        d = np.hypot(rec_xy[:, 0] - b.cx[i], rec_xy[:, 1] - b.cy[i])
+        sid = rec_ids[int(np.argmin(d))]
+        opened_min = (opened[sid] - b.t0).total_seconds() / 60
+        minute = max(opened_min + 5, float(rng.uniform(40, b.p.duration_min - 5)))
+        if minute >= b.p.duration_min:
+            continue
+        party = f"{key}:party:{int(b.household_of[i])}:{sid}"
+        row = stay(i + 1, None, sid, "shelter", None, minute, "search", "demo-shelter", party)
+        staying.add(i + 1)
+        observe(i + 1, "reception", "checked_in", minute, "demo-shelter", sid, stay_id=row["id"])
+    # A few neighbours of each demo shelter staff's shelter, so their desk is never empty.
+    for sid in sorted(staff_shelters & reception):
+        x, y = b.shelter_xy[index_of[sid]]
+        near = np.argsort(np.hypot(b.cx - x, b.cy - y))
+        opened_min = (opened[sid] - b.t0).total_seconds() / 60
+        for k, i in enumerate([int(j) for j in near if int(j) + 1 not in staying][:3]):
+            minute = opened_min + 10 + 7 * k
+            if minute >= b.p.duration_min:
+                break
+            party = f"{key}:party:{int(b.household_of[i])}:{sid}"
+            row = stay(i + 1, None, sid, "shelter", None, minute, "search", "demo-shelter", party)
+            staying.add(i + 1)
+            observe(
+                i + 1, "reception", "checked_in", minute, "demo-shelter", sid, stay_id=row["id"]
+            )
+    # Walk-ins: visitors and people not in the system, with their families.
+    per_shelter = rng.poisson(1.5 * b.n / 12_000, len(rec_ids))
+    families = names.family_names(rng, int(per_shelter.sum()) + 1)
+    given = names.given_names(rng, np.where(rng.random(len(families)) < 0.5, "female", "male"))
+    bands = ("15-39", "40-64", "65-74", "75+", "unknown")
+    for sid, count in zip(rec_ids, per_shelter.tolist(), strict=True):
+        for _ in range(count):
+            k = len(out["walk_ins"])
+            opened_min = (opened[sid] - b.t0).total_seconds() / 60
+            minute = float(rng.uniform(opened_min + 5, b.p.duration_min - 1))
+            out["walk_ins"].append(
+                {
+                    "id": k + 1,
+                    "incident_key": b.incident_id,
+                    "name": f"{families[k][0]} {given[k][0]}",
+                    "kana": f"{families[k][1]} {given[k][1]}",
+                    "age_band": bands[int(rng.integers(0, len(bands)))],
+                    "household_size": int(rng.integers(1, 5)),
+                    "needs": ("乳児あり", "アレルギー（卵）", "杖を使用", None, None)[
+                        int(rng.integers(0, 5))
+                    ],
+                    "matched_citizen_id": None,
+                    "created_at": b.at(minute),
+                    "created_by": "demo-shelter",
+                }
+            )
+            stay(
+                None,
+                k + 1,
+                sid,
+                "shelter",
+                None,
+                minute,
+                "walk_in",
+                "demo-shelter",
+                f"{key}:walk-in:{k + 1}",
+            )
+    # Supporters confirm about half of the planned people; some found them needing help.
+    for citizen in sorted(planned):
+        if rng.random() < 0.5:
+            minute = float(rng.uniform(25, b.p.duration_min - 5))
+            outcome = "needs_help" if rng.random() < 0.1 else "safe"
+            observe(citizen, "supporter", outcome, minute, "demo-hq")
+    # At home (在宅避難) and in cars (車中泊), recorded by headquarters and rescue teams.
+    at_home = np.flatnonzero(b.responds & (b.flood_rank > 0))
+    for i in at_home[rng.random(len(at_home)) < 0.03].tolist():
+        if i + 1 in staying:
+            continue
+        car = rng.random() < 0.4
+        place = CAR_PARKS[int(rng.integers(0, len(CAR_PARKS)))] if car else "自宅2階"
+        minute = float(rng.uniform(60, b.p.duration_min - 2))
+        by, source = ("demo-rescue", "rescue") if rng.random() < 0.3 else ("demo-hq", "hq")
+        row = stay(
+            i + 1,
+            None,
+            None,
+            "car" if car else "home",
+            place,
+            minute,
+            source,
+            by,
+            f"{key}:place:{i + 1}",
+        )
+        staying.add(i + 1)
+        observe(
+            i + 1,
+            source,
+            "in_car" if car else "at_home",
+            minute,
+            by,
+            place=place,
+            stay_id=row["id"],
+        )
+    # Follow-ups: calls to register people nobody has heard of.
+    answered = {r["citizen_id"] for r in b.tables["status_reports"]}
+    heard = answered | staying | {o["citizen_id"] for o in out["safety_observations"]}
+    silent_register = [
+        e["citizen_id"] for e in b.tables["support_register"] if e["citizen_id"] not in heard
+    ]
+    for k, citizen in enumerate(silent_register[:20]):
+        minute = float(rng.uniform(90, b.p.duration_min - 2))
+        reached = k % 4 == 3
+        status = "not_reached" if reached else "assigned"
+        fid = len(out["follow_ups"]) + 1
+        team = ("電話班A", "電話班B", "民生委員")[k % 3]
+        out["follow_ups"].append(
+            {
+                "id": fid,
+                "incident_key": b.incident_id,
+                "citizen_id": citizen,
+                "status": status,
+                "method": "call" if k % 3 < 2 else "visit",
+                "assignee": team,
+                "attempts": 1 if reached else 0,
+                "note": None,
+                "created_at": b.at(minute),
+                "created_by": "demo-hq",
+                "updated_at": b.at(minute + (5 if reached else 0)),
+                "updated_by": "demo-hq",
+                "version": 2 if reached else 1,
+            }
+        )
+        events = [(None, "assigned", minute)] + (
+            [("assigned", "not_reached", minute + 5)] if reached else []
+        )
+        for frm, to, when in events:
+            out["follow_up_events"].append(
+                {
+                    "id": len(out["follow_up_events"]) + 1,
+                    "follow_up_id": fid,
+                    "from_status": frm,
+                    "to_status": to,
+                    "method": out["follow_ups"][-1]["method"],
+                    "assignee": team,
+                    "note": None,
+                    "actor": "demo-hq",
+                    "at": b.at(when),
+                }
+            )
+        if reached:
+            observe(citizen, "follow_up", "not_reached", minute + 5, "demo-hq")
+    return out
 
 
 def generate(params: DemoParams, city, shelters: list[dict] | None = None) -> DemoCity:

@@ -22,6 +22,7 @@ from sql.viewer import Viewer
 
 from . import charts
 from .council_figures import MAP_RESOLUTION, IncidentFigures, incident_figures
+from .council_safety import safety_section
 from .parts import Draw, Kpi, Progress, Section, chart_label, moment_text
 from .tables import Column, ReportTable, count_text, share_text
 
@@ -590,6 +591,9 @@ def incident_part(
     appendix += tables
     notes, tables = _notification_section(fig, lang, draw)
     sections.append(notes)
+    appendix += tables
+    safety, tables = safety_section(engine, incident, city, lang)
+    sections.append(safety)
     appendix += tables
     warnings = _warnings_table(fig, lang)
     if warnings is not None:

@@ -46,6 +46,10 @@ FIGURES = (
     ("injured", "status.injured"),
     ("needs_rescue", "status.needs_rescue"),
     ("register_unconfirmed", "report.situation.fig.register_unconfirmed"),
+    ("accounted", "safety.kpi.accounted"),
+    ("unaccounted", "safety.kpi.unaccounted"),
+    ("at_home", "safety.kpi.at_home"),
+    ("in_car", "safety.kpi.in_car"),
     ("rescue_open", "report.situation.fig.rescue_open"),
     ("rescue_open_high", "report.situation.fig.rescue_open_high"),
     ("shelters_open", "report.situation.fig.shelters_open"),
@@ -63,6 +67,10 @@ PEOPLE_FIGURES = {
     "needs_rescue",
     "register_unconfirmed",
     "head_count",
+    "accounted",
+    "unaccounted",
+    "at_home",
+    "in_car",
 }
 SECTIONS = ("status", "shelters", "rescue", "warnings", "notifications")
 #: The section each figure comes from (its values read 「—」 when that section has no data).
@@ -74,6 +82,10 @@ FIGURE_SECTIONS = {
     "injured": "status",
     "needs_rescue": "status",
     "register_unconfirmed": "status",
+    "accounted": "status",
+    "unaccounted": "status",
+    "at_home": "status",
+    "in_car": "status",
     "rescue_open": "rescue",
     "rescue_open_high": "rescue",
     "shelters_open": "shelters",
@@ -116,11 +128,14 @@ class SituationReport:
 
 def _moment(engine: Engine, incident: IncidentSummary, at: dt.datetime, viewer: Viewer) -> Moment:
     from dashboard.hq_map_state import HqMapCache, build_hq_state
+    from dashboard.safety_state import SafetyCache, build_safety_state
 
     city = active_city(engine)
     state = build_hq_state(
         engine, HqMapCache(), report_viewer(viewer), incident.id, city, as_of=at, now=at
     )
+    # The merged safety picture (every source, not only the app) — aggregates only.
+    safety = build_safety_state(engine, SafetyCache(), incident.id, city, as_of=at)
     k = state.kpis
     board = state.shelters
     heads = pd.to_numeric(board.loc[board["is_open"], "head_count"], errors="coerce").fillna(0)
@@ -138,6 +153,10 @@ def _moment(engine: Engine, incident: IncidentSummary, at: dt.datetime, viewer: 
         "shelters_full": k["shelters_full"],
         "head_count": int(heads.sum()),
         "warnings": len(state.warnings),
+        "accounted": safety.counts["accounted"],
+        "unaccounted": safety.counts["unaccounted"],
+        "at_home": safety.places["home"],
+        "in_car": safety.places["car"],
     }
     return Moment(at, figures, board, state.warnings)
 

@@ -193,3 +193,13 @@ def set_city(engine: Engine, values: dict[str, Any], source: str = "city") -> Ci
 
 def city_as_dict(city: CityConfig) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(city).items() if k != "id"}
+
+
+def known_city_name(municipality_code: str, lang: str = "ja") -> str | None:
+    """The name of a municipality whose city file ships in ``sql/cities/`` (None if unknown),
+    e.g. to say whose app a scanned QR code is from."""
+    path = CITIES_DIR / f"{municipality_code}.yaml"
+    if not path.is_file():
+        return None
+    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return values.get("name_en" if lang == "en" else "name_ja")

@@ -24,6 +24,12 @@ from .models.base import utcnow
 
 #: Tables the demo writes to, children before parents (the order to delete in).
 DEMO_TABLES_DELETE_ORDER = (
+    "safety_observations",
+    "follow_up_events",
+    "follow_ups",
+    "evacuee_stays",
+    "walk_ins",
+    "evacuation_plans",
     "drill_events",
     "drills",
     "staff",

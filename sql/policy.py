@@ -50,12 +50,18 @@ from .models import (
     Citizen,
     CitizenLatestStatus,
     ConsentState,
+    EvacuationPlan,
+    EvacueeStay,
+    FollowUp,
     Household,
     Incident,
     LocationFix,
     RescueRequest,
+    SafetyObservation,
     Shelter,
+    StatusReport,
     SupportRegisterEntry,
+    WalkIn,
 )
 from .models.vocab import RESCUE_OPEN_STATUSES, SAFE_STATES
 from .queries.rescue import status_as_of
@@ -755,3 +761,519 @@ def register_download(
         },
     )
     return download_id[:16]
+
+
+# ======================================================================================
+# The safety loop (issue 18): shelter reception, the unaccounted-for list, evacuation plans
+# ======================================================================================
+#
+# Rules, in addition to those at the top of this module:
+#
+# - Shelter reception (受付): ``shelter_staff`` at their own shelters and ``hq`` (any shelter,
+#   emergency mode only, as for arrivals), during an active incident. They may *find* citizens
+#   who share ``basic_info`` with the city — and, in an emergency, register people (第49条の11
+#   第3項) — by name, kana or birth date; at most :data:`RECEPTION_SEARCH_LIMIT` rows, without
+#   phone or address. A citizen who shows their app's QR code is found by subject whatever
+#   their consent (they presented it), but their name shows only under the same rule. The
+#   people staying at a shelter are shown to its staff (walk-ins with the names staff typed).
+# - The unaccounted-for list: ``hq`` and ``rescue``. Rows (number, district, state, source,
+#   time) always; names, kana, phone and address only in emergency mode, where the person
+#   shares ``basic_info`` or is on the register (by law); register supporters in the register's
+#   scope for the mode. The same for one person's safety history.
+# - Individual evacuation plans (個別避難計画, 第49条の14): ``admin`` maintains them (purpose
+#   administration: the municipality prepares them), so sees every plan with the register
+#   person's name; ``hq``/``rescue`` see plans within the register's scope for the mode.
+# - Every call appends an audit row naming the citizens it returned (repeats within
+#   :data:`AUDIT_REPEAT_WINDOW` once); aggregates of the safety loop live in
+#   ``sql.queries.safety_picture`` and need no audit.
+
+RECEPTION_SEARCH_LIMIT = 20
+SAFETY_LOOP_ROLES = ("hq", "rescue")
+PLAN_READ_ROLES = ("admin", "hq", "rescue")
+_KANA_SHIFT = ord("ァ") - ord("ぁ")
+
+
+def may_run_reception(viewer: Viewer, mode: Mode, shelter_id: int) -> bool:
+    """Shelter staff at their own shelters in an incident; headquarters in an emergency."""
+    if mode.incident_id is None:
+        return False
+    if viewer.role == "shelter_staff":
+        return shelter_id in viewer.shelter_ids
+    return viewer.role == "hq" and mode.emergency
+
+
+def may_see_unaccounted(viewer: Viewer) -> bool:
+    return viewer.role in SAFETY_LOOP_ROLES
+
+
+def _on_register(citizen_column: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    reg = SupportRegisterEntry.__table__.alias("on_register")
+    return sa.exists().where(reg.c.citizen_id == citizen_column)
+
+
+def _named(basic, citizen_column: sa.ColumnElement, mode: Mode) -> sa.ColumnElement[bool]:
+    """Names may be shown: basic information shared with the city, or a register person in an
+    emergency (第49条の11第3項)."""
+    shared = basic.c.citizen_id.is_not(None)
+    if not mode.emergency:
+        return shared
+    return sa.or_(shared, _on_register(citizen_column))
+
+
+def _compact(column: sa.ColumnElement) -> sa.ColumnElement[str]:
+    return sa.func.replace(sa.func.replace(column, " ", ""), "\u3000", "")
+
+
+def normalise_search(text: str) -> str:
+    """A name or kana as typed, for matching: no spaces, hiragana as katakana.
+
+    >>> normalise_search(" さとう　まこと ")
+    'サトウマコト'
+    """
+    compact = "".join(text.split())
+    return "".join(chr(ord(ch) + _KANA_SHIFT) if "ぁ" <= ch <= "ゖ" else ch for ch in compact)
+
+
+def _reception_columns(c, basic, mode: Mode) -> list[sa.ColumnElement]:
+    named = _named(basic, c.c.id, mode)
+    st = EvacueeStay.__table__.alias("current_stay")
+    s = Shelter.__table__.alias("current_shelter")
+    member = c.alias("household_member")
+    size = (
+        sa.select(sa.func.count())
+        .where(member.c.household_id == c.c.household_id)
+        .scalar_subquery()
+    )
+    current = (
+        sa.select(st.c.place_kind)
+        .where(
+            st.c.citizen_id == c.c.id,
+            st.c.incident_key == (mode.incident_id or 0),
+            st.c.left_at.is_(None),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    current_shelter = (
+        sa.select(s.c.id)
+        .select_from(st.join(s, s.c.id == st.c.shelter_id))
+        .where(
+            st.c.citizen_id == c.c.id,
+            st.c.incident_key == (mode.incident_id or 0),
+            st.c.left_at.is_(None),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    return [
+        c.c.id.label("citizen_id"),
+        sa.case((named, c.c.name), else_=None).label("name"),
+        sa.case((named, c.c.kana), else_=None).label("kana"),
+        sa.case((named, c.c.birth_date), else_=None).label("birth_date"),
+        c.c.district,
+        c.c.household_id,
+        size.label("household_size"),
+        _on_register(c.c.id).label("on_register"),
+        current.label("staying"),
+        current_shelter.label("staying_shelter_id"),
+    ]
+
+
+def _reception_frame(engine: Engine, stmt) -> pd.DataFrame:
+    with engine.connect() as conn:
+        frame = query_frame(conn, stmt)
+    frame["on_register"] = frame["on_register"].astype(bool)
+    return frame
+
+
+def reception_search(
+    engine: Engine,
+    viewer: Viewer,
+    incident_id: int | None,
+    shelter_id: int,
+    text: str = "",
+    birth_date: dt.date | None = None,
+) -> pd.DataFrame:
+    """Citizens a reception desk may find by name or kana (two characters at least, spaces
+    and hiragana/katakana ignored) and/or birth date, at most :data:`RECEPTION_SEARCH_LIMIT`.
+
+    Columns: citizen_id, name, kana, birth_date, district, household_id, household_size,
+    on_register, staying (``shelter``/``home``/``car`` or empty), staying_shelter_id;
+    ``frame.attrs["more"]`` is True when more people matched (narrow the search).
+    """
+    mode = mode_of(engine, incident_id)
+    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
+    wanted = normalise_search(text or "")
+    if len(wanted) < 2 and birth_date is None:
+        raise ValueError("search with at least two characters of a name or kana, or a birth date")
+    c = Citizen.__table__
+    basic, basic_on = _consent_join("basic_info", c.c.id)
+    stmt = (
+        sa.select(*_reception_columns(c, basic, mode))
+        .select_from(c.outerjoin(basic, basic_on))
+        .where(_named(basic, c.c.id, mode))
+        .order_by(c.c.kana, c.c.id)
+        .limit(RECEPTION_SEARCH_LIMIT + 1)
+    )
+    if wanted:
+        pattern = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            sa.or_(
+                _compact(c.c.name).like(pattern, escape="\\"),
+                _compact(c.c.kana).like(pattern, escape="\\"),
+            )
+        )
+    if birth_date is not None:
+        stmt = stmt.where(c.c.birth_date == birth_date)
+    frame = _reception_frame(engine, stmt)
+    more = len(frame) > RECEPTION_SEARCH_LIMIT
+    frame = frame.head(RECEPTION_SEARCH_LIMIT)
+    frame.attrs["more"] = more
+    _audit_view(
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.reception_search",
+        frame["citizen_id"],
+        {"shelter_id": shelter_id, "by": "name" if wanted else "birth_date", "rows": len(frame)},
+    )
+    return frame
+
+
+def reception_by_subject(
+    engine: Engine, viewer: Viewer, incident_id: int | None, shelter_id: int, subject: str
+) -> pd.DataFrame:
+    """The citizen whose app QR code carries this city-OS subject (one row, or none)."""
+    mode = mode_of(engine, incident_id)
+    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
+    c = Citizen.__table__
+    basic, basic_on = _consent_join("basic_info", c.c.id)
+    stmt = (
+        sa.select(*_reception_columns(c, basic, mode))
+        .select_from(c.outerjoin(basic, basic_on))
+        .where(c.c.subject == subject)
+    )
+    frame = _reception_frame(engine, stmt)
+    _audit_view(
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.reception_search",
+        frame["citizen_id"],
+        {"shelter_id": shelter_id, "by": "qr"},
+    )
+    return frame
+
+
+def reception_household(
+    engine: Engine, viewer: Viewer, incident_id: int | None, shelter_id: int, citizen_id: int
+) -> pd.DataFrame:
+    """The household of a citizen found at reception (to check them in together): every
+    member, with names under the same rule (a member without one is listed unnamed)."""
+    mode = mode_of(engine, incident_id)
+    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
+    c = Citizen.__table__
+    me = c.alias("found")
+    basic, basic_on = _consent_join("basic_info", c.c.id)
+    household = sa.select(me.c.household_id).where(me.c.id == citizen_id).scalar_subquery()
+    stmt = (
+        sa.select(*_reception_columns(c, basic, mode))
+        .select_from(c.outerjoin(basic, basic_on))
+        .where(sa.or_(c.c.id == citizen_id, c.c.household_id == household))
+        .order_by(c.c.id != citizen_id, c.c.birth_date, c.c.id)
+    )
+    frame = _reception_frame(engine, stmt)
+    _audit_view(
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.reception_household",
+        frame["citizen_id"],
+        {"shelter_id": shelter_id},
+    )
+    return frame
+
+
+def shelter_people(
+    engine: Engine, viewer: Viewer, incident_id: int | None, shelter_id: int
+) -> pd.DataFrame:
+    """Who is checked in at a shelter now: stay_id, citizen_id or walk_in_id, name, kana
+    (citizens under the naming rule; walk-ins as typed by the staff), age_band and needs
+    (walk-ins), household_size (1 for a citizen), party, method, arrived_at, arrived_by."""
+    mode = mode_of(engine, incident_id)
+    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
+    st = EvacueeStay.__table__
+    wi = WalkIn.__table__
+    c = Citizen.__table__
+    basic, basic_on = _consent_join("basic_info", st.c.citizen_id)
+    named = _named(basic, st.c.citizen_id, mode)
+    stmt = (
+        sa.select(
+            st.c.id.label("stay_id"),
+            st.c.citizen_id,
+            st.c.walk_in_id,
+            sa.case((st.c.walk_in_id.is_not(None), wi.c.name), (named, c.c.name), else_=None).label(
+                "name"
+            ),
+            sa.case((st.c.walk_in_id.is_not(None), wi.c.kana), (named, c.c.kana), else_=None).label(
+                "kana"
+            ),
+            wi.c.age_band,
+            wi.c.needs,
+            sa.func.coalesce(wi.c.household_size, 1).label("household_size"),
+            st.c.party,
+            st.c.method,
+            st.c.arrived_at,
+            st.c.arrived_by,
+        )
+        .select_from(
+            st.outerjoin(wi, wi.c.id == st.c.walk_in_id)
+            .outerjoin(c, c.c.id == st.c.citizen_id)
+            .outerjoin(basic, basic_on)
+        )
+        .where(
+            st.c.incident_key == (incident_id or 0),
+            st.c.shelter_id == shelter_id,
+            st.c.place_kind == "shelter",
+            st.c.left_at.is_(None),
+        )
+        .order_by(st.c.arrived_at.desc(), st.c.id.desc())
+    )
+    with engine.connect() as conn:
+        frame = query_frame(conn, stmt)
+    _audit_view(
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.shelter_people",
+        frame["citizen_id"].dropna().astype(int),
+        {"shelter_id": shelter_id, "walk_ins": int(frame["walk_in_id"].notna().sum())},
+    )
+    return frame
+
+
+# ------------------------------------------------------------------ the unaccounted-for list
+
+
+def _list_named(mode: Mode, basic, citizen_column) -> sa.ColumnElement[bool]:
+    if not mode.emergency:
+        return sa.false()
+    return sa.or_(basic.c.citizen_id.is_not(None), _on_register(citizen_column))
+
+
+def unaccounted_details(
+    engine: Engine, viewer: Viewer, incident_id: int | None, citizen_ids: Iterable[int]
+) -> pd.DataFrame:
+    """What the list shows of the people it is about to show (the page passes the rows of
+    the page it draws): citizen_id, name, kana, phone, address (where the rules allow, else
+    empty), supporter_name, supporter_phone (register people, in the register's scope),
+    follow_up_status, assignee, method, attempts, follow_up_version. Audited."""
+    _require(may_see_unaccounted(viewer), viewer, "the unaccounted-for list")
+    mode = mode_of(engine, incident_id)
+    ids = sorted({int(i) for i in citizen_ids})
+    c = Citizen.__table__
+    reg = SupportRegisterEntry.__table__
+    fu = FollowUp.__table__
+    basic, basic_on = _consent_join("basic_info", c.c.id)
+    named = _list_named(mode, basic, c.c.id)
+    supporter_shown = (
+        sa.true() if register_scope(mode) == "all" else _register_consent_in_force(reg)
+    )
+    stmt = (
+        sa.select(
+            c.c.id.label("citizen_id"),
+            sa.case((named, c.c.name), else_=None).label("name"),
+            sa.case((named, c.c.kana), else_=None).label("kana"),
+            sa.case((named, c.c.phone), else_=None).label("phone"),
+            sa.case((named, c.c.address), else_=None).label("address"),
+            sa.case((supporter_shown, reg.c.supporter_name), else_=None).label("supporter_name"),
+            sa.case((supporter_shown, reg.c.supporter_phone), else_=None).label("supporter_phone"),
+            fu.c.status.label("follow_up_status"),
+            fu.c.assignee,
+            fu.c.method,
+            fu.c.attempts,
+            fu.c.version.label("follow_up_version"),
+        )
+        .select_from(
+            c.outerjoin(basic, basic_on)
+            .outerjoin(reg, reg.c.citizen_id == c.c.id)
+            .outerjoin(
+                fu, sa.and_(fu.c.citizen_id == c.c.id, fu.c.incident_key == (incident_id or 0))
+            )
+        )
+        .where(in_ids(engine, c.c.id, ids))
+        .order_by(c.c.id)
+    )
+    with engine.connect() as conn:
+        frame = query_frame(conn, stmt)
+    _audit_view(
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.unaccounted",
+        frame["citizen_id"],
+        {"names": bool(mode.emergency), "rows": len(frame)},
+    )
+    return frame
+
+
+def unaccounted_households(
+    engine: Engine, viewer: Viewer, incident_id: int | None, household_ids: Iterable[int]
+) -> list[int]:
+    """Record that the viewer sees these households' roll-up on the list (numbers and counts,
+    no names): audited with their members; returns the member ids."""
+    _require(may_see_unaccounted(viewer), viewer, "the unaccounted-for list")
+    ids = sorted({int(i) for i in household_ids})
+    c = Citizen.__table__
+    with engine.connect() as conn:
+        members = query_ids(conn, sa.select(c.c.id).where(in_ids(engine, c.c.household_id, ids)))
+    _audit_view(
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.unaccounted_households",
+        members,
+        {"households": len(ids)},
+    )
+    return members.tolist()
+
+
+def safety_history(
+    engine: Engine, viewer: Viewer, incident_id: int | None, citizen_id: int
+) -> pd.DataFrame:
+    """One person's safety history in the incident, newest first: at, source (``app`` for
+    their own answers), detail, shelter (name), place, note, recorded_by. Audited."""
+    _require(may_see_unaccounted(viewer), viewer, "a person's safety history")
+    sr = StatusReport.__table__
+    so = SafetyObservation.__table__
+    s = Shelter.__table__
+    key = incident_id or 0
+    answers = (
+        sa.select(
+            sr.c.reported_at.label("at"),
+            sa.literal("app").label("source"),
+            sr.c.state.label("detail"),
+            s.c.name.label("shelter"),
+            sa.null().label("place"),
+            sa.null().label("note"),
+            sr.c.source.label("recorded_by"),
+        )
+        .select_from(sr.outerjoin(s, s.c.id == sr.c.shelter_id))
+        .where(
+            sr.c.citizen_id == citizen_id,
+            sr.c.incident_id == incident_id if incident_id else sr.c.incident_id.is_(None),
+        )
+    )
+    recorded = (
+        sa.select(
+            so.c.observed_at.label("at"),
+            so.c.source,
+            so.c.outcome.label("detail"),
+            s.c.name.label("shelter"),
+            so.c.place,
+            so.c.note,
+            so.c.recorded_by,
+        )
+        .select_from(so.outerjoin(s, s.c.id == so.c.shelter_id))
+        .where(so.c.citizen_id == citizen_id, so.c.incident_key == key)
+    )
+    union = sa.union_all(answers, recorded).subquery()
+    stmt = sa.select(union).order_by(union.c.at.desc())
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    frame = pd.DataFrame(
+        rows, columns=["at", "source", "detail", "shelter", "place", "note", "recorded_by"]
+    )
+    if len(frame):
+        frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    _audit_view(
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.safety_history",
+        [citizen_id],
+        {"rows": len(frame)},
+    )
+    return frame
+
+
+# ------------------------------------------------------------------ evacuation plans
+
+
+def evacuation_plans(
+    engine: Engine,
+    viewer: Viewer,
+    incident_id: int | None = None,
+    citizen_ids: Iterable[int] | None = None,
+) -> pd.DataFrame:
+    """Individual evacuation plans with the register person they are for: citizen_id, name,
+    kana, district, needs, destination_kind, destination_shelter_id, destination (shelter
+    name), destination_note, supporters (list of dicts), transport, transport_note, notes,
+    source, updated_at, updated_by, version. ``admin`` sees every plan; ``hq``/``rescue`` the
+    register's scope for the mode. Audited."""
+    _require(viewer.role in PLAN_READ_ROLES, viewer, "individual evacuation plans")
+    mode = mode_of(engine, incident_id)
+    p = EvacuationPlan.__table__
+    c = Citizen.__table__
+    reg = SupportRegisterEntry.__table__
+    s = Shelter.__table__
+    stmt = (
+        sa.select(
+            p.c.citizen_id,
+            c.c.name,
+            c.c.kana,
+            c.c.district,
+            reg.c.needs,
+            p.c.destination_kind,
+            p.c.destination_shelter_id,
+            s.c.name.label("destination"),
+            p.c.destination_note,
+            p.c.supporters,
+            p.c.transport,
+            p.c.transport_note,
+            p.c.notes,
+            p.c.source,
+            p.c.updated_at,
+            p.c.updated_by,
+            p.c.version,
+        )
+        .select_from(
+            p.join(c, c.c.id == p.c.citizen_id)
+            .outerjoin(reg, reg.c.citizen_id == p.c.citizen_id)
+            .outerjoin(s, s.c.id == p.c.destination_shelter_id)
+        )
+        .order_by(c.c.district, c.c.kana, p.c.citizen_id)
+    )
+    if viewer.role != "admin" and register_scope(mode) == "consented":
+        stmt = stmt.where(_register_consent_in_force(reg))
+    if citizen_ids is not None:
+        stmt = stmt.where(in_ids(engine, p.c.citizen_id, citizen_ids))
+    with engine.connect() as conn:
+        frame = query_frame(conn, stmt)
+    _audit_view(
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.evacuation_plans",
+        frame["citizen_id"],
+        {"scope": "all" if viewer.role == "admin" else register_scope(mode), "rows": len(frame)},
+    )
+    return frame
+
+
+def plan_candidates(engine: Engine, viewer: Viewer) -> pd.DataFrame:
+    """Register people an administrator can write a plan for: citizen_id, name, kana,
+    district, needs, has_plan. ``admin`` only. Audited."""
+    _require(viewer.role == "admin", viewer, "the register for evacuation plans")
+    reg = SupportRegisterEntry.__table__
+    c = Citizen.__table__
+    p = EvacuationPlan.__table__
+    stmt = (
+        sa.select(
+            reg.c.citizen_id,
+            c.c.name,
+            c.c.kana,
+            c.c.district,
+            reg.c.needs,
+            sa.exists().where(p.c.citizen_id == reg.c.citizen_id).label("has_plan"),
+        )
+        .select_from(reg.join(c, c.c.id == reg.c.citizen_id))
+        .order_by(c.c.district, c.c.kana, reg.c.citizen_id)
+    )
+    with engine.connect() as conn:
+        frame = query_frame(conn, stmt)
+    frame["has_plan"] = frame["has_plan"].astype(bool)
+    _audit_view(engine, viewer, "policy.plan_candidates", frame["citizen_id"], {"rows": len(frame)})
+    return frame

@@ -197,3 +197,17 @@ def opendata() -> Path:
     if not OPENDATA.is_dir():
         skip_or_fail("OPENDATA", f"shared open data not found at {OPENDATA}")
     return OPENDATA
+
+
+@pytest.fixture
+def demo_engine(engine):
+    """A small demo city on each backend (its incident 1 is in emergency mode)."""
+    from drills.demo_city import DemoParams, generate
+    from sql import policy
+    from sql.city_config import active_city
+    from sql.demo_store import load_demo
+
+    data = generate(DemoParams(citizens=600), active_city(engine))
+    load_demo(engine, data.tables, data.params.as_meta())
+    policy.forget_recent_views()
+    return engine

@@ -309,11 +309,16 @@ def drill_report(
             raise InvalidInputError(f"--drill: no drill {drill_ref!r}")
         return drill, research.drill_events(engine, viewer, drill["id"])
 
+    from sql.queries.safety_picture import plans
+
     drill, events = load(ref)
     register = research.register_citizen_ids(engine, viewer)
+    planned = plans(engine)["citizen_id"]
     result = {
         "drill": {k: drill[k] for k in ("id", "external_id", "name", "started_at", "ended_at")},
-        **evaluate_drill(events, drill["started_at"], drill["ended_at"], register, minutes, origin),
+        **evaluate_drill(
+            events, drill["started_at"], drill["ended_at"], register, minutes, origin, planned
+        ),
     }
     if compare:
         other, other_events = load(compare)

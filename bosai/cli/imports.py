@@ -131,7 +131,8 @@ def _common(function):
 
 @click.group("import")
 def import_group() -> None:
-    """Import public data: shelters, occupancy snapshots, hazard zones, JMA warnings."""
+    """Import public data: shelters, occupancy snapshots, hazard zones, JMA warnings; and the
+    city's individual evacuation plans."""
 
 
 @import_group.command("shelters")
@@ -282,4 +283,28 @@ def import_warnings(obj: dict, paths: tuple[Path, ...], dry_run: bool, skip_inva
     summary.rejected = len({p.file for p in batch.problems}) if rejected else 0
     summary.skipped += len(batch.skipped)
     summary.notes = [f"{file}: {why}" for file, why in batch.skipped] + summary.notes
+    _report(summary, dry_run, started)
+
+
+@import_group.command("plans")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be added, changed and left alone.")
+@click.pass_obj
+def import_plans_command(obj: dict, file: Path, dry_run: bool) -> None:
+    """Individual evacuation plans (個別避難計画) of register people, from a CSV file
+    (利用者ID, 避難先種別, 避難先, 支援者1氏名…, 移動手段, …); all or nothing, upserted by person."""
+    from importers.evacuation_plans import read_plans
+    from sql.imports.evacuation_plans import import_plans
+    from sql.viewer import SYSTEM
+
+    started = time.perf_counter()
+    engine = _engine(obj)
+    batch = read_plans(file)
+    if batch.problems and not batch.records:
+        raise InvalidInputError(
+            _both("importers.error.invalid_plans"), [str(p) for p in batch.problems]
+        )
+    summary = import_plans(
+        engine, SYSTEM, batch.records, file.name, dry_run=dry_run, problems=batch.problems
+    )
     _report(summary, dry_run, started)

@@ -5,7 +5,16 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from analytics.status_cells import resolution_for_zoom
-from dashboard import basemap, data, map_deck, map_view, panels, widgets
+from dashboard import (
+    basemap,
+    data,
+    map_accounted,
+    map_deck,
+    map_view,
+    panels,
+    safety_panels,
+    widgets,
+)
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
 from sql import replication
@@ -68,6 +77,9 @@ def live_picture() -> None:
         replica_lag=lag,
     )
     widgets.kpi_header(ctx, state.kpis)
+    safety = data.safety_summary(ctx.database_url, incident_id)
+    with st.expander(ctx.t("safety.unaccounted.title"), expanded=False):
+        safety_panels.accounted_kpis(ctx, safety["counts"], safety["places"])
     if state.hazards:
         st.warning(
             ctx.t(
@@ -81,16 +93,25 @@ def live_picture() -> None:
     map_view.notices(ctx, drawn)
     left, right = st.columns([3, 2])
     with left, map_view.frame("hq"):
-        shown = map_view.legend(ctx, "hq", drawn, state.shows_register, state.shows_positions)
+        exact = ctx.viewer.role in map_deck.OPERATIONAL_ROLES
+        extra = {
+            map_accounted.LEGEND_KEY: map_accounted.accounted_layers(
+                safety["districts"], ctx.t, exact
+            )
+        }
+        shown = map_view.legend(
+            ctx, "hq", drawn, state.shows_register, state.shows_positions, tuple(extra)
+        )
         deck = map_deck.build_deck(
             state,
             ctx.t,
             center=(ctx.city.center_lat, ctx.city.center_lon),
             zoom=ctx.city.default_zoom,
             map_style=drawn.style,
-            exact_counts=ctx.viewer.role in map_deck.OPERATIONAL_ROLES,
+            exact_counts=exact,
             layers=shown,
             local_base=drawn.local,
+            extra=extra,
         )
         event = st.pydeck_chart(
             deck, on_select="rerun", selection_mode="single-object", key="hq_deck", height=640

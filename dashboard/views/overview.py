@@ -32,6 +32,17 @@ cols[2].metric(
 )
 cols[3].metric(ctx.t("overview.needs_rescue"), f"{ov.by_status['needs_rescue']:,}")
 cols[4].metric(ctx.t("overview.shelters_open"), f"{ov.shelters_open:,} / {ov.shelters:,}")
+if incident is not None:
+    # Every source merged (app, reception, supporters, family, rescue, calls): aggregates.
+    merged = data.safety_summary(ctx.database_url, incident.id)["counts"]
+    st.caption(
+        ctx.t(
+            "safety.overview",
+            accounted=f"{merged['accounted']:,}",
+            unaccounted=f"{merged['unaccounted']:,}",
+            rate=f"{merged['accounted'] / max(merged['people'], 1):.0%}",
+        )
+    )
 
 st.subheader(ctx.t("overview.by_status"))
 table = pd.DataFrame(

@@ -9,9 +9,10 @@ from analytics.occupancy_curve import total_curve
 from analytics.replay_steps import replay_moments
 from bosai.jpdate import format_datetime, moment_label
 from bosai.palette import colour
-from dashboard import data, map_deck, map_view, time_charts, widgets
+from dashboard import data, map_accounted, map_deck, map_view, time_charts, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
+from dashboard.safety_state import build_safety_state, district_points
 from sql.queries.incidents import incident_timeline, list_incidents
 from sql.queries.report_figures import occupancy_observations, open_periods
 
@@ -59,6 +60,14 @@ state = build_hq_state(
     now=at if isinstance(at, dt.datetime) else None,
 )
 widgets.kpi_header(ctx, state.kpis)
+safety = build_safety_state(
+    ctx.engine,
+    data.safety_cache(ctx.database_url),
+    incident.id,
+    ctx.city,
+    as_of=at if isinstance(at, dt.datetime) else None,
+)
+st.caption(ctx.t("safety.replay.accounted", **safety.counts))
 # Each shelter's latest count carried forward, summed over the shelters open at each moment.
 curve = total_curve(
     occupancy_observations(ctx.engine, incident.id), open_periods(ctx.engine, incident.id)
@@ -96,15 +105,24 @@ if elsewhere:
 # The city's own base map (no tiles needed); not for an incident in another city.
 drawn = map_view.choose_base(ctx, "none" if elsewhere else "local")
 with map_view.frame("replay"):
-    shown = map_view.legend(ctx, "replay", drawn, state.shows_register, state.shows_positions)
+    exact = ctx.viewer.role in map_deck.OPERATIONAL_ROLES
+    extra = {
+        map_accounted.LEGEND_KEY: map_accounted.accounted_layers(
+            district_points(safety), ctx.t, exact
+        )
+    }
+    shown = map_view.legend(
+        ctx, "replay", drawn, state.shows_register, state.shows_positions, tuple(extra)
+    )
     deck = map_deck.build_deck(
         state,
         ctx.t,
         center=centre,
         zoom=zoom,
-        exact_counts=ctx.viewer.role in map_deck.OPERATIONAL_ROLES,
+        exact_counts=exact,
         layers=shown,
         local_base=drawn.local,
+        extra=extra,
     )
     st.pydeck_chart(deck, key="replay_deck", height=560)
 st.caption(map_view.attribution(ctx, drawn, state.zone_sources, shown))

@@ -7,11 +7,11 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from bosai.jpdate import format_datetime
+from bosai.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
 from dashboard import data, panels, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import score_requests
 from sql import policy
-from sql.models.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
 from sql.queries.incidents import incident_clock
 from sql.queries.rescue import count_by_status
 

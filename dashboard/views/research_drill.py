@@ -17,7 +17,7 @@ from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
 from bosai.spreadsheet_safe import to_csv_bytes
 from dashboard.context import current
-from sql.queries import research
+from sql.queries import research, safety_picture
 
 ctx = current()
 t = ctx.t
@@ -43,7 +43,14 @@ def drill_aggregates(database_url: str, role: str, subject: str, drill_id: int, 
     drill = research.drill(engine, drill_id)
     events = research.drill_events(engine, viewer, drill_id)
     register = research.register_citizen_ids(engine, viewer)
-    result = evaluate_drill(events, drill["started_at"], drill["ended_at"], register, MINUTES)
+    result = evaluate_drill(
+        events,
+        drill["started_at"],
+        drill["ended_at"],
+        register,
+        MINUTES,
+        planned_ids=safety_picture.plans(engine)["citizen_id"],
+    )
     if other is not None:
         second = research.drill(engine, other)
         result["comparison"] = compare_drills(
@@ -239,6 +246,26 @@ downloads(
 
 # ---------------------------------------------------------------- register
 st.subheader(t("research.drill.register"))
+coverage = result.get("plan_coverage")
+if coverage:
+    st.metric(
+        t("safety.plans.coverage"),
+        "—"
+        if is_small(coverage["with_plan"]) or coverage["share"] is None
+        else f"{coverage['share']:.0%}",
+        t(
+            "safety.plans.coverage_value",
+            with_plan=LABELS[ctx.lang]
+            if is_small(coverage["with_plan"])
+            else f"{coverage['with_plan']:,}",
+            register=LABELS[ctx.lang]
+            if is_small(coverage["register"])
+            else f"{coverage['register']:,}",
+        ),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    st.caption(t("safety.drill.arrivals_note"))
 register = pd.DataFrame(result["register_confirmed"])
 table(suppress(register, ["n", "count"], ["share", "ci_low", "ci_high"], lang=ctx.lang, basis="n"))
 downloads(

@@ -18,8 +18,8 @@ from analytics.small_cells import THRESHOLD, suppress, suppress_tidy
 from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
 from bosai.spreadsheet_safe import to_csv_bytes
+from bosai.vocab import DATA_ITEMS, SHARE_TARGETS
 from dashboard.context import current
-from sql.models.vocab import DATA_ITEMS, SHARE_TARGETS
 from sql.queries import research
 
 TOKYO = ZoneInfo("Asia/Tokyo")

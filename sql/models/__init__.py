@@ -18,11 +18,25 @@ from .research import (
     UiuxTaskTiming,
 )
 from .retention import IncidentDailyCount
+from .safety import (
+    EvacuationPlan,
+    EvacueeStay,
+    FollowUp,
+    FollowUpEvent,
+    SafetyObservation,
+    WalkIn,
+)
 from .shelters import Shelter, ShelterOccupancy, ShelterOperation
 from .staff import AuditLog, Staff
 from .status import CitizenLatestStatus, LocationFix, StatusReport
 
 __all__ = [
+    "EvacuationPlan",
+    "EvacueeStay",
+    "FollowUp",
+    "FollowUpEvent",
+    "SafetyObservation",
+    "WalkIn",
     "AuditLog",
     "Base",
     "Citizen",

@@ -373,6 +373,33 @@ def drill_events(engine: Engine, viewer: Viewer, drill_id: int) -> pd.DataFrame:
             else:
                 participant = f"e{ev_id}"
             rows.append((participant, citizen_id, group, event_type, at))
+        rows += _reception_arrivals(conn, drill_id, rows)
     frame = pd.DataFrame(rows, columns=["participant", "citizen_id", "group", "event_type", "at"])
+    frame = frame.sort_values("at", kind="stable").reset_index(drop=True)
     _audit(engine, viewer, f"drill_events:{drill_id}", frame["citizen_id"], len(frame))
     return frame
+
+
+def _reception_arrivals(conn, drill_id: int, rows: list[tuple]) -> list[tuple]:
+    """Check-ins at shelter reception during the drill's incident, as ``arrived`` events of the
+    people checked in (their group as in the log, else ``resident``): arrival times come from
+    the reception desk even when the app never said so (issue 18)."""
+    from ..models import EvacueeStay
+
+    incident = conn.execute(
+        sa.select(Drill.__table__.c.incident_id).where(Drill.__table__.c.id == drill_id)
+    ).scalar()
+    if incident is None:
+        return []
+    st = EvacueeStay.__table__
+    groups = {c: g for _, c, g, _, _ in rows if c is not None}
+    found = conn.execute(
+        sa.select(st.c.citizen_id, sa.func.min(st.c.arrived_at))
+        .where(
+            st.c.incident_key == incident,
+            st.c.place_kind == "shelter",
+            st.c.citizen_id.is_not(None),
+        )
+        .group_by(st.c.citizen_id)
+    ).all()
+    return [(f"c{c}", c, groups.get(c, "resident"), "arrived", at) for c, at in found]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -127,6 +128,28 @@ def shelter_board(
     frame["is_open"] = frame["opened_at"].notna()
     frame["reported_here"] = frame["reported_here"].fillna(0).astype(int)
     frame["heading_here"] = frame["heading_here"].fillna(0).astype(int)
+    return _counts_from_reception(engine, frame, incident_id, as_of)
+
+
+def _counts_from_reception(
+    engine: Engine, frame: pd.DataFrame, incident_id: int | None, as_of: dt.datetime | None
+) -> pd.DataFrame:
+    """Where a shelter uses reception (anyone checked in there), its head count is the people
+    checked in (walk-ins with their households), as of the newest arrival or departure; the
+    other shelters keep their manual counts. ``head_count_source``: ``reception``, ``manual``
+    or None (no count)."""
+    from .safety_picture import reception_shelters
+
+    counted = reception_shelters(engine, incident_id, as_of).set_index("shelter_id")
+    uses = frame["id"].isin(counted.index)
+    frame["head_count_source"] = np.where(
+        uses, "reception", np.where(frame["head_count"].notna(), "manual", None)
+    )
+    if uses.any():
+        frame["head_count"] = frame["head_count"].astype(object)
+        frame.loc[uses, "head_count"] = frame.loc[uses, "id"].map(counted["head_count"])
+        frame.loc[uses, "observed_at"] = frame.loc[uses, "id"].map(counted["observed_at"])
+        frame["head_count"] = pd.to_numeric(frame["head_count"])
     return frame
 
 

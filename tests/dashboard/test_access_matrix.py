@@ -83,6 +83,30 @@ expect(
     EMERGENCY_MAP,
 )
 
+# The safety loop (issue 18; rules in sql/policy.py's safety-loop block). Reception: the people
+# checked in at the desk's shelter, named where they share basic information (headquarters run
+# reception only in an emergency). The demo's desks have no register person checked in, so a
+# withdrawal hides every name there. ("supporter" here is a checked-in citizen whose synthetic
+# name is also a register supporter's: the matrix recognises values, and names repeat.)
+SEEN_AT_RECEPTION = {"name", "supporter"}
+expect(["reception"], ["shelter_staff"], SEEN_AT_RECEPTION, N, SEEN_AT_RECEPTION, N)
+expect(["reception"], ["hq"], N, N, SEEN_AT_RECEPTION, N)
+# The unaccounted-for list: numbers only in normal times; in an emergency names and phones of
+# people who share them, and of register people by law (第49条の11第3項) even after withdrawal.
+expect(
+    ["unaccounted"],
+    ["hq", "rescue"],
+    N,
+    N,
+    {"name", "phone", "register_name"},
+    {"phone", "register_name"},
+)
+# Individual evacuation plans: the register's scope for hq/rescue (consented entries in normal
+# times, every entry in an emergency); every plan for the administrator who maintains them.
+PLAN = {"register_name", "supporter"}
+expect(["plans"], ["hq", "rescue"], PLAN, N, PLAN, PLAN)
+expect(["plans"], ["admin"], PLAN, PLAN, PLAN, PLAN)
+
 
 # ------------------------------------------------------------------ the databases
 

@@ -65,6 +65,26 @@ def head_count_at(url: str, moment: dt.datetime) -> int:
     best: dict[int, int] = {}
     for shelter, count in rows:
         best[shelter] = max(best.get(shelter, 0), count)
+    # Shelters that use reception count the people checked in there then (walk-ins with their
+    # households), not their manual counts (issue 18).
+    t = utc_text(moment)
+    reception = sql(
+        url,
+        "SELECT s.shelter_id, SUM(CASE WHEN s.arrived_at <= :t AND (s.left_at IS NULL OR "
+        "s.left_at > :t) THEN COALESCE(w.household_size, 1) ELSE 0 END) FROM evacuee_stays s "
+        "LEFT JOIN walk_ins w ON w.id = s.walk_in_id WHERE s.incident_key = 1 AND "
+        "s.place_kind = 'shelter' AND s.arrived_at <= :t GROUP BY s.shelter_id",
+        t=t,
+    )
+    for shelter, count in reception:
+        if sql(
+            url,
+            "SELECT 1 FROM shelter_operations p WHERE p.shelter_id = :s AND p.incident_id = 1 "
+            "AND p.opened_at <= :t AND (p.closed_at IS NULL OR p.closed_at > :t)",
+            s=shelter,
+            t=t,
+        ):
+            best[shelter] = int(count)
     return sum(best.values())
 
 

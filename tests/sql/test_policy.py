@@ -8,25 +8,13 @@ import pytest
 import sqlalchemy as sa
 
 from bosai.vocab import SAFE_STATES
-from drills.demo_city import DemoParams, generate
 from sql import policy
-from sql.city_config import active_city
 from sql.consent import record_consent
-from sql.demo_store import load_demo
 from sql.models import AuditLog, Incident, RescueRequest, SupportRegisterEntry
 from sql.viewer import Viewer
 
 HQ = Viewer(role="hq", subject="hq-1")
 RESCUE = Viewer(role="rescue", subject="rescue-1")
-
-
-@pytest.fixture
-def demo_engine(engine):
-    """A small demo city (its incident 1 is in emergency mode)."""
-    data = generate(DemoParams(citizens=600), active_city(engine))
-    load_demo(engine, data.tables, data.params.as_meta())
-    policy.forget_recent_views()
-    return engine
 
 
 def set_emergency(engine, on: bool) -> None:

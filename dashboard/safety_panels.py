@@ -1,0 +1,701 @@
+"""The safety loop's page parts: key figures, the reception desk, a person on the
+unaccounted-for list, and the callbacks of their actions.
+
+Callbacks are plain module-level functions taking the page context and ids (the app's gate
+can wrap them); each writes through ``sql.actions`` and leaves a message saying what really
+happened (checked in, moved from where, already here by whom and when; conflicts name who
+changed what). Names from the city OS or typed by staff are shown only in ``st.dataframe`` /
+``st.data_editor`` cells and widget values, never as Markdown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from bosai.jpdate import format_datetime, wareki
+from cityos import citizen_qr
+from sql import policy
+from sql.actions import ActionRefused, ConflictError
+from sql.actions.follow_up import assign_follow_up, record_follow_up, record_report
+from sql.actions.reception import (
+    SafetyRefused,
+    check_in,
+    check_out,
+    record_place,
+    register_walk_in,
+)
+
+from .context import PageContext
+
+MESSAGES_KEY = "_bosai_safety_messages"
+
+
+# ------------------------------------------------------------------ messages
+
+
+def say(kind: str, text: str) -> None:
+    st.session_state.setdefault(MESSAGES_KEY, []).append((kind, text))
+
+
+def show_messages() -> None:
+    """Show (once) what the last actions did."""
+    for kind, text in st.session_state.pop(MESSAGES_KEY, []):
+        {"success": st.success, "error": st.error, "warning": st.warning, "info": st.info}[kind](
+            text
+        )
+
+
+def refusal(ctx: PageContext, exc: ActionRefused) -> str:
+    if isinstance(exc, SafetyRefused):
+        return ctx.t(exc.key, **exc.values)
+    return ctx.t("panel.refused", reason=str(exc))
+
+
+def _when(ctx: PageContext, value: Any) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return format_datetime(pd.Timestamp(value).to_pydatetime(), ctx.lang)
+
+
+def birth_text(ctx: PageContext, value: Any) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    day = value if isinstance(value, dt.date) else pd.Timestamp(value).date()
+    return wareki(day) if ctx.lang == "ja" else day.isoformat()
+
+
+# ------------------------------------------------------------------ key figures
+
+
+def accounted_kpis(
+    ctx: PageContext, counts: dict[str, int], places: dict[str, int], as_of=None
+) -> None:
+    """One row of key figures — accounted for (share), unaccounted, needs help, priority and
+    register people not accounted for — and a line with the rest (no contact, evacuating,
+    shelters, at home, in cars)."""
+    people = counts["people"] or 1
+
+    def of(n: int) -> str:
+        return ctx.t("safety.kpi.of_people", n=f"{n:,}")
+
+    row = st.columns(5)
+    row[0].metric(
+        ctx.t("safety.kpi.accounted"),
+        f"{counts['accounted']:,}",
+        ctx.t("safety.kpi.share", rate=f"{counts['accounted'] / people:.0%}"),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    row[1].metric(
+        ctx.t("safety.kpi.unaccounted"),
+        f"{counts['unaccounted']:,}",
+        of(counts["people"]),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    row[2].metric(ctx.t("safety.kpi.needs_help"), f"{counts['needs_help']:,}")
+    row[3].metric(
+        ctx.t("safety.kpi.priority_unaccounted"),
+        f"{counts['priority_unaccounted']:,}",
+        of(counts["priority"]),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    row[4].metric(
+        ctx.t("safety.kpi.register_unaccounted"),
+        f"{counts['register_unaccounted']:,}",
+        of(counts["register"]),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    st.caption(
+        ctx.t(
+            "safety.unaccounted.more",
+            no_contact=f"{counts['no_contact']:,}",
+            moving=f"{counts['moving']:,}",
+            shelter=f"{places.get('shelter', 0):,}",
+            home=f"{places.get('home', 0):,}",
+            car=f"{places.get('car', 0):,}",
+            as_of=_when(ctx, as_of) if as_of is not None else "—",
+        )
+    )
+
+
+# ------------------------------------------------------------------ reception: callbacks
+
+
+def _report_check_in(ctx: PageContext, done) -> None:
+    checked = [d for d in done if d.result == "checked_in"]
+    moved = [d for d in done if d.result == "moved"]
+    already = [d for d in done if d.result == "already_here"]
+    if checked:
+        say("success", ctx.t("safety.reception.done_in", n=len(checked)))
+    for d in moved:
+        place = d.from_shelter or ctx.t(f"safety.place.{d.from_place}")
+        say("warning", ctx.t("safety.reception.done_moved", n=1, place=place))
+    for d in already:
+        say(
+            "info",
+            ctx.t("safety.reception.done_already", n=1, by=d.by or "?", at=_when(ctx, d.at)),
+        )
+
+
+def on_check_in(
+    ctx: PageContext, incident_id: int, shelter_id: int, method: str, ids_key: str
+) -> None:
+    """Check in the people whose ids the page left in ``st.session_state[ids_key]``."""
+    ids = list(st.session_state.get(ids_key) or [])
+    try:
+        done = check_in(
+            ctx.engine, ctx.viewer.for_incident(incident_id), incident_id, shelter_id, ids, method
+        )
+    except ConflictError:
+        say("error", ctx.t("safety.reception.done_already", n=len(ids), by="?", at="—"))
+    except ActionRefused as exc:
+        say("error", refusal(ctx, exc))
+    else:
+        _report_check_in(ctx, done)
+        for key in ("rcp_person", "rcp_query", "rcp_qr_person", "rcp_walk_in"):
+            st.session_state.pop(key, None)
+
+
+def on_check_out(ctx: PageContext, incident_id: int, shelter_id: int, stay: dict) -> None:
+    try:
+        check_out(
+            ctx.engine,
+            ctx.viewer.for_incident(incident_id),
+            incident_id,
+            shelter_id,
+            citizen_id=stay.get("citizen_id"),
+            walk_in_id=stay.get("walk_in_id"),
+        )
+    except ActionRefused as exc:
+        say("error", refusal(ctx, exc))
+    else:
+        say("success", ctx.t("safety.reception.done_out"))
+        st.session_state.pop("rcp_leaving", None)
+
+
+def on_walk_in(ctx: PageContext, incident_id: int, shelter_id: int) -> None:
+    draft = st.session_state.get("rcp_walk_in") or {}
+    try:
+        register_walk_in(
+            ctx.engine,
+            ctx.viewer.for_incident(incident_id),
+            incident_id,
+            shelter_id,
+            name=draft.get("name", ""),
+            kana=draft.get("kana"),
+            age_band=draft.get("age_band", "unknown"),
+            household_size=draft.get("size", 1),
+            needs=draft.get("needs"),
+        )
+    except ActionRefused as exc:
+        say("error", refusal(ctx, exc))
+    else:
+        say("success", ctx.t("safety.reception.done_walk_in", n=int(draft.get("size", 1))))
+        st.session_state.pop("rcp_walk_in", None)
+
+
+def on_qr_text(ctx: PageContext, incident_id: int, shelter_id: int, text: str) -> None:
+    """A scanned code: find its holder (their household is offered next), or say why not."""
+    st.session_state.pop("rcp_qr_person", None)
+    code = citizen_qr.parse(text)
+    if code is None:
+        say("error", ctx.t("safety.reception.qr_not_ours", value=(text or "")[:40]))
+        return
+    if not code.is_for(ctx.city.municipality_code):
+        say(
+            "error",
+            ctx.t(
+                "safety.reception.qr_other_city",
+                city=_city_name(code.municipality_code, ctx.lang),
+                code=code.municipality_code,
+            ),
+        )
+        return
+    found = policy.reception_by_subject(
+        ctx.engine, ctx.viewer.for_incident(incident_id), incident_id, shelter_id, code.subject
+    )
+    if found.empty:
+        say("error", ctx.t("safety.reception.qr_unknown"))
+        return
+    st.session_state["rcp_qr_person"] = int(found.iloc[0]["citizen_id"])
+    say("success", ctx.t("safety.reception.qr_found"))
+
+
+def on_qr_scanner(ctx: PageContext, incident_id: int, shelter_id: int) -> None:
+    text = st.session_state.get("rcp_qr_text") or ""
+    st.session_state["rcp_qr_text"] = ""
+    if text.strip():
+        on_qr_text(ctx, incident_id, shelter_id, text)
+
+
+def _city_name(code: str, lang: str) -> str:
+    from sql.city_config import known_city_name
+
+    return known_city_name(code, lang) or "—"
+
+
+# ------------------------------------------------------------------ reception: parts
+
+
+def status_text(ctx: PageContext, row: pd.Series, shelter_id: int) -> str:
+    staying = row.get("staying")
+    if staying is None or pd.isna(staying):
+        return ctx.t("safety.reception.status.none")
+    if staying == "shelter" and row.get("staying_shelter_id") == shelter_id:
+        return ctx.t("safety.reception.status.here")
+    return ctx.t(f"safety.reception.status.{staying}")
+
+
+def person_table(ctx: PageContext, found: pd.DataFrame, shelter_id: int) -> pd.DataFrame:
+    unnamed = ctx.t("safety.reception.unnamed")
+    return pd.DataFrame(
+        {
+            ctx.t("safety.reception.col.name"): found["name"].fillna(unnamed).astype(str),
+            ctx.t("safety.reception.col.kana"): found["kana"].fillna("").astype(str),
+            ctx.t("safety.reception.col.birth"): [birth_text(ctx, v) for v in found["birth_date"]],
+            ctx.t("safety.reception.col.district"): found["district"].fillna("").astype(str),
+            ctx.t("safety.reception.col.household_size"): found["household_size"].astype("Int64"),
+            ctx.t("safety.reception.col.status"): [
+                status_text(ctx, r, shelter_id) for _, r in found.iterrows()
+            ],
+        }
+    )
+
+
+def household_desk(
+    ctx: PageContext, incident_id: int, shelter_id: int, citizen_id: int, method: str
+) -> None:
+    """The household of the person found: tick who came along, then check them in."""
+    members = policy.reception_household(
+        ctx.engine, ctx.viewer.for_incident(incident_id), incident_id, shelter_id, citizen_id
+    )
+    if members.empty:
+        return
+    st.caption(ctx.t("safety.reception.household_note"))
+    table = person_table(ctx, members, shelter_id)
+    together = ctx.t("safety.reception.col.together")
+    table.insert(0, together, members["citizen_id"] == citizen_id)
+    edited = st.data_editor(
+        table,
+        hide_index=True,
+        width="stretch",
+        disabled=[c for c in table.columns if c != together],
+        column_config={together: st.column_config.CheckboxColumn(together, width="small")},
+        key=f"rcp_household_{citizen_id}",
+    )
+    chosen = members.loc[edited[together].to_numpy(bool), "citizen_id"].astype(int).tolist()
+    st.session_state["rcp_chosen"] = chosen
+    st.button(
+        ctx.t("safety.reception.check_in_n", n=len(chosen)),
+        type="primary",
+        icon=":material/how_to_reg:",
+        disabled=not chosen,
+        on_click=on_check_in,
+        args=(
+            ctx,
+            incident_id,
+            shelter_id,
+            "household" if len(chosen) > 1 else method,
+            "rcp_chosen",
+        ),
+        key=f"rcp_check_in_{citizen_id}",
+        width="stretch",
+    )
+
+
+def stay_label(ctx: PageContext, row: pd.Series) -> str:
+    """A person at the shelter as an option label (plain text in a selectbox, not Markdown)."""
+    if pd.notna(row.get("walk_in_id")):
+        return ctx.t(
+            "safety.reception.walk_in_label", name=row["name"], n=int(row["household_size"])
+        )
+    if row.get("name") is None or pd.isna(row.get("name")):
+        return ctx.t("safety.reception.unnamed_label", id=int(row["stay_id"]))
+    return ctx.t("safety.reception.citizen_label", name=row["name"])
+
+
+def people_here_table(ctx: PageContext, here: pd.DataFrame) -> pd.DataFrame:
+    unnamed = ctx.t("safety.reception.unnamed")
+    return pd.DataFrame(
+        {
+            ctx.t("safety.reception.col.name"): [
+                str(n) if pd.notna(n) else unnamed for n in here["name"]
+            ],
+            ctx.t("safety.reception.col.kana"): here["kana"].fillna("").astype(str),
+            ctx.t("safety.reception.col.people"): here["household_size"].astype("Int64"),
+            ctx.t("safety.reception.col.age_band"): [
+                ctx.t(f"safety.age_band.{a}") if pd.notna(a) else "" for a in here["age_band"]
+            ],
+            ctx.t("safety.reception.col.needs"): here["needs"].fillna("").astype(str),
+            ctx.t("safety.reception.col.arrived"): [_when(ctx, v) for v in here["arrived_at"]],
+            ctx.t("safety.reception.col.method"): [
+                ctx.t(f"safety.reception.method_name.{m}") for m in here["method"]
+            ],
+        }
+    )
+
+
+def walk_in_matches(
+    ctx: PageContext, incident_id: int, shelter_id: int, draft: dict
+) -> pd.DataFrame | None:
+    """Registered people who may be this walk-in (by their name, then their kana); None when
+    the walk-in has no usable name."""
+    found = []
+    for text in (draft.get("name"), draft.get("kana")):
+        if text and len(policy.normalise_search(text)) >= 2:
+            found.append(
+                policy.reception_search(
+                    ctx.engine, ctx.viewer.for_incident(incident_id), incident_id, shelter_id, text
+                )
+            )
+    if not found:
+        return None
+    return pd.concat(found, ignore_index=True).drop_duplicates("citizen_id")
+
+
+def check_out_dialog(ctx: PageContext, incident_id: int, shelter_id: int, stay: pd.Series) -> None:
+    """Confirm a check-out: the person leaves the shelter's roll and its head count."""
+    st.dialog(ctx.t("safety.reception.check_out"))(_check_out_body)(
+        ctx, incident_id, shelter_id, stay
+    )
+
+
+def _check_out_body(ctx: PageContext, incident_id: int, shelter_id: int, stay: pd.Series) -> None:
+    st.text(ctx.t("safety.reception.check_out_confirm", name=stay_label(ctx, stay)))
+    left, right = st.columns(2)
+    target = {
+        "citizen_id": int(stay["citizen_id"]) if pd.notna(stay["citizen_id"]) else None,
+        "walk_in_id": int(stay["walk_in_id"]) if pd.notna(stay["walk_in_id"]) else None,
+    }
+    if left.button(ctx.t("safety.reception.confirm"), type="primary", width="stretch"):
+        on_check_out(ctx, incident_id, shelter_id, target)
+        st.rerun()
+    if right.button(ctx.t("safety.reception.cancel"), width="stretch"):
+        st.rerun()
+
+
+# ------------------------------------------------------------------ the list: callbacks
+
+
+def on_assign(
+    ctx: PageContext, incident_id: int, citizen_id: int, seen_version: int | None
+) -> None:
+    state = st.session_state
+    assignee = state.get(f"fu_assignee_{citizen_id}") or ""
+    method = state.get(f"fu_method_{citizen_id}") or "call"
+    try:
+        assign_follow_up(
+            ctx.engine,
+            ctx.viewer.for_incident(incident_id),
+            incident_id,
+            citizen_id,
+            seen_version,
+            assignee,
+            method,
+        )
+    except ConflictError as exc:
+        say("error", conflict_text(ctx, exc))
+        state.pop(f"fu_seen_{citizen_id}", None)
+    except ActionRefused as exc:
+        say("error", refusal(ctx, exc))
+    else:
+        state.pop(f"fu_seen_{citizen_id}", None)
+        say(
+            "success",
+            ctx.t(
+                "safety.unaccounted.assigned",
+                assignee=assignee.strip(),
+                method=ctx.t(f"safety.method.{method}"),
+            ),
+        )
+
+
+def conflict_text(ctx: PageContext, exc: ConflictError) -> str:
+    now = exc.current
+    status = now.get("status")
+    return ctx.t(
+        "safety.refused.conflict",
+        by=now.get("by") or "?",
+        status=ctx.t(f"safety.follow_up.{status}") if status else "—",
+        assignee=now.get("assignee") or "—",
+    )
+
+
+def on_outcome(
+    ctx: PageContext,
+    incident_id: int,
+    citizen_id: int,
+    seen_version: int | None,
+    outcome: str,
+    note: str | None,
+    members: list[int],
+) -> None:
+    try:
+        record_follow_up(
+            ctx.engine,
+            ctx.viewer.for_incident(incident_id),
+            incident_id,
+            citizen_id,
+            seen_version,
+            outcome,
+            note,
+            members,
+        )
+    except ConflictError as exc:
+        say("error", conflict_text(ctx, exc))
+        st.session_state.pop(f"fu_seen_{citizen_id}", None)
+    except ActionRefused as exc:
+        say("error", refusal(ctx, exc))
+    else:
+        st.session_state.pop(f"fu_seen_{citizen_id}", None)
+        say(
+            "success",
+            ctx.t(
+                "safety.unaccounted.recorded",
+                outcome=ctx.t(f"safety.follow_up.{outcome}"),
+                n=1 + len(members),
+            ),
+        )
+
+
+def on_report(ctx: PageContext, incident_id: int, citizen_id: int) -> None:
+    state = st.session_state
+    source = state.get(f"rp_source_{citizen_id}") or (
+        "rescue" if ctx.viewer.role == "rescue" else "family"
+    )
+    outcome = state.get(f"rp_outcome_{citizen_id}") or "safe"
+    try:
+        record_report(
+            ctx.engine,
+            ctx.viewer.for_incident(incident_id),
+            incident_id,
+            [citizen_id],
+            source,
+            outcome,
+            state.get(f"rp_note_{citizen_id}"),
+        )
+    except ActionRefused as exc:
+        say("error", refusal(ctx, exc))
+    else:
+        say(
+            "success", ctx.t("safety.unaccounted.reported", source=ctx.t(f"safety.source.{source}"))
+        )
+        state.pop(f"rp_note_{citizen_id}", None)
+
+
+def on_place(ctx: PageContext, incident_id: int, citizen_id: int) -> None:
+    state = st.session_state
+    kind = state.get(f"pl_kind_{citizen_id}") or "home"
+    try:
+        done = record_place(
+            ctx.engine,
+            ctx.viewer.for_incident(incident_id),
+            incident_id,
+            [citizen_id],
+            kind,
+            state.get(f"pl_text_{citizen_id}") or "",
+        )
+    except ActionRefused as exc:
+        say("error", refusal(ctx, exc))
+    else:
+        say(
+            "success",
+            ctx.t("safety.unaccounted.placed", place=ctx.t(f"safety.place.{kind}"), n=len(done)),
+        )
+        state.pop(f"pl_text_{citizen_id}", None)
+
+
+# ------------------------------------------------------------------ the list: parts
+
+
+def state_text(ctx: PageContext, state: Any) -> str:
+    return ctx.t(f"safety.state.{state}")
+
+
+def source_text(ctx: PageContext, source: Any, detail: Any) -> str:
+    if source is None or pd.isna(source):
+        return "—"
+    what = (
+        ctx.t(f"status.{detail}")
+        if source == "app" and detail not in ("rescue_requested",)
+        else ctx.t(f"safety.detail.{detail}")
+    )
+    colon = "：" if ctx.lang == "ja" else ": "
+    return f"{ctx.t(f'safety.source.{source}')}{colon}{what}"
+
+
+def history_table(ctx: PageContext, history: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            ctx.t("safety.unaccounted.col.at"): [_when(ctx, v) for v in history["at"]],
+            ctx.t("safety.unaccounted.col.source"): [
+                ctx.t(f"safety.source.{s}") for s in history["source"]
+            ],
+            ctx.t("safety.unaccounted.col.detail"): [
+                ctx.t(f"status.{d}") if s == "app" else ctx.t(f"safety.detail.{d}")
+                for s, d in zip(history["source"], history["detail"], strict=True)
+            ],
+            ctx.t("safety.unaccounted.col.shelter"): history["shelter"].fillna("").astype(str),
+            ctx.t("safety.unaccounted.col.place"): history["place"].fillna("").astype(str),
+            ctx.t("safety.unaccounted.col.note"): history["note"].fillna("").astype(str),
+            ctx.t("safety.unaccounted.col.recorded_by"): history["recorded_by"]
+            .fillna("")
+            .astype(str),
+        }
+    )
+
+
+def follow_up_forms(
+    ctx: PageContext, state, incident_id: int, person: int, seen_version: int | None
+) -> None:
+    """The actions on one person: assign a caller or a team, record what they found (confirmed
+    in a dialog), record a report, record them at home or in a car."""
+    if ctx.viewer.role not in ("hq", "rescue"):
+        return
+    row = state.board[state.board["citizen_id"] == person].iloc[0]
+    assign_tab, outcome_tab, report_tab, place_tab = st.tabs(
+        [
+            ctx.t("safety.unaccounted.tab_assign"),
+            ctx.t("safety.unaccounted.tab_outcome"),
+            ctx.t("safety.unaccounted.tab_report"),
+            ctx.t("safety.unaccounted.tab_place"),
+        ],
+        key="ua_panel_tabs",
+        on_change="rerun",
+    )
+    with assign_tab, st.form(f"fu_assign_form_{person}"):
+        left, right = st.columns([3, 2])
+        left.text_input(
+            ctx.t("safety.unaccounted.assignee"),
+            placeholder=ctx.t("safety.unaccounted.assignee_placeholder"),
+            max_chars=64,
+            key=f"fu_assignee_{person}",
+        )
+        right.selectbox(
+            ctx.t("safety.unaccounted.method"),
+            ["call", "visit"],
+            format_func=lambda m: ctx.t(f"safety.method.{m}"),
+            key=f"fu_method_{person}",
+        )
+        st.form_submit_button(
+            ctx.t("safety.unaccounted.assign"),
+            icon=":material/assignment_ind:",
+            on_click=on_assign,
+            args=(ctx, incident_id, person, seen_version),
+        )
+    members = []
+    if pd.notna(row["household_id"]):
+        same = state.board[
+            (state.board["household_id"] == row["household_id"])
+            & (state.board["citizen_id"] != person)
+        ]
+        members = same["citizen_id"].astype(int).tolist()
+    with outcome_tab, st.form(f"fu_outcome_form_{person}"):
+        st.segmented_control(
+            ctx.t("safety.unaccounted.outcome_label"),
+            ["reached_safe", "needs_help", "not_reached"],
+            default="reached_safe",
+            format_func=lambda o: ctx.t(f"safety.follow_up.{o}"),
+            key=f"fu_outcome_{person}",
+        )
+        st.text_input(ctx.t("safety.unaccounted.note"), max_chars=500, key=f"fu_note_{person}")
+        if members:
+            st.multiselect(
+                ctx.t("safety.unaccounted.also_members"),
+                members,
+                format_func=lambda i: ctx.t("safety.unaccounted.person", id=i),
+                placeholder=ctx.t("safety.unaccounted.also_members"),
+                key=f"fu_members_{person}",
+            )
+        confirm = st.form_submit_button(
+            ctx.t("safety.unaccounted.outcome"), type="primary", icon=":material/fact_check:"
+        )
+    if confirm:
+        outcome_dialog(ctx, incident_id, person, seen_version)
+    rescue = ctx.viewer.role == "rescue"
+    with report_tab, st.form(f"rp_form_{person}"):
+        left, right = st.columns(2)
+        if not rescue:
+            left.selectbox(
+                ctx.t("safety.unaccounted.report_source"),
+                ["supporter", "family", "hq"],
+                format_func=lambda s: ctx.t(f"safety.source.{s}"),
+                key=f"rp_source_{person}",
+            )
+        right.selectbox(
+            ctx.t("safety.unaccounted.report_outcome"),
+            ["safe", "needs_help"],
+            format_func=lambda o: ctx.t(f"safety.detail.{o}"),
+            key=f"rp_outcome_{person}",
+        )
+        st.text_input(ctx.t("safety.unaccounted.note"), max_chars=500, key=f"rp_note_{person}")
+        st.form_submit_button(
+            ctx.t("safety.unaccounted.report_rescue" if rescue else "safety.unaccounted.report"),
+            icon=":material/record_voice_over:",
+            on_click=on_report,
+            args=(ctx, incident_id, person),
+        )
+    with place_tab, st.form(f"pl_form_{person}"):
+        left, right = st.columns([2, 3])
+        left.selectbox(
+            ctx.t("safety.unaccounted.place_kind"),
+            ["home", "car"],
+            format_func=lambda k: ctx.t(f"safety.place.{k}"),
+            key=f"pl_kind_{person}",
+        )
+        right.text_input(
+            ctx.t("safety.unaccounted.place_text"),
+            placeholder=ctx.t("safety.unaccounted.place_placeholder"),
+            max_chars=200,
+            key=f"pl_text_{person}",
+        )
+        st.form_submit_button(
+            ctx.t("safety.unaccounted.place"),
+            icon=":material/home_pin:",
+            on_click=on_place,
+            args=(ctx, incident_id, person),
+        )
+
+
+def outcome_dialog(
+    ctx: PageContext, incident_id: int, person: int, seen_version: int | None
+) -> None:
+    """Confirm a follow-up's outcome, saying what it does to the list."""
+    st.dialog(ctx.t("safety.unaccounted.outcome"))(_outcome_body)(
+        ctx, incident_id, person, seen_version
+    )
+
+
+def _outcome_body(
+    ctx: PageContext, incident_id: int, person: int, seen_version: int | None
+) -> None:
+    state = st.session_state
+    outcome = state.get(f"fu_outcome_{person}") or "reached_safe"
+    members = [int(i) for i in state.get(f"fu_members_{person}") or []]
+    note = state.get(f"fu_note_{person}") or None
+    effect = {
+        "reached_safe": "outcome_effect_safe",
+        "needs_help": "outcome_effect_help",
+        "not_reached": "outcome_effect_not_reached",
+    }[outcome]
+    st.text(
+        ctx.t(
+            "safety.unaccounted.outcome_confirm",
+            n=1 + len(members),
+            outcome=ctx.t(f"safety.follow_up.{outcome}"),
+        )
+    )
+    st.caption(ctx.t(f"safety.unaccounted.{effect}"))
+    left, right = st.columns(2)
+    if left.button(ctx.t("safety.reception.confirm"), type="primary", width="stretch"):
+        on_outcome(ctx, incident_id, person, seen_version, outcome, note, members)
+        st.rerun()
+    if right.button(ctx.t("safety.reception.cancel"), width="stretch"):
+        st.rerun()
