@@ -28,7 +28,7 @@ import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
-from analytics.small_cells import is_small
+from analytics.small_cells import MASK, hides, is_small
 from bosai.palette import rgba
 
 from . import map_symbols
@@ -52,8 +52,8 @@ LAYERS = {
     "zones": (LAYER_ZONES,),
     "base": (LAYER_BASE,),
 }
-#: Roles that see exact small counts in the hexagons (operations); others see 「5未満」.
-OPERATIONAL_ROLES = ("hq", "rescue", "shelter_staff")
+#: A cell whose share is suppressed (small cells): left unfilled — no information, not a share.
+SUPPRESSED_CELL = [0, 0, 0, 0]
 #: Japanese glyphs for the labels (deck.gl draws text from a font atlas of these families).
 LABEL_FONT = "Noto Sans CJK JP, Noto Sans JP, sans-serif"
 #: Collision priority of a shelter: open and fuller first (closed ones give way); deck.gl's
@@ -94,22 +94,31 @@ def _thinned(group: str, scale: float = 1.0) -> dict[str, Any]:
 def cell_records(
     state: HqState, t: Callable[..., str], exact_counts: bool = True
 ) -> list[dict[str, Any]]:
+    """One record per H3 cell: its colour (the share not confirmed safe) and the tooltip. Without ``exact_counts`` the one small-cell rule applies
+    (``analytics.small_cells``): counts of 1–4 read 「5未満」, and what is derived from them is
+    hidden — the share and its colour where the people or the unconfirmed are 1–4 (a neutral
+    cell unfilled instead)."""
+
     def shown(n: int) -> str:
         return t("hqmap.fewer_than_5") if not exact_counts and is_small(n) else f"{n:,}"
 
-    cells = state.cells
-    return [
-        {
+    def record(cell, colour, citizens, unconfirmed, rescue, share) -> dict[str, Any]:
+        hidden_share = not exact_counts and hides(citizens, unconfirmed)
+        return {
             "h": cell,
-            "c": colour,
+            "c": SUPPRESSED_CELL if hidden_share else colour,
             "t": t(
                 "hqmap.cell_tip",
                 citizens=shown(citizens),
                 unconfirmed=shown(unconfirmed),
                 rescue=shown(rescue),
-                share=f"{share:.0%}",
+                share=MASK if hidden_share else f"{share:.0%}",
             ),
         }
+
+    cells = state.cells
+    return [
+        record(cell, colour, citizens, unconfirmed, rescue, share)
         for cell, colour, citizens, unconfirmed, rescue, share in zip(
             cells["cell"].tolist(),
             cells["c"].tolist(),
@@ -122,7 +131,14 @@ def cell_records(
     ]
 
 
-def shelter_records(state: HqState, t: Callable[..., str]) -> list[dict[str, Any]]:
+def shelter_records(
+    state: HqState, t: Callable[..., str], exact_counts: bool = True
+) -> list[dict[str, Any]]:
+    """Shelter points and tooltips (a head count of 1–4 reads 「5未満」 without exact counts)."""
+
+    def people(n) -> str:
+        return t("hqmap.fewer_than_5") if not exact_counts and is_small(n) else f"{int(n):,}"
+
     records = []
     s = state.shelters
     closed = t("hqmap.closed")
@@ -142,9 +158,9 @@ def shelter_records(state: HqState, t: Callable[..., str]) -> list[dict[str, Any
     ):
         if is_open:
             if pd.notna(head) and pd.notna(capacity):
-                occupancy = f"{int(head):,}/{int(capacity):,}"
+                occupancy = f"{people(head)}/{int(capacity):,}"
             else:
-                occupancy = f"{int(head):,}" if pd.notna(head) else "—"
+                occupancy = people(head) if pd.notna(head) else "—"
             status = f"{levels.get(level, level)} {occupancy}"
             icon = f"shelter-{level if level in SHELTER_PRIORITY else 'unknown'}"
             # Fuller first, then larger (deck.gl takes priorities within ±1000).
@@ -383,7 +399,7 @@ def build_deck(
     if local_base is not None and "base" in shown:
         out.append(district_labels(local_base))
     if "shelters" in shown:
-        shelters = shelter_records(state, t)
+        shelters = shelter_records(state, t, exact_counts)
         # Names of the open shelters beside their symbols, the fuller and larger first (sent
         # once, in the names layer).
         names = []

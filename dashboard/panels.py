@@ -22,8 +22,9 @@ from sql.queries.incidents import incident_clock
 from sql.queries.rescue import rescue_history, rescue_teams
 from sql.queries.shelter_board import occupancy_history
 
-from . import time_charts
+from . import gate, time_charts
 from .context import PageContext
+from .text import plain, say
 
 MESSAGE_KEY = "_bosai_panel_message"
 
@@ -67,15 +68,15 @@ def _on_rescue_submit(ctx: PageContext, incident_id: int | None, request_id: int
             ctx.t(
                 "rescue.conflict",
                 id=request_id,
-                by=current.get("by") or "?",
+                by=plain(current.get("by") or "?"),
                 status=ctx.t(f"rescue_status.{current.get('status')}")
                 if current.get("status")
                 else "?",
-                team=current.get("assigned_team") or "—",
+                team=plain(current.get("assigned_team") or "—"),
             ),
         )
     except ActionRefused as exc:
-        _say("error", ctx.t("panel.refused", reason=str(exc)))
+        _say("error", say(ctx.t, "panel.refused", reason=exc))
     else:
         _say(
             "success",
@@ -155,7 +156,7 @@ def rescue_panel(ctx: PageContext, incident_id: int | None, request_id: int) -> 
             st.form_submit_button(
                 ctx.t("rescue.save"),
                 type="primary",
-                on_click=_on_rescue_submit,
+                on_click=gate.callback(_on_rescue_submit),
                 args=(ctx, incident_id, request_id),
             )
     history = rescue_history(ctx.engine, request_id)
@@ -196,7 +197,7 @@ def _on_shelter_action(
             count = int(st.session_state.get(f"shelter_count_{shelter_id}") or 0)
             record_head_count(ctx.engine, viewer, shelter_id, incident_id, count)
     except ActionRefused as exc:
-        _say("error", ctx.t("panel.refused", reason=str(exc)))
+        _say("error", say(ctx.t, "panel.refused", reason=exc))
     else:
         _say("success", ctx.t(f"shelter.done_{action}"))
 
@@ -205,7 +206,7 @@ def shelter_panel(
     ctx: PageContext, incident_id: int | None, shelter: pd.Series, expected: int | None = None
 ) -> None:
     shelter_id = int(shelter["id"])
-    st.subheader(str(shelter["name"]))
+    st.subheader(plain(shelter["name"]))  # from an import or the city OS: text, not Markdown
     show_messages()
     hazards = [
         ctx.t(f"hazard.{k[7:]}") for k in shelter.index if k.startswith("hazard_") and shelter[k]
@@ -255,14 +256,14 @@ def shelter_panel(
         left.button(
             ctx.t("shelter.open"),
             disabled=bool(shelter["is_open"]),
-            on_click=_on_shelter_action,
+            on_click=gate.callback(_on_shelter_action),
             args=(ctx, incident_id, shelter_id, "open"),
             key=f"shelter_open_{shelter_id}",
         )
         right.button(
             ctx.t("shelter.close"),
             disabled=not bool(shelter["is_open"]),
-            on_click=_on_shelter_action,
+            on_click=gate.callback(_on_shelter_action),
             args=(ctx, incident_id, shelter_id, "close"),
             key=f"shelter_close_{shelter_id}",
         )
@@ -277,7 +278,7 @@ def shelter_panel(
             )
             st.form_submit_button(
                 ctx.t("shelter.save_count"),
-                on_click=_on_shelter_action,
+                on_click=gate.callback(_on_shelter_action),
                 args=(ctx, incident_id, shelter_id, "count"),
             )
     history = occupancy_history(ctx.engine, shelter_id, incident_id)

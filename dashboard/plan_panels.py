@@ -14,7 +14,7 @@ from sql.actions.follow_up import record_report
 from sql.actions.plans import save_plan
 from sql.queries.shelter_board import shelter_board
 
-from . import safety_panels
+from . import gate, safety_panels
 from .context import PageContext
 
 show_messages = safety_panels.show_messages
@@ -131,7 +131,7 @@ def supporter_form(ctx: PageContext, incident_id: int, tracked: pd.DataFrame) ->
         st.form_submit_button(
             ctx.t("safety.plans.confirm_supporter"),
             type="primary",
-            on_click=on_supporter,
+            on_click=gate.callback(on_supporter),
             args=(ctx, incident_id),
         )
 
@@ -251,7 +251,7 @@ def edit_form(ctx: PageContext, plans: pd.DataFrame) -> None:
             ctx.t("safety.plans.save"),
             type="primary",
             icon=":material/save:",
-            on_click=on_save,
+            on_click=gate.callback(on_save),
             args=(ctx, person, None if plan is None else int(plan["version"])),
         )
 
@@ -339,7 +339,7 @@ def import_form(ctx: PageContext) -> None:
         icon=":material/upload:",
         disabled=not (summary.added or summary.changed),
     ):
-        st.dialog(ctx.t("safety.plans.import"))(_import_body)(ctx, upload.name, batch, summary)
+        gate.dialog(ctx.t("safety.plans.import"))(_import_body)(ctx, upload.name, batch, summary)
 
 
 def _import_body(ctx: PageContext, name: str, batch, summary) -> None:

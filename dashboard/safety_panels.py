@@ -29,6 +29,7 @@ from sql.actions.reception import (
     register_walk_in,
 )
 
+from . import gate
 from .context import PageContext
 
 MESSAGES_KEY = "_bosai_safety_messages"
@@ -297,7 +298,7 @@ def household_desk(
         type="primary",
         icon=":material/how_to_reg:",
         disabled=not chosen,
-        on_click=on_check_in,
+        on_click=gate.callback(on_check_in),
         args=(
             ctx,
             incident_id,
@@ -362,7 +363,7 @@ def walk_in_matches(
 
 def check_out_dialog(ctx: PageContext, incident_id: int, shelter_id: int, stay: pd.Series) -> None:
     """Confirm a check-out: the person leaves the shelter's roll and its head count."""
-    st.dialog(ctx.t("safety.reception.check_out"))(_check_out_body)(
+    gate.dialog(ctx.t("safety.reception.check_out"))(_check_out_body)(
         ctx, incident_id, shelter_id, stay
     )
 
@@ -587,7 +588,7 @@ def follow_up_forms(
         st.form_submit_button(
             ctx.t("safety.unaccounted.assign"),
             icon=":material/assignment_ind:",
-            on_click=on_assign,
+            on_click=gate.callback(on_assign),
             args=(ctx, incident_id, person, seen_version),
         )
     members = []
@@ -639,7 +640,7 @@ def follow_up_forms(
         st.form_submit_button(
             ctx.t("safety.unaccounted.report_rescue" if rescue else "safety.unaccounted.report"),
             icon=":material/record_voice_over:",
-            on_click=on_report,
+            on_click=gate.callback(on_report),
             args=(ctx, incident_id, person),
         )
     with place_tab, st.form(f"pl_form_{person}"):
@@ -659,7 +660,7 @@ def follow_up_forms(
         st.form_submit_button(
             ctx.t("safety.unaccounted.place"),
             icon=":material/home_pin:",
-            on_click=on_place,
+            on_click=gate.callback(on_place),
             args=(ctx, incident_id, person),
         )
 
@@ -668,7 +669,7 @@ def outcome_dialog(
     ctx: PageContext, incident_id: int, person: int, seen_version: int | None
 ) -> None:
     """Confirm a follow-up's outcome, saying what it does to the list."""
-    st.dialog(ctx.t("safety.unaccounted.outcome"))(_outcome_body)(
+    gate.dialog(ctx.t("safety.unaccounted.outcome"))(_outcome_body)(
         ctx, incident_id, person, seen_version
     )
 

@@ -1,12 +1,15 @@
 """The app shell: who is viewing, language and type size, the mode banner, the navigation.
 
 Whoever is signed in (``st.user.is_logged_in``, roles from the ID-token claim) is the viewer,
-whatever the configuration — if the token has not expired (``exp``, checked on every run: an
-expired sign-in is signed out) and our staff table holds an active account for them in a
-claimed role (:mod:`dashboard.sign_in`). Without ``[auth]`` configured and nobody signed in,
-the app runs in DEMO mode — only on a database that holds nothing but synthetic data — with a
+whatever the configuration — if the token has not expired (``exp``) and our staff table holds
+an active account for their ``sub`` in a claimed role (:mod:`dashboard.sign_in`). Without
+``[auth]`` configured and nobody signed in, the app runs in DEMO mode — only on a database
+``bosai demo`` made (marked ``demo`` in ``meta``) that holds nothing but synthetic data — with a
 visible banner and a role switcher. With ``[auth]`` the switcher never appears. A deep link to
 a page the role may not open is refused (and the refusal audited).
+
+Every full run ends its set-up with :func:`dashboard.gate.admit`, the same check that every
+fragment refresh, callback, dialog and download makes (:mod:`dashboard.gate`).
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from sql import audit
 from sql.engine import database_url
 from sql.viewer import Viewer
 
-from . import data, registry, sign_in, widgets
-from .context import PageContext, install
+from . import data, gate, registry, sign_in, widgets
+from .context import SESSION_KEY, PageContext, install
+from .text import plain, plain_values
 
 #: Session keys: the sign-in already written to the audit log, deep-link refusals audited.
 AUDITED_SIGN_IN_KEY = "_bosai_signed_in_audited"
@@ -71,13 +75,6 @@ def redraw_after_type_size_change(page) -> None:
         st.switch_page(page)
 
 
-def _auth_configured() -> bool:
-    try:
-        return "auth" in st.secrets
-    except Exception:
-        return False
-
-
 def _language() -> str:
     labels = {"ja": "日本語", "en": "English"}
     lang = st.sidebar.segmented_control(
@@ -122,19 +119,27 @@ def _signed_in_viewer(engine, claims: dict, lang: str) -> Viewer:
         purpose="authentication",
         incident_id=None,
     )
-    if sign_in.is_expired(claims):
-        _audit_auth(engine, someone, "auth:expired")
+    if sign_in.is_expired(claims):  # before any lookup or write with an expired token
         st.session_state.pop(AUDITED_SIGN_IN_KEY, None)
-        st.logout()
-        st.warning(t("auth.expired", lang))
-        st.stop()
+        gate.end_session(engine, someone, lang, gate.Refused("auth.expired"), "full_run")
     try:
         viewer = sign_in.viewer_for(engine, claims, settings)
     except sign_in.SignInRefused as refusal:
+        previous = st.session_state.get(SESSION_KEY)
+        if previous is not None and previous.viewer.subject == subject:
+            # Signed in until now (deactivated, moved to another role meanwhile): the session
+            # ends as on every other run path.
+            gate.end_session(
+                engine,
+                previous.viewer,
+                lang,
+                gate.Refused(refusal.key, **refusal.values),
+                "full_run",
+            )
         if st.session_state.get(AUDITED_SIGN_IN_KEY) != ("refused", subject, refusal.key):
             _audit_auth(engine, someone, "auth:refused", reason=refusal.key)
             st.session_state[AUDITED_SIGN_IN_KEY] = ("refused", subject, refusal.key)
-        st.error(t(refusal.key, lang, **refusal.values))
+        st.error(t(refusal.key, lang, **plain_values(refusal.values)))
         _sign_out_button(lang, st)
         st.stop()
     if st.session_state.get(AUDITED_SIGN_IN_KEY) != ("ok", viewer.subject, viewer.role):
@@ -165,8 +170,9 @@ def _demo_viewer(engine, lang: str) -> Viewer:
 def prepare() -> PageContext:
     """Set up this run's :class:`PageContext` (or stop with a clear message)."""
     lang = _language()
+    gate.stop_if_ended(lang)
     large = st.sidebar.toggle(
-        t("app.large_type", lang), key="large_type", on_change=_type_size_changed
+        t("app.large_type", lang), key="large_type", on_change=gate.callback(_type_size_changed)
     )
     if large:
         st.markdown(LARGE_TYPE_CSS, unsafe_allow_html=True)  # static CSS, no data
@@ -174,7 +180,7 @@ def prepare() -> PageContext:
     engine = data.engine_for(url)
     try:
         from sql.city_config import active_city
-        from sql.demo_store import demo_state, holds_real_data
+        from sql.demo_store import demo_state, holds_real_data, is_demo_database
         from sql.migrate import is_up_to_date
 
         if not is_up_to_date(engine):
@@ -185,13 +191,17 @@ def prepare() -> PageContext:
         claims = st.user.to_dict()
         if claims.get("is_logged_in"):
             viewer = _signed_in_viewer(engine, claims, lang)
-        elif _auth_configured():
+        elif gate.auth_configured():
             st.title("Bosai Ops 防災オペレーション")
             st.info(t("auth.please_sign_in", lang))
             if st.button(t("shell.sign_in", lang), type="primary", icon=":material/login:"):
                 st.login()
             st.stop()
         else:
+            # DEMO only on a database `bosai demo` made (marked in meta), holding no real data.
+            if not is_demo_database(engine):
+                st.error(t("shell.demo_unmarked", lang))
+                st.stop()
             if holds_real_data(engine):
                 st.error(t("shell.demo_refused", lang))
                 st.stop()
@@ -205,7 +215,12 @@ def prepare() -> PageContext:
         st.sidebar.warning(t("app.demo_badge", lang))
     if not viewer.demo:
         st.sidebar.caption(
-            t("auth.signed_in_as", lang, name=viewer.name, role=t(f"role.{viewer.role}", lang))
+            t(
+                "auth.signed_in_as",
+                lang,
+                name=plain(viewer.name),
+                role=t(f"role.{viewer.role}", lang),
+            )
         )
         _sign_out_button(lang)
     ctx = PageContext(
@@ -219,6 +234,12 @@ def prepare() -> PageContext:
         read_engine=data.engine_for(url, "aggregate"),
     )
     install(ctx)
+    try:
+        gate.admit("full_run")  # the check every other run path makes too
+    except SQLAlchemyError as exc:
+        widgets.outage_banner(lang, "database", exc)
+        widgets.retry_until_back(lang, lambda: is_up_to_date(engine) is not None)
+        st.stop()
     _mode_banner(ctx)
     return ctx
 
@@ -232,7 +253,7 @@ def _mode_banner(ctx: PageContext) -> None:
     if incident is None or not incident.active:
         st.sidebar.caption(ctx.t("shell.normal"))
         return
-    name = incident.name(ctx.lang)
+    name = plain(incident.name(ctx.lang))  # staff typed it
     if incident.kind == "drill":
         st.info(ctx.t("shell.drill", incident=name), icon=":material/school:")
     elif incident.emergency_mode:

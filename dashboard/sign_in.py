@@ -24,7 +24,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from bosai.vocab import STAFF_ROLES
-from sql.queries.staff import StaffMember, find_staff
+from sql.actions.staff import bind_subject
+from sql.queries.staff import StaffMember, find_staff, staff_registered_by_email
 from sql.viewer import Viewer
 
 DEFAULT_ROLE_CLAIM = "roles"
@@ -114,15 +115,25 @@ def viewer_for(engine: Engine, claims: Mapping[str, Any], settings: RoleSettings
     """The viewer for signed-in ``claims``, or :class:`SignInRefused`.
 
     Both sides must agree: the provider's claim names the role, and our staff table holds an
-    active account (found by ``sub``, then ``email``) whose role is among the claimed roles.
+    active account whose role is among the claimed roles. The account is found by the token's
+    ``sub``. Only when no account carries that ``sub`` and the provider asserts the e-mail
+    address verified (``email_verified`` true) is an account registered under that address and
+    not yet bound taken — and bound to the ``sub`` at once (audited), so it is never matched by
+    e-mail again. The viewer's subject (every audit row) is the token's own ``sub``.
     """
     roles = claimed_roles(claims, settings)
     if not roles:
         raise SignInRefused("auth.no_role", claim=settings.claim)
-    subject = claims.get("sub")
+    subject = str(claims.get("sub") or "")
     email = claims.get("email")
-    member = find_staff(engine, subject, email)
     who = str(email or subject or "?")
+    member = find_staff(engine, subject)
+    if member is None and subject and claims.get("email_verified") is True:
+        registered = staff_registered_by_email(engine, email)
+        if registered is not None and not registered.active:
+            member = registered  # refused below as deactivated; never bound
+        elif registered is not None and bind_subject(engine, registered.id, str(email), subject):
+            member = find_staff(engine, subject)
     if member is None:
         raise SignInRefused("auth.not_staff", who=who)
     if not member.active:

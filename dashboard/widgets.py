@@ -16,7 +16,9 @@ import streamlit as st
 from bosai.i18n import t
 from bosai.jpdate import clock, format_datetime
 
+from . import gate
 from .context import PageContext
+from .text import plain
 
 FRESH_KEY = "_bosai_last_good_data"
 
@@ -96,23 +98,9 @@ def retry_until_back(lang: str, answers: Callable[[], bool], every: float = RETR
     st.session_state[OUTAGE_SINCE_KEY] = time.monotonic()
     if RETURN_TO_KEY not in st.session_state:
         st.session_state[RETURN_TO_KEY] = _requested_page()
-
-    @st.fragment(run_every=every)
-    def outage_watch() -> None:
-        since = st.session_state.get(OUTAGE_SINCE_KEY, 0.0)
-        # Not on the first, inline run: a page that fails while the check passes must not
-        # rerun in a tight loop.
-        if time.monotonic() - since >= every * 0.8:
-            try:
-                back = answers()
-            except Exception:  # still down, whatever the error
-                back = False
-            if back:
-                st.session_state.pop(OUTAGE_SINCE_KEY, None)
-                st.rerun()
-        st.caption(t("outage.retrying", lang, seconds=f"{every:g}"))
-
-    outage_watch()
+    gate.rerun_when(
+        answers, every, OUTAGE_SINCE_KEY, t("outage.retrying", lang, seconds=f"{every:g}")
+    )
 
 
 def _requested_page() -> str | None:
@@ -139,9 +127,9 @@ def stale_sources_banner(lang: str, sources: list[dict[str, Any]]) -> bool:
                 t(
                     "live.source_stale",
                     lang,
-                    source=source["source"],
+                    source=plain(source["source"]),
                     time=clock(source["last_success_at"]) if source.get("last_success_at") else "—",
-                    error=source.get("last_error") or "",
+                    error=plain(source.get("last_error")),
                 ),
                 icon=":material/sync_problem:",
             )
@@ -185,9 +173,9 @@ def freshness_banner(
             st.error(
                 ctx.t(
                     "live.source_stale",
-                    source=source["source"],
+                    source=plain(source["source"]),
                     time=clock(source["last_success_at"]) if source.get("last_success_at") else "—",
-                    error=source.get("last_error") or "",
+                    error=plain(source.get("last_error")),
                 ),
                 icon=":material/sync_problem:",
             )
@@ -196,25 +184,35 @@ def freshness_banner(
 
 
 def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:
-    """The HQ key figures in two rows of metrics."""
+    """The HQ key figures in two rows of metrics (small cells suppressed for the roles that see
+    no individuals: ``sql.policy.sees_exact_counts``)."""
+    from analytics.small_cells import MASK, count_label, hides
+    from sql.policy import sees_exact_counts
+
+    exact = sees_exact_counts(ctx.viewer)
+
+    def n(value: Any) -> str:
+        return f"{value:,}" if exact else count_label(value, ctx.lang)
+
+    share_hidden = not exact and hides(kpis["confirmed"], kpis["citizens"])
     top = st.columns(5)
-    top[0].metric(ctx.t("kpi.opted_in"), f"{kpis['citizens']:,}")
+    top[0].metric(ctx.t("kpi.opted_in"), n(kpis["citizens"]))
     top[1].metric(
         ctx.t("kpi.confirmed_safe"),
-        f"{kpis['confirmed_share']:.0%}",
-        ctx.t("kpi.people", n=f"{kpis['confirmed']:,}"),
+        MASK if share_hidden else f"{kpis['confirmed_share']:.0%}",
+        ctx.t("kpi.people", n=n(kpis["confirmed"])),
         delta_color="off",
         delta_arrow="off",
     )
-    top[2].metric(ctx.t("kpi.evacuating"), f"{kpis['evacuating']:,}")
-    top[3].metric(ctx.t("kpi.at_shelter"), f"{kpis['at_shelter']:,}")
-    top[4].metric(ctx.t("kpi.needs_rescue"), f"{kpis['needs_rescue']:,}")
+    top[2].metric(ctx.t("kpi.evacuating"), n(kpis["evacuating"]))
+    top[3].metric(ctx.t("kpi.at_shelter"), n(kpis["at_shelter"]))
+    top[4].metric(ctx.t("kpi.needs_rescue"), n(kpis["needs_rescue"]))
     bottom = st.columns(5)
     by_priority = kpis["rescue_open"]
-    bottom[0].metric(ctx.t("kpi.rescue_open"), f"{kpis['rescue_open_total']:,}")
+    bottom[0].metric(ctx.t("kpi.rescue_open"), n(kpis["rescue_open_total"]))
     bottom[1].metric(
         ctx.t("kpi.rescue_by_priority"),
-        " / ".join(f"{by_priority.get(p, 0):,}" for p in ("high", "medium", "low")),
+        " / ".join(n(by_priority.get(p, 0)) for p in ("high", "medium", "low")),
         ctx.t("kpi.priority_legend"),
         delta_color="off",
         delta_arrow="off",
@@ -225,8 +223,8 @@ def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:
     bottom[3].metric(ctx.t("kpi.shelters_full"), f"{kpis['shelters_full']:,}")
     bottom[4].metric(
         ctx.t("kpi.register_unconfirmed"),
-        f"{kpis['register_unconfirmed']:,}",
-        ctx.t("kpi.of_total", n=f"{kpis['register']:,}"),
+        n(kpis["register_unconfirmed"]),
+        ctx.t("kpi.of_total", n=n(kpis["register"])),
         delta_color="off",
         delta_arrow="off",
     )
@@ -251,3 +249,45 @@ def selectable_table(
         if st.session_state.get(f"{key}_last") != chosen:
             st.session_state[f"{key}_last"] = chosen
             st.session_state[pick_key] = chosen
+
+
+def tidy_downloads(t: Callable[..., str], frame: pd.DataFrame, stem: str, note: str) -> None:
+    """A research table's three downloads side by side: spreadsheet-safe CSV, Parquet with the
+    method note in its metadata, and the note as text (each produced when requested, after the
+    gate re-checks the viewer)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from bosai.spreadsheet_safe import to_csv_bytes
+
+    def parquet() -> bytes:
+        buffer = io.BytesIO()
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        meta = {**(table.schema.metadata or {}), b"method": note.encode()}
+        pq.write_table(table.replace_schema_metadata(meta), buffer)
+        return buffer.getvalue()
+
+    csv_col, parquet_col, note_col = st.columns(3)
+    gate.download_button(
+        t("research.common.download_csv"),
+        lambda: to_csv_bytes(frame),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        container=csv_col,
+    )
+    gate.download_button(
+        t("research.common.download_parquet"),
+        parquet,
+        file_name=f"{stem}.parquet",
+        mime="application/vnd.apache.parquet",
+        container=parquet_col,
+    )
+    gate.download_button(
+        t("research.common.download_note"),
+        note.encode("utf-8"),
+        file_name=f"{stem}_method.txt",
+        mime="text/plain",
+        container=note_col,
+    )

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from analytics.small_cells import is_small
+from analytics.small_cells import hides, is_small
 from bosai.i18n import t
 from bosai.jpdate import jst_naive
 from bosai.palette import OKABE_ITO, STATUS_COLOURS, STATUS_ORDER, colour
@@ -363,7 +363,9 @@ def _map_section(fig: IncidentFigures, lang: str, draw: Draw) -> Section | None:
     cells = fig.cells
     if cells.empty or not fig.final.get("reported"):
         return None
-    visible = cells[cells["citizens"] >= 5]
+    # A cell's share is drawn only where neither its people nor its unconfirmed are 1–4.
+    shown = [not hides(c, u) for c, u in zip(cells["citizens"], cells["unconfirmed"], strict=True)]
+    visible = cells[shown]
     section = Section("map", t("report.section.map", lang))
     open_shelters = fig.shelters.dropna(subset=["lat", "lon"])
     section.charts.append(
@@ -377,7 +379,7 @@ def _map_section(fig: IncidentFigures, lang: str, draw: Draw) -> Section | None:
                 shelter_label=t("report.map.shelters", lang),
                 note=map_note(fig, lang, cells=True),
             ),
-            t("report.caption.map_cells", lang, hidden=int((cells["citizens"] < 5).sum())),
+            t("report.caption.map_cells", lang, hidden=len(cells) - len(visible)),
         )
     )
     return section

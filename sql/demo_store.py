@@ -63,6 +63,13 @@ def demo_state(engine: Engine) -> dict[str, Any] | None:
     return row[0] if row else None
 
 
+def is_demo_database(engine: Engine) -> bool:
+    """True when ``bosai demo`` marked this database as a demo (``meta['demo']``); DEMO mode
+    runs only there — a fresh production database, even with no citizens yet, is not one.
+    One primary-key lookup (the dashboard asks on every run path)."""
+    return demo_state(engine) is not None
+
+
 def holds_real_data(engine: Engine) -> bool:
     """True when the database has any non-synthetic citizen or incident."""
     with engine.connect() as conn:

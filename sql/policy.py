@@ -23,8 +23,11 @@ Rules
   ledger overrides the entry's ``normal_time_consent``).
 
 Auditing: every call that returns personal data appends one audit row naming the citizens it
-returned. Identical repeated views (the 10-second auto-refresh of an unchanged map) are recorded
-once per :data:`AUDIT_REPEAT_WINDOW` per viewer and query, so the chain stays readable.
+returned, the mode and the fields it disclosed — and commits it *before* the data leaves: if the
+audit write fails, the call raises and returns nothing. Identical repeated views (the 10-second
+auto-refresh of an unchanged map) are recorded once per :data:`AUDIT_REPEAT_WINDOW`; "identical"
+means the same viewer, purpose, mode (normal / emergency / drill), disclosed fields and citizens,
+so an emergency declared meanwhile, or a field newly disclosed, is always a new row.
 """
 
 from __future__ import annotations
@@ -103,6 +106,21 @@ def mode_of(engine: Engine, incident_id: int | None) -> Mode:
     return Mode(incident_id, bool(row.emergency_mode and row.ended_at is None), row.kind == "drill")
 
 
+#: Roles that see no individuals (research and reporting): every aggregate shown to them is
+#: small-cell suppressed (``analytics.small_cells``) — pages, maps, charts, downloads, reports.
+SMALL_CELL_ROLES = frozenset({"researcher", "council"})
+
+
+def sees_exact_counts(viewer: Viewer) -> bool:
+    """False for the roles whose aggregates are small-cell suppressed (:data:`SMALL_CELL_ROLES`);
+    the operational roles see exact counts (they act on the people behind them)."""
+    return viewer.role not in SMALL_CELL_ROLES
+
+
+def may_see_household_details(viewer: Viewer, mode: Mode) -> bool:
+    return viewer.role in ("hq", "rescue") and mode.emergency
+
+
 def may_see_rescue_positions(viewer: Viewer, mode: Mode) -> bool:
     return viewer.role == "rescue" or (viewer.role == "hq" and mode.emergency)
 
@@ -131,8 +149,20 @@ def _require(allowed: bool, viewer: Viewer, what: str) -> None:
 
 # ------------------------------------------------------------------ auditing
 
-_recent: dict[tuple[str, str, str], float] = {}
+_recent: dict[tuple[str, ...], float] = {}
 _recent_lock = threading.Lock()
+
+
+def mode_name(mode: Mode) -> str:
+    """``normal``, ``emergency`` or ``drill`` (a drill in emergency mode: ``drill_emergency``)."""
+    if mode.drill:
+        return "drill_emergency" if mode.emergency else "drill"
+    return "emergency" if mode.emergency else "normal"
+
+
+def disclosed_fields(frame: pd.DataFrame, personal: Iterable[str]) -> list[str]:
+    """The personal columns of ``frame`` that carry at least one value (what actually left)."""
+    return sorted(c for c in personal if c in frame and frame[c].notna().any())
 
 
 def _audit_view(
@@ -141,23 +171,36 @@ def _audit_view(
     target: str,
     citizen_ids: Iterable[int],
     details: dict[str, Any] | None = None,
+    *,
+    mode: Mode,
+    fields: Iterable[str] = (),
 ) -> None:
+    """Write the view's audit row and commit it — before the caller returns any data.
+
+    An identical view (same viewer, purpose, mode, disclosed fields and citizens, same other
+    details) within :data:`AUDIT_REPEAT_WINDOW` is recorded once. The "recently audited" mark
+    is set only after the row is committed: if the write fails the error propagates (the
+    caller returns nothing) and the next identical view writes the row.
+    """
     ids = sorted({int(c) for c in citizen_ids if c is not None and not pd.isna(c)})
     if not ids:
         return
+    field_set = sorted(set(fields))
+    details = {**(details or {}), "mode": mode_name(mode), "fields": field_set}
     digest = hashlib.sha256(
-        f"{engine.url}|{viewer.incident_id}|{details}|{ids}".encode()
+        f"{engine.url}|{viewer.incident_id}|{sorted(details.items())}|{ids}".encode()
     ).hexdigest()
-    key = (viewer.subject, target, digest)
+    key = (viewer.subject, viewer.role, viewer.purpose, mode_name(mode), target, digest)
     now = time.monotonic()
     with _recent_lock:
         seen = _recent.get(key)
         if seen is not None and now - seen < AUDIT_REPEAT_WINDOW:
             return
+    audit.record(engine, viewer, "read", target=target, citizen_ids=ids, details=details)
+    with _recent_lock:
         if len(_recent) > 10_000:
             _recent.clear()
-        _recent[key] = now
-    audit.record(engine, viewer, "read", target=target, citizen_ids=ids, details=details)
+        _recent[key] = time.monotonic()
 
 
 def forget_recent_views() -> None:
@@ -245,6 +288,8 @@ RESCUE_MAP_COLUMNS = tuple(
     c for c in RESCUE_QUEUE_COLUMNS if c not in ("district", "assigned_team")
 )
 RESCUE_FIELDS = {"full": RESCUE_COLUMNS, "queue": RESCUE_QUEUE_COLUMNS, "map": RESCUE_MAP_COLUMNS}
+#: The columns of a request that say something about its person (audited as disclosed fields).
+RESCUE_PERSONAL = ("lat", "lon", "name", "phone", "needs", "district")
 
 
 def rescue_requests(
@@ -340,13 +385,33 @@ def rescue_requests(
         {
             "positions": may_see_rescue_positions(viewer, mode),
             "rows": len(frame),
-            **({"fields": fields} if fields != "full" else {}),
+            **({"view": fields} if fields != "full" else {}),
         },
+        mode=mode,
+        fields=disclosed_fields(frame, RESCUE_PERSONAL),
     )
     return frame
 
 
 # ------------------------------------------------------------------ the register
+
+
+#: The columns of a register entry that say something about its person.
+REGISTER_PERSONAL = (
+    "name",
+    "kana",
+    "district",
+    "address",
+    "lat",
+    "lon",
+    "birth_date",
+    "needs",
+    "care_level",
+    "supporter_name",
+    "supporter_phone",
+    "supporter_relation",
+    "household_id",
+)
 
 
 def register_people(
@@ -422,6 +487,8 @@ def register_people(
         "policy.register_people",
         frame["citizen_id"],
         {"scope": register_scope(mode), "unconfirmed_only": unconfirmed_only},
+        mode=mode,
+        fields=disclosed_fields(frame, REGISTER_PERSONAL),
     )
     return frame
 
@@ -456,6 +523,8 @@ def register_map_points(
         "policy.register_people",
         ids,
         {"scope": register_scope(mode), "unconfirmed_only": True, "map_points_only": True},
+        mode=mode,
+        fields=("lat", "lon"),
     )
     return ids
 
@@ -524,6 +593,8 @@ def shelter_arrivals(
         "policy.shelter_arrivals",
         frame["citizen_id"],
         {"shelter_id": shelter_id},
+        mode=mode,
+        fields=disclosed_fields(frame, ("name", "kana", "household_id", "arrived_at")),
     )
     return frame
 
@@ -561,7 +632,12 @@ def live_positions(
     with engine.connect() as conn:
         frame = query_frame(conn, stmt)
     _audit_view(
-        engine, viewer.for_incident(incident_id), "policy.live_positions", frame["citizen_id"]
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.live_positions",
+        frame["citizen_id"],
+        mode=mode,
+        fields=disclosed_fields(frame, ("lat", "lon", "accuracy_m", "fixed_at")),
     )
     return frame
 
@@ -574,7 +650,7 @@ def households_unaccounted(engine: Engine, viewer: Viewer, incident_id: int | No
     members, confirmed, unaccounted (addresses only to ``hq``/``rescue`` in an emergency, and
     only where a member shares basic information with the city or is on the register)."""
     mode = mode_of(engine, incident_id)
-    _require(viewer.role in ("hq", "rescue") and mode.emergency, viewer, "household details")
+    _require(may_see_household_details(viewer, mode), viewer, "household details")
     c = Citizen.__table__
     h = Household.__table__
     ls = CitizenLatestStatus.__table__
@@ -635,7 +711,12 @@ def households_unaccounted(engine: Engine, viewer: Viewer, incident_id: int | No
             else []
         )
     _audit_view(
-        engine, viewer.for_incident(incident_id), "policy.households_unaccounted", member_ids
+        engine,
+        viewer.for_incident(incident_id),
+        "policy.households_unaccounted",
+        member_ids,
+        mode=mode,
+        fields=disclosed_fields(frame, ("district", "address", "members", "confirmed")),
     )
     return frame
 
@@ -702,6 +783,8 @@ def notification_recipients(
         "policy.notification_recipients",
         out.get("citizen_id", []),
         {"basis": basis, "count": len(out)},
+        mode=mode,
+        fields=("subject",),
     )
     return out
 
@@ -759,6 +842,8 @@ def register_download(
             "filters": filters or {},
             "download": download_id[:16],
         },
+        mode=mode,
+        fields=REGISTER_PERSONAL,
     )
     return download_id[:16]
 
@@ -832,6 +917,23 @@ def normalise_search(text: str) -> str:
     """
     compact = "".join(text.split())
     return "".join(chr(ord(ch) + _KANA_SHIFT) if "ぁ" <= ch <= "ゖ" else ch for ch in compact)
+
+
+#: The personal columns the safety loop's reads may disclose (what an audit row names).
+SAFETY_PERSONAL = (
+    "name",
+    "kana",
+    "birth_date",
+    "address",
+    "phone",
+    "lat",
+    "lon",
+    "district",
+    "needs",
+    "supporters",
+    "note",
+    "place",
+)
 
 
 def _reception_columns(c, basic, mode: Mode) -> list[sa.ColumnElement]:
@@ -935,6 +1037,8 @@ def reception_search(
         "policy.reception_search",
         frame["citizen_id"],
         {"shelter_id": shelter_id, "by": "name" if wanted else "birth_date", "rows": len(frame)},
+        mode=mode,
+        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -959,6 +1063,8 @@ def reception_by_subject(
         "policy.reception_search",
         frame["citizen_id"],
         {"shelter_id": shelter_id, "by": "qr"},
+        mode=mode,
+        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -987,6 +1093,8 @@ def reception_household(
         "policy.reception_household",
         frame["citizen_id"],
         {"shelter_id": shelter_id},
+        mode=mode,
+        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -1044,6 +1152,8 @@ def shelter_people(
         "policy.shelter_people",
         frame["citizen_id"].dropna().astype(int),
         {"shelter_id": shelter_id, "walk_ins": int(frame["walk_in_id"].notna().sum())},
+        mode=mode,
+        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -1108,6 +1218,8 @@ def unaccounted_details(
         "policy.unaccounted",
         frame["citizen_id"],
         {"names": bool(mode.emergency), "rows": len(frame)},
+        mode=mode,
+        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -1128,6 +1240,8 @@ def unaccounted_households(
         "policy.unaccounted_households",
         members,
         {"households": len(ids)},
+        mode=mode_of(engine, incident_id),
+        fields=(),
     )
     return members.tolist()
 
@@ -1186,6 +1300,8 @@ def safety_history(
         "policy.safety_history",
         [citizen_id],
         {"rows": len(frame)},
+        mode=mode_of(engine, incident_id),
+        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -1249,6 +1365,8 @@ def evacuation_plans(
         "policy.evacuation_plans",
         frame["citizen_id"],
         {"scope": "all" if viewer.role == "admin" else register_scope(mode), "rows": len(frame)},
+        mode=mode,
+        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -1275,5 +1393,13 @@ def plan_candidates(engine: Engine, viewer: Viewer) -> pd.DataFrame:
     with engine.connect() as conn:
         frame = query_frame(conn, stmt)
     frame["has_plan"] = frame["has_plan"].astype(bool)
-    _audit_view(engine, viewer, "policy.plan_candidates", frame["citizen_id"], {"rows": len(frame)})
+    _audit_view(
+        engine,
+        viewer,
+        "policy.plan_candidates",
+        frame["citizen_id"],
+        {"rows": len(frame)},
+        mode=mode_of(engine, viewer.incident_id),
+        fields=disclosed_fields(frame, SAFETY_PERSONAL),
+    )
     return frame

@@ -116,6 +116,18 @@ def pg_server() -> Iterator[PgServer]:
     server.close()
 
 
+def sql(url: str, statement: str, **params):
+    """Run one SQL statement on the database at ``url`` in its own transaction (a test's
+    independent check, or a change made "by someone else"); its rows, if it returns any."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(sa.text(statement), params)
+            return result.all() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
 # ---------------------------------------------------------------- SQLite
 
 
@@ -211,3 +223,58 @@ def demo_engine(engine):
     load_demo(engine, data.tables, data.params.as_meta())
     policy.forget_recent_views()
     return engine
+
+
+# ---------------------------------------------------------------- hostile outside text
+
+
+def hostile_headline(beacon: str) -> str:
+    """A telegram headline written as an attacker would: bold, a link, a remote image (the
+    beacon), raw HTML, Streamlit's own directives and an autolink."""
+    return (
+        f"**至急** [詳細はこちら]({beacon}/link) ![x]({beacon}/beacon) "
+        f'<img src="{beacon}/img"> <a href="{beacon}/a">開く</a> :red[赤字] '
+        f":material/warning: $x^2$ www.example.com {beacon}/bare"
+    )
+
+
+def write_hostile_telegram(path: Path, beacon: str) -> Path:
+    """Write a JMA VPWW54 telegram for the demo city (会津若松市, 0720200) — the newest one, a
+    大雨警報 — whose headline is :func:`hostile_headline` (for ``bosai import warnings``)."""
+    from xml.sax.saxutils import escape
+
+    path.write_text(
+        f"""<?xml version="1.0" encoding="UTF-8"?>
+<Report xmlns="http://xml.kishou.go.jp/jmaxml1/">
+  <Control>
+    <Title>気象警報・注意報（Ｈ２７）</Title>
+    <DateTime>2026-07-11T00:00:00Z</DateTime>
+    <Status>通常</Status>
+    <EditorialOffice>福島地方気象台</EditorialOffice>
+    <PublishingOffice>福島地方気象台</PublishingOffice>
+  </Control>
+  <Head xmlns="http://xml.kishou.go.jp/jmaxml1/informationBasis1/">
+    <Title>福島県気象警報・注意報</Title>
+    <ReportDateTime>2026-07-11T09:00:00+09:00</ReportDateTime>
+    <TargetDateTime>2026-07-11T09:00:00+09:00</TargetDateTime>
+    <EventID/>
+    <InfoType>発表</InfoType>
+    <Serial/>
+    <InfoKind>気象警報・注意報</InfoKind>
+    <InfoKindVersion>1.2_0</InfoKindVersion>
+    <Headline><Text>{escape(hostile_headline(beacon))}</Text></Headline>
+  </Head>
+  <Body xmlns="http://xml.kishou.go.jp/jmaxml1/body/meteorology1/">
+    <Warning type="気象警報・注意報（市町村等）"><Item><Kind><Name>大雨警報</Name><Code>03</Code><Status>発表</Status></Kind><Area><Name>会津若松市</Name><Code>0720200</Code></Area></Item></Warning>
+  </Body>
+</Report>
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def hostile_telegram(tmp_path):
+    """``hostile_telegram(beacon_url)``: the path of :func:`write_hostile_telegram`'s file."""
+    return lambda beacon: write_hostile_telegram(tmp_path / "hostile_vpww54.xml", beacon)

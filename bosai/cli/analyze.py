@@ -8,7 +8,10 @@
   from questionnaire answers (an export file).
 * ``bosai analyze drill --drill ID [--compare ID]`` — drill evaluation from its event log.
 
-Everything printed is an aggregate; the same functions are importable from ``analytics`` and
+Everything printed is an aggregate, with small cells suppressed by the one rule of
+``analytics.small_cells`` (a count of 1–4 people and every value derived from it are printed as
+``<5`` / ``-``, in JSON as ``null`` with ``"suppressed": true`` on the record) — the same as on
+the research pages and in the reports. The same functions are importable from ``analytics`` and
 ``surveys`` for notebooks.
 """
 
@@ -63,12 +66,25 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def suppressed(data: dict[str, Any]) -> dict[str, Any]:
+    """The results as printed: plain JSON values, small cells suppressed."""
+    from analytics.small_cells import suppress_json
+
+    return suppress_json(to_jsonable(data))  # type: ignore[return-value]
+
+
 def _emit(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
+    """Print ``data`` (already :func:`suppressed`) as JSON, or the text ``lines`` made from it."""
     if as_json:
-        click.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=1))
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
     else:
         for line in lines:
             click.echo(line)
+
+
+def _count(value: Any) -> str:
+    """A count in the text output (``<5`` where suppressed)."""
+    return "<5" if value is None else str(value)
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -148,11 +164,12 @@ def analyze_survey(
         result["free_text"] = {
             item: themes(frame[item].dropna().astype(str).tolist()) for item in texts
         }
-    lines = [f"{inst.id} {file.name}: n = {result['n']}"]
+    result = suppressed(result)
+    lines = [f"{inst.id} {file.name}: n = {_count(result['n'])}"]
     for name, sub in result["subscales"].items():
         lines.append(
             f"  {name:<14} mean {_fmt(sub['mean'], 2)}  sd {_fmt(sub['sd'], 2)}  "
-            f"alpha {_fmt(sub['alpha'])}  omega {_fmt(sub['omega'])}  (n {sub['n']})"
+            f"alpha {_fmt(sub['alpha'])}  omega {_fmt(sub['omega'])}  (n {_count(sub['n'])})"
         )
     if "sus" in result:
         lines.append(f"  SUS mean {_fmt(result['sus']['mean'], 1)} grade {result['sus']['grade']}")
@@ -171,11 +188,11 @@ def analyze_uiux(file: Path, as_json: bool) -> None:
     from surveys.timing_sheet import read_timing_sheet
 
     sheet = read_timing_sheet(file)
-    result = analyse(sheet.frame) | {"file": file.name}
-    lines = [f"{file.name}: {result['n_participants']} participants"]
+    result = suppressed(analyse(sheet.frame) | {"file": file.name})
+    lines = [f"{file.name}: {_count(result['n_participants'])} participants"]
     for row in result["summary"]:
         lines.append(
-            f"  {row['task']} / {row['method']} / {row['group']}: n {row['n']} "
+            f"  {row['task']} / {row['method']} / {row['group']}: n {_count(row['n'])} "
             f"median {_fmt(row['median_s'], 1)} s mean {_fmt(row['mean_s'], 1)} s"
         )
     for row in result["paired"]:
@@ -269,21 +286,21 @@ def analyze_optin(
     if source == "db":
         from bosai.cli.survey import _ready_engine
 
-        result = optin_from_db(_ready_engine(obj["database_url"]), _parse_at(at))
-        lines = [f"consent ledger at {result['at']}: {result['invited']} citizens"]
+        result = suppressed(optin_from_db(_ready_engine(obj["database_url"]), _parse_at(at)))
+        lines = [f"consent ledger at {result['at']}: {_count(result['invited'])} citizens"]
         for row in result["by_data_item"]:
             lines.append(
-                f"  {row['data_item']:<16} {row['count']:>6} / {row['n']}  "
+                f"  {row['data_item']:<16} {_count(row['count']):>6} / {_count(row['n'])}  "
                 f"{_fmt(row['share'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]"
             )
     else:
         path = Path(source)
         if not path.is_file():
             raise BosaiError(f"--source: neither 'db' nor an existing file: {source!r}")
-        result = optin_from_file(path, instrument_id, mapping)
-        lines = [f"{path.name}: n = {result['n']}"]
+        result = suppressed(optin_from_file(path, instrument_id, mapping))
+        lines = [f"{path.name}: n = {_count(result['n'])}"]
         for code, row in result.get("consent_timing", {}).items():
-            lines.append(f"  consent timing {code}: {row['count']} / {row['n']}")
+            lines.append(f"  consent timing {code}: {_count(row['count'])} / {_count(row['n'])}")
     _emit(result, as_json, lines)
 
 
@@ -358,8 +375,10 @@ def analyze_drill(
         ts = tuple(float(m) for m in minutes.split(",") if m.strip())
     except ValueError as exc:
         raise InvalidInputError(f"--minutes: numbers separated by commas: {minutes!r}") from exc
-    result = drill_report(_ready_engine(obj["database_url"]), drill_ref, ts, origin, compare)
-    lines = [f"{result['drill']['name']}: {result['participants']} participants"]
+    result = suppressed(
+        drill_report(_ready_engine(obj["database_url"]), drill_ref, ts, origin, compare)
+    )
+    lines = [f"{result['drill']['name']}: {_count(result['participants'])} participants"]
     for row in result["funnel"]:
-        lines.append(f"  {row['stage']:<22} {row['count']}")
+        lines.append(f"  {row['stage']:<22} {_count(row['count'])}")
     _emit(result, as_json, lines)

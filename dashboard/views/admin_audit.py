@@ -10,6 +10,7 @@ import streamlit as st
 
 from bosai.jpdate import file_stamp, format_datetime, jst
 from bosai.spreadsheet_safe import to_csv_bytes
+from dashboard import gate
 from dashboard.context import current
 from dashboard.registry import ALL_ROLES
 from dashboard.widgets import text_table
@@ -121,9 +122,9 @@ table = pd.DataFrame(
     }
 )
 text_table(table, use_container_width=True)
-st.download_button(
+gate.download_button(
     ctx.t("admin.audit.download"),
-    to_csv_bytes(table),
+    lambda: to_csv_bytes(table),
     file_name=f"audit_log_{file_stamp(dt.datetime.now(dt.UTC))}.csv",
     mime="text/csv",
     on_click="ignore",

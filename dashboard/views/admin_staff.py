@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from bosai.jpdate import format_datetime
-from dashboard import panels
+from dashboard import gate, panels
 from dashboard.context import current
 from dashboard.registry import ALL_ROLES
+from dashboard.text import say
 from dashboard.widgets import text_table
 from sql.actions import ActionRefused
 from sql.actions.staff import add_staff, update_staff
@@ -28,7 +29,7 @@ def _run(action, *args, done: str, **kwargs) -> None:
     try:
         result = action(ctx.engine, ctx.viewer, *args, **kwargs)
     except ActionRefused as exc:
-        st.session_state[panels.MESSAGE_KEY] = ("error", ctx.t("panel.refused", reason=str(exc)))
+        st.session_state[panels.MESSAGE_KEY] = ("error", say(ctx.t, "panel.refused", reason=exc))
     else:
         unchanged = isinstance(result, dict) and not result
         text = ctx.t("admin.staff.unchanged") if unchanged else done
@@ -83,14 +84,16 @@ with add_tab, st.form("add_staff", clear_on_submit=True):
     st.form_submit_button(
         ctx.t("admin.staff.add_button"),
         type="primary",
-        on_click=lambda: _run(
-            add_staff,
-            st.session_state.get("new_staff_subject") or "",
-            st.session_state.get("new_staff_name") or "",
-            st.session_state.get("new_staff_role") or "hq",
-            st.session_state.get("new_staff_shelters") or [],
-            st.session_state.get("new_staff_team") or None,
-            done=ctx.t("admin.staff.added"),
+        on_click=gate.callback(
+            lambda: _run(
+                add_staff,
+                st.session_state.get("new_staff_subject") or "",
+                st.session_state.get("new_staff_name") or "",
+                st.session_state.get("new_staff_role") or "hq",
+                st.session_state.get("new_staff_shelters") or [],
+                st.session_state.get("new_staff_team") or None,
+                done=ctx.t("admin.staff.added"),
+            )
         ),
     )
 
@@ -140,15 +143,17 @@ with change_tab:
             st.form_submit_button(
                 ctx.t("admin.staff.save"),
                 type="primary",
-                on_click=lambda i=member.id: _run(
-                    update_staff,
-                    i,
-                    name=st.session_state.get(f"edit_staff_name_{i}") or "",
-                    role=st.session_state.get(f"edit_staff_role_{i}"),
-                    shelter_ids=st.session_state.get(f"edit_staff_shelters_{i}") or [],
-                    team=st.session_state.get(f"edit_staff_team_{i}") or "",
-                    active=bool(st.session_state.get(f"edit_staff_active_{i}")),
-                    done=ctx.t("admin.staff.saved"),
+                on_click=gate.callback(
+                    lambda i=member.id: _run(
+                        update_staff,
+                        i,
+                        name=st.session_state.get(f"edit_staff_name_{i}") or "",
+                        role=st.session_state.get(f"edit_staff_role_{i}"),
+                        shelter_ids=st.session_state.get(f"edit_staff_shelters_{i}") or [],
+                        team=st.session_state.get(f"edit_staff_team_{i}") or "",
+                        active=bool(st.session_state.get(f"edit_staff_active_{i}")),
+                        done=ctx.t("admin.staff.saved"),
+                    )
                 ),
             )
         st.caption(ctx.t("admin.staff.deactivate_note"))

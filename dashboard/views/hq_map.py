@@ -8,6 +8,7 @@ from analytics.status_cells import resolution_for_zoom
 from dashboard import (
     basemap,
     data,
+    gate,
     map_accounted,
     map_deck,
     map_view,
@@ -17,14 +18,15 @@ from dashboard import (
 )
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
-from sql import replication
+from dashboard.text import plain
+from sql import policy, replication
 
 ctx = current()
 st.title(ctx.t("hqmap.title"))
 incident = data.current_incident(ctx.database_url)
 incident_id = incident.id if incident else None
 st.caption(
-    f"{ctx.t('overview.incident')}: {incident.name(ctx.lang)}"
+    f"{ctx.t('overview.incident')}: {plain(incident.name(ctx.lang))}"
     if incident
     else ctx.t("overview.no_incident")
 )
@@ -50,7 +52,7 @@ with st.sidebar.expander(ctx.t("hqmap.options"), expanded=False):
 refresh = float(ctx.city.setting("refresh_seconds", 10)) if auto else None
 
 
-@st.fragment(run_every=refresh)
+@gate.fragment(run_every=refresh)
 def live_picture() -> None:
     try:
         state = build_hq_state(
@@ -84,7 +86,7 @@ def live_picture() -> None:
         st.warning(
             ctx.t(
                 "hqmap.warnings_in_force",
-                warnings="、".join(state.warnings["kind_name"].tolist()),
+                warnings=plain("、".join(state.warnings["kind_name"].tolist())),
                 hazards="、".join(ctx.t(f"hazard.{h}") for h in state.hazards),
             ),
             icon=":material/thunderstorm:",
@@ -93,7 +95,7 @@ def live_picture() -> None:
     map_view.notices(ctx, drawn)
     left, right = st.columns([3, 2])
     with left, map_view.frame("hq"):
-        exact = ctx.viewer.role in map_deck.OPERATIONAL_ROLES
+        exact = policy.sees_exact_counts(ctx.viewer)
         extra = {
             map_accounted.LEGEND_KEY: map_accounted.accounted_layers(
                 safety["districts"], ctx.t, exact

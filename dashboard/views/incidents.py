@@ -5,8 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from bosai.jpdate import format_datetime
-from dashboard import data, panels
+from dashboard import data, gate, panels
 from dashboard.context import current
+from dashboard.text import plain, say
 from sql.actions import ActionRefused
 from sql.actions.incidents import declare_incident, end_incident, set_emergency_mode
 from sql.queries.incidents import activity_log, list_incidents
@@ -20,7 +21,7 @@ def _run(action, *args, done: str, **kwargs) -> None:
     try:
         action(ctx.engine, ctx.viewer, *args, **kwargs)
     except ActionRefused as exc:
-        st.session_state[panels.MESSAGE_KEY] = ("error", ctx.t("panel.refused", reason=str(exc)))
+        st.session_state[panels.MESSAGE_KEY] = ("error", say(ctx.t, "panel.refused", reason=exc))
     else:
         st.session_state[panels.MESSAGE_KEY] = ("success", done)
         data.current_incident.clear()
@@ -33,7 +34,7 @@ if active:
     for incident in active:
         kind = ctx.t(f"incident_kind.{incident.kind}")
         box = st.container(border=True)
-        box.markdown(f"**{incident.name(ctx.lang)}**（{kind}）")
+        box.markdown(f"**{plain(incident.name(ctx.lang))}**（{kind}）")
         box.write(
             ctx.t(
                 "incidents.declared",
@@ -50,7 +51,7 @@ if active:
                 if incident.emergency_mode
                 else ctx.t("incidents.mode_on"),
                 key=f"mode_{incident.id}",
-                on_click=_run,
+                on_click=gate.callback(_run),
                 args=(set_emergency_mode, incident.id, not incident.emergency_mode),
                 kwargs={"done": ctx.t("incidents.mode_changed")},
             )
@@ -60,11 +61,13 @@ if active:
                     ctx.t("incidents.end_confirm"),
                     type="primary",
                     key=f"end_{incident.id}",
-                    on_click=lambda i=incident.id: _run(
-                        end_incident,
-                        i,
-                        reason=st.session_state.get(f"end_reason_{i}") or None,
-                        done=ctx.t("incidents.ended"),
+                    on_click=gate.callback(
+                        lambda i=incident.id: _run(
+                            end_incident,
+                            i,
+                            reason=st.session_state.get(f"end_reason_{i}") or None,
+                            done=ctx.t("incidents.ended"),
+                        )
                     ),
                 )
 else:
@@ -92,15 +95,17 @@ if may_act and not active:
         st.form_submit_button(
             ctx.t("incidents.declare_button"),
             type="primary",
-            on_click=lambda: _run(
-                declare_incident,
-                st.session_state["new_kind"],
-                st.session_state.get("new_name_ja") or "",
-                st.session_state.get("new_name_en") or None,
-                st.session_state.get("new_hazard"),
-                bool(st.session_state.get("new_mode")),
-                ctx.city.municipality_code,
-                done=ctx.t("incidents.declared_done"),
+            on_click=gate.callback(
+                lambda: _run(
+                    declare_incident,
+                    st.session_state["new_kind"],
+                    st.session_state.get("new_name_ja") or "",
+                    st.session_state.get("new_name_en") or None,
+                    st.session_state.get("new_hazard"),
+                    bool(st.session_state.get("new_mode")),
+                    ctx.city.municipality_code,
+                    done=ctx.t("incidents.declared_done"),
+                )
             ),
         )
     st.caption(ctx.t("incidents.drill_note"))

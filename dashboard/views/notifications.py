@@ -10,9 +10,10 @@ import streamlit as st
 from analytics.notification_targets import in_circle
 from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
-from dashboard import data, panels
+from dashboard import data, gate, panels
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
+from dashboard.text import say
 from sql import policy
 from sql.queries.households import members_of
 from sql.queries.notifications import notification_history
@@ -141,7 +142,7 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
                 incident_id=incident_id,
             )
         except (CityOSError, ConnectorConfigError) as exc:
-            st.session_state[panels.MESSAGE_KEY] = ("error", ctx.t("notify.failed", error=str(exc)))
+            st.session_state[panels.MESSAGE_KEY] = ("error", say(ctx.t, "notify.failed", error=exc))
         else:
             st.session_state[panels.MESSAGE_KEY] = (
                 "success",
@@ -153,7 +154,7 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
         ctx.t("notify.send"),
         type="primary",
         disabled=not (confirmed and title.strip() and body.strip() and len(recipients)),
-        on_click=send,
+        on_click=gate.callback(send),
         key="notify_send",
     )
 else:

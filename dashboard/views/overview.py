@@ -1,36 +1,51 @@
-"""市の概況 — City overview: counts by status, last update time, data sources."""
+"""市の概況 — City overview: counts by status, last update time, data sources.
+
+Small cells suppressed for the roles that see no individuals (``sql.policy.sees_exact_counts``):
+a count of 1–4 reads 「5未満」, its share is hidden and its bar is not drawn."""
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from analytics.small_cells import count_label, hides, is_small
 from bosai.jpdate import clock, format_datetime
 from bosai.palette import STATUS_COLOURS, STATUS_ORDER
 from dashboard import data
 from dashboard.context import current
+from dashboard.text import plain
+from sql import policy
 
 ctx = current()
 st.title(ctx.t("overview.title"))
 
 incident = data.current_incident(ctx.database_url)
 st.caption(
-    f"{ctx.t('overview.incident')}: {incident.name(ctx.lang)}"
+    f"{ctx.t('overview.incident')}: {plain(incident.name(ctx.lang))}"
     if incident
     else ctx.t("overview.no_incident")
 )
 ov = data.city_overview(ctx.database_url, incident.id if incident else None)
 
+exact = policy.sees_exact_counts(ctx.viewer)
+
+
+def n(value) -> str:
+    return f"{value:,}" if exact else count_label(value, ctx.lang)
+
+
 safe = sum(ov.by_status[s] for s in ("safe_at_home", "at_shelter", "elsewhere_safe"))
 cols = st.columns(5)
-cols[0].metric(ctx.t("overview.opted_in"), f"{ov.citizens:,}")
-cols[1].metric(ctx.t("overview.reported"), f"{ov.reported:,}")
+cols[0].metric(ctx.t("overview.opted_in"), n(ov.citizens))
+cols[1].metric(ctx.t("overview.reported"), n(ov.reported))
 cols[2].metric(
     ctx.t("overview.confirmed_safe"),
-    f"{safe:,}",
-    f"{safe / ov.citizens:.0%}" if ov.citizens else None,
+    n(safe),
+    f"{safe / ov.citizens:.0%}"
+    if ov.citizens and (exact or not hides(safe, ov.citizens))
+    else None,
     delta_color="off",
 )
-cols[3].metric(ctx.t("overview.needs_rescue"), f"{ov.by_status['needs_rescue']:,}")
+cols[3].metric(ctx.t("overview.needs_rescue"), n(ov.by_status["needs_rescue"]))
 cols[4].metric(ctx.t("overview.shelters_open"), f"{ov.shelters_open:,} / {ov.shelters:,}")
 if incident is not None:
     # Every source merged (app, reception, supporters, family, rescue, calls): aggregates.
@@ -53,8 +68,15 @@ table = pd.DataFrame(
     }
 )
 table[ctx.t("overview.share")] = table[ctx.t("overview.count")] / max(ov.citizens, 1)
+drawn = table
+if not exact:  # small counts: 「5未満」, no share, no bar (its height would tell)
+    small = table[ctx.t("overview.count")].map(is_small) | (0 < ov.citizens < 5)
+    drawn = table[~small]
+    table = table.astype({ctx.t("overview.count"): object, ctx.t("overview.share"): object})
+    table[ctx.t("overview.count")] = [n(v) for v in table[ctx.t("overview.count")]]
+    table.loc[small, ctx.t("overview.share")] = None
 chart = px.bar(
-    table,
+    drawn,
     x=ctx.t("overview.count"),
     y=ctx.t("overview.status"),
     color="code",
@@ -96,5 +118,5 @@ if ov.demo:
 for source in ov.sources:
     state = ctx.t("overview.stale") if source["stale"] else ctx.t("overview.fresh")
     st.write(
-        f"{source['source']}: {format_datetime(source['last_success_at'], ctx.lang)} ({state})"
+        f"{plain(source['source'])}: {format_datetime(source['last_success_at'], ctx.lang)} ({state})"
     )

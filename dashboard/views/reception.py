@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bosai.vocab import WALK_IN_AGE_BANDS
 from cityos import citizen_qr
-from dashboard import data, safety_panels, widgets
+from dashboard import data, gate, safety_panels, widgets
 from dashboard.context import current
 from sql import policy
 from sql.queries.shelter_board import shelter_board
@@ -128,7 +128,7 @@ with qr_tab:
         ctx.t("safety.reception.qr_input"),
         placeholder=ctx.t("safety.reception.qr_placeholder"),
         key="rcp_qr_text",
-        on_change=safety_panels.on_qr_scanner,
+        on_change=gate.callback(safety_panels.on_qr_scanner),
         args=(ctx, incident_id, shelter_id),
     )
     if citizen_qr.decoder_available():
@@ -202,7 +202,7 @@ with walk_in_tab:
                 st.button(
                     ctx.t("safety.reception.walk_in_as_match"),
                     icon=":material/how_to_reg:",
-                    on_click=safety_panels.on_check_in,
+                    on_click=gate.callback(safety_panels.on_check_in),
                     args=(ctx, incident_id, shelter_id, "search", "rcp_match_ids"),
                     width="stretch",
                 )
@@ -211,7 +211,7 @@ with walk_in_tab:
                 ctx.t("safety.reception.walk_in_as_new_n", n=draft["size"]),
                 type="primary",
                 icon=":material/person_add:",
-                on_click=safety_panels.on_walk_in,
+                on_click=gate.callback(safety_panels.on_walk_in),
                 args=(ctx, incident_id, shelter_id),
                 width="stretch",
             )

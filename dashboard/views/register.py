@@ -14,7 +14,7 @@ from analytics.support_register import NO_REPORT, reference_time, select, work_o
 from bosai.jpdate import format_datetime, jst
 from bosai.palette import STATUS_ORDER
 from bosai.spreadsheet_safe import to_csv_bytes
-from dashboard import data, widgets
+from dashboard import data, gate, widgets
 from dashboard.context import current
 from sql import policy
 from sql.queries.status_snapshot import feed_position
@@ -29,7 +29,7 @@ def _text(values: pd.Series) -> list[str]:
     return ["" if pd.isna(v) else str(v) for v in values]
 
 
-@st.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
+@gate.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
 def live() -> None:
     try:
         mode = policy.mode_of(ctx.engine, incident_id)
@@ -134,7 +134,7 @@ def live() -> None:
         policy.register_download(engine, viewer, incident_id, ids, filters=filters_used)
         return to_csv_bytes(table)
 
-    st.download_button(
+    gate.download_button(
         ctx.t("register.download"),
         register_csv,
         file_name=ctx.t("register.file_name", date=f"{jst(as_of):%Y%m%d_%H%M}"),

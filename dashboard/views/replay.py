@@ -3,16 +3,20 @@ moment (status reports, rescue requests, shelters and head counts, warnings)."""
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from analytics.occupancy_curve import total_curve
 from analytics.replay_steps import replay_moments
+from analytics.small_cells import count_label, is_small
 from bosai.jpdate import format_datetime, moment_label
 from bosai.palette import colour
 from dashboard import data, map_accounted, map_deck, map_view, time_charts, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
 from dashboard.safety_state import build_safety_state, district_points
+from dashboard.text import plain
+from sql import policy
 from sql.queries.incidents import incident_timeline, list_incidents
 from sql.queries.report_figures import occupancy_observations, open_periods
 
@@ -60,6 +64,7 @@ state = build_hq_state(
     now=at if isinstance(at, dt.datetime) else None,
 )
 widgets.kpi_header(ctx, state.kpis)
+exact = policy.sees_exact_counts(ctx.viewer)
 safety = build_safety_state(
     ctx.engine,
     data.safety_cache(ctx.database_url),
@@ -67,14 +72,26 @@ safety = build_safety_state(
     ctx.city,
     as_of=at if isinstance(at, dt.datetime) else None,
 )
-st.caption(ctx.t("safety.replay.accounted", **safety.counts))
+st.caption(
+    ctx.t(
+        "safety.replay.accounted",
+        **{
+            k: f"{int(v):,}" if exact else count_label(int(v), ctx.lang)
+            for k, v in safety.counts.items()
+        },
+    )
+)
 # Each shelter's latest count carried forward, summed over the shelters open at each moment.
 curve = total_curve(
     occupancy_observations(ctx.engine, incident.id), open_periods(ctx.engine, incident.id)
 )
+if not exact:  # a moment with 1–4 people in all shelters is not drawn (small cells)
+    curve = curve[~curve["head_count"].map(is_small)]
 if not curve.empty:
     heads_now = int(state.shelters.loc[state.shelters["is_open"], "head_count"].fillna(0).sum())
-    st.metric(ctx.t("replay.head_count"), f"{heads_now:,}")
+    st.metric(
+        ctx.t("replay.head_count"), f"{heads_now:,}" if exact else count_label(heads_now, ctx.lang)
+    )
     figure = time_charts.time_line(
         curve,
         "at",
@@ -90,7 +107,7 @@ if len(state.warnings):
     st.warning(
         ctx.t(
             "replay.warnings",
-            warnings="、".join(state.warnings["kind_name"].tolist()),
+            warnings=plain("、".join(state.warnings["kind_name"].tolist())),
         ),
         icon=":material/thunderstorm:",
     )
@@ -105,7 +122,6 @@ if elsewhere:
 # The city's own base map (no tiles needed); not for an incident in another city.
 drawn = map_view.choose_base(ctx, "none" if elsewhere else "local")
 with map_view.frame("replay"):
-    exact = ctx.viewer.role in map_deck.OPERATIONAL_ROLES
     extra = {
         map_accounted.LEGEND_KEY: map_accounted.accounted_layers(
             district_points(safety), ctx.t, exact
@@ -128,6 +144,13 @@ with map_view.frame("replay"):
 st.caption(map_view.attribution(ctx, drawn, state.zone_sources, shown))
 open_shelters = state.shelters[state.shelters["is_open"]]
 st.subheader(ctx.t("replay.shelters", n=len(open_shelters)))
+open_shelters = open_shelters.sort_values("head_count", ascending=False)
+if not exact:
+    open_shelters = open_shelters.assign(
+        head_count=[
+            count_label(h, ctx.lang) if pd.notna(h) else "" for h in open_shelters["head_count"]
+        ]
+    )
 st.dataframe(
     open_shelters[["name", "head_count", "capacity", "congestion"]]
     .rename(
@@ -144,8 +167,7 @@ st.dataframe(
                 ctx.t(f"congestion.{c}") for c in open_shelters["congestion"]
             ]
         }
-    )
-    .sort_values(ctx.t("shelter.col.head_count"), ascending=False),
+    ),
     hide_index=True,
     width="stretch",
 )

@@ -11,7 +11,9 @@ import streamlit as st
 from analytics.replay_steps import replay_moments
 from bosai.errors import BosaiError
 from bosai.jpdate import file_stamp, format_datetime
+from dashboard import gate
 from dashboard.context import current
+from dashboard.text import say
 from reports import council, situation
 from sql.queries import research
 from sql.queries.incidents import incident_timeline, list_incidents
@@ -47,7 +49,7 @@ def offer(key: str, label: str) -> None:
         return
     name, data, fmt = made
     st.success(t("reports.page.ready", name=name, size=f"{len(data):,}"))
-    st.download_button(
+    gate.download_button(
         label, data, file_name=name, mime=MIME[fmt], icon=":material/download:", key=f"{key}_dl"
     )
 
@@ -108,7 +110,7 @@ with council_tab:
             )
         except BosaiError as exc:
             bar.empty()
-            st.error(t("reports.page.failed", error=str(exc)))
+            st.error(say(t, "reports.page.failed", error=exc))
         else:
             bar.progress(1.0, text=t("report.progress.done"))
             name = council.file_name(f"council_{subject}", ref, fmt)
@@ -163,7 +165,7 @@ with situation_tab:
                         lang=ctx.lang,
                     )
                 except BosaiError as exc:
-                    st.error(t("reports.page.failed", error=str(exc)))
+                    st.error(say(t, "reports.page.failed", error=exc))
                 else:
                     stamp = file_stamp(at)
                     name = council.file_name("situation", f"{incident.id}_{stamp}", fmt)

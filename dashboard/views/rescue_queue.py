@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bosai.jpdate import format_datetime
 from bosai.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
-from dashboard import data, panels, widgets
+from dashboard import data, gate, panels, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import score_requests
 from sql import policy
@@ -25,7 +25,7 @@ if not policy.may_see_rescue_requests(ctx.viewer):
 panels.triage_formula(ctx)
 
 
-@st.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
+@gate.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
 def queue() -> None:
     filters = st.columns([2, 2, 2, 2])
     statuses = filters[0].multiselect(

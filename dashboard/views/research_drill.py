@@ -3,19 +3,15 @@ time to each stage per participant group (censored at the drill's end), register
 confirmed safe by T minutes, and the comparison of two drills (log-rank). Aggregates only;
 curves of groups with fewer than 5 people are not drawn."""
 
-import io
-
 import pandas as pd
 import plotly.graph_objects as go
-import pyarrow as pa
-import pyarrow.parquet as pq
 import streamlit as st
 
 from analytics.drill_evaluation import STAGES, compare_drills, evaluate_drill
 from analytics.small_cells import LABELS, is_small, suppress, suppress_tidy
 from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
-from bosai.spreadsheet_safe import to_csv_bytes
+from dashboard import widgets
 from dashboard.context import current
 from sql.queries import research, safety_picture
 
@@ -93,26 +89,7 @@ def table(frame: pd.DataFrame) -> None:
 
 
 def downloads(frame: pd.DataFrame, stem: str, note: str) -> None:
-    csv_col, parquet_col, note_col = st.columns(3)
-    csv_col.download_button(
-        t("research.common.download_csv"), to_csv_bytes(frame), f"{stem}.csv", "text/csv"
-    )
-    buffer = io.BytesIO()
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = {**(table.schema.metadata or {}), b"method": note.encode()}
-    pq.write_table(table.replace_schema_metadata(meta), buffer)
-    parquet_col.download_button(
-        t("research.common.download_parquet"),
-        buffer.getvalue(),
-        f"{stem}.parquet",
-        "application/vnd.apache.parquet",
-    )
-    note_col.download_button(
-        t("research.common.download_note"),
-        note.encode("utf-8"),
-        f"{stem}_method.txt",
-        "text/plain",
-    )
+    widgets.tidy_downloads(t, frame, stem, note)
 
 
 def group_label(code: str) -> str:

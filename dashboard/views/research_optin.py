@@ -3,22 +3,19 @@ the funnel, by attribute, logistic regression, withdrawals) and from the drill q
 (recognition, consent timing, share targets). Aggregates only; small cells suppressed."""
 
 import datetime as dt
-import io
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
-import pyarrow as pa
-import pyarrow.parquet as pq
 import streamlit as st
 
 from analytics.optin_acceptance import ledger_report, questionnaire_optin
 from analytics.small_cells import THRESHOLD, suppress, suppress_tidy
 from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
-from bosai.spreadsheet_safe import to_csv_bytes
 from bosai.vocab import DATA_ITEMS, SHARE_TARGETS
+from dashboard import widgets
 from dashboard.context import current
 from sql.queries import research
 
@@ -94,26 +91,7 @@ def table(frame: pd.DataFrame) -> None:
 
 
 def downloads(frame: pd.DataFrame, stem: str, note: str) -> None:
-    csv_col, parquet_col, note_col = st.columns(3)
-    csv_col.download_button(
-        t("research.common.download_csv"), to_csv_bytes(frame), f"{stem}.csv", "text/csv"
-    )
-    buffer = io.BytesIO()
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = {**(table.schema.metadata or {}), b"method": note.encode()}
-    pq.write_table(table.replace_schema_metadata(meta), buffer)
-    parquet_col.download_button(
-        t("research.common.download_parquet"),
-        buffer.getvalue(),
-        f"{stem}.parquet",
-        "application/vnd.apache.parquet",
-    )
-    note_col.download_button(
-        t("research.common.download_note"),
-        note.encode("utf-8"),
-        f"{stem}_method.txt",
-        "text/plain",
-    )
+    widgets.tidy_downloads(t, frame, stem, note)
 
 
 def share_chart(frame: pd.DataFrame, label: str, colour: str) -> go.Figure:

@@ -2,20 +2,17 @@
 comparisons between participant groups, free-text themes. Aggregates only; small cells
 suppressed; tidy downloads with a method note."""
 
-import io
-
 import pandas as pd
 import plotly.graph_objects as go
-import pyarrow as pa
-import pyarrow.parquet as pq
 import streamlit as st
 
 from analytics.group_comparison import compare_groups
 from analytics.small_cells import LABELS, THRESHOLD, is_small, suppress, suppress_tidy
 from analytics.text_themes import themes
 from bosai.palette import OKABE_ITO
-from bosai.spreadsheet_safe import to_csv_bytes
+from dashboard import widgets
 from dashboard.context import current
+from dashboard.text import chart_text
 from sql.queries import research
 from surveys.instrument import parse_instrument
 from surveys.scoring import subscale_scores, summarise
@@ -88,25 +85,7 @@ def table(frame: pd.DataFrame) -> None:
 
 
 def downloads(frame: pd.DataFrame, stem: str, note: str) -> None:
-    csv_col, parquet_col, note_col = st.columns(3)
-    csv_col.download_button(
-        t("research.common.download_csv"), to_csv_bytes(frame), f"{stem}.csv", "text/csv"
-    )
-    buffer = io.BytesIO()
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(
-        table.replace_schema_metadata({**(table.schema.metadata or {}), b"method": note.encode()}),
-        buffer,
-    )
-    parquet_col.download_button(
-        t("research.common.download_parquet"),
-        buffer.getvalue(),
-        f"{stem}.parquet",
-        "application/vnd.apache.parquet",
-    )
-    note_col.download_button(
-        t("research.common.download_note"), note.encode("utf-8"), f"{stem}_method.txt", "text/plain"
-    )
+    widgets.tidy_downloads(t, frame, stem, note)
 
 
 catalogue = research.instruments(ctx.engine)
@@ -261,7 +240,9 @@ if choice_rows:
         )
         entry = result["choices"][item_id]
         fig.update_layout(
-            title=entry["text"] if ctx.lang == "ja" else entry["text_en"] or entry["text"],
+            title=chart_text(
+                entry["text"] if ctx.lang == "ja" else entry["text_en"] or entry["text"]
+            ),
             height=80 + 40 * len(ok),
             margin={"l": 0, "r": 0, "t": 30, "b": 0},
             xaxis={"range": [0, 1], "tickformat": ".0%"},

@@ -3,20 +3,17 @@ quartiles (no individual times leave the server), success and error counts, and 
 comparison of paper and app (Wilcoxon signed-rank, Hodges–Lehmann shift with R's exact
 interval). Small cells suppressed; tidy downloads with a method note."""
 
-import io
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import pyarrow as pa
-import pyarrow.parquet as pq
 import streamlit as st
 
 from analytics.small_cells import THRESHOLD, suppress, suppress_tidy
 from analytics.uiux_timing import analyse
 from bosai.palette import OKABE_ITO
-from bosai.spreadsheet_safe import to_csv_bytes
+from dashboard import widgets
 from dashboard.context import current
+from dashboard.text import chart_text
 from sql.queries import research
 
 ctx = current()
@@ -78,26 +75,7 @@ def table(frame: pd.DataFrame) -> None:
 
 
 def downloads(frame: pd.DataFrame, stem: str, note: str) -> None:
-    csv_col, parquet_col, note_col = st.columns(3)
-    csv_col.download_button(
-        t("research.common.download_csv"), to_csv_bytes(frame), f"{stem}.csv", "text/csv"
-    )
-    buffer = io.BytesIO()
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = {**(table.schema.metadata or {}), b"method": note.encode()}
-    pq.write_table(table.replace_schema_metadata(meta), buffer)
-    parquet_col.download_button(
-        t("research.common.download_parquet"),
-        buffer.getvalue(),
-        f"{stem}.parquet",
-        "application/vnd.apache.parquet",
-    )
-    note_col.download_button(
-        t("research.common.download_note"),
-        note.encode("utf-8"),
-        f"{stem}_method.txt",
-        "text/plain",
-    )
+    widgets.tidy_downloads(t, frame, stem, note)
 
 
 def group_label(code: str) -> str:
@@ -142,7 +120,7 @@ for task, part in summary.groupby("task", sort=False):
             )
         )
     fig.update_layout(
-        title=task,
+        title=chart_text(task),
         boxmode="group",
         height=360,
         margin={"l": 0, "r": 0, "t": 40, "b": 0},

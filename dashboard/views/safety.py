@@ -1,8 +1,8 @@
 """安否 — safety overview: response and confirmed-safe rates by district and age band, and the
 households with members not yet confirmed safe.
 
-Aggregates from ``sql.queries.safety``; small cells suppressed for every role but ``hq`` and
-``rescue``; household addresses only through ``sql.policy.households_unaccounted``."""
+Aggregates from ``sql.queries.safety``; small cells suppressed for the roles that see no
+individuals (``sql.policy.sees_exact_counts``); household addresses only through ``sql.policy.households_unaccounted``."""
 
 import dataclasses
 import datetime as dt
@@ -13,10 +13,10 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from analytics import safety_rates
-from analytics.small_cells import LABELS, MASK, is_small
+from analytics.small_cells import MASK, count_label, hides
 from bosai.jpdate import wareki
 from bosai.palette import OKABE_ITO
-from dashboard import data, widgets
+from dashboard import data, gate, widgets
 from dashboard.context import current
 from sql import policy
 from sql.queries import safety, status_snapshot
@@ -25,7 +25,7 @@ ctx = current()
 st.title(ctx.t("safety.title"))
 incident = data.current_incident(ctx.database_url)
 incident_id = incident.id if incident else None
-exact = ctx.viewer.role in ("hq", "rescue")
+exact = policy.sees_exact_counts(ctx.viewer)
 MEASURE_COLOURS = {
     ctx.t("safety.col.response_rate"): OKABE_ITO["blue"],
     ctx.t("safety.col.confirmed_rate"): OKABE_ITO["bluish_green"],
@@ -44,11 +44,11 @@ def band_label(code: str) -> str:
 
 def count_text(n) -> str:
     """A count for a metric: 「5未満」 for 1–4 unless the role sees exact counts."""
-    return LABELS.get(ctx.lang, LABELS["ja"]) if not exact and is_small(n) else f"{int(n):,}"
+    return f"{int(n):,}" if exact else count_label(n, ctx.lang)
 
 
 def rate_text(rate: float, numerator, base) -> str:
-    return MASK if not exact and (is_small(numerator) or is_small(base)) else f"{rate:.1%}"
+    return MASK if not exact and hides(numerator, base) else f"{rate:.1%}"
 
 
 def district_label(name) -> str:
@@ -118,7 +118,7 @@ def aggregates(
     )
 
 
-@st.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
+@gate.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
 def live() -> None:
     try:
         day = safety.incident_reference_date(ctx.engine, incident_id, ctx.city.timezone)
@@ -193,7 +193,7 @@ def live() -> None:
     hh_top = st.columns(2)
     hh_top[0].metric(ctx.t("safety.households_total"), count_text(sums["households_unaccounted"]))
     hh_top[1].metric(ctx.t("safety.members_total"), count_text(sums["members_unaccounted"]))
-    if exact and mode.emergency:
+    if policy.may_see_household_details(ctx.viewer, mode):
         try:
             details = policy.households_unaccounted(ctx.engine, ctx.viewer, incident_id)
         except SQLAlchemyError as exc:

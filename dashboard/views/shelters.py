@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import basemap, data, map_deck, panels, widgets
+from dashboard import basemap, data, gate, map_deck, panels, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state, expected_arrivals
 
@@ -26,7 +26,7 @@ st.caption(
 )
 
 
-@st.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
+@gate.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
 def board() -> None:
     try:
         cache = data.hq_cache(ctx.database_url)

@@ -11,7 +11,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from bosai.jpdate import format_datetime
-from dashboard import data, safety_panels, widgets
+from dashboard import data, gate, safety_panels, widgets
 from dashboard.context import current
 from dashboard.safety_state import build_safety_state
 from sql import policy
@@ -30,7 +30,7 @@ with st.expander(ctx.t("safety.unaccounted.order")):
     st.caption(ctx.t("safety.unaccounted.rule"))
 
 
-@st.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
+@gate.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
 def live() -> None:
     try:
         state = build_safety_state(

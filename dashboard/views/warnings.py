@@ -2,8 +2,9 @@
 timeline, and how many people live in each hazard-zone rank, by their latest status.
 
 Not personal: warnings are public; people are counted from home points and latest statuses on
-the server (``analytics.zone_exposure``), small cells suppressed for roles other than ``hq`` and
-``rescue``. The point-in-polygon step is kept per database while homes and zones are unchanged.
+the server (``analytics.zone_exposure``), small cells suppressed for the roles that see no
+individuals (``sql.policy.sees_exact_counts``). The point-in-polygon step is kept per database
+while homes and zones are unchanged.
 """
 
 import dataclasses
@@ -18,15 +19,17 @@ from analytics.warning_periods import timeline_frame, warning_periods
 from analytics.zone_exposure import STATUS_COLUMNS, ZoneMembership
 from bosai.jpdate import format_datetime, jst
 from bosai.palette import OKABE_ITO, STATUS_COLOURS
-from dashboard import data, widgets
+from dashboard import data, gate, widgets
 from dashboard.context import current
+from dashboard.text import chart_text, plain
+from sql import policy
 from sql.queries import hazards, status_snapshot
 
 ctx = current()
 st.title(ctx.t("warnings.title"))
 incident = data.current_incident(ctx.database_url)
 incident_id = incident.id if incident else None
-exact = ctx.viewer.role in ("hq", "rescue")
+exact = policy.sees_exact_counts(ctx.viewer)
 area_codes = tuple(code for _, code in ctx.city.jma_area_codes)
 LEVEL_COLOURS = {
     "advisory": OKABE_ITO["yellow"],
@@ -63,7 +66,7 @@ def in_force_section(history: pd.DataFrame, in_force: pd.DataFrame) -> None:
         ctx.t(
             "warnings.latest_telegram",
             time=format_datetime(newest["report_time"], ctx.lang),
-            headline=newest["headline"] or "",
+            headline=plain(newest["headline"]),  # a telegram's text: never Markdown
         )
     )
     if in_force.empty:
@@ -96,6 +99,8 @@ def history_section(history: pd.DataFrame, until) -> None:
         return
     periods = timeline_frame(warning_periods(history, hazards.ENDED_STATUSES), until)
     chart = periods.assign(
+        kind_name=[chart_text(k) for k in periods["kind_name"]],
+        last_status=[chart_text(s) for s in periods["last_status"]],
         start=[jst(t) for t in periods["start"]],
         end_shown=[jst(t) for t in periods["end_shown"]],
         level_label=[ctx.t(f"warnings.level.{lv}") for lv in periods["level"]],
@@ -208,7 +213,7 @@ def zones_section(ranks: pd.DataFrame, table: pd.DataFrame) -> None:
     )
 
 
-@st.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
+@gate.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
 def live() -> None:
     try:
         history = hazards.warning_history(ctx.engine, area_codes)

@@ -190,3 +190,42 @@ def update_staff(
 def deactivate_staff(engine: Engine, viewer: Viewer, staff_id: int) -> dict[str, Any]:
     """The account can no longer sign in (kept for the audit trail, never deleted)."""
     return update_staff(engine, viewer, staff_id, active=False)
+
+
+def bind_subject(engine: Engine, staff_id: int, email: str, subject: str) -> bool:
+    """Bind an account registered by e-mail to the identity provider's subject (``sub``) at
+    its first sign-in with that address verified; returns True when it was bound now.
+
+    One transaction with its audit row, acting as the account itself (purpose
+    ``authentication``). Only an account whose ``subject`` is still that e-mail address is
+    bound — from then on it is found by ``sub`` alone, never again by e-mail.
+    """
+    subject = _clean_text(subject, "sign-in subject (sub)", MAX_SUBJECT, True) or ""
+    table = Staff.__table__
+    try:
+        with engine.begin() as conn:
+            audit.lock_for_write(conn)
+            row = conn.execute(
+                sa.select(table.c.role).where(
+                    table.c.id == staff_id, sa.func.lower(table.c.subject) == email.lower()
+                )
+            ).first()
+            if row is None:
+                return False
+            conn.execute(
+                sa.update(table)
+                .where(table.c.id == staff_id)
+                .values(subject=subject, updated_at=utcnow())
+            )
+            log_action(
+                conn,
+                Viewer(role=row.role, subject=subject, purpose="authentication"),
+                None,
+                "staff_subject_bound",
+                "staff",
+                staff_id,
+                {"email": email, "subject": subject},
+            )
+    except sa.exc.IntegrityError:
+        return False  # the subject is already bound to another account
+    return True

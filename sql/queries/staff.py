@@ -38,18 +38,27 @@ def _member(row) -> StaffMember:
     )
 
 
-def find_staff(engine: Engine, *identifiers: str | None) -> StaffMember | None:
-    """The staff member registered under the first of ``identifiers`` that matches
-    (the OIDC ``sub``, then the e-mail address), active or not."""
+def find_staff(engine: Engine, subject: str | None) -> StaffMember | None:
+    """The staff member bound to this OIDC ``sub`` (active or not) — one unique-index lookup."""
+    if not subject:
+        return None
     table = Staff.__table__
     with engine.connect() as conn:
-        for ident in identifiers:
-            if not ident:
-                continue
-            row = conn.execute(sa.select(table).where(table.c.subject == str(ident))).first()
-            if row is not None:
-                return _member(row)
-    return None
+        row = conn.execute(sa.select(table).where(table.c.subject == str(subject))).first()
+    return None if row is None else _member(row)
+
+
+def staff_registered_by_email(engine: Engine, email: str | None) -> StaffMember | None:
+    """The staff member registered under this e-mail address and not yet bound to a subject
+    (their ``subject`` is still the address itself, compared without regard to case)."""
+    if not email or "@" not in email:
+        return None
+    table = Staff.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(table).where(sa.func.lower(table.c.subject) == str(email).lower()).limit(2)
+        ).all()
+    return _member(rows[0]) if len(rows) == 1 else None
 
 
 def staff_member(engine: Engine, staff_id: int) -> StaffMember | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -56,8 +57,20 @@ def test_analyze_survey_json(capsys):
         values = pd.to_numeric(frame[item], errors="coerce")
         assert entry["n"] == values.notna().sum()
         assert entry["mean"] == pytest.approx(values.mean(), abs=1e-12)
-    themes = {t["theme"]: t["count"] for t in out["free_text"]["comment_map"]["themes"]}
-    assert themes["voice_guidance"] >= 1
+    from analytics.text_themes import themes as reference_themes
+
+    # Small cells: a theme named by 1–4 comments is printed without its count (the one rule).
+    printed = {t["theme"]: t for t in out["free_text"]["comment_map"]["themes"]}
+    exact = {
+        t["theme"]: t["count"]
+        for t in reference_themes(frame["comment_map"].dropna().astype(str).tolist())["themes"]
+    }
+    assert exact["voice_guidance"] >= 1
+    for theme, count in exact.items():
+        if 0 < count < 5:
+            assert printed[theme]["count"] is None and printed[theme]["suppressed"] is True
+        else:
+            assert printed[theme]["count"] == count
 
 
 def test_analyze_survey_by_participant_type(capsys):
@@ -79,7 +92,10 @@ def test_analyze_survey_by_participant_type(capsys):
     cmp = out["comparisons"]["participant_type"]["acceptance"]
     groups = {g["group"]: g for g in cmp["groups"]}
     assert set(groups) == {"staff", "visitor"} and cmp["test"] == "mann_whitney"
-    assert groups["visitor"]["n"] == 6 and groups["staff"]["n"] == 2
+    assert groups["visitor"]["n"] == 6
+    # Two staff answered: their group's count and everything computed from it are suppressed.
+    assert groups["staff"]["n"] is None and groups["staff"]["suppressed"] is True
+    assert all(v is None for k, v in groups["staff"].items() if k not in ("group", "suppressed"))
     from surveys.scoring import subscale_scores
     from surveys.validate import responses_frame, validate_file
 
@@ -123,7 +139,15 @@ def test_analyze_optin_from_a_questionnaire(capsys):
     assert out["consent_timing"]["each_time"]["count"] == 12
     assert out["share_targets"]["family"]["share"] == 1.0
     assert set(out["by_participant_type"]) == {"resident", "staff", "visitor"}
-    assert sum(v["n"] for v in out["by_age_band"].values()) == 24
+    from analytics.optin_acceptance import questionnaire_optin
+    from surveys.validate import responses_frame, validate_file
+
+    frame = responses_frame(validate_file(SAMPLES / "google_forms_drill_2022.csv", "drill-2022"))
+    for band, part in frame.groupby("age_band"):
+        exact = questionnaire_optin(part)["n"]
+        printed = out["by_age_band"][str(band)]
+        assert printed["n"] == (None if 0 < exact < 5 else exact), band
+        assert printed.get("suppressed", False) == (0 < exact < 5)
     assert set(out["by_sex"]) <= {"female", "male", "other"}
     assert main(["analyze", "optin", "--source", "nothing.csv"]) == 1
 
@@ -249,3 +273,56 @@ def independent_acceptance_portable(url: str, at: dt.datetime) -> dict[str, int]
         result = dict(conn.execute(stmt).all())
     engine.dispose()
     return result
+
+
+def small_cells_printed(value, path="") -> list[str]:
+    """Every count of 1–4 people in printed JSON, and every number beside a suppressed count."""
+    from analytics.small_cells import JSON_COUNTS
+
+    found = []
+    if isinstance(value, list):
+        for k, v in enumerate(value):
+            found += small_cells_printed(v, f"{path}[{k}]")
+    elif isinstance(value, dict):
+        suppressed = value.get("suppressed") is True
+        for key, v in value.items():
+            if isinstance(v, dict | list):
+                found += small_cells_printed(v, f"{path}.{key}")
+            elif isinstance(v, int | float) and not isinstance(v, bool):
+                if key in JSON_COUNTS and 0 < v < 5:
+                    found.append(f"{path}.{key}={v}")
+                elif suppressed and key not in JSON_COUNTS:
+                    found.append(f"{path}.{key}={v} (derived from a small count)")
+    return found
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (
+            "survey",
+            SAMPLES / "kobo_drill_2022.csv",
+            "--instrument",
+            "drill-2022",
+            "--by",
+            "participant_type",
+            "--boot",
+            "50",
+            "--omega-boot",
+            "20",
+        ),
+        ("uiux", SAMPLES / "uiux_timings_2021.csv"),
+        ("optin", "--source", SAMPLES / "google_forms_drill_2022.csv"),
+        ("optin", "--at", AT),
+        ("drill", "--drill", "1"),
+    ],
+    ids=["survey", "uiux", "optin-file", "optin-db", "drill"],
+)
+def test_analyze_json_prints_no_small_cell(demo_url, capsys, args):
+    """Finding 13.8: ``bosai analyze --json`` follows the one suppression rule."""
+    out = run_json(capsys, "analyze", *args, url=demo_url)
+    assert small_cells_printed(out) == []
+    capsys.readouterr()
+    assert main(["--database-url", demo_url, "analyze", *map(str, args)]) == 0
+    text = capsys.readouterr().out
+    assert not re.search(r"\bn [1-4]\b|: [1-4] / |\s[1-4] participants", text), text

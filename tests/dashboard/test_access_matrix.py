@@ -1,6 +1,12 @@
 """The access matrix: every page of ``dashboard.registry.PAGES`` × every role × normal and
-emergency mode × consent given and withdrawn, through the real entry point signed in with
-``at.user``, asserting exactly which kinds of personal data appear on the page.
+emergency mode × consent given and withdrawn × every run path, through the real entry point
+signed in with ``at.user``, asserting exactly which kinds of personal data appear on the page.
+
+Run paths: the full page run; the live fragment's refresh (``run_every``: only the fragment
+runs, the page script and the shell do not) — it must show exactly what the full run may; and,
+once the viewer's account is deactivated, every path — a refresh, every button and form
+submit of the page (their callbacks), a full run — shows nothing personal and writes nothing
+(``dashboard.gate``).
 
 A page's output is everything it sends: text of every element (protobuf text of each element,
 so labels, options and help texts count), every table cell, every map layer and chart spec.
@@ -34,6 +40,7 @@ from dashboard.hq_map_state import ZONE_TOLERANCE
 from sql import policy
 from sql.consent import record_consent
 from sql.engine import make_engine
+from tests.dashboard.conftest import has_fragments, refresh_fragments
 
 pytestmark = pytest.mark.slow
 
@@ -359,8 +366,14 @@ def subject_of(url: str, role: str) -> str:
     return subject
 
 
+def live(spec: registry.PageSpec) -> bool:
+    """The page has a live fragment (a refresh path of its own)."""
+    return "@gate.fragment(" in spec.path.read_text(encoding="utf-8")
+
+
 def observe(app, url: str, role: str, values) -> dict[str, frozenset]:
-    """Fields shown on every page the role may open (and the navigation it gets)."""
+    """Fields shown on every page the role may open, on each run path: ``page`` (the full
+    run) and ``page:fragment`` (the live fragment's refresh)."""
     policy.forget_recent_views()
     at = app(url)
     at.user = {"is_logged_in": True, "sub": subject_of(url, role), "roles": [role]}
@@ -376,6 +389,11 @@ def observe(app, url: str, role: str, values) -> dict[str, frozenset]:
         at.run()
         assert not at.exception, (spec.url_path, role, at.exception)
         seen[spec.url_path] = fields_shown(at, values)
+        if live(spec):
+            assert has_fragments(at), (spec.url_path, role, "the live fragment was not drawn")
+            refresh_fragments(at)
+            assert not at.exception, (spec.url_path, role, "fragment", at.exception)
+            seen[f"{spec.url_path}:fragment"] = fields_shown(at, values)
     return seen
 
 
@@ -388,5 +406,98 @@ def test_access_matrix(app, databases, personal_values, role, mode, consent):
         for page, fields in seen.items():
             print(f"MATRIX {page:18} {role:14} {mode:9} {consent:9} {sorted(fields)}")
         return
-    expected = {page: EXPECTED.get((page, role), {}).get(mode, {}).get(consent, N) for page in seen}
+    expected = {
+        page: EXPECTED.get((page.split(":")[0], role), {}).get(mode, {}).get(consent, N)
+        for page in seen
+    }
     assert seen == expected
+
+
+# ------------------------------------------------------------------ a deactivated viewer
+
+
+#: What the actions of the pages write (a click must change none of it).
+WRITES = (
+    "SELECT COUNT(*) FROM rescue_request_events",
+    "SELECT COUNT(*) FROM shelter_operations WHERE closed_at IS NULL",
+    "SELECT COUNT(*) FROM shelter_occupancy",
+    "SELECT COUNT(*) FROM incidents WHERE ended_at IS NULL",
+    "SELECT COUNT(*) FROM incidents WHERE emergency_mode",
+    "SELECT COUNT(*) FROM staff WHERE active",
+    "SELECT COUNT(*) FROM notification_requests",
+    "SELECT COUNT(*) FROM incident_activity",
+    "SELECT COUNT(*) FROM audit_log WHERE action NOT LIKE 'auth:%'",
+)
+
+
+def writes(url: str) -> list[int]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        counts = [conn.execute(sa.text(q)).scalar_one() for q in WRITES]
+    engine.dispose()
+    return counts
+
+
+#: For each panel's selectbox, the record it opens (the first open one).
+PANEL_PICKS = {
+    "queue_pick": "SELECT MIN(id) FROM rescue_requests WHERE status IN ('new', 'triaged')",
+    "shelters_pick": "SELECT MIN(shelter_id) FROM shelter_operations WHERE closed_at IS NULL",
+}
+
+
+def _open_panels(at, url: str) -> None:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        picks = {key: conn.execute(sa.text(q)).scalar() for key, q in PANEL_PICKS.items()}
+    engine.dispose()
+    for key, record in picks.items():
+        try:
+            box = at.selectbox(key=key)
+        except KeyError:
+            continue
+        box.set_value(int(record)).run()
+
+
+@pytest.mark.parametrize("role", registry.ALL_ROLES)
+def test_every_run_path_closes_for_a_deactivated_viewer(app, databases, personal_values, role):
+    """Role × page × path: with the account deactivated while the page is open, the live
+    refresh and every button and form submit of the page (all clicked in one run, their
+    callbacks first) show no personal data and write nothing; the full run refuses too."""
+    url = databases[("emergency", "given")]
+    subject = subject_of(url, role)
+    for spec in registry.pages_for_role(role):
+        policy.forget_recent_views()
+        at = app(url, user={"is_logged_in": True, "sub": subject, "roles": [role]})
+        at.run()
+        at.switch_page(f"views/{spec.file}").run()
+        _open_panels(at, url)
+        assert not at.exception, (spec.url_path, at.exception)
+        buttons = [b for b in at.button if not b.disabled and b.label != "サインアウト"]
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE staff SET active = FALSE WHERE subject = :s"), {"s": subject}
+            )
+        engine.dispose()
+        before = writes(url)
+        try:
+            if live(spec):
+                refresh_fragments(at)
+                assert fields_shown(at, personal_values) == N, (spec.url_path, "fragment")
+                assert at.error, (spec.url_path, "the refusal is shown")
+            else:  # nothing but a click or a full run: the shell's and the callbacks' gate
+                pass
+            for button in buttons:
+                button.click()
+            at.run()
+            assert not at.exception, (spec.url_path, at.exception)
+            assert fields_shown(at, personal_values) == N, (spec.url_path, "callbacks")
+            assert writes(url) == before, (spec.url_path, [b.label for b in buttons])
+            assert at.user.get("is_logged_in") is not True, (spec.url_path, "signed out")
+        finally:
+            engine = make_engine(url)
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text("UPDATE staff SET active = TRUE WHERE subject = :s"), {"s": subject}
+                )
+            engine.dispose()

@@ -4,39 +4,14 @@ city's administrator, checked against the database."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
-import sqlalchemy as sa
 
 from sql import policy
 from sql.engine import make_engine
+from tests.conftest import sql
 
 ADMIN = {"is_logged_in": True, "sub": "demo-admin", "name": "Admin", "roles": ["admin"]}
-
-
-@pytest.fixture
-def demo_copy(demo_sqlite, tmp_path) -> str:
-    source = sqlite3.connect(demo_sqlite.removeprefix("sqlite:///"))
-    target_path = tmp_path / "admin.sqlite"
-    target = sqlite3.connect(target_path)
-    source.backup(target)
-    source.close()
-    target.execute("DELETE FROM audit_log")
-    target.commit()
-    target.close()
-    policy.forget_recent_views()
-    return f"sqlite:///{target_path}"
-
-
-def sql(url: str, statement: str, **params):
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(sa.text(statement), params)
-            return result.all() if result.returns_rows else None
-    finally:
-        engine.dispose()
 
 
 def open_page(app, url: str, page: str, claims=ADMIN):

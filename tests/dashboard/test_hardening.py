@@ -16,6 +16,11 @@ CONFIG = ROOT / ".streamlit" / "config.toml"
 def test_the_repository_config_is_production_safe():
     settings = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
     assert settings["server"]["enableXsrfProtection"] is True
+    assert settings["server"]["enableCORS"] is True
+    assert settings["server"]["corsAllowedOrigins"] == []
+    assert settings["server"]["enableAgentApi"] is False
+    assert settings["client"]["allowedOrigins"] == [], "no *.streamlit.app may drive the app"
+    assert settings["client"]["showErrorLinks"] is False
     assert settings["server"]["headless"] is True
     assert settings["client"]["showErrorDetails"] == "none"
     assert settings["client"]["toolbarMode"] == "viewer"
@@ -33,6 +38,9 @@ def test_streamlit_reads_it_that_way(monkeypatch):
         assert st_config.get_option("server.enableXsrfProtection") is True
         assert st_config.get_option("client.showErrorDetails") == "none"
         assert st_config.get_option("client.toolbarMode") == "viewer"
+        # Streamlit's default list trusts Community Cloud origins; ours is empty.
+        assert st_config.get_option("client.allowedOrigins") == []
+        assert st_config.get_option("server.enableCORS") is True
     finally:
         st_config.get_config_options(force_reparse=True)
 

@@ -4,25 +4,14 @@ values against independent SQL, actions that change the database, conflicts, rol
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 import sqlalchemy as sa
 
 from analytics.replay_steps import replay_moments
-from sql import policy
 from sql.engine import make_engine
 from sql.queries.incidents import incident_timeline
-
-
-@pytest.fixture
-def demo_copy(demo_sqlite, tmp_path) -> str:
-    """A private copy of the demo database for tests that write."""
-    source = demo_sqlite.removeprefix("sqlite:///")
-    target = tmp_path / "demo.sqlite"
-    shutil.copyfile(source, target)
-    policy.forget_recent_views()
-    return f"sqlite:///{target}"
+from tests.dashboard.conftest import read
 
 
 def scalar(url: str, sql: str, **params):
@@ -135,7 +124,7 @@ def test_a_change_made_meanwhile_by_someone_else_is_reported_not_overwritten(app
     at.selectbox(key=f"rescue_to_{rid}").set_value("assigned")
     at.selectbox(key=f"rescue_team_{rid}").set_value("消防9隊")
     next(b for b in at.button if b.label == "保存する").click().run()
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(read(e.value) for e in at.error)
     assert "競合" in errors and "other-staff" in errors
     assert (
         scalar(demo_copy, "SELECT assigned_team FROM rescue_requests WHERE id = :i", i=rid)

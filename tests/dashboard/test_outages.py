@@ -8,7 +8,6 @@ returns shows the page again."""
 from __future__ import annotations
 
 import contextlib
-import shutil
 import sqlite3
 from collections.abc import Iterator
 
@@ -21,6 +20,7 @@ from cityos.reference_server.runner import free_port
 from dashboard import registry
 from sql import policy
 from sql.engine import make_engine
+from tests.dashboard.conftest import read
 
 UNREACHABLE = "に接続できません"
 RETRYING = "秒ごとに再接続を試みています"
@@ -71,15 +71,6 @@ def _assert_page(at, spec: registry.PageSpec) -> None:
     from bosai.i18n import t
 
     assert t(spec.title_key) in [e.value for e in at.title], _texts(at)
-
-
-@pytest.fixture
-def demo_copy(demo_sqlite, tmp_path) -> str:
-    source = demo_sqlite.removeprefix("sqlite:///")
-    target = tmp_path / "demo.sqlite"
-    shutil.copyfile(source, target)
-    policy.forget_recent_views()
-    return f"sqlite:///{target}"
 
 
 def _open(app, url: str, spec: registry.PageSpec):
@@ -243,7 +234,8 @@ def _sync(url: str, base_url: str, issuer: str):
 
 
 def _stale_banners(at) -> list[str]:
-    return [e.value for e in at.error if "データ連携" in e.value and "停止" in e.value]
+    shown = [read(e.value) for e in at.error]  # feed names and errors are shown as text
+    return [e for e in shown if "データ連携" in e and "停止" in e]
 
 
 def test_every_page_shows_a_city_os_outage_until_a_sync_succeeds(app, demo_copy, identity_provider):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import sqlalchemy as sa
 
 from sql.engine import make_engine
+from tests.dashboard.conftest import read, staff_claims
 
 
 def metrics(at) -> dict[str, str]:
@@ -86,16 +88,33 @@ def test_a_signed_in_user_is_the_viewer_whatever_the_configuration(app, demo_sql
     assert metrics(at)["オプトイン市民"] == "2,000"
 
 
-def test_an_empty_city_shows_zeroes_not_errors(app, sqlite_url):
-    at = app(sqlite_url)
+def test_an_empty_city_shows_zeroes_not_errors(app, empty_city):
+    at = app(empty_city, user=staff_claims("hq"))
     at.run()
     assert not at.exception
     assert metrics(at)["オプトイン市民"] == "0"
     assert any("事案はありません" in c.value for c in at.caption)
 
 
-def test_demo_mode_is_refused_on_real_data(app, sqlite_url):
-    engine = make_engine(sqlite_url)
+def test_demo_mode_is_refused_on_a_new_installation(app, empty_city):
+    """Finding 13.6: staff accounts, no citizens yet, not made by ``bosai demo`` — nobody
+    signed in gets no role switcher, no staff list, no admin page: only the refusal."""
+    at = app(empty_city, demo_role="admin")
+    at.run()
+    assert not at.exception
+    assert any("bosai demo" in read(e.value) for e in at.error), [e.value for e in at.error]
+    assert not at.sidebar.selectbox, "no role switcher"
+    assert not at.metric and not at.dataframe and not at.title
+    at.switch_page("views/admin_staff.py").run()  # a deep link to the staff list
+    assert not at.dataframe and not at.title and not at.text_input, "nothing of the page ran"
+    assert any("bosai demo" in read(e.value) for e in at.error)
+
+
+def test_demo_mode_is_refused_on_real_data(app, demo_sqlite, tmp_path):
+    target = tmp_path / "mixed.sqlite"
+    shutil.copyfile(demo_sqlite.removeprefix("sqlite:///"), target)
+    url = f"sqlite:///{target}"
+    engine = make_engine(url)
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
         conn.execute(
@@ -106,15 +125,8 @@ def test_demo_mode_is_refused_on_real_data(app, sqlite_url):
             {"n": now.strftime("%Y-%m-%d %H:%M:%S.%f")},
         )
     engine.dispose()
-    at = app(sqlite_url)
+    at = app(url)
     at.run()
     assert not at.exception
     assert any("実データ" in e.value for e in at.error)
     assert not at.metric
-
-
-def test_an_unmigrated_database_gets_a_message(app, tmp_path):
-    at = app(f"sqlite:///{tmp_path / 'new.sqlite'}")
-    at.run()
-    assert not at.exception
-    assert any("bosai db upgrade" in e.value for e in at.error)

@@ -10,46 +10,15 @@ import csv
 import datetime as dt
 import io
 import json
-import sqlite3
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
-from streamlit.runtime.media_file_manager import MediaFileManager
-from streamlit.testing.v1 import app_test
 
-from sql import policy
-from sql.engine import make_engine
+from tests.conftest import sql
+from tests.dashboard.conftest import staff_claims
 
 PAGE = "views/register.py"
 SAFE = ("safe_at_home", "at_shelter", "elsewhere_safe")
-
-
-@pytest.fixture
-def demo_copy(demo_sqlite, tmp_path) -> str:
-    """A private copy of the demo database (SQLite's backup API also copies the WAL), with an
-    empty audit log."""
-    source = sqlite3.connect(demo_sqlite.removeprefix("sqlite:///"))
-    target_path = tmp_path / "register.sqlite"
-    target = sqlite3.connect(target_path)
-    source.backup(target)
-    source.close()
-    # Audit rows other tests left in the shared demo file are not this test's.
-    target.execute("DELETE FROM audit_log")
-    target.commit()
-    target.close()
-    policy.forget_recent_views()
-    return f"sqlite:///{target_path}"
-
-
-def sql(url: str, statement: str, **params):
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(sa.text(statement), params)
-            return result.all() if result.returns_rows else None
-    finally:
-        engine.dispose()
 
 
 def open_page(app, url: str, role: str = "hq", **session):
@@ -194,7 +163,7 @@ def test_filters_by_district_and_status(app, demo_copy):
     assert sum(s is None for s in truth["state"].values()) >= never
 
 
-def test_csv_download_is_spreadsheet_safe_and_audited(app, demo_copy, monkeypatch):
+def test_csv_download_is_spreadsheet_safe_and_audited(app, demo_copy, media_files):
     first = min(register_truth(demo_copy)["all"])
     sql(
         demo_copy,
@@ -207,21 +176,13 @@ def test_csv_download_is_spreadsheet_safe_and_audited(app, demo_copy, monkeypatc
         "UPDATE support_register SET supporter_phone = '+81-90-0000-0000' WHERE citizen_id = :i",
         i=first,
     )
-    managers: list[MediaFileManager] = []
-
-    class KeepManager(MediaFileManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            managers.append(self)
-
-    monkeypatch.setattr(app_test, "MediaFileManager", KeepManager)
     at = open_page(app, demo_copy)
     shown = at.dataframe[0].value
     button = at.download_button[0]
     assert audit_rows(demo_copy, "policy.register_download") == []  # nothing before a request
     # What the browser's request runs (outside the script, like the server's download thread).
-    url = managers[-1].execute_deferred(button.proto.deferred_file_id)
-    content = managers[-1]._storage.get_file(url.rsplit("/", 1)[1]).content
+    url = media_files[-1].execute_deferred(button.proto.deferred_file_id)
+    content = media_files[-1]._storage.get_file(url.rsplit("/", 1)[1]).content
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline="")))
     assert len(rows) == len(shown)
     assert list(rows[0]) == list(shown.columns)
@@ -235,7 +196,7 @@ def test_csv_download_is_spreadsheet_safe_and_audited(app, demo_copy, monkeypatc
     ids = id_list(ids)
     assert (actor, role) == ("demo-hq", "hq") and len(ids) == len(rows)
     # A second download of the same rows is a second provision: audited again.
-    managers[-1].execute_deferred(button.proto.deferred_file_id)
+    media_files[-1].execute_deferred(button.proto.deferred_file_id)
     assert len(audit_rows(demo_copy, "policy.register_download")) == 2
 
 
@@ -249,7 +210,7 @@ def test_english_labels(app, demo_copy):
     assert any("Art. 49-11(3)" in w.value for w in at.warning)
 
 
-def test_an_empty_city_shows_zeroes_not_errors(app, sqlite_url):
-    at = open_page(app, sqlite_url)
+def test_an_empty_city_shows_zeroes_not_errors(app, empty_city):
+    at = open_page(app, empty_city, user=staff_claims("hq"))
     assert metrics(at) == {"名簿登録者": "0", "無事が未確認": "0", "表示対象": "0"}
     assert at.download_button[0].proto.disabled

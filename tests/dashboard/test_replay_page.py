@@ -6,10 +6,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import shutil
 
 import numpy as np
-import pytest
 import sqlalchemy as sa
 
 from sql.actions.shelters import record_head_count
@@ -18,15 +16,6 @@ from sql.models import IncidentActivity, ShelterOccupancy, ShelterOperation
 from sql.viewer import Viewer
 
 DEMO_START_JST = dt.datetime(2026, 7, 10, 4, 0)  # drills.demo_city.DEFAULT_START, naive JST
-
-
-@pytest.fixture
-def demo_copy(demo_sqlite, tmp_path) -> str:
-    """A private copy of the shared demo file (this test writes a head count)."""
-    source = demo_sqlite.removeprefix("sqlite:///")
-    target = tmp_path / "demo.sqlite"
-    shutil.copyfile(source, target)
-    return f"sqlite:///{target}"
 
 
 def curve_of(at) -> tuple[dict, list[dt.datetime], list[float]]:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from bosai.cli import main
 from dashboard.registry import can_open, pages_for_role
 from sql.engine import make_engine
+from tests.dashboard.conftest import staff_claims
 
 SAMPLES = Path(__file__).resolve().parents[1] / "surveys" / "samples"
 PAGES = ("research_survey", "research_optin", "research_uiux", "research_drill")
@@ -105,7 +106,9 @@ def test_research_pages_are_for_researchers_and_admins():
 
 @pytest.mark.parametrize("page", PAGES)
 @pytest.mark.parametrize("role", ["researcher", "admin"])
-def test_every_research_page_renders_with_charts_tables_downloads(app, research_sqlite, page, role):
+def test_every_research_page_renders_with_charts_tables_downloads(
+    app, research_sqlite, page, role, media_files
+):
     at = open_page(app, research_sqlite, page, role)
     assert at.title[0].value
     assert at.get("plotly_chart"), "a chart"
@@ -113,8 +116,12 @@ def test_every_research_page_renders_with_charts_tables_downloads(app, research_
     buttons = at.get("download_button")
     labels = {b.proto.label for b in buttons}
     assert labels == {"集計表（CSV）", "集計表（Parquet）", "手法の説明（テキスト）"}
-    suffixes = {b.proto.url.rsplit(".", 1)[-1] for b in buttons}
+    # Each file is produced when requested (after the gate's check), as the server does.
+    files = [media_files[-1].execute_deferred(b.proto.deferred_file_id) for b in buttons]
+    suffixes = {url.rsplit(".", 1)[-1] for url in files}
     assert {"csv", "txt"} <= suffixes  # Parquet is served as application/vnd.apache.parquet
+    contents = [media_files[-1]._storage.get_file(u.rsplit("/", 1)[1]).content for u in files]
+    assert all(contents) and any(c.startswith(b"PAR1") for c in contents)
     assert any("5人未満" in c.value for c in at.caption)
     assert_no_small_counts(at)
 
@@ -292,6 +299,6 @@ def test_english_labels(app, research_sqlite, page, title):
         ("research_drill", "訓練の記録がありません"),
     ],
 )
-def test_an_empty_database_says_what_to_do(app, sqlite_url, page, message):
-    at = open_page(app, sqlite_url, page)
+def test_an_empty_database_says_what_to_do(app, empty_city, page, message):
+    at = open_page(app, empty_city, page, user=staff_claims("researcher"))
     assert any(message in i.value for i in at.info)

@@ -6,44 +6,17 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
-import sqlite3
 
 import pytest
-import sqlalchemy as sa
 
 from bosai.palette import OKABE_ITO
-from sql import policy
-from sql.engine import make_engine
+from tests.conftest import sql
+from tests.dashboard.conftest import staff_claims
 
 PAGE = "views/safety.py"
 SAFE = {"safe_at_home", "at_shelter", "elsewhere_safe"}
 DAY = dt.date(2026, 7, 10)  # the demo incident is declared on 10 July (JST)
 BANDS = ((75, "75歳以上"), (65, "65〜74歳"), (40, "40〜64歳"), (15, "15〜39歳"), (0, "0〜14歳"))
-
-
-@pytest.fixture
-def demo_copy(demo_sqlite, tmp_path) -> str:
-    source = sqlite3.connect(demo_sqlite.removeprefix("sqlite:///"))
-    target_path = tmp_path / "safety.sqlite"
-    target = sqlite3.connect(target_path)
-    source.backup(target)
-    source.close()
-    # Audit rows other tests left in the shared demo file are not this test's.
-    target.execute("DELETE FROM audit_log")
-    target.commit()
-    target.close()
-    policy.forget_recent_views()
-    return f"sqlite:///{target_path}"
-
-
-def sql(url: str, statement: str, **params):
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(sa.text(statement), params)
-            return result.all() if result.returns_rows else None
-    finally:
-        engine.dispose()
 
 
 def open_page(app, url: str, role: str = "hq", **session):
@@ -223,6 +196,6 @@ def test_english_labels(app, demo_copy):
     assert any("Ages in whole years on 2026-07-10" in c.value for c in at.caption)
 
 
-def test_an_empty_city_shows_zeroes_not_errors(app, sqlite_url):
-    at = open_page(app, sqlite_url)
+def test_an_empty_city_shows_zeroes_not_errors(app, empty_city):
+    at = open_page(app, empty_city, user=staff_claims("hq"))
     assert set(metrics(at).values()) == {"0"}

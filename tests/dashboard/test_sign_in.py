@@ -5,13 +5,13 @@ staff table holds an active account in a claimed role; DEMO mode only without ``
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
+import json
 
 import pytest
-import sqlalchemy as sa
 
 from dashboard import sign_in
-from sql.engine import make_engine
+from tests.conftest import sql as rows
+from tests.dashboard.conftest import read
 
 AUTH_SECRETS = {
     "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
@@ -20,29 +20,6 @@ AUTH_SECRETS = {
     "client_secret": "test-only",
     "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
 }
-
-
-@pytest.fixture
-def demo_copy(demo_sqlite, tmp_path) -> str:
-    source = sqlite3.connect(demo_sqlite.removeprefix("sqlite:///"))
-    target_path = tmp_path / "signin.sqlite"
-    target = sqlite3.connect(target_path)
-    source.backup(target)
-    source.close()
-    target.execute("DELETE FROM audit_log")
-    target.commit()
-    target.close()
-    return f"sqlite:///{target_path}"
-
-
-def rows(url: str, statement: str, **params):
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(sa.text(statement), params)
-            return result.all() if result.returns_rows else None
-    finally:
-        engine.dispose()
 
 
 def user(sub: str, *roles: str, **claims) -> dict:
@@ -91,7 +68,7 @@ def test_a_registered_staff_member_is_the_viewer_with_their_record(app, demo_cop
 )
 def test_sign_ins_that_are_refused_show_why_and_nothing_else(app, demo_copy, claims, message):
     at = run(app, demo_copy, claims)
-    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert any(message in read(e.value) for e in at.error), [e.value for e in at.error]
     assert not at.metric and not at.dataframe, "no page ran"
     assert not at.sidebar.selectbox
     assert [r[0] for r in rows(demo_copy, "SELECT action FROM audit_log")] == ["auth:refused"]
@@ -104,11 +81,70 @@ def test_a_deactivated_account_is_refused(app, demo_copy):
     assert not at.metric
 
 
-def test_staff_are_found_by_email_when_registered_that_way(app, demo_copy):
-    rows(demo_copy, "UPDATE staff SET subject = 'hq@city.example.jp' WHERE subject = 'demo-hq'")
-    at = run(app, demo_copy, user("opaque-sub-123", "hq", email="hq@city.example.jp"))
+def register_by_email(url: str, email: str = "hq@city.example.jp") -> None:
+    rows(url, "UPDATE staff SET subject = :e WHERE subject = 'demo-hq'", e=email)
+
+
+def test_an_unverified_email_never_signs_in_as_the_colleague_registered_under_it(app, demo_copy):
+    """Finding 13.5: an IdP account carrying a colleague's e-mail, not verified, is a stranger."""
+    register_by_email(demo_copy)
+    for claims in (
+        user("attacker-sub", "hq", email="hq@city.example.jp"),
+        user("attacker-sub", "hq", email="hq@city.example.jp", email_verified=False),
+        user("attacker-sub", "hq", email="hq@city.example.jp", email_verified="true"),
+    ):
+        at = run(app, demo_copy, claims)
+        assert any("職員として登録されていません" in read(e.value) for e in at.error)
+        assert not at.metric, "no page ran"
+    assert rows(demo_copy, "SELECT subject FROM staff WHERE name LIKE '本部%'") == [
+        ("hq@city.example.jp",)
+    ], "not bound"
+    actors = {a for (a,) in rows(demo_copy, "SELECT actor FROM audit_log")}
+    assert actors == {"attacker-sub"}, "the audit names the token's own sub, never the colleague"
+
+
+def test_a_verified_email_binds_the_account_to_the_subject(app, demo_copy):
+    register_by_email(demo_copy)
+    claims = user("opaque-sub-123", "hq", email="HQ@city.example.jp", email_verified=True)
+    at = run(app, demo_copy, claims)
     assert at.title[0].value == "市の概況"
-    assert rows(demo_copy, "SELECT actor FROM audit_log") == [("hq@city.example.jp",)]
+    assert rows(demo_copy, "SELECT subject FROM staff WHERE name LIKE '本部%'") == [
+        ("opaque-sub-123",)
+    ]
+    audited = rows(demo_copy, "SELECT actor, action, details FROM audit_log ORDER BY id")
+    assert [(a, act) for a, act, _ in audited] == [
+        ("opaque-sub-123", "write:staff_subject_bound"),
+        ("opaque-sub-123", "auth:sign_in"),
+    ]
+    assert json.loads(audited[0][2])["email"] == "HQ@city.example.jp"
+
+
+def test_a_bound_account_is_no_longer_found_by_email_from_another_subject(app, demo_copy):
+    register_by_email(demo_copy)
+    run(
+        app,
+        demo_copy,
+        user("opaque-sub-123", "hq", email="hq@city.example.jp", email_verified=True),
+    )
+    other = user("other-sub", "hq", email="hq@city.example.jp", email_verified=True)
+    at = run(app, demo_copy, other)
+    assert any("職員として登録されていません" in read(e.value) for e in at.error)
+    assert not at.metric
+    assert rows(demo_copy, "SELECT subject FROM staff WHERE name LIKE '本部%'") == [
+        ("opaque-sub-123",)
+    ]
+
+
+def test_a_deactivated_account_registered_by_email_is_refused_and_never_bound(app, demo_copy):
+    register_by_email(demo_copy)
+    rows(demo_copy, "UPDATE staff SET active = 0 WHERE subject = 'hq@city.example.jp'")
+    at = run(
+        app, demo_copy, user("opaque-sub", "hq", email="hq@city.example.jp", email_verified=True)
+    )
+    assert any("無効になっています" in read(e.value) for e in at.error)
+    assert rows(demo_copy, "SELECT subject FROM staff WHERE name LIKE '本部%'") == [
+        ("hq@city.example.jp",)
+    ]
 
 
 def test_an_expired_token_signs_out(app, demo_copy):

@@ -6,15 +6,12 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
-import sqlite3
 
-import pytest
 import shapely
-import sqlalchemy as sa
 
 from bosai.palette import OKABE_ITO
-from sql import policy
-from sql.engine import make_engine
+from tests.conftest import sql
+from tests.dashboard.conftest import staff_claims
 
 PAGE = "views/warnings.py"
 ENDED = ("解除", "発表警報・注意報はなし")
@@ -29,28 +26,6 @@ STATUS_JA = {
     "safe_at_home": "自宅で無事",
     None: "応答なし",
 }
-
-
-@pytest.fixture
-def demo_copy(demo_sqlite, tmp_path) -> str:
-    source = sqlite3.connect(demo_sqlite.removeprefix("sqlite:///"))
-    target_path = tmp_path / "warnings.sqlite"
-    target = sqlite3.connect(target_path)
-    source.backup(target)
-    source.close()
-    target.close()
-    policy.forget_recent_views()
-    return f"sqlite:///{target_path}"
-
-
-def sql(url: str, statement: str, **params):
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(sa.text(statement), params)
-            return result.all() if result.returns_rows else None
-    finally:
-        engine.dispose()
 
 
 def open_page(app, url: str, role: str = "hq", **session):
@@ -221,8 +196,8 @@ def test_english_labels(app, demo_copy):
     assert [s.value for s in at.subheader][:1] == ["Warnings and advisories in force"]
 
 
-def test_a_city_without_warnings_or_zones_says_so(app, sqlite_url):
-    at = open_page(app, sqlite_url)
+def test_a_city_without_warnings_or_zones_says_so(app, empty_city):
+    at = open_page(app, empty_city, user=staff_claims("hq"))
     info = " ".join(i.value for i in at.info)
     assert "警報・注意報の記録はまだありません" in info and "bosai import hazards" in info
     assert not at.dataframe

@@ -6,9 +6,11 @@ Screenshots go to ``test-artifacts/`` (kept by CI as artefacts).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -115,3 +117,111 @@ def readonly_demo_server(readonly_demo_url, chromium_path) -> Iterator[Streamlit
     server = StreamlitServer(readonly_demo_url, {"BOSAI_BASEMAP_PROBE": closed})
     yield server
     server.stop()
+
+
+# ---------------------------------------------------------------- a real OIDC provider
+
+#: The provider's users (``cityos.identity_provider``, oidc-provider-mock): the demo city's
+#: staff by their ``sub``, and someone the staff table does not know.
+PROVIDER_USERS = (
+    {"sub": "demo-researcher", "name": "Researcher at the provider", "roles": ["researcher"]},
+    {"sub": "demo-rescue", "name": "Rescue at the provider", "roles": ["rescue"]},
+    {"sub": "demo-hq", "name": "HQ at the provider", "roles": ["hq"]},
+    {"sub": "not-staff", "name": "Stranger", "roles": ["hq"]},
+)
+
+
+def wait_http(url: str, proc: subprocess.Popen, log, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[:4]} exited early; see {log}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer; see {log}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory, sqlite_template) -> str:
+    """A demo city of 300 citizens made by ``bosai demo`` (one per test module)."""
+    from bosai.cli import main
+
+    path = tmp_path_factory.mktemp("login") / "demo.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    assert main(["--database-url", url, "demo", "--citizens", "300"]) == 0
+    return url
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[str]:
+    """The issuer URL of a real OpenID Connect provider process with :data:`PROVIDER_USERS`."""
+    port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / f"oidc-{port}.log"
+    args = [sys.executable, "-m", "cityos.identity_provider", "--port", str(port)]
+    for user in PROVIDER_USERS:
+        args += ["--user-claims", json.dumps(user)]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    issuer = f"http://127.0.0.1:{port}"
+    wait_http(f"{issuer}/.well-known/openid-configuration", proc, log)
+    yield issuer
+    stop(proc)
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_db, provider, tmp_path_factory) -> Iterator[str]:
+    """The app's URL: ``streamlit run`` with ``[auth]`` pointing at :func:`provider`."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    secrets = tmp_path_factory.mktemp("secrets") / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "{url}/oauth2callback"\n'
+        'cookie_secret = "browser-test-cookie-secret-0123456789"\n'
+        'client_id = "bosai-ops"\n'
+        'client_secret = "browser-test"\n'
+        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n',
+        encoding="utf-8",
+    )
+    log = ARTIFACTS / f"streamlit-login-{port}.log"
+    env = {
+        **os.environ,
+        "BOSAI_DATABASE_URL": demo_db,
+        "AUTHLIB_INSECURE_TRANSPORT": "1",  # loopback HTTP only
+    }
+    proc = subprocess.Popen(
+        headless_command(port, "--secrets.files", str(secrets)),
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    wait_http(f"{url}/_stcore/health", proc, log)
+    yield url
+    stop(proc)
+
+
+def sign_in(page, app_url: str, subject: str) -> None:
+    """Sign in through the provider's page as ``subject`` (from the sign-in button)."""
+    page.goto(app_url)
+    wait_for_app(page)
+    body = page.inner_text("body")
+    assert "サインイン" in body and "市の概況" not in body
+    page.get_by_role("button", name="サインイン").click()
+    page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
+    page.get_by_role("button", name=subject, exact=True).click()
+    page.wait_for_url(f"{app_url}/**", timeout=30_000)
+    wait_for_app(page)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sqlite3
 
 import pytest
 import sqlalchemy as sa
 
 from bosai.vocab import SAFE_STATES
-from sql import policy
+from sql import audit, policy
 from sql.consent import record_consent
 from sql.models import AuditLog, Incident, RescueRequest, SupportRegisterEntry
 from sql.viewer import Viewer
@@ -114,6 +116,91 @@ def test_every_personal_read_is_audited_once_per_distinct_view(demo_engine):
     assert rows[0].actor == "rescue-1" and rows[0].role == "rescue" and rows[0].incident_id == 1
     assert sorted(rows[0].citizen_ids) == sorted(first["citizen_id"].dropna().astype(int).unique())
     policy.rescue_requests(demo_engine, HQ, 1)
+    assert len(audit_rows(demo_engine, "policy.rescue_requests")) == 2
+
+
+# ------------------------------------------------------------------ audit before data (13.3, 13.4)
+
+
+@contextlib.contextmanager
+def audit_lock_held(engine):
+    """Another connection holds what an audit append must take (SQLite's write lock, the
+    chain's advisory lock on PostgreSQL) — as a writer does while the outage banner retries."""
+    if engine.dialect.name == "sqlite":
+        holder = sqlite3.connect(engine.url.database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    with engine.connect() as holder:
+        holder.execute(sa.select(sa.func.pg_advisory_lock(audit.ADVISORY_LOCK_KEY)))
+        try:
+            yield
+        finally:
+            holder.execute(sa.select(sa.func.pg_advisory_unlock(audit.ADVISORY_LOCK_KEY)))
+
+
+def impatient(engine, monkeypatch):
+    """An engine on the same database that waits 0.3 s for a lock, not 5 s or forever."""
+    from sql import engine as engine_module
+
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name == "sqlite":
+        monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 300)
+        return engine_module.make_engine(url)
+    return engine_module.make_engine(
+        engine.url.update_query_dict({"options": "-c lock_timeout=300"}).render_as_string(
+            hide_password=False
+        )
+    )
+
+
+def test_no_personal_data_leaves_before_its_audit_row_is_committed(demo_engine, monkeypatch):
+    hurried = impatient(demo_engine, monkeypatch)
+    try:
+        with audit_lock_held(demo_engine):
+            with pytest.raises(sa.exc.OperationalError):
+                policy.register_people(hurried, HQ, 1)
+        assert audit_rows(demo_engine, "policy.register_people") == []
+        # The identical read once the writer is done: it is not "recently audited" — the row
+        # is written now, and only then do names and addresses come back.
+        people = policy.register_people(hurried, HQ, 1)
+    finally:
+        hurried.dispose()
+    assert len(people) > 0 and people["name"].notna().all()
+    rows = audit_rows(demo_engine, "policy.register_people")
+    assert len(rows) == 1
+    assert sorted(rows[0].citizen_ids) == sorted(people["citizen_id"].astype(int))
+
+
+def test_an_emergency_declared_within_the_repeat_window_is_a_new_audit_row(demo_engine):
+    """Rescue sees positions in both modes; the emergency adds the names and phones of
+    register people who share no basic information. The repeat key sees the mode and the
+    disclosed fields, so the emergency read is a row of its own, naming them."""
+    with demo_engine.connect() as conn:
+        rid, citizen = conn.execute(
+            sa.select(RescueRequest.id, RescueRequest.citizen_id)
+            .join(SupportRegisterEntry, SupportRegisterEntry.citizen_id == RescueRequest.citizen_id)
+            .where(RescueRequest.incident_id == 1)
+            .order_by(RescueRequest.id)
+            .limit(1)
+        ).one()
+    withdraw(demo_engine, [citizen])
+    set_emergency(demo_engine, False)
+    normal = policy.rescue_requests(demo_engine, RESCUE, 1, request_ids=[rid])
+    assert normal["name"].isna().all() and normal["lat"].notna().all()
+    set_emergency(demo_engine, True)  # declared a minute later
+    emergency = policy.rescue_requests(demo_engine, RESCUE, 1, request_ids=[rid])
+    assert emergency["name"].notna().all() and emergency["phone"].notna().all()
+    rows = audit_rows(demo_engine, "policy.rescue_requests")
+    assert len(rows) == 2
+    before, after = (row.details for row in rows)
+    assert before["mode"] == "normal" and not {"name", "phone"} & set(before["fields"])
+    assert after["mode"] == "emergency" and {"name", "phone", "lat", "lon"} <= set(after["fields"])
+    policy.rescue_requests(demo_engine, RESCUE, 1, request_ids=[rid])  # the same view again
     assert len(audit_rows(demo_engine, "policy.rescue_requests")) == 2
 
 
@@ -236,7 +323,7 @@ def test_the_queue_and_the_map_read_fewer_columns_of_the_same_requests(demo_engi
         assert frame.to_dict("records") == full[shared].to_dict("records")
     assert full["on_register"].any() and (~full["on_register"]).any()
     rows = audit_rows(demo_engine, "policy.rescue_requests")
-    assert {(row.details or {}).get("fields") for row in rows} >= {"queue", "map"}
+    assert {(row.details or {}).get("view") for row in rows} >= {"queue", "map"}
 
 
 def test_rescue_requests_by_status(demo_engine):
