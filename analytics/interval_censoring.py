@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 #: Columns of :func:`turnbull`'s result.
-TURNBULL_COLUMNS = ("low", "high", "mass", "survival", "at_risk_low")
+TURNBULL_COLUMNS = ("low", "high", "mass", "survival", "at_risk")
 #: Columns of :func:`drill_intervals`' result.
 INTERVAL_COLUMNS = ("participant", "group", "left", "right", "observed")
 
@@ -85,7 +85,7 @@ def turnbull(
     pandas.DataFrame
         One row per innermost interval with mass above 1e-9: ``low, high`` (its end points),
         ``mass`` (its probability), ``survival`` (S(t) for t between this interval's ``high``
-        and the next one's ``low``) and ``at_risk_low`` (observations whose interval reaches
+        and the next one's ``low``) and ``at_risk`` (observations whose interval reaches
         past ``low``, for reading how much data stands behind a step).
 
     Examples
@@ -138,7 +138,7 @@ def turnbull(
             "high": p,
             "mass": mass,
             "survival": survival,
-            "at_risk_low": at_risk,
+            "at_risk": at_risk,
         }
     )
     return frame[kept].reset_index(drop=True)
