@@ -1437,8 +1437,8 @@ MICRODATA_TIME_STEP = 5
 #: Which place of the home an export carries: the district, the coarse H3 cell, or both
 #: (each one more quasi-identifier: more people suppressed).
 MICRODATA_LOCATIONS = {
-    "district": ("district",),
     "cell": ("home_cell",),
+    "district": ("district",),
     "both": ("district", "home_cell"),
 }
 #: The quasi-identifiers of each table of an export (k is checked on these, in people).
