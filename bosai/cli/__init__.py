@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "bosai.cli.imports",
     "bosai.cli.survey",
     "bosai.cli.analyze",
+    "bosai.cli.export",
     "bosai.cli.cityos",
     "bosai.cli.drill",
     "bosai.cli.backup",
