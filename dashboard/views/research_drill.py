@@ -7,13 +7,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.drill_evaluation import STAGES, compare_drills, evaluate_drill
+from analytics.drill_evaluation import STAGES
+from analytics.reporting import p_text
 from analytics.small_cells import LABELS, is_small, suppress, suppress_tidy
 from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
 from dashboard import widgets
 from dashboard.context import current
-from sql.queries import research, safety_picture
+from sql.queries import research
 
 ctx = current()
 t = ctx.t
@@ -32,33 +33,11 @@ GROUP_COLOURS = {
 @st.cache_data(ttl=600, show_spinner=False)
 def drill_aggregates(database_url: str, role: str, subject: str, drill_id: int, other: int | None):
     """Evaluation of one drill (and comparison with another): aggregates only."""
+    from compositions.drill import evaluate
     from dashboard.data import engine_for
 
     engine = engine_for(database_url, "aggregate")
-    viewer = ctx.viewer
-    drill = research.drill(engine, drill_id)
-    events = research.drill_events(engine, viewer, drill_id)
-    register = research.register_citizen_ids(engine, viewer)
-    result = evaluate_drill(
-        events,
-        drill["started_at"],
-        drill["ended_at"],
-        register,
-        MINUTES,
-        planned_ids=safety_picture.plans(engine)["citizen_id"],
-    )
-    if other is not None:
-        second = research.drill(engine, other)
-        result["comparison"] = compare_drills(
-            (events, drill["started_at"], drill["ended_at"]),
-            (
-                research.drill_events(engine, viewer, other),
-                second["started_at"],
-                second["ended_at"],
-            ),
-            minutes=MINUTES,
-        )
-    return result
+    return evaluate(engine, ctx.viewer, drill_id, MINUTES, compare=other)
 
 
 HEADERS = {
@@ -107,17 +86,23 @@ labels = {
     for row in drills.itertuples()
 }
 left, right = st.columns(2)
-drill_id = left.selectbox(t("research.drill.select"), list(labels), format_func=labels.get)
+drill_id = left.selectbox(
+    t("research.drill.select"), list(labels), format_func=labels.get, key="research_drill"
+)
 options = [None, *[d for d in labels if d != drill_id]]
 other = right.selectbox(
     t("research.drill.compare_with"),
     options,
     format_func=lambda d: t("research.drill.no_compare") if d is None else labels[d],
+    key="research_drill_compare",
 )
 if bool(drills.loc[drills["id"] == drill_id, "is_synthetic"].iloc[0]):
     st.caption(t("research.common.synthetic"))
-result = drill_aggregates(ctx.database_url, ctx.viewer.role, ctx.viewer.subject, drill_id, other)
-note = "\n".join(f"{k}: {v}" for k, v in result["method"].items())
+composition = drill_aggregates(
+    ctx.database_url, ctx.viewer.role, ctx.viewer.subject, drill_id, other
+)
+result = composition.details
+note = composition.note()
 participants = result["participants"]
 st.metric(
     t("research.drill.participants"),
@@ -255,24 +240,67 @@ downloads(
 if "comparison" in result:
     comparison = result["comparison"]
     st.subheader(t("research.drill.comparison"))
-    table = pd.DataFrame(
+    compared = {drill_id: comparison["a"], other: comparison["b"]}
+    fig = go.Figure()
+    for colour, (which, curve) in zip(
+        (OKABE_ITO["blue"], OKABE_ITO["vermillion"]), compared.items(), strict=True
+    ):
+        if is_small(curve["n"]) or not curve["curve"]:
+            continue
+        km = pd.DataFrame(curve["curve"])
+        end = max(curve.get("follow_up_min") or 0.0, float(km["time"].max()))
+        fig.add_trace(
+            go.Scatter(
+                x=[0.0, *km["time"], end],
+                y=[0.0, *(1 - km["survival"]), float(1 - km["survival"].iloc[-1])],
+                mode="lines",
+                line={"shape": "hv", "color": colour},
+                name=f"{labels[which]}（n={curve['n']:,}）",
+            )
+        )
+    fig.update_layout(
+        height=380,
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+        xaxis={"title": t("research.drill.minutes"), "rangemode": "tozero"},
+        yaxis={"title": t("research.drill.reached"), "range": [0, 1], "tickformat": ".0%"},
+        legend={"orientation": "h"},
+    )
+    st.plotly_chart(fig, width="stretch")
+    comparison_rows = pd.DataFrame(
         [
             {
-                "drill": labels[drill_id],
-                "n": comparison["a"]["n"],
-                "median_min": comparison["a"]["median_min"],
-            },
-            {
-                "drill": labels[other],
-                "n": comparison["b"]["n"],
-                "median_min": comparison["b"]["median_min"],
-            },
+                "drill": labels[which],
+                "n": curve["n"],
+                "events": curve["events"],
+                "median_min": curve["median_min"],
+            }
+            for which, curve in compared.items()
         ]
     )
-    table(suppress(table, ["n"], ["median_min"], lang=ctx.lang))
-    st.write(
-        f"χ² = {comparison['log_rank']['chi2']:.3f}, {t('research.common.p')} = "
-        f"{comparison['log_rank']['p']:.4f}"
+    comparison_shown = suppress(comparison_rows, ["n", "events"], ["median_min"], lang=ctx.lang)
+    table(comparison_shown.rename(columns={"drill": t("research.drill.drill")}))
+    log_rank = comparison["log_rank"]
+    st.caption(
+        t(
+            "research.drill.log_rank",
+            chi2=f"{log_rank['chi2']:.2f}",
+            df=log_rank["df"],
+            p=p_text(log_rank["p"]),
+        )
+    )
+    downloads(
+        suppress_tidy(
+            comparison_rows.assign(
+                event=comparison["event"],
+                log_rank_chi2=log_rank["chi2"],
+                log_rank_df=log_rank["df"],
+                log_rank_p=log_rank["p"],
+            ),
+            ["n", "events"],
+            ["median_min"],
+        ),
+        f"drill_{drill_id}_vs_{other}",
+        note,
     )
 with st.expander(t("research.common.method")):
     for key, value in result["method"].items():
