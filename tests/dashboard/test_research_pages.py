@@ -397,6 +397,7 @@ def test_two_drills_compare_medians_curves_and_log_rank(app, two_drills):
     at.selectbox(key="research_drill_compare").set_value(second).run()
     assert not at.exception, [e.value for e in at.exception]
     a, b = reference_times(url, first), reference_times(url, second)
+
     # Reference medians: statsmodels' product-limit estimate, the first time its survival is
     # at most one half (the page's definition; SurvfuncRight.quantile takes SAS's strict "<").
     def median(times: pd.DataFrame) -> float:
