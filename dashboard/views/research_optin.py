@@ -10,14 +10,12 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.optin_acceptance import ledger_report, questionnaire_optin
 from analytics.small_cells import THRESHOLD, suppress, suppress_tidy
 from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
-from bosai.vocab import DATA_ITEMS, SHARE_TARGETS
+from bosai.vocab import DATA_ITEMS
 from dashboard import widgets
 from dashboard.context import current
-from sql.queries import research
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 ctx = current()
@@ -27,34 +25,22 @@ st.caption(t("research.common.aggregates_only"))
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def ledger_aggregates(database_url: str, role: str, subject: str, day: str) -> dict:
-    """The ledger report for one day (aggregates only; the pseudonymised rows are read, audited
-    and dropped inside)."""
+def ledger_aggregates(database_url: str, role: str, subject: str, day: str):
+    """The ledger report at the end of one day in Japan (aggregates only; the pseudonymised
+    rows are read, audited and dropped inside)."""
+    from compositions.optin import ledger
     from dashboard.data import engine_for
 
-    engine = engine_for(database_url, "aggregate")
-    viewer = ctx.viewer
     at = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(23, 59, 59), TOKYO)
-    ledger = research.consent_ledger(engine, viewer)
-    attributes = research.citizen_attributes(engine, viewer, at.date())
-    return ledger_report(
-        ledger,
-        attributes,
-        attributes["citizen_id"].tolist(),
-        at,
-        items=list(DATA_ITEMS),
-        targets=list(SHARE_TARGETS),
-    )
+    return ledger(engine_for(database_url, "aggregate"), ctx.viewer, at)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def questionnaire_aggregates(database_url: str) -> dict | None:
+def questionnaire_aggregates(database_url: str):
+    from compositions.optin import questionnaire_from_database
     from dashboard.data import engine_for
 
-    engine = engine_for(database_url, "aggregate")
-    if research.instrument_definition(engine, "drill-2022") is None:
-        return None
-    return questionnaire_optin(research.survey_responses(engine, "drill-2022"))
+    return questionnaire_from_database(engine_for(database_url, "aggregate"))
 
 
 HEADERS = {
@@ -128,8 +114,8 @@ with ledger_tab:
     day = st.date_input(
         t("research.optin.at", time=""), dt.datetime.now(TOKYO).date(), key="optin_day"
     )
-    report = ledger_aggregates(ctx.database_url, ctx.viewer.role, ctx.viewer.subject, str(day))
-    note = "\n".join(f"{k}: {v}" for k, v in report["method"].items())
+    composition = ledger_aggregates(ctx.database_url, ctx.viewer.role, ctx.viewer.subject, str(day))
+    report, note = composition.details, composition.note()
     at = dt.datetime.fromisoformat(report["at"])
     st.caption(t("research.optin.at", time=format_datetime(at, ctx.lang, era_style=True)))
     st.metric(t("research.optin.invited"), f"{report['invited']:,}")
@@ -247,7 +233,8 @@ with ledger_tab:
         )
 
 with questionnaire_tab:
-    answers = questionnaire_aggregates(ctx.database_url)
+    answered = questionnaire_aggregates(ctx.database_url)
+    answers = None if answered is None else answered.details
     if answers is None:
         st.info(t("research.optin.no_questionnaire"))
     else:

@@ -6,16 +6,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.group_comparison import compare_groups
 from analytics.small_cells import LABELS, THRESHOLD, is_small, suppress, suppress_tidy
-from analytics.text_themes import themes
 from bosai.palette import OKABE_ITO
 from dashboard import widgets
 from dashboard.context import current
 from dashboard.text import chart_text
 from sql.queries import research
-from surveys.instrument import parse_instrument
-from surveys.scoring import subscale_scores, summarise
 
 ctx = current()
 t = ctx.t
@@ -24,26 +20,15 @@ st.caption(t("research.common.aggregates_only"))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def survey_analysis(database_url: str, instrument_id: str, by: str) -> dict:
+def survey_analysis(database_url: str, instrument_id: str, by: str):
     """Aggregates only (the responses themselves are not cached)."""
+    from compositions.survey import from_database
     from dashboard.data import engine_for
 
     engine = engine_for(database_url, "aggregate")
-    instrument = parse_instrument(research.instrument_definition(engine, instrument_id))
-    frame = research.survey_responses(engine, instrument_id)
-    result = summarise(frame, instrument, n_boot=1000, omega_boot=100)
-    result["max_points"] = max((i.points for i in instrument.likert_items), default=5)
-    scores = subscale_scores(frame, instrument)
-    if by in frame:
-        scores = scores.join(frame[[by]])
-        result["comparisons"] = {
-            name: compare_groups(scores, name, by, n_boot=500, min_group=THRESHOLD)
-            for name in instrument.subscales
-            if name in scores
-        }
-    texts = [i.id for i in instrument.items if i.type == "text" and i.id in frame]
-    result["themes"] = themes([c for i in texts for c in frame[i].dropna().astype(str)])
-    return result
+    return from_database(
+        engine, instrument_id, (by,), n_boot=1000, omega_boot=100, min_group=THRESHOLD
+    )
 
 
 def group_label(code: str) -> str:
@@ -106,8 +91,8 @@ by = right.selectbox(
     format_func=lambda a: t(f"research.survey.attribute.{a}"),
     key="research_compare_by",
 )
-result = survey_analysis(ctx.database_url, instrument_id, by)
-note = "\n".join(f"{k}: {v}" for k, v in result["method"].items())
+composition = survey_analysis(ctx.database_url, instrument_id, by)
+result, note = composition.details, composition.note()
 st.metric(
     t("research.survey.responses"),
     LABELS[ctx.lang] if is_small(result["n"]) else f"{result['n']:,}",
@@ -260,10 +245,10 @@ if choice_rows:
     )
 
 # ---------------------------------------------------------------- comparisons
-if result.get("comparisons"):
+if result.get("comparisons", {}).get(by):
     st.subheader(t("research.survey.compare"))
     comp_rows = []
-    for name, comp in result["comparisons"].items():
+    for name, comp in result["comparisons"][by].items():
         for g in comp["groups"]:
             comp_rows.append(
                 {

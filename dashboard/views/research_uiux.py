@@ -9,7 +9,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics.small_cells import THRESHOLD, suppress, suppress_tidy
-from analytics.uiux_timing import analyse
 from bosai.palette import OKABE_ITO
 from dashboard import widgets
 from dashboard.context import current
@@ -28,10 +27,11 @@ GROUP_COLOURS = {
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def timing_analysis(database_url: str, session: str) -> dict:
+def timing_analysis(database_url: str, session: str):
+    from compositions.uiux import from_database
     from dashboard.data import engine_for
 
-    return analyse(research.uiux_timings(engine_for(database_url, "aggregate"), [session]))
+    return from_database(engine_for(database_url, "aggregate"), [session])
 
 
 HEADERS = {
@@ -92,8 +92,8 @@ names = dict(zip(sessions["external_id"], sessions["name"], strict=True))
 session = st.selectbox(
     t("research.uiux.session"), list(names), format_func=names.get, key="uiux_session"
 )
-result = timing_analysis(ctx.database_url, session)
-note = "\n".join(f"{k}: {v}" for k, v in result["method"].items())
+composition = timing_analysis(ctx.database_url, session)
+result, note = composition.details, composition.note()
 st.metric(t("research.uiux.participants"), f"{result['n_participants']:,}")
 
 summary = pd.DataFrame(result["summary"])
