@@ -43,6 +43,8 @@ HEADERS = {
     "effect_value_ci": "research.common.effect_ci",
     "test": "research.survey.test",
     "alpha": "research.survey.alpha",
+    "alpha_ci": "research.survey.alpha_ci",
+    "omega_ci": "research.survey.omega_ci",
     "omega": "research.survey.omega",
     "alpha_ci_low": "research.survey.alpha_ci_low",
     "alpha_ci_high": "research.survey.alpha_ci_high",

@@ -71,7 +71,8 @@ def test_one_file_same_numbers_on_page_cli_and_council_report(app, demo_copy, ca
         assert council_subscales.loc[label, "mean"] == pytest.approx(sub["mean"], abs=1e-12)
         assert council_subscales.loc[label, "sd"] == pytest.approx(sub["sd"], abs=1e-12)
         if sub["alpha"] is not None:
-            assert number(page.loc[label, "α係数"]) == pytest.approx(sub["alpha"], abs=5e-4)
+            alpha = page.loc[label, "α係数［95%信頼区間］"].split(" [")[0]
+            assert number(alpha) == pytest.approx(sub["alpha"], abs=5e-4)
             assert council_subscales.loc[label, "alpha"] == pytest.approx(sub["alpha"], abs=1e-12)
             compared += 1
     assert compared >= 2

@@ -145,7 +145,8 @@ def test_survey_page_equals_independent_counts_and_pingouin(app, research_sqlite
         columns=["response", "item", "value"],
     ).pivot(index="response", columns="item", values="value")
     alpha = pg.cronbach_alpha(answers.dropna())[0]
-    assert float(subscales.loc["サービスの受容性", "α係数"]) == pytest.approx(alpha, abs=5e-4)
+    shown = subscales.loc["サービスの受容性", "α係数［95%信頼区間］"]  # "0.499 [0.164, 0.714]"
+    assert float(shown.split(" [")[0]) == pytest.approx(alpha, abs=5e-4)
     assert subscales.loc["サービスの受容性", "人数"] == str(responses)
 
 
@@ -408,8 +409,8 @@ def test_two_drills_compare_medians_curves_and_log_rank(app, two_drills):
     compared = next(d.value for d in at.dataframe if "訓練" in d.value.columns)
     assert len(compared) == 2
     assert [int(str(n).replace(",", "")) for n in compared["人数"]] == [len(a), len(b)]
-    assert float(compared["中央値（分）"].iloc[0]) == pytest.approx(median_a, abs=5e-4)
-    assert float(compared["中央値（分）"].iloc[1]) == pytest.approx(median_b, abs=5e-4)
+    assert float(compared["中央値（分）"].iloc[0]) == pytest.approx(median_a, abs=5e-3)
+    assert float(compared["中央値（分）"].iloc[1]) == pytest.approx(median_b, abs=5e-3)
     assert median_b > median_a  # the replay was slower
     # Both curves drawn as Kaplan–Meier steps on one chart.
     charts = [json.loads(c.proto.spec)["data"] for c in at.get("plotly_chart")]
