@@ -108,7 +108,8 @@ class Kit:
         """A regression term ``age_band=20s`` as 「年代：20代」 (the intercept 「切片」)."""
         if attribute == "const":
             return self.t("research.optin.intercept")
-        return f"{self.attribute(attribute)}：{self.label(level)}"
+        colon = "：" if self.lang == "ja" else ": "
+        return f"{self.attribute(attribute)}{colon}{self.label(level)}"
 
     def headers(self, frame: pd.DataFrame, extra: Mapping[str, str] | None = None) -> pd.DataFrame:
         names = {k: self.t(v) for k, v in HEADERS.items() if k in frame.columns}

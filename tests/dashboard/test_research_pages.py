@@ -232,16 +232,15 @@ def test_uiux_page_shows_the_r_reference_comparison(app, research_sqlite):
             "AND method = 'paper' AND task = 'マイタイムライン作成'",
         )
     ]
-    assert float(elderly_paper["中央値"]) == pytest.approx(pd.Series(times).median())
+    assert float(elderly_paper["中央値"].replace(",", "")) == pytest.approx(
+        pd.Series(times).median()
+    )
     paired = at.dataframe[1].value
     elderly = paired[paired["区分"] == "高齢者"].iloc[0]
     # Reference: R> wilcox.test(paper, app, paired = TRUE, conf.int = TRUE) for the elderly:
     #   V = 21, p = 0.03125, (pseudo)median 498, CI 399 659
-    assert float(elderly["短縮時間（HL推定、秒）"]) == 498
-    assert (float(elderly["95%信頼区間（下限）"]), float(elderly["95%信頼区間（上限）"])) == (
-        399,
-        659,
-    )
+    assert elderly["短縮時間（HL推定、秒）［95%信頼区間］"] == "498 [399, 659]"
+    assert elderly["p値"] == ".031"  # APA style: three decimals, no leading zero
     assert elderly["比較"] == "紙 − アプリ"
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {trace["type"] for trace in chart["data"]} == {"box"}
