@@ -426,3 +426,50 @@ def test_two_drills_compare_medians_curves_and_log_rank(app, two_drills):
     caption = next(c.value for c in at.caption if "ログランク" in c.value)
     assert f"χ²(1) = {chi2:.2f}" in caption
     assert ("p < .001" in caption) if p < 0.001 else (f"p = {p:.3f}".replace("0.", ".") in caption)
+
+
+# ---------------------------------------------------------------- tables a researcher reads
+
+
+def test_optin_tables_read_as_a_researcher_reads_them(app, research_sqlite):
+    """p as ``< .001`` or three decimals, odds ratio and interval in one column, terms and
+    levels labelled from the catalog, shares as percentages, no English caption in the
+    Japanese UI, withdrawals per day in Japan time with labelled axes."""
+    import re
+
+    at = open_page(app, research_sqlite, "research_optin")
+    frames = [d.value for d in at.dataframe]
+    headers = {str(c) for f in frames for c in f.columns}
+    assert not {"or_ci_low", "or_ci_high", "odds_ratio", "term", "p", "share"} & headers
+    model = next(f for f in frames if "説明変数" in f.columns)
+    assert not any("=" in str(v) for v in model["説明変数"])  # not age_band=20s
+    assert "年代：20代" in set(model["説明変数"])
+    assert all(re.fullmatch(r"< \.001|\.\d{3}|1\.000|—", v) for v in model["p値"])
+    assert all(
+        re.fullmatch(r"\d+\.\d\d \[\d+\.\d\d, \d+\.\d\d\]|—", v)
+        for v in model["オッズ比［95%信頼区間］"]
+    )
+    items = next(f for f in frames if "データ項目" in f.columns)
+    assert all(re.fullmatch(r"\d+\.\d%( \[.*%\])?|—", v) for v in items["割合［95%信頼区間］"])
+    for caption in at.caption:
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", caption.value), caption.value
+    # The withdrawals: one bar per day in Japan, counted independently from the ledger.
+    rows = sql(
+        research_sqlite,
+        "SELECT occurred_at FROM consent_events WHERE event_type = 'withdrawn'",
+    )
+    days = (
+        pd.to_datetime(pd.Series([r[0] for r in rows]), utc=True)
+        .dt.tz_convert("Asia/Tokyo")
+        .dt.date.value_counts()
+    )
+    expected = {f"{d.month}月{d.day}日": n for d, n in days.items() if n >= 5}
+    chart = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if json.loads(c.proto.spec)["layout"]["xaxis"].get("type") == "category"
+    )
+    bars = chart["data"][0]
+    assert dict(zip(values(bars["x"]), values(bars["y"]), strict=True)) == expected
+    assert chart["layout"]["xaxis"]["title"]["text"] == "日付（日本時間）"
+    assert chart["layout"]["yaxis"]["title"]["text"] == "撤回の件数"
