@@ -8,6 +8,7 @@ import streamlit as st
 
 from analytics.small_cells import LABELS, THRESHOLD, is_small, suppress_tidy
 from bosai.palette import OKABE_ITO
+from dashboard import research_upload, safety_panels
 from dashboard.context import current
 from dashboard.research_kit import Kit
 from dashboard.text import chart_text
@@ -34,7 +35,9 @@ def survey_analysis(database_url: str, instrument_id: str, by: str):
 kit = Kit(t, ctx.lang)
 
 
+safety_panels.show_messages()
 catalogue = research.instruments(ctx.engine)
+research_upload.survey_upload(ctx, expanded=not catalogue)
 if not catalogue:
     st.info(t("research.survey.none"))
     st.stop()

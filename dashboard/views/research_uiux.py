@@ -10,6 +10,7 @@ import streamlit as st
 
 from analytics.small_cells import THRESHOLD, suppress_tidy
 from bosai.palette import OKABE_ITO
+from dashboard import research_upload, safety_panels
 from dashboard.context import current
 from dashboard.research_kit import GROUP_COLOURS, Kit
 from dashboard.text import chart_text
@@ -32,7 +33,9 @@ def timing_analysis(database_url: str, session: str):
 kit = Kit(t, ctx.lang)
 
 
+safety_panels.show_messages()
 sessions = research.uiux_sessions(ctx.engine)
+research_upload.timings_upload(ctx, expanded=sessions.empty)
 if sessions.empty:
     st.info(t("research.uiux.none"))
     st.stop()
