@@ -87,6 +87,8 @@ def survey_upload(ctx: PageContext, expanded: bool = False) -> None:
     from surveys.instrument import available
 
     t = ctx.t
+    # Open while a file is being worked on (a rerun must not fold the report away).
+    expanded = expanded or st.session_state.get("survey_upload_file") is not None
     with st.expander(t("research.upload.survey_title"), expanded=expanded):
         st.caption(
             t(
@@ -193,6 +195,7 @@ def _do(ctx: PageContext, action) -> None:
 
 def timings_upload(ctx: PageContext, expanded: bool = False) -> None:
     t = ctx.t
+    expanded = expanded or st.session_state.get("timings_upload_file") is not None
     with st.expander(t("research.upload.timings_title"), expanded=expanded):
         st.caption(
             t(
