@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from sqlalchemy.engine import Engine
 from bosai.errors import InvalidInputError
 
 from .. import audit
+from ..queries.research import RESEARCH_ROLES
 from ..viewer import Viewer
 from .surveys import import_survey, timing_records
 
@@ -52,13 +54,26 @@ class UploadCheck:
     what: str  # the instrument id, or the timing session key
 
 
+QUOTED = re.compile(r"'([^']*)'")
+
+
+def _value(problem) -> str:
+    """The offending value: the problem's own, else the first quoted one in its reason
+    (the parsers write ``'6' is out of range 1–5``)."""
+    value = getattr(problem, "value", None)
+    if value not in (None, ""):
+        return str(value)
+    found = QUOTED.search(problem.reason or "")
+    return found.group(1) if found else ""
+
+
 def _report(problems, file: str) -> pd.DataFrame:
     rows = [
         {
             "file": p.file or file,
             "row": "" if p.row is None else str(p.row),
             "column": p.column or "",
-            "value": str(getattr(p, "value", "") or ""),
+            "value": _value(p),
             "level": p.level,
             "reason": p.reason,
         }
@@ -91,6 +106,11 @@ def staged(files: dict[str, bytes]) -> Iterator[dict[str, Path]]:
             path.write_bytes(data)
             paths[name] = path
         yield paths
+
+
+def _require_research(viewer: Viewer) -> None:
+    if viewer.role not in RESEARCH_ROLES:
+        raise PermissionError(f"role {viewer.role!r} may not import research data")
 
 
 def _too_big(name: str, data: bytes) -> str | None:
@@ -164,7 +184,9 @@ def import_survey_upload(
     drill: str | int | None = None,
 ) -> dict[str, Any]:
     """Check again and import (all or nothing); audited. Raises InvalidInputError when the
-    file does not pass (nothing written)."""
+    file does not pass (nothing written), PermissionError for roles other than researcher and
+    admin."""
+    _require_research(viewer)
     check = check_survey(
         engine,
         name,
@@ -246,6 +268,7 @@ def import_timings_upload(
     session_name: str | None = None,
 ) -> dict[str, Any]:
     """Check again and import the timing sheet (all or nothing); audited."""
+    _require_research(viewer)
     from surveys.timing_sheet import read_timing_sheet
 
     from ..research_store import store_uiux
