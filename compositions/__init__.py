@@ -4,7 +4,7 @@ Each composition reads through ``sql.queries`` (aggregates; personal reads audit
 calls the pure functions of ``analytics`` and ``surveys`` and returns a :class:`Composition`:
 tidy tables (one row per estimate, the fixed columns named in each module, pingouin style) and
 method notes. The research pages, ``bosai analyze`` and the council report all call these
-functions, so they print the same numbers (``tests/compositions/test_one_source.py``).
+functions, so they print the same numbers (``tests/dashboard/test_research_one_source.py``).
 
 * :mod:`compositions.drill` — drill evaluation and the comparison of two drills;
 * :mod:`compositions.optin` — opt-in acceptance from the consent ledger and the questionnaire;
