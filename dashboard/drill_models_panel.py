@@ -2,7 +2,7 @@
 the Cox model's hazard ratios with their proportional-hazards check (aggregates only; small
 cells suppressed), downloads and the method note.
 
-The numbers come from :func:`dashboard.research_models.drill_time_to_safe` (the same as
+The numbers come from :func:`compositions.time_to_safe.drill_time_to_safe` (the same as
 ``bosai analyze drill``); this module only shows them.
 """
 
@@ -38,9 +38,9 @@ COX_DOWNLOAD = [
 @st.cache_data(ttl=600, show_spinner=False)
 def _time_to_safe(database_url: str, role: str, subject: str, drill_id: int) -> dict[str, Any]:
     """Aggregates of the drill's time to safe (keyed by the viewer: the reads are audited)."""
+    from compositions.time_to_safe import drill_time_to_safe
     from dashboard.context import current
     from dashboard.data import engine_for
-    from dashboard.research_models import drill_time_to_safe
 
     return drill_time_to_safe(engine_for(database_url, "primary"), current().viewer, drill_id)
 

@@ -1,5 +1,5 @@
 """The microdata page's parts: the request form, the confirmation dialog that makes the export
-(:func:`dashboard.research_models.microdata_files`, audited by the policy before it returns)
+(:func:`reports.microdata.export_files`, audited by the policy before it returns)
 and the result — the k-anonymity report and the ZIP of the data with its dictionary.
 
 The result is kept in the session (it is the de-identified export itself, nothing more) so the
@@ -105,7 +105,7 @@ def confirm(ctx: PageContext, request: Request | None) -> None:
 
 
 def _confirm_body(ctx: PageContext, request: Request) -> None:
-    from dashboard.research_models import microdata_files
+    from reports.microdata import export_files as microdata_files
 
     t = ctx.t
     st.text(t("research.microdata.confirm"))

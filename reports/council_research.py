@@ -16,18 +16,19 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from analytics.drill_evaluation import STAGES, evaluate_drill
-from analytics.optin_acceptance import acceptance, funnel, questionnaire_optin
+import compositions.drill
+import compositions.optin
+import compositions.survey
+import compositions.uiux
+from analytics.drill_evaluation import STAGES
 from analytics.small_cells import is_small
-from analytics.uiux_timing import analyse, ordered_methods
+from analytics.uiux_timing import ordered_methods
 from analytics.uiux_timing import summary as uiux_summary
 from bosai.i18n import t
 from bosai.palette import OKABE_ITO
-from bosai.vocab import DATA_ITEMS, SHARE_TARGETS
 from sql.queries import research
 from sql.viewer import Viewer
 from surveys.instrument import parse_instrument
-from surveys.scoring import summarise
 
 from . import charts
 from .parts import Draw, Kpi, Progress, Section, chart_label
@@ -66,9 +67,9 @@ def drill_sections(
     """``(kpis, sections, tables, notes)`` of the drill (see :mod:`reports.council`)."""
     progress(0.05, t("report.progress.reading", lang))
     events = research.drill_events(engine, viewer, int(drill["id"]))
-    register = research.register_citizen_ids(engine, viewer)
     start, end = drill["started_at"], drill["ended_at"]
-    result = evaluate_drill(events, start, end, register, MINUTES)
+    composition = compositions.drill.evaluate(engine, viewer, int(drill["id"]), MINUTES)
+    result = composition.details
     participants = result["participants"]
     funnel_frame = pd.DataFrame(result["funnel"])
     sent = int(funnel_frame.loc[funnel_frame["stage"] == "notification_sent", "count"].sum())
@@ -244,7 +245,7 @@ def drill_sections(
         instrument = parse_instrument(definition)
         if inst["id"] == "drill-2022":
             drill_responses = frame
-        summary = summarise(frame, instrument, n_boot=0, omega_boot=0)
+        summary = compositions.survey.summary(frame, instrument, n_boot=0, omega_boot=0).details
         title = inst["title_ja"] if lang == "ja" else (inst["title_en"] or inst["title_ja"])
         section.intro.append(
             t("report.questionnaire.responses", lang, title=title, n=count_text(summary["n"], lang))
@@ -334,11 +335,10 @@ def drill_sections(
     section = Section("optin", t("report.section.optin", lang))
     people = sorted({int(c) for c in events["citizen_id"].dropna()}) if len(events) else []
     if people:
-        ledger = research.consent_ledger(engine, viewer)
-        at = end or start
-        by_item = acceptance(ledger, "data_item", at, people, list(DATA_ITEMS))
-        by_target = acceptance(ledger, "share_target", at, people, list(SHARE_TARGETS))
-        stages = funnel(ledger, people, list(DATA_ITEMS), ["basic_info"], at=at)
+        optin = compositions.optin.ledger(engine, viewer, end or start, people)
+        by_item = optin.tables["by_data_item"]
+        by_target = optin.tables["by_share_target"]
+        stages = optin.tables["funnel"]
         completed = stages[stages["stage"] == "completed"]
         section.intro.append(
             t(
@@ -393,7 +393,7 @@ def drill_sections(
         section.tables.append(items_table)
         tables += [items_table, targets_table]
     if drill_responses is not None:
-        answers = questionnaire_optin(drill_responses)
+        answers = compositions.optin.questionnaire(drill_responses).details
         rows = []
         for item in ("optin_recognised", "optin_choice_clear", "optin_resistance", "optin_willing"):
             if item in answers:
@@ -438,7 +438,7 @@ def drill_sections(
     if timings.empty:
         section.empty = t("report.empty.uiux", lang)
     else:
-        result_ux = analyse(timings)
+        result_ux = compositions.uiux.comparison(timings).details
         overall = uiux_summary(timings, by_group=False)
         tasks = list(dict.fromkeys(overall["task"]))
         methods = ordered_methods(overall["method"])

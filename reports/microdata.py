@@ -14,9 +14,12 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.engine import Engine
 
 from bosai.jpdate import file_stamp
 from bosai.spreadsheet_safe import to_csv_bytes
+from sql import policy
+from sql.viewer import Viewer
 
 #: What each exported column means (English; the dictionary is for researchers).
 DICTIONARY: dict[str, str] = {
@@ -131,3 +134,35 @@ def to_zip(export, made_at: dt.datetime) -> bytes:
         for name, content in files(export, made_at).items():
             archive.writestr(name, content)
     return buffer.getvalue()
+
+
+def export_files(
+    engine: Engine,
+    viewer: Viewer,
+    *,
+    purpose: str,
+    requester: str,
+    drill_id: int | None,
+    incident_id: int | None = None,
+    tables: tuple[str, ...] = ("drill", "consent", "status"),
+    k: int = policy.MICRODATA_K,
+    h3_resolution: int = policy.MICRODATA_H3_RESOLUTION,
+    time_step: int = policy.MICRODATA_TIME_STEP,
+    location: str = "cell",
+) -> tuple[policy.MicrodataExport, dict[str, bytes], dt.datetime]:
+    """Make one export (audited by the policy before it returns) and its files."""
+    export = policy.microdata_export(
+        engine,
+        viewer,
+        purpose=purpose,
+        requester=requester,
+        drill_id=drill_id,
+        incident_id=incident_id,
+        tables=tables,
+        k=k,
+        h3_resolution=h3_resolution,
+        time_step=time_step,
+        location=location,
+    )
+    made_at = dt.datetime.now(dt.UTC)
+    return export, files(export, made_at), made_at

@@ -9,6 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = (
     "dashboard",
+    "compositions",
     "analytics",
     "drills",
     "surveys",
@@ -90,7 +91,9 @@ def test_no_sql_above_the_data_layer():
     pattern = re.compile(r"""["'](?:\s*)(SELECT|INSERT|UPDATE|DELETE)\s+[\w*(]""", re.IGNORECASE)
     offenders = [
         str(p.relative_to(ROOT))
-        for p in sources("dashboard", "analytics", "surveys", "drills", "importers", "reports")
+        for p in sources(
+            "dashboard", "analytics", "compositions", "surveys", "drills", "importers", "reports"
+        )
         if pattern.search(p.read_text(encoding="utf-8"))
     ]
     assert offenders == []
@@ -116,6 +119,18 @@ def test_parsers_and_analytics_do_not_load_the_data_layer():
         for p in sources("analytics", "importers", "surveys")
         for name in sorted(imported_modules(p))
         if name == "sql" or name.startswith("sql.")
+    ]
+    assert offenders == []
+
+
+def test_compositions_run_without_streamlit():
+    """compositions/ is read by the pages, ``bosai analyze`` and the reports alike: it never
+    loads Streamlit or the dashboard (docs/ARCHITECTURE.md, Layers)."""
+    offenders = [
+        f"{p.relative_to(ROOT)}: {name}"
+        for p in sources("compositions")
+        for name in sorted(imported_modules(p))
+        if name.split(".")[0] in ("streamlit", "dashboard", "reports")
     ]
     assert offenders == []
 

@@ -68,6 +68,15 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def composed(composition) -> dict[str, Any]:
+    """A composition as printed: its nested result, its tidy tables and its method notes."""
+    return {
+        **composition.details,
+        "tables": {k: v.to_dict("records") for k, v in composition.tables.items()},
+        "method": composition.notes,
+    }
+
+
 def suppressed(data: dict[str, Any]) -> dict[str, Any]:
     """The results as printed: plain JSON values, small cells suppressed."""
     from analytics.small_cells import suppress_json
@@ -134,40 +143,21 @@ def analyze_survey(
     as_json: bool,
 ) -> None:
     """Score an export: n; per subscale mean, sd, α, ω (with intervals); per item mean and n."""
-    from analytics.group_comparison import compare_groups
-    from analytics.text_themes import themes
-    from surveys.scoring import subscale_scores, summarise
-    from surveys.validate import responses_frame
+    from compositions.survey import from_file
 
-    parsed = _parsed_or_refused(file, instrument_id, mapping)
-    inst = parsed.instrument
-    frame = responses_frame(parsed)
-    result = summarise(frame, inst, n_boot=boot, omega_boot=omega_boot, seed=seed)
-    result["file"] = file.name
-    if by:
-        scores = subscale_scores(frame, inst).join(frame[list(by)])
-        result["comparisons"] = {
-            attr: {
-                name: compare_groups(
-                    scores,
-                    name,
-                    attr,
-                    kind="parametric" if parametric else "ordinal",
-                    n_boot=boot,
-                    seed=seed,
-                )
-                for name in inst.subscales
-                if name in scores
-            }
-            for attr in by
-        }
-    texts = [i.id for i in inst.items if i.type == "text" and i.id in frame]
-    if texts:
-        result["free_text"] = {
-            item: themes(frame[item].dropna().astype(str).tolist()) for item in texts
-        }
-    result = suppressed(result)
-    lines = [f"{inst.id} {file.name}: n = {_count(result['n'])}"]
+    composition = from_file(
+        file,
+        instrument_id,
+        mapping,
+        by,
+        kind="parametric" if parametric else "ordinal",
+        n_boot=boot,
+        omega_boot=omega_boot,
+        seed=seed,
+    )
+    result = suppressed(composed(composition))
+    inst_id = result["instrument"]
+    lines = [f"{inst_id} {file.name}: n = {_count(result['n'])}"]
     for name, sub in result["subscales"].items():
         lines.append(
             f"  {name:<14} mean {_fmt(sub['mean'], 2)}  sd {_fmt(sub['sd'], 2)}  "
@@ -186,11 +176,9 @@ def analyze_survey(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def analyze_uiux(file: Path, as_json: bool) -> None:
     """Task times per task × method × group and paired comparisons (paper vs app)."""
-    from analytics.uiux_timing import analyse
-    from surveys.timing_sheet import read_timing_sheet
+    from compositions.uiux import from_file
 
-    sheet = read_timing_sheet(file)
-    result = suppressed(analyse(sheet.frame) | {"file": file.name})
+    result = suppressed(composed(from_file(file)))
     lines = [f"{file.name}: {_count(result['n_participants'])} participants"]
     for row in result["summary"]:
         lines.append(
@@ -228,37 +216,25 @@ def _parse_at(at: str | None) -> dt.datetime:
 
 
 def optin_from_db(engine, at: dt.datetime) -> dict[str, Any]:
-    """The ledger report for every citizen in the database (the invited population)."""
-    from analytics.optin_acceptance import ledger_report
-    from bosai.vocab import DATA_ITEMS, SHARE_TARGETS
-    from sql.queries import research
+    """The ledger report for every citizen in the database (the invited population); the
+    attributes on ``at``'s date in Japan, as on the page and in the council report."""
+    from compositions.optin import ledger
 
-    viewer = _research_viewer()
-    ledger = research.consent_ledger(engine, viewer)
-    attributes = research.citizen_attributes(engine, viewer, at.astimezone(dt.UTC).date())
-    report = ledger_report(
-        ledger,
-        attributes,
-        attributes["citizen_id"].tolist(),
-        at,
-        items=list(DATA_ITEMS),
-        targets=list(SHARE_TARGETS),
-    )
-    return {"source": "db", **report}
+    return {"source": "db", **composed(ledger(engine, _research_viewer(), at))}
 
 
 def optin_from_file(file: Path, instrument: str, mapping: Path | None) -> dict[str, Any]:
     """Opt-in answers of a questionnaire export, overall and per participant type, age band
     and sex."""
-    from analytics.optin_acceptance import questionnaire_optin
+    from compositions.optin import questionnaire
     from surveys.validate import responses_frame
 
     frame = responses_frame(_parsed_or_refused(file, instrument, mapping))
-    result = {"source": file.name, **questionnaire_optin(frame)}
+    result = {"source": file.name, **composed(questionnaire(frame))}
     for attribute in ("participant_type", "age_band", "sex"):
         if attribute in frame and frame[attribute].notna().any():
             result[f"by_{attribute}"] = {
-                str(level): questionnaire_optin(part)
+                str(level): questionnaire(part).details
                 for level, part in frame.groupby(attribute, sort=True)
             }
     return result
@@ -317,40 +293,16 @@ def drill_report(
     compare: str | None = None,
 ) -> dict[str, Any]:
     """Evaluation of one drill (and its comparison with another) from the database."""
-    from analytics.drill_evaluation import compare_drills, evaluate_drill
-    from sql.queries import research
+    from compositions.drill import DrillNotFound, evaluate
 
-    viewer = _research_viewer()
-
-    def load(drill_ref: str):
-        drill = research.drill(engine, drill_ref)
-        if drill is None:
-            raise InvalidInputError(f"--drill: no drill {drill_ref!r}")
-        return drill, research.drill_events(engine, viewer, drill["id"])
-
-    from sql.queries.safety_picture import plans
-
-    drill, events = load(ref)
-    register = research.register_citizen_ids(engine, viewer)
-    planned = plans(engine)["citizen_id"]
-    result = {
-        "drill": {k: drill[k] for k in ("id", "external_id", "name", "started_at", "ended_at")},
-        **evaluate_drill(
-            events, drill["started_at"], drill["ended_at"], register, minutes, origin, planned
-        ),
-    }
-    if compare:
-        other, other_events = load(compare)
-        result["comparison"] = {
-            "with": {k: other[k] for k in ("id", "external_id", "name")},
-            **compare_drills(
-                (events, drill["started_at"], drill["ended_at"]),
-                (other_events, other["started_at"], other["ended_at"]),
-                minutes=minutes,
-                origin=origin,
-            ),
-        }
-    return result
+    try:
+        composition = evaluate(engine, _research_viewer(), ref, minutes, origin, compare)
+    except DrillNotFound as exc:
+        which = (
+            "--compare" if compare is not None and str(exc.args[0]) == str(compare) else "--drill"
+        )
+        raise InvalidInputError(f"{which}: no drill {exc.args[0]!r}") from exc
+    return composed(composition)
 
 
 @analyze.command("drill")
@@ -393,7 +345,7 @@ def analyze_drill(
 
 def time_to_safe_report(engine, drill_id: int) -> dict[str, Any]:
     """Turnbull beside Kaplan–Meier and the Cox model of the drill's time to safe."""
-    from dashboard.research_models import drill_time_to_safe
+    from compositions.time_to_safe import drill_time_to_safe
 
     return drill_time_to_safe(engine, _research_viewer(), drill_id)
 

@@ -72,7 +72,7 @@ def export_microdata(
     """Export drill, consent and status records k-anonymously, with a data dictionary."""
     from bosai.cli.analyze import to_jsonable
     from bosai.cli.survey import _ready_engine
-    from dashboard.research_models import microdata_files
+    from reports.microdata import export_files as microdata_files
     from sql.queries import research
     from sql.viewer import SYSTEM
 

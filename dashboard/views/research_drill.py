@@ -7,95 +7,34 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.drill_evaluation import STAGES, compare_drills, evaluate_drill
-from analytics.small_cells import LABELS, is_small, suppress, suppress_tidy
+from analytics.drill_evaluation import STAGES
+from analytics.reporting import p_text
+from analytics.small_cells import LABELS, is_small, suppress_tidy
 from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
-from dashboard import drill_models_panel, widgets
+from dashboard import drill_models_panel
 from dashboard.context import current
-from sql.queries import research, safety_picture
+from dashboard.research_kit import GROUP_COLOURS, Kit
+from sql.queries import research
 
 ctx = current()
 t = ctx.t
 st.title(t("research.drill.title"))
 st.caption(t("research.common.aggregates_only"))
 MINUTES = (10, 30, 60)
-GROUP_COLOURS = {
-    "all": OKABE_ITO["black"],
-    "resident": OKABE_ITO["blue"],
-    "elderly": OKABE_ITO["vermillion"],
-    "staff": OKABE_ITO["bluish_green"],
-    "visitor": OKABE_ITO["orange"],
-}
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def drill_aggregates(database_url: str, role: str, subject: str, drill_id: int, other: int | None):
     """Evaluation of one drill (and comparison with another): aggregates only."""
+    from compositions.drill import evaluate
     from dashboard.data import engine_for
 
     engine = engine_for(database_url, "aggregate")
-    viewer = ctx.viewer
-    drill = research.drill(engine, drill_id)
-    events = research.drill_events(engine, viewer, drill_id)
-    register = research.register_citizen_ids(engine, viewer)
-    result = evaluate_drill(
-        events,
-        drill["started_at"],
-        drill["ended_at"],
-        register,
-        MINUTES,
-        planned_ids=safety_picture.plans(engine)["citizen_id"],
-    )
-    if other is not None:
-        second = research.drill(engine, other)
-        result["comparison"] = compare_drills(
-            (events, drill["started_at"], drill["ended_at"]),
-            (
-                research.drill_events(engine, viewer, other),
-                second["started_at"],
-                second["ended_at"],
-            ),
-            minutes=MINUTES,
-        )
-    return result
+    return evaluate(engine, ctx.viewer, drill_id, MINUTES, compare=other)
 
 
-HEADERS = {
-    "n": "research.common.n",
-    "count": "research.common.count",
-    "share": "research.common.share",
-    "ci_low": "research.common.ci_low",
-    "ci_high": "research.common.ci_high",
-    "mean": "research.common.mean",
-    "sd": "research.common.sd",
-    "median": "research.common.median",
-    "p": "research.common.p",
-    "statistic": "research.common.statistic",
-    "group": "research.common.group",
-    "events": "research.drill.events",
-    "median_min": "research.drill.median",
-    "minutes": "research.drill.within",
-}
-
-
-def headers(frame: pd.DataFrame) -> pd.DataFrame:
-    """The display table with its column names in the session's language."""
-    return frame.rename(columns={k: t(v) for k, v in HEADERS.items() if k in frame.columns})
-
-
-def table(frame: pd.DataFrame) -> None:
-    st.dataframe(headers(frame), hide_index=True)
-
-
-def downloads(frame: pd.DataFrame, stem: str, note: str) -> None:
-    widgets.tidy_downloads(t, frame, stem, note)
-
-
-def group_label(code: str) -> str:
-    key = f"research.group.{code}"
-    label = t(key)
-    return code if label == key else label
+kit = Kit(t, ctx.lang)
 
 
 drills = research.drills(ctx.engine)
@@ -107,17 +46,23 @@ labels = {
     for row in drills.itertuples()
 }
 left, right = st.columns(2)
-drill_id = left.selectbox(t("research.drill.select"), list(labels), format_func=labels.get)
+drill_id = left.selectbox(
+    t("research.drill.select"), list(labels), format_func=labels.get, key="research_drill"
+)
 options = [None, *[d for d in labels if d != drill_id]]
 other = right.selectbox(
     t("research.drill.compare_with"),
     options,
     format_func=lambda d: t("research.drill.no_compare") if d is None else labels[d],
+    key="research_drill_compare",
 )
 if bool(drills.loc[drills["id"] == drill_id, "is_synthetic"].iloc[0]):
     st.caption(t("research.common.synthetic"))
-result = drill_aggregates(ctx.database_url, ctx.viewer.role, ctx.viewer.subject, drill_id, other)
-note = "\n".join(f"{k}: {v}" for k, v in result["method"].items())
+composition = drill_aggregates(
+    ctx.database_url, ctx.viewer.role, ctx.viewer.subject, drill_id, other
+)
+result = composition.details
+note = composition.note()
 participants = result["participants"]
 st.metric(
     t("research.drill.participants"),
@@ -139,7 +84,7 @@ fig = go.Figure(
 )
 fig.update_layout(height=360, margin={"l": 0, "r": 0, "t": 10, "b": 0})
 st.plotly_chart(fig, width="stretch")
-downloads(
+kit.downloads(
     suppress_tidy(funnel.drop(columns="label"), ["count"], ["share_of_sent", "share_of_previous"]),
     f"drill_{drill_id}_funnel",
     note,
@@ -155,67 +100,36 @@ stage = st.selectbox(
 )
 entry = result["time_to_event"][stage]
 curves = {"all": entry["all"], **entry["groups"]}
-fig = go.Figure()
-rows = []
-for group, curve in curves.items():
-    rows.append(
-        {
-            "stage": stage,
-            "group": group,
-            "n": curve["n"],
-            "events": curve["events"],
-            "median_min": curve["median_min"],
-            **{f"share_by_{k}": v for k, v in curve["share_by"].items()},
-        }
-    )
-    if is_small(curve["n"]) or not curve["curve"]:
-        continue
-    km = pd.DataFrame(curve["curve"])
-    # The curve stays flat after its last event until the end of follow-up (censoring).
-    end = max(curve.get("follow_up_min") or 0.0, float(km["time"].max()))
-    times = [0.0, *km["time"], end]
-    reached = [0.0, *(1 - km["survival"]), float(1 - km["survival"].iloc[-1])]
-    fig.add_trace(
-        go.Scatter(
-            x=times,
-            y=reached,
-            mode="lines",
-            line={
-                "shape": "hv",
-                "color": GROUP_COLOURS.get(group, OKABE_ITO["grey"]),
-                "dash": "solid" if group == "all" else "dot",
-            },
-            name=f"{group_label(group)}（n={curve['n']}）",
-        )
-    )
-fig.update_layout(
-    height=420,
-    margin={"l": 0, "r": 0, "t": 10, "b": 0},
-    xaxis={"title": t("research.drill.minutes"), "rangemode": "tozero"},
-    yaxis={"title": t("research.drill.reached"), "range": [0, 1], "tickformat": ".0%"},
-)
-st.plotly_chart(fig, width="stretch")
-curve_table = pd.DataFrame(rows)
-share_cols = [c for c in curve_table if c.startswith("share_by_")]
-shown = curve_table.assign(group=curve_table["group"].map(group_label)).rename(
-    columns={
-        "group": t("research.common.group"),
-        "median_min": t("research.drill.median"),
-        **{c: t("research.drill.share_by", t=int(float(c[9:]))) for c in share_cols},
-    }
-)
-table(
-    suppress(
-        shown.drop(columns="stage"),
-        ["n", "events"],
+st.plotly_chart(
+    kit.km_figure(
         [
-            t("research.drill.median"),
-            *[t("research.drill.share_by", t=int(float(c[9:]))) for c in share_cols],
-        ],
-        lang=ctx.lang,
-    )
+            {
+                "name": kit.label(group),
+                "summary": curve,
+                "colour": GROUP_COLOURS.get(group, OKABE_ITO["grey"]),
+                "dash": "solid" if group == "all" else "dot",
+            }
+            for group, curve in curves.items()
+        ]
+    ),
+    width="stretch",
 )
-downloads(
+curve_table = composition.tables["time_to_event"]
+curve_table = curve_table[curve_table["stage"] == stage].drop(columns="stage")
+share_cols = [c for c in curve_table if c.startswith("share_by_")]
+kit.table(
+    kit.readable(
+        curve_table.drop(columns=["follow_up_min", "censored"]).assign(
+            group=curve_table["group"].map(kit.label)
+        ),
+        ["n", "events"],
+        shares={c: None for c in share_cols},
+        estimates={"median_min": 2},
+        keep=["group"],
+    ),
+    {c: t("research.drill.share_by", t=c.removeprefix("share_by_")) for c in share_cols},
+)
+kit.downloads(
     suppress_tidy(curve_table, ["n", "events"], ["median_min", *share_cols]),
     f"drill_{drill_id}_{stage}",
     note,
@@ -243,9 +157,16 @@ if coverage:
         delta_arrow="off",
     )
     st.caption(t("safety.drill.arrivals_note"))
-register = pd.DataFrame(result["register_confirmed"])
-table(suppress(register, ["n", "count"], ["share", "ci_low", "ci_high"], lang=ctx.lang, basis="n"))
-downloads(
+register = composition.tables["register"]
+kit.table(
+    kit.readable(
+        register.assign(minutes=register["minutes"].map(lambda m: f"{m:g}")),
+        ["n", "count"],
+        shares={"share": ("ci_low", "ci_high")},
+        keep=["minutes"],
+    )
+)
+kit.downloads(
     suppress_tidy(register, ["n", "count"], ["share", "ci_low", "ci_high"], basis="n"),
     f"drill_{drill_id}_register",
     note,
@@ -255,25 +176,56 @@ downloads(
 if "comparison" in result:
     comparison = result["comparison"]
     st.subheader(t("research.drill.comparison"))
-    table = pd.DataFrame(
-        [
-            {
-                "drill": labels[drill_id],
-                "n": comparison["a"]["n"],
-                "median_min": comparison["a"]["median_min"],
-            },
-            {
-                "drill": labels[other],
-                "n": comparison["b"]["n"],
-                "median_min": comparison["b"]["median_min"],
-            },
-        ]
+    compared = {drill_id: comparison["a"], other: comparison["b"]}
+    st.plotly_chart(
+        kit.km_figure(
+            [
+                {"name": labels[which], "summary": curve, "colour": colour}
+                for colour, (which, curve) in zip(
+                    (OKABE_ITO["blue"], OKABE_ITO["vermillion"]), compared.items(), strict=True
+                )
+            ],
+            height=380,
+        ),
+        width="stretch",
     )
-    table(suppress(table, ["n"], ["median_min"], lang=ctx.lang))
-    st.write(
-        f"χ² = {comparison['log_rank']['chi2']:.3f}, {t('research.common.p')} = "
-        f"{comparison['log_rank']['p']:.4f}"
+    rows = composition.tables["comparison"]
+    share_cols = [c for c in rows if c.startswith("share_by_")]
+    kit.table(
+        kit.readable(
+            rows.assign(drill=[labels[int(d)] for d in rows["drill_id"]]).drop(
+                columns=["drill_id", "event", "follow_up_min", "censored"], errors="ignore"
+            ),
+            ["n", "events"],
+            shares={c: None for c in share_cols},
+            estimates={"median_min": 2},
+            keep=["drill"],
+        ),
+        {c: t("research.drill.share_by", t=c.removeprefix("share_by_")) for c in share_cols},
     )
+    log_rank = composition.tables["log_rank"].iloc[0]
+    difference = log_rank["effect_value"]
+    st.caption(
+        t(
+            "research.drill.log_rank",
+            chi2=f"{log_rank['statistic']:.2f}",
+            df=int(log_rank["df"]),
+            p=p_text(log_rank["p"]),
+        )
+        + (
+            ""
+            if difference is None
+            or pd.isna(difference)
+            or any(is_small(c["n"]) for c in compared.values())
+            else t("research.drill.median_difference", minutes=f"{difference:+.1f}")
+        )
+    )
+    kit.downloads(
+        suppress_tidy(rows, ["n", "events"], ["median_min", *share_cols]),
+        f"drill_{drill_id}_vs_{other}",
+        note,
+    )
+    kit.downloads(composition.tables["log_rank"], f"drill_{drill_id}_vs_{other}_log_rank", note)
 with st.expander(t("research.common.method")):
     for key, value in result["method"].items():
         st.text(f"{key}: {value}")

@@ -6,18 +6,15 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.optin_acceptance import ledger_report, questionnaire_optin
-from analytics.small_cells import THRESHOLD, suppress, suppress_tidy
+from analytics.small_cells import THRESHOLD, suppress_tidy
 from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
-from bosai.vocab import DATA_ITEMS, SHARE_TARGETS
-from dashboard import widgets
+from bosai.vocab import DATA_ITEMS
 from dashboard.context import current
-from sql.queries import research
+from dashboard.research_kit import Kit
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 ctx = current()
@@ -27,71 +24,26 @@ st.caption(t("research.common.aggregates_only"))
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def ledger_aggregates(database_url: str, role: str, subject: str, day: str) -> dict:
-    """The ledger report for one day (aggregates only; the pseudonymised rows are read, audited
-    and dropped inside)."""
+def ledger_aggregates(database_url: str, role: str, subject: str, day: str):
+    """The ledger report at the end of one day in Japan (aggregates only; the pseudonymised
+    rows are read, audited and dropped inside)."""
+    from compositions.optin import ledger
     from dashboard.data import engine_for
 
-    engine = engine_for(database_url, "aggregate")
-    viewer = ctx.viewer
     at = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(23, 59, 59), TOKYO)
-    ledger = research.consent_ledger(engine, viewer)
-    attributes = research.citizen_attributes(engine, viewer, at.date())
-    return ledger_report(
-        ledger,
-        attributes,
-        attributes["citizen_id"].tolist(),
-        at,
-        items=list(DATA_ITEMS),
-        targets=list(SHARE_TARGETS),
-    )
+    return ledger(engine_for(database_url, "aggregate"), ctx.viewer, at)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def questionnaire_aggregates(database_url: str) -> dict | None:
+def questionnaire_aggregates(database_url: str):
+    from compositions.optin import questionnaire_from_database
     from dashboard.data import engine_for
 
-    engine = engine_for(database_url, "aggregate")
-    if research.instrument_definition(engine, "drill-2022") is None:
-        return None
-    return questionnaire_optin(research.survey_responses(engine, "drill-2022"))
+    return questionnaire_from_database(engine_for(database_url, "aggregate"))
 
 
-HEADERS = {
-    "n": "research.common.n",
-    "count": "research.common.count",
-    "share": "research.common.share",
-    "ci_low": "research.common.ci_low",
-    "ci_high": "research.common.ci_high",
-    "mean": "research.common.mean",
-    "sd": "research.common.sd",
-    "median": "research.common.median",
-    "p": "research.common.p",
-    "statistic": "research.common.statistic",
-    "attribute": "research.common.attribute",
-    "level": "research.common.group",
-    "term": "research.optin.term",
-    "odds_ratio": "research.optin.odds_ratio",
-}
-
-
-def headers(frame: pd.DataFrame) -> pd.DataFrame:
-    """The display table with its column names in the session's language."""
-    return frame.rename(columns={k: t(v) for k, v in HEADERS.items() if k in frame.columns})
-
-
-def group_label(code: str) -> str:
-    key = f"research.group.{code}"
-    label = t(key)
-    return code if label == key else label
-
-
-def table(frame: pd.DataFrame) -> None:
-    st.dataframe(headers(frame), hide_index=True)
-
-
-def downloads(frame: pd.DataFrame, stem: str, note: str) -> None:
-    widgets.tidy_downloads(t, frame, stem, note)
+kit = Kit(t, ctx.lang)
+SHARES = {"share": ("ci_low", "ci_high")}
 
 
 def share_chart(frame: pd.DataFrame, label: str, colour: str) -> go.Figure:
@@ -115,6 +67,7 @@ def share_chart(frame: pd.DataFrame, label: str, colour: str) -> go.Figure:
         height=80 + 40 * len(ok),
         margin={"l": 0, "r": 0, "t": 10, "b": 0},
         xaxis={"range": [0, 1], "tickformat": ".0%", "title": t("research.common.share")},
+        yaxis={"title": ""},
     )
     return fig
 
@@ -128,8 +81,8 @@ with ledger_tab:
     day = st.date_input(
         t("research.optin.at", time=""), dt.datetime.now(TOKYO).date(), key="optin_day"
     )
-    report = ledger_aggregates(ctx.database_url, ctx.viewer.role, ctx.viewer.subject, str(day))
-    note = "\n".join(f"{k}: {v}" for k, v in report["method"].items())
+    composition = ledger_aggregates(ctx.database_url, ctx.viewer.role, ctx.viewer.subject, str(day))
+    report, note = composition.details, composition.note()
     at = dt.datetime.fromisoformat(report["at"])
     st.caption(t("research.optin.at", time=format_datetime(at, ctx.lang, era_style=True)))
     st.metric(t("research.optin.invited"), f"{report['invited']:,}")
@@ -144,12 +97,12 @@ with ledger_tab:
         label = t("research.optin.data_item") if by == "data_item" else t("research.common.group")
         frame[label] = [t(f"research.optin.{vocab}.{v}") for v in frame[by]]
         st.plotly_chart(share_chart(frame, label, colour), width="stretch")
-        table(
-            suppress(frame, ["n", "count"], proportion_cols, lang=ctx.lang, basis="count").drop(
-                columns=by
+        kit.table(
+            kit.readable(
+                frame.drop(columns=by), ["n", "count"], basis="count", shares=SHARES, keep=[label]
             )
         )
-        downloads(
+        kit.downloads(
             suppress_tidy(frame, ["n", "count"], proportion_cols, basis="count"),
             f"optin_{by}",
             note,
@@ -181,10 +134,14 @@ with ledger_tab:
             ],
         )
     )
-    fig.update_layout(yaxis={"autorange": "reversed"})
-    fig.update_layout(height=420, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    fig.update_layout(
+        yaxis={"autorange": "reversed", "title": ""},
+        xaxis={"title": t("research.common.count")},
+        height=420,
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+    )
     st.plotly_chart(fig, width="stretch")
-    downloads(
+    kit.downloads(
         suppress_tidy(funnel, ["count"], ["share_of_invited", "share_of_previous"]),
         "optin_funnel",
         note,
@@ -198,56 +155,80 @@ with ledger_tab:
         format_func=lambda i: t(f"research.optin.items.{i}"),
         key="optin_attribute_item",
     )
-    parts = []
-    for attribute, rows in report["by_attribute"].get(item, {}).items():
-        part = pd.DataFrame(rows).rename(columns={attribute: "level"})
-        part["level"] = part["level"].map(group_label)
-        part.insert(0, "attribute", attribute)
-        parts.append(part)
-    if parts:
-        by_attribute = pd.concat(parts, ignore_index=True)
-        by_attribute["attribute"] = [
-            t(f"research.survey.attribute.{a}") for a in by_attribute["attribute"]
-        ]
-        table(suppress(by_attribute, ["n", "count"], proportion_cols, lang=ctx.lang))
-        downloads(
+    by_attribute = composition.tables["by_attribute"]
+    by_attribute = by_attribute[by_attribute["data_item"] == item].drop(columns="data_item")
+    if not by_attribute.empty:
+        shown = by_attribute.assign(
+            attribute=by_attribute["attribute"].map(kit.attribute),
+            level=by_attribute["level"].map(kit.label),
+        )
+        kit.table(kit.readable(shown, ["n", "count"], shares=SHARES, keep=["attribute", "level"]))
+        kit.downloads(
             suppress_tidy(by_attribute, ["n", "count"], proportion_cols),
             f"optin_{item}_by_attribute",
             note,
         )
     model = report["logit"].get(item, {})
     st.markdown(f"**{t('research.optin.logit')}**")
-    if model.get("note"):
-        st.caption(model["note"])
-    elif model.get("coefficients"):
-        coefficients = pd.DataFrame(model["coefficients"])
-        table(
-            coefficients[["term", "odds_ratio", "or_ci_low", "or_ci_high", "p"]].rename(
-                columns={
-                    "term": t("research.optin.term"),
-                    "odds_ratio": t("research.optin.odds_ratio"),
-                }
-            )
+    logit = composition.tables["logit"]
+    logit = logit[logit["data_item"] == item]
+    if logit.empty:
+        st.caption(t("research.optin.logit_unavailable"))
+    else:
+        terms = logit[logit["attribute"] != "const"]
+        shown = pd.DataFrame(
+            {
+                "term": [
+                    kit.term(a, lv)
+                    for a, lv in zip(terms["attribute"], terms["level"], strict=True)
+                ],
+                "reference": [kit.label(r) for r in terms["reference"]],
+                "odds_ratio": terms["odds_ratio"],
+                "or_ci_low": terms["or_ci_low"],
+                "or_ci_high": terms["or_ci_high"],
+                "p": terms["p"],
+            }
         )
-        st.caption(f"n = {model['n']:,}; {report['method']['logit']}")
+        kit.table(
+            kit.readable(
+                shown,
+                counts=(),
+                estimates={"odds_ratio": ("or_ci_low", "or_ci_high", 2)},
+                keep=["term", "reference"],
+            ),
+            {"reference": t("research.optin.reference")},
+        )
+        kit.downloads(logit.reset_index(drop=True), f"optin_{item}_logit", note)
+        st.caption(t("research.optin.logit_note", n=f"{model.get('n', 0):,}"))
 
-    withdrawals = pd.DataFrame(report["withdrawals"])
+    withdrawals = composition.tables["withdrawals"]
     if not withdrawals.empty:
         st.subheader(t("research.optin.withdrawals"))
-        shown = withdrawals[(withdrawals["withdrawals"] >= THRESHOLD)]
-        fig = px.bar(
-            shown, x="period", y="withdrawals", color_discrete_sequence=[OKABE_ITO["vermillion"]]
+        shown = withdrawals[withdrawals["withdrawals"] >= THRESHOLD]
+        days = [dt.date.fromisoformat(str(d)) for d in shown["day"]]
+        fig = go.Figure(
+            go.Bar(
+                x=[f"{d.month}月{d.day}日" if ctx.lang == "ja" else d.isoformat() for d in days],
+                y=shown["withdrawals"],
+                marker_color=OKABE_ITO["vermillion"],
+            )
         )
-        fig.update_layout(height=280, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+        fig.update_layout(
+            height=280,
+            margin={"l": 0, "r": 0, "t": 10, "b": 0},
+            xaxis={"type": "category", "title": t("research.optin.day")},
+            yaxis={"title": t("research.optin.withdrawals_count"), "rangemode": "tozero"},
+        )
         st.plotly_chart(fig, width="stretch")
-        downloads(
+        kit.downloads(
             suppress_tidy(withdrawals, ["withdrawals", "citizens"], [], basis="withdrawals"),
             "optin_withdrawals",
             note,
         )
 
 with questionnaire_tab:
-    answers = questionnaire_aggregates(ctx.database_url)
+    answered = questionnaire_aggregates(ctx.database_url)
+    answers = None if answered is None else answered.details
     if answers is None:
         st.info(t("research.optin.no_questionnaire"))
     else:
@@ -270,7 +251,15 @@ with questionnaire_tab:
             frame[label] = [t(f"research.optin.{vocab}.{c}") for c in frame["option"]]
             st.subheader(t(f"research.optin.{prefix}"))
             st.plotly_chart(share_chart(frame, label, colour), width="stretch")
-            table(suppress(frame, ["n", "count"], proportion_cols, lang=ctx.lang, basis="count"))
+            kit.table(
+                kit.readable(
+                    frame.drop(columns="option"),
+                    ["n", "count"],
+                    basis="count",
+                    shares=SHARES,
+                    keep=[label],
+                )
+            )
             frame.insert(0, "question", key)
             sections.append(frame)
         recognition = [
@@ -281,11 +270,21 @@ with questionnaire_tab:
         if recognition:
             st.subheader(t("research.optin.recognition"))
             frame = pd.DataFrame(recognition)
-            table(
-                suppress(
-                    frame, ["n", "count"], [*proportion_cols, "mean"], lang=ctx.lang, basis="count"
-                )
+            shown = frame.drop(columns="option").assign(
+                question=[t(f"report.optin.q.{q}") for q in frame["question"]]
             )
+            kit.table(
+                kit.readable(
+                    shown,
+                    ["n", "count"],
+                    basis="count",
+                    shares=SHARES,
+                    estimates={"mean": 2},
+                    keep=["question"],
+                ),
+                {"question": t("research.optin.question")},
+            )
+            st.caption(t("report.optin.q.note"))
             sections.append(frame)
         if sections:
             tidy = pd.concat(sections, ignore_index=True)
@@ -305,7 +304,7 @@ with questionnaire_tab:
                     if c in tidy
                 ]
             ]
-            downloads(
+            kit.downloads(
                 suppress_tidy(
                     tidy,
                     ["n", "count"],
@@ -313,5 +312,5 @@ with questionnaire_tab:
                     basis="count",
                 ),
                 "optin_questionnaire",
-                "drill-2022 questionnaire; shares with Wilson 95% intervals; agreement = answer 4 or 5",
+                answered.note(),
             )

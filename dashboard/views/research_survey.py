@@ -6,16 +6,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.group_comparison import compare_groups
-from analytics.small_cells import LABELS, THRESHOLD, is_small, suppress, suppress_tidy
-from analytics.text_themes import themes
+from analytics.small_cells import LABELS, THRESHOLD, is_small, suppress_tidy
 from bosai.palette import OKABE_ITO
-from dashboard import widgets
+from dashboard import research_upload, safety_panels
 from dashboard.context import current
+from dashboard.research_kit import Kit
 from dashboard.text import chart_text
 from sql.queries import research
-from surveys.instrument import parse_instrument
-from surveys.scoring import subscale_scores, summarise
 
 ctx = current()
 t = ctx.t
@@ -24,71 +21,23 @@ st.caption(t("research.common.aggregates_only"))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def survey_analysis(database_url: str, instrument_id: str, by: str) -> dict:
+def survey_analysis(database_url: str, instrument_id: str, by: str):
     """Aggregates only (the responses themselves are not cached)."""
+    from compositions.survey import from_database
     from dashboard.data import engine_for
 
     engine = engine_for(database_url, "aggregate")
-    instrument = parse_instrument(research.instrument_definition(engine, instrument_id))
-    frame = research.survey_responses(engine, instrument_id)
-    result = summarise(frame, instrument, n_boot=1000, omega_boot=100)
-    result["max_points"] = max((i.points for i in instrument.likert_items), default=5)
-    scores = subscale_scores(frame, instrument)
-    if by in frame:
-        scores = scores.join(frame[[by]])
-        result["comparisons"] = {
-            name: compare_groups(scores, name, by, n_boot=500, min_group=THRESHOLD)
-            for name in instrument.subscales
-            if name in scores
-        }
-    texts = [i.id for i in instrument.items if i.type == "text" and i.id in frame]
-    result["themes"] = themes([c for i in texts for c in frame[i].dropna().astype(str)])
-    return result
+    return from_database(
+        engine, instrument_id, (by,), n_boot=1000, omega_boot=100, min_group=THRESHOLD
+    )
 
 
-def group_label(code: str) -> str:
-    key = f"research.group.{code}"
-    label = t(key)
-    return code if label == key else label
+kit = Kit(t, ctx.lang)
 
 
-HEADERS = {
-    "n": "research.common.n",
-    "count": "research.common.count",
-    "share": "research.common.share",
-    "ci_low": "research.common.ci_low",
-    "ci_high": "research.common.ci_high",
-    "mean": "research.common.mean",
-    "sd": "research.common.sd",
-    "median": "research.common.median",
-    "p": "research.common.p",
-    "statistic": "research.common.statistic",
-    "alpha": "research.survey.alpha",
-    "omega": "research.survey.omega",
-    "alpha_ci_low": "research.survey.alpha_ci_low",
-    "alpha_ci_high": "research.survey.alpha_ci_high",
-    "omega_ci_low": "research.survey.omega_ci_low",
-    "omega_ci_high": "research.survey.omega_ci_high",
-    "test": "research.survey.test",
-    "effect": "research.survey.effect",
-    "effect_value": "research.survey.effect_value",
-}
-
-
-def headers(frame: pd.DataFrame) -> pd.DataFrame:
-    """The display table with its column names in the session's language."""
-    return frame.rename(columns={k: t(v) for k, v in HEADERS.items() if k in frame.columns})
-
-
-def table(frame: pd.DataFrame) -> None:
-    st.dataframe(headers(frame), hide_index=True)
-
-
-def downloads(frame: pd.DataFrame, stem: str, note: str) -> None:
-    widgets.tidy_downloads(t, frame, stem, note)
-
-
+safety_panels.show_messages()
 catalogue = research.instruments(ctx.engine)
+research_upload.survey_upload(ctx, expanded=not catalogue)
 if not catalogue:
     st.info(t("research.survey.none"))
     st.stop()
@@ -106,8 +55,8 @@ by = right.selectbox(
     format_func=lambda a: t(f"research.survey.attribute.{a}"),
     key="research_compare_by",
 )
-result = survey_analysis(ctx.database_url, instrument_id, by)
-note = "\n".join(f"{k}: {v}" for k, v in result["method"].items())
+composition = survey_analysis(ctx.database_url, instrument_id, by)
+result, note = composition.details, composition.note()
 st.metric(
     t("research.survey.responses"),
     LABELS[ctx.lang] if is_small(result["n"]) else f"{result['n']:,}",
@@ -143,16 +92,19 @@ numeric = [
     "omega_ci_low",
     "omega_ci_high",
 ]
-shown = suppress(subscales, counts=["n"], dependent=numeric, lang=ctx.lang).rename(
-    columns={
-        "n": t("research.common.n"),
-        "mean": t("research.common.mean"),
-        "sd": t("research.common.sd"),
-        "alpha": t("research.survey.alpha"),
-        "omega": t("research.survey.omega"),
-    }
+kit.table(
+    kit.readable(
+        subscales.drop(columns="subscale"),
+        ["n"],
+        estimates={
+            "mean": 2,
+            "sd": 2,
+            "alpha": ("alpha_ci_low", "alpha_ci_high", 3),
+            "omega": ("omega_ci_low", "omega_ci_high", 3),
+        },
+        keep=[t("research.survey.subscale")],
+    )
 )
-table(shown.drop(columns="subscale"))
 visible = subscales[subscales["n"] >= THRESHOLD].dropna(subset=["mean"])
 if not visible.empty:
     chart = go.Figure(
@@ -171,7 +123,7 @@ if not visible.empty:
         xaxis={"range": [1, result["max_points"]], "title": t("research.common.mean")},
     )
     st.plotly_chart(chart, width="stretch")
-downloads(suppress_tidy(subscales, ["n"], numeric), f"{instrument_id}_subscales", note)
+kit.downloads(suppress_tidy(subscales, ["n"], numeric), f"{instrument_id}_subscales", note)
 
 if "sus" in result and result["sus"].get("n"):
     sus = result["sus"]
@@ -197,14 +149,26 @@ items = pd.DataFrame(
     ]
 )
 if not items.empty:
-    table(suppress(items, ["n"], ["mean", "sd", "median"], lang=ctx.lang).drop(columns="item"))
-    downloads(suppress_tidy(items, ["n"], ["mean", "sd", "median"]), f"{instrument_id}_items", note)
+    kit.table(
+        kit.readable(
+            items.drop(columns="item"),
+            ["n"],
+            estimates={"mean": 2, "sd": 2, "median": 1},
+            keep=[t("research.survey.item")],
+        )
+    )
+    kit.downloads(
+        suppress_tidy(items, ["n"], ["mean", "sd", "median"]), f"{instrument_id}_items", note
+    )
 
 # ---------------------------------------------------------------- choices
 choice_rows = [
     {
         "item": item_id,
         "option": code,
+        t("research.survey.item"): entry["text"]
+        if ctx.lang == "ja"
+        else (entry["text_en"] or entry["text"]),
         t("research.survey.option"): opt["label"] if ctx.lang == "ja" else opt["label_en"],
         "n": opt["n"],
         "count": opt["count"],
@@ -248,22 +212,27 @@ if choice_rows:
             xaxis={"range": [0, 1], "tickformat": ".0%"},
         )
         st.plotly_chart(fig, width="stretch")
-    table(
-        suppress(
-            choices, ["n", "count"], ["share", "ci_low", "ci_high"], lang=ctx.lang, basis="count"
-        ).drop(columns=["option"])
+    kit.table(
+        kit.readable(
+            choices.drop(columns=["item", "option"]),
+            ["n", "count"],
+            basis="count",
+            shares={"share": ("ci_low", "ci_high")},
+            keep=[t("research.survey.item"), t("research.survey.option")],
+        )
     )
-    downloads(
+    kit.downloads(
         suppress_tidy(choices, ["n", "count"], ["share", "ci_low", "ci_high"], basis="count"),
         f"{instrument_id}_choices",
         note + "\nshares: Wilson 95% intervals",
     )
 
 # ---------------------------------------------------------------- comparisons
-if result.get("comparisons"):
+if result.get("comparisons", {}).get(by):
     st.subheader(t("research.survey.compare"))
     comp_rows = []
-    for name, comp in result["comparisons"].items():
+    for name, comp in result["comparisons"][by].items():
+        effect = comp.get("effect") or {}
         for g in comp["groups"]:
             comp_rows.append(
                 {
@@ -272,26 +241,46 @@ if result.get("comparisons"):
                         "label" if ctx.lang == "ja" else "label_en"
                     ],
                     "group": g["group"],
-                    t("research.common.group"): group_label(g["group"]),
+                    t("research.common.group"): kit.label(g["group"]),
                     "n": g["n"],
                     "mean": g["mean"],
                     "median": g["median"],
-                    "test": comp.get("test"),
+                    "test": kit.label(comp["test"], "research.survey.tests")
+                    if comp.get("test")
+                    else "—",
                     "statistic": comp.get("statistic"),
                     "p": comp.get("p"),
-                    "effect": (comp.get("effect") or {}).get("name"),
-                    "effect_value": (comp.get("effect") or {}).get("value"),
+                    "effect": kit.label(effect["name"], "research.survey.effects")
+                    if effect.get("name")
+                    else "—",
+                    "effect_value": effect.get("value"),
+                    "effect_ci_low": effect.get("ci_low"),
+                    "effect_ci_high": effect.get("ci_high"),
                 }
             )
     if comp_rows:
         comparisons = pd.DataFrame(comp_rows)
         dependent = ["mean", "median"]
-        table(
-            suppress(comparisons, ["n"], dependent, lang=ctx.lang).drop(
-                columns=["group", "subscale"]
-            )
+        shown = kit.readable(
+            comparisons.drop(columns=["group", "subscale"]),
+            ["n"],
+            estimates={
+                "mean": 2,
+                "median": 2,
+                "effect_value": ("effect_ci_low", "effect_ci_high", 3),
+            },
+            keep=[t("research.survey.subscale"), t("research.common.group"), "test", "effect"],
         )
-        downloads(
+        # The test and its effect size belong to the whole comparison: shown even when one
+        # group is small (that group is left out of the test).
+        for col in ("statistic", "p", "effect_value_ci"):
+            shown[col] = kit.readable(
+                comparisons[["statistic", "p", "effect_value", "effect_ci_low", "effect_ci_high"]],
+                (),
+                estimates={"effect_value": ("effect_ci_low", "effect_ci_high", 3)},
+            )[col]
+        kit.table(shown)
+        kit.downloads(
             suppress_tidy(comparisons, ["n"], dependent),
             f"{instrument_id}_by_{by}",
             note + f"\ngroups: groups of fewer than {THRESHOLD} left out of the tests; "
@@ -306,12 +295,12 @@ if result["themes"]["n"] and not theme_table.empty:
     theme_table[t("research.survey.theme")] = (
         theme_table["label"] if ctx.lang == "ja" else theme_table["label_en"]
     )
-    table(
-        suppress(
+    kit.table(
+        kit.readable(
             theme_table[[t("research.survey.theme"), "n", "count", "share"]],
-            ["count"],
-            ["share"],
-            lang=ctx.lang,
+            ["count", "n"],
+            shares={"share": None},
+            keep=[t("research.survey.theme")],
         )
     )
     quoted = theme_table[theme_table["count"] >= THRESHOLD]

@@ -145,7 +145,8 @@ def test_survey_page_equals_independent_counts_and_pingouin(app, research_sqlite
         columns=["response", "item", "value"],
     ).pivot(index="response", columns="item", values="value")
     alpha = pg.cronbach_alpha(answers.dropna())[0]
-    assert float(subscales.loc["サービスの受容性", "α係数"]) == pytest.approx(alpha, abs=5e-4)
+    shown = subscales.loc["サービスの受容性", "α係数［95%信頼区間］"]  # "0.499 [0.164, 0.714]"
+    assert float(shown.split(" [")[0]) == pytest.approx(alpha, abs=5e-4)
     assert subscales.loc["サービスの受容性", "人数"] == str(responses)
 
 
@@ -231,16 +232,15 @@ def test_uiux_page_shows_the_r_reference_comparison(app, research_sqlite):
             "AND method = 'paper' AND task = 'マイタイムライン作成'",
         )
     ]
-    assert float(elderly_paper["中央値"]) == pytest.approx(pd.Series(times).median())
+    assert float(elderly_paper["中央値"].replace(",", "")) == pytest.approx(
+        pd.Series(times).median()
+    )
     paired = at.dataframe[1].value
     elderly = paired[paired["区分"] == "高齢者"].iloc[0]
     # Reference: R> wilcox.test(paper, app, paired = TRUE, conf.int = TRUE) for the elderly:
     #   V = 21, p = 0.03125, (pseudo)median 498, CI 399 659
-    assert float(elderly["短縮時間（HL推定、秒）"]) == 498
-    assert (float(elderly["95%信頼区間（下限）"]), float(elderly["95%信頼区間（上限）"])) == (
-        399,
-        659,
-    )
+    assert elderly["短縮時間（HL推定、秒）［95%信頼区間］"] == "498 [399, 659]"
+    assert elderly["p値"] == ".031"  # APA style: three decimals, no leading zero
     assert elderly["比較"] == "紙 − アプリ"
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {trace["type"] for trace in chart["data"]} == {"box"}
@@ -302,3 +302,179 @@ def test_english_labels(app, research_sqlite, page, title):
 def test_an_empty_database_says_what_to_do(app, empty_city, page, message):
     at = open_page(app, empty_city, page, user=staff_claims("researcher"))
     assert any(message in i.value for i in at.info)
+
+
+# ---------------------------------------------------------------- two drills
+
+
+@pytest.fixture(scope="module")
+def two_drills(research_sqlite, tmp_path_factory) -> tuple[str, int, int]:
+    """A copy of the research database with a second drill: the first drill's log replayed a
+    week later, everyone half as fast again (times from the start × 1.5), no incident (so no
+    reception check-ins). Returns the URL and the two drill ids."""
+    import sqlite3
+
+    from sqlalchemy.orm import Session
+
+    from sql.models.drills import Drill, DrillEvent
+
+    path = tmp_path_factory.mktemp("two_drills") / "two.sqlite"
+    source = sqlite3.connect(research_sqlite.removeprefix("sqlite:///"))
+    target = sqlite3.connect(path)
+    source.backup(target)
+    source.close()
+    target.close()
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        first = session.scalars(sa.select(Drill).order_by(Drill.id)).first()
+        week = dt.timedelta(days=7)
+        start = first.started_at
+        second = Drill(
+            external_id="second-drill",
+            name="再訓練",
+            scenario=first.scenario,
+            started_at=start + week,
+            ended_at=(first.ended_at or start) + week + (first.ended_at - start) / 2,
+            is_synthetic=True,
+        )
+        session.add(second)
+        session.flush()
+        for event in session.scalars(sa.select(DrillEvent).where(DrillEvent.drill_id == first.id)):
+            session.add(
+                DrillEvent(
+                    idempotency_key=f"second:{event.idempotency_key}"[:96],
+                    drill_id=second.id,
+                    citizen_id=event.citizen_id,
+                    participant_group=event.participant_group,
+                    event_type=event.event_type,
+                    at=start + week + (event.at - start) * 1.5,
+                    details=event.details,
+                )
+            )
+        ids = (first.id, second.id)
+    engine.dispose()
+    return url, *ids
+
+
+def reference_times(url: str, drill_id: int, event: str = "safety_answered") -> pd.DataFrame:
+    """Minutes from the drill's start to each participant's first ``event`` (censored at the
+    drill's end), read with plain SQL."""
+    (start, end) = sql(url, "SELECT started_at, ended_at FROM drills WHERE id = :d", d=drill_id)[0]
+    start, end = pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC")
+    rows = pd.DataFrame(
+        sql(
+            url,
+            "SELECT id, citizen_id, details, event_type, at FROM drill_events WHERE drill_id = :d",
+            d=drill_id,
+        ),
+        columns=["id", "citizen_id", "details", "event_type", "at"],
+    )
+
+    def who(row) -> str:
+        if pd.notna(row.citizen_id):
+            return f"c{int(row.citizen_id)}"
+        details = json.loads(row.details) if isinstance(row.details, str) else row.details
+        return (
+            f"p{details['participant']}" if details and details.get("participant") else f"e{row.id}"
+        )
+
+    rows["who"] = [who(r) for r in rows.itertuples()]
+    rows["at"] = pd.to_datetime(rows["at"], utc=True)
+    first = rows[rows["event_type"] == event].groupby("who")["at"].min()
+    people = pd.Series(rows["who"].unique())
+    hit = people.map(first)
+    observed = hit.notna() & (hit <= end)
+    minutes = (hit.where(observed, end) - start).dt.total_seconds() / 60
+    return pd.DataFrame({"minutes": minutes.clip(lower=0), "observed": observed.astype(int)})
+
+
+def test_two_drills_compare_medians_curves_and_log_rank(app, two_drills):
+    from statsmodels.duration.survfunc import SurvfuncRight, survdiff
+
+    url, first, second = two_drills
+    at = open_page(app, url, "research_drill")
+    at.selectbox(key="research_drill_compare").set_value(second).run()
+    assert not at.exception, [e.value for e in at.exception]
+    a, b = reference_times(url, first), reference_times(url, second)
+
+    # Reference medians: statsmodels' product-limit estimate, the first time its survival is
+    # at most one half (the page's definition; SurvfuncRight.quantile takes SAS's strict "<").
+    def median(times: pd.DataFrame) -> float:
+        fit = SurvfuncRight(times["minutes"], times["observed"])
+        return float(fit.surv_times[fit.surv_prob <= 0.5 + 1e-12][0])
+
+    median_a, median_b = median(a), median(b)
+    compared = next(d.value for d in at.dataframe if "訓練" in d.value.columns)
+    assert len(compared) == 2
+    assert [int(str(n).replace(",", "")) for n in compared["人数"]] == [len(a), len(b)]
+    assert float(compared["中央値（分）"].iloc[0]) == pytest.approx(median_a, abs=5e-3)
+    assert float(compared["中央値（分）"].iloc[1]) == pytest.approx(median_b, abs=5e-3)
+    assert median_b > median_a  # the replay was slower
+    # Both curves drawn as Kaplan–Meier steps on one chart.
+    charts = [json.loads(c.proto.spec)["data"] for c in at.get("plotly_chart")]
+    # The comparison's chart: the one whose traces are the two drills (the time-to-safe
+    # section below it draws Turnbull beside Kaplan–Meier for the chosen drill).
+    names = [str(n) for n in compared.iloc[:, 0]]
+    comparison_chart = next(
+        c for c in charts if [trace.get("name", "").split("（n=")[0] for trace in c] == names
+    )
+    assert len(comparison_chart) == 2
+    assert all(trace["line"]["shape"] == "hv" for trace in comparison_chart)
+    assert any("再訓練" in trace["name"] for trace in comparison_chart)
+    # Reference log-rank: statsmodels.duration.survfunc.survdiff (chi-square, p).
+    chi2, p = survdiff(
+        pd.concat([a["minutes"], b["minutes"]]).to_numpy(),
+        pd.concat([a["observed"], b["observed"]]).to_numpy(),
+        [0] * len(a) + [1] * len(b),
+    )
+    caption = next(c.value for c in at.caption if "ログランク" in c.value)
+    assert f"χ²(1) = {chi2:.2f}" in caption
+    assert ("p < .001" in caption) if p < 0.001 else (f"p = {p:.3f}".replace("0.", ".") in caption)
+
+
+# ---------------------------------------------------------------- tables a researcher reads
+
+
+def test_optin_tables_read_as_a_researcher_reads_them(app, research_sqlite):
+    """p as ``< .001`` or three decimals, odds ratio and interval in one column, terms and
+    levels labelled from the catalog, shares as percentages, no English caption in the
+    Japanese UI, withdrawals per day in Japan time with labelled axes."""
+    import re
+
+    at = open_page(app, research_sqlite, "research_optin")
+    frames = [d.value for d in at.dataframe]
+    headers = {str(c) for f in frames for c in f.columns}
+    assert not {"or_ci_low", "or_ci_high", "odds_ratio", "term", "p", "share"} & headers
+    model = next(f for f in frames if "説明変数" in f.columns)
+    assert not any("=" in str(v) for v in model["説明変数"])  # not age_band=20s
+    assert "年代：20代" in set(model["説明変数"])
+    assert all(re.fullmatch(r"< \.001|\.\d{3}|1\.000|—", v) for v in model["p値"])
+    assert all(
+        re.fullmatch(r"\d+\.\d\d \[\d+\.\d\d, \d+\.\d\d\]|—", v)
+        for v in model["オッズ比［95%信頼区間］"]
+    )
+    items = next(f for f in frames if "データ項目" in f.columns)
+    assert all(re.fullmatch(r"\d+\.\d%( \[.*%\])?|—", v) for v in items["割合［95%信頼区間］"])
+    for caption in at.caption:
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", caption.value), caption.value
+    # The withdrawals: one bar per day in Japan, counted independently from the ledger.
+    rows = sql(
+        research_sqlite,
+        "SELECT occurred_at FROM consent_events WHERE event_type = 'withdrawn'",
+    )
+    days = (
+        pd.to_datetime(pd.Series([r[0] for r in rows]), utc=True)
+        .dt.tz_convert("Asia/Tokyo")
+        .dt.date.value_counts()
+    )
+    expected = {f"{d.month}月{d.day}日": n for d, n in days.items() if n >= 5}
+    chart = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if json.loads(c.proto.spec)["layout"]["xaxis"].get("type") == "category"
+    )
+    bars = chart["data"][0]
+    assert dict(zip(values(bars["x"]), values(bars["y"]), strict=True)) == expected
+    assert chart["layout"]["xaxis"]["title"]["text"] == "日付（日本時間）"
+    assert chart["layout"]["yaxis"]["title"]["text"] == "撤回の件数"

@@ -1,11 +1,9 @@
-"""The research workbench's row-level work, without Streamlit: a drill's time-to-safe models
-(Turnbull, Kaplan–Meier, Cox) and the de-identified microdata export — used by the drill page,
-the microdata page and ``bosai analyze drill`` / ``bosai export microdata`` alike.
+"""A drill's time to safe as interval-censored data, without Streamlit: Turnbull beside
+Kaplan–Meier and the Cox model on participant attributes — used by the drill page and
+``bosai analyze drill`` alike.
 
-Rows come only through ``sql.policy`` (``research_attributes``, ``microdata_export``) and the
-pseudonymised research reads (``sql.queries.research.drill_events``); what leaves here is
-aggregates (:func:`drill_time_to_safe`) or the k-anonymous export with its files
-(:func:`microdata_files`).
+Rows come only through ``sql.policy.research_attributes`` and the pseudonymised research reads
+(``sql.queries.research.drill_events``); what leaves here is aggregates.
 """
 
 from __future__ import annotations
@@ -59,37 +57,3 @@ def drill_time_to_safe(
         zone_level=zone_level_function(engine),
     )
     return time_to_safe(events, attributes, started, drill["ended_at"], event)
-
-
-def microdata_files(
-    engine: Engine,
-    viewer: Viewer,
-    *,
-    purpose: str,
-    requester: str,
-    drill_id: int | None,
-    incident_id: int | None = None,
-    tables: tuple[str, ...] = ("drill", "consent", "status"),
-    k: int = policy.MICRODATA_K,
-    h3_resolution: int = policy.MICRODATA_H3_RESOLUTION,
-    time_step: int = policy.MICRODATA_TIME_STEP,
-    location: str = "cell",
-) -> tuple[policy.MicrodataExport, dict[str, bytes], dt.datetime]:
-    """Make one export (audited by the policy before it returns) and its files."""
-    from reports import microdata
-
-    export = policy.microdata_export(
-        engine,
-        viewer,
-        purpose=purpose,
-        requester=requester,
-        drill_id=drill_id,
-        incident_id=incident_id,
-        tables=tables,
-        k=k,
-        h3_resolution=h3_resolution,
-        time_step=time_step,
-        location=location,
-    )
-    made_at = dt.datetime.now(dt.UTC)
-    return export, microdata.files(export, made_at), made_at

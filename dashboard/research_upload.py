@@ -1,0 +1,251 @@
+"""Uploads on the research pages (Streamlit parts): a questionnaire export with a shipped or
+uploaded instrument and an optional column mapping, or a UI/UX timing sheet — the validation
+report as a table (file, row, column, value, reason: the checks of ``bosai survey import``), a
+preview and the dry-run counts, then the import in a dialog that says what it will do (all or
+nothing, idempotent, audited). The checking and storing is :mod:`sql.imports.research_uploads`.
+The research pages are open to researchers and admins only (``registry``)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from sql.imports import research_uploads as uploads
+
+from . import gate, safety_panels
+from .context import PageContext
+
+UPLOAD_INSTRUMENT = "__upload__"
+
+
+def _file(upload) -> tuple[str, bytes] | None:
+    return None if upload is None else (upload.name, upload.getvalue())
+
+
+def _key(*parts: tuple[str, bytes] | str | None) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, tuple):
+            digest.update(part[0].encode() + b"\0" + part[1])
+        else:
+            digest.update(str(part).encode())
+        digest.update(b"\1")
+    return digest.hexdigest()
+
+
+def _cached_check(slot: str, key: str, check) -> uploads.UploadCheck:
+    """The check of these bytes, once per upload (reruns reuse it)."""
+    stored = st.session_state.get(slot)
+    if not stored or stored[0] != key:
+        with st.spinner():
+            stored = (key, check())
+        st.session_state[slot] = stored
+    return stored[1]
+
+
+def _show_check(ctx: PageContext, check: uploads.UploadCheck) -> None:
+    t = ctx.t
+    if check.report.empty:
+        st.success(t("research.upload.passed", file=check.file, rows=f"{check.rows:,}"))
+    else:
+        errors = int((check.report["level"] == "error").sum())
+        warnings = int((check.report["level"] != "error").sum())
+        (st.error if errors else st.warning)(
+            t("research.upload.problems", file=check.file, errors=errors, warnings=warnings)
+        )
+        shown = check.report.assign(
+            level=[t(f"research.upload.level.{lv}") for lv in check.report["level"]]
+        )
+        st.dataframe(
+            shown.rename(columns={c: t(f"research.upload.col.{c}") for c in shown.columns}),
+            hide_index=True,
+            width="stretch",
+            key=f"upload_report_{check.what}",
+        )
+    if check.ok and check.counts is not None:
+        st.info(
+            t(
+                "research.upload.ready",
+                inserted=check.counts["inserted"],
+                updated=check.counts["updated"],
+                unchanged=check.counts["unchanged"],
+            )
+        )
+        if not check.preview.empty:
+            st.caption(t("research.upload.preview", n=len(check.preview)))
+            st.dataframe(check.preview.astype(str), hide_index=True, width="stretch")
+
+
+# ---------------------------------------------------------------- questionnaires
+
+
+def survey_upload(ctx: PageContext, expanded: bool = False) -> None:
+    """The questionnaire upload, in an expander."""
+    from surveys.instrument import available
+
+    t = ctx.t
+    # Open while a file is being worked on (a rerun must not fold the report away).
+    expanded = expanded or st.session_state.get("survey_upload_file") is not None
+    with st.expander(t("research.upload.survey_title"), expanded=expanded):
+        st.caption(
+            t(
+                "research.upload.survey_help",
+                mb=uploads.MAX_BYTES // (1024 * 1024),
+                rows=f"{uploads.MAX_ROWS:,}",
+            )
+        )
+        export = st.file_uploader(
+            t("research.upload.export"), type=["csv", "xlsx"], key="survey_upload_file"
+        )
+        left, right = st.columns(2)
+        choice = left.selectbox(
+            t("research.upload.instrument"),
+            [*available(), UPLOAD_INSTRUMENT],
+            format_func=lambda i: (
+                t("research.upload.own_instrument") if i == UPLOAD_INSTRUMENT else i
+            ),
+            key="survey_upload_instrument",
+        )
+        own = None
+        if choice == UPLOAD_INSTRUMENT:
+            own = right.file_uploader(
+                t("research.upload.instrument_yaml"),
+                type=["yaml", "yml"],
+                key="survey_upload_instrument_yaml",
+            )
+        mapping = st.file_uploader(
+            t("research.upload.mapping"), type=["yaml", "yml"], key="survey_upload_mapping"
+        )
+        if export is None or (choice == UPLOAD_INSTRUMENT and own is None):
+            return
+        args: dict[str, Any] = {
+            "name": export.name,
+            "data": export.getvalue(),
+            "instrument": "" if choice == UPLOAD_INSTRUMENT else choice,
+            "instrument_yaml": _file(own),
+            "mapping_yaml": _file(mapping),
+        }
+        key = _key(
+            (args["name"], args["data"]),
+            args["instrument"],
+            args["instrument_yaml"],
+            args["mapping_yaml"],
+        )
+        check = _cached_check(
+            "survey_upload_check", key, lambda: uploads.check_survey(ctx.engine, **args)
+        )
+        _show_check(ctx, check)
+        if check.ok and st.button(
+            t("research.upload.import"),
+            type="primary",
+            icon=":material/upload:",
+            key="survey_upload_go",
+        ):
+            gate.dialog(t("research.upload.confirm_title"))(_survey_dialog)(ctx, check, args)
+
+
+def _survey_dialog(ctx: PageContext, check: uploads.UploadCheck, args: dict[str, Any]) -> None:
+    t = ctx.t
+    st.text(
+        t(
+            "research.upload.confirm",
+            file=check.file,
+            what=check.what,
+            inserted=check.counts["inserted"],
+            updated=check.counts["updated"],
+        )
+    )
+    left, right = st.columns(2)
+    if left.button(t("research.upload.confirm_go"), type="primary", width="stretch"):
+        _do(ctx, lambda: uploads.import_survey_upload(ctx.engine, ctx.viewer, **args))
+        st.rerun()
+    if right.button(t("research.upload.cancel"), width="stretch"):
+        st.rerun()
+
+
+def _do(ctx: PageContext, action) -> None:
+    from bosai.errors import InvalidInputError
+
+    try:
+        with st.spinner(ctx.t("research.upload.importing")):
+            done = action()
+    except InvalidInputError as exc:
+        safety_panels.say("error", ctx.t("research.upload.failed", reason=str(exc)))
+        return
+    st.cache_data.clear()  # the page's aggregates include the new responses
+    for slot in ("survey_upload_check", "timings_upload_check"):
+        st.session_state.pop(slot, None)
+    safety_panels.say(
+        "success",
+        ctx.t(
+            "research.upload.done",
+            file=done["file"],
+            inserted=done["inserted"],
+            updated=done["updated"],
+            unchanged=done["unchanged"],
+        ),
+    )
+
+
+# ---------------------------------------------------------------- UI/UX timing sheets
+
+
+def timings_upload(ctx: PageContext, expanded: bool = False) -> None:
+    t = ctx.t
+    expanded = expanded or st.session_state.get("timings_upload_file") is not None
+    with st.expander(t("research.upload.timings_title"), expanded=expanded):
+        st.caption(
+            t(
+                "research.upload.timings_help",
+                mb=uploads.MAX_BYTES // (1024 * 1024),
+                rows=f"{uploads.MAX_ROWS:,}",
+            )
+        )
+        sheet = st.file_uploader(
+            t("research.upload.sheet"), type=["csv", "xlsx"], key="timings_upload_file"
+        )
+        name = st.text_input(t("research.upload.session_name"), key="timings_upload_name")
+        if sheet is None:
+            return
+        data = sheet.getvalue()
+        check = _cached_check(
+            "timings_upload_check",
+            _key((sheet.name, data)),
+            lambda: uploads.check_timings(ctx.engine, sheet.name, data),
+        )
+        _show_check(ctx, check)
+        if check.ok and st.button(
+            t("research.upload.import"),
+            type="primary",
+            icon=":material/upload:",
+            key="timings_upload_go",
+        ):
+            args = {"name": sheet.name, "data": data, "session_name": name.strip() or None}
+            gate.dialog(t("research.upload.confirm_title"))(_timings_dialog)(ctx, check, args)
+
+
+def _timings_dialog(ctx: PageContext, check: uploads.UploadCheck, args: dict[str, Any]) -> None:
+    t = ctx.t
+    st.text(
+        t(
+            "research.upload.confirm",
+            file=check.file,
+            what=check.what,
+            inserted=check.counts["inserted"],
+            updated=check.counts["updated"],
+        )
+    )
+    left, right = st.columns(2)
+    if left.button(t("research.upload.confirm_go"), type="primary", width="stretch"):
+        _do(ctx, lambda: uploads.import_timings_upload(ctx.engine, ctx.viewer, **args))
+        st.rerun()
+    if right.button(t("research.upload.cancel"), width="stretch"):
+        st.rerun()
+
+
+def report_frame(check: uploads.UploadCheck) -> pd.DataFrame:
+    """The report as the page shows it (for tests and downloads)."""
+    return check.report

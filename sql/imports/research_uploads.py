@@ -1,0 +1,302 @@
+"""Files uploaded on the research pages: questionnaire exports (with a shipped or uploaded
+instrument and an optional column mapping) and UI/UX timing sheets — checked, previewed and
+imported with exactly the checks of ``bosai survey import`` / ``import-timings``.
+
+* :func:`check_survey` / :func:`check_timings` — the validation report as a table
+  (:data:`REPORT_COLUMNS`: file, row, column, value, level, reason), a preview of what would
+  be stored and the dry-run counts; nothing is written.
+* :func:`import_survey_upload` / :func:`import_timings_upload` — validate again and store all
+  or nothing (idempotent: the same file twice changes nothing), then record the import in the
+  audit chain with the file, its SHA-256 and the counts.
+
+Limits: :data:`MAX_BYTES` per file, :data:`MAX_ROWS` rows; a file over either is refused
+before it is parsed. The upload is written to a private temporary folder under its own base
+name (so the report names the file the researcher chose) and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from bosai.errors import InvalidInputError
+
+from .. import audit
+from ..queries.research import RESEARCH_ROLES
+from ..viewer import Viewer
+from .surveys import import_survey, timing_records
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 20_000
+REPORT_COLUMNS = ("file", "row", "column", "value", "level", "reason")
+PREVIEW_ROWS = 10
+
+
+@dataclasses.dataclass
+class UploadCheck:
+    """What a check found: ``ok`` when the file may be imported."""
+
+    file: str
+    ok: bool
+    report: pd.DataFrame
+    preview: pd.DataFrame
+    counts: dict[str, int] | None
+    rows: int
+    what: str  # the instrument id, or the timing session key
+
+
+QUOTED = re.compile(r"'([^']*)'")
+
+
+def _value(problem) -> str:
+    """The offending value: the problem's own, else the first quoted one in its reason
+    (the parsers write ``'6' is out of range 1–5``)."""
+    value = getattr(problem, "value", None)
+    if value not in (None, ""):
+        return str(value)
+    found = QUOTED.search(problem.reason or "")
+    return found.group(1) if found else ""
+
+
+def _report(problems, file: str) -> pd.DataFrame:
+    rows = [
+        {
+            "file": p.file or file,
+            "row": "" if p.row is None else str(p.row),
+            "column": p.column or "",
+            "value": _value(p),
+            "level": p.level,
+            "reason": p.reason,
+        }
+        for p in problems
+    ]
+    return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+
+
+def _refused(file: str, reason: str, what: str = "") -> UploadCheck:
+    report = pd.DataFrame(
+        [{"file": file, "row": "", "column": "", "value": "", "level": "error", "reason": reason}],
+        columns=list(REPORT_COLUMNS),
+    )
+    return UploadCheck(file, False, report, pd.DataFrame(), None, 0, what)
+
+
+def safe_name(name: str) -> str:
+    """The upload's base name (no folders), as the report names it."""
+    base = Path(str(name).replace("\\", "/")).name.strip() or "upload"
+    return base[:200]
+
+
+@contextlib.contextmanager
+def staged(files: dict[str, bytes]) -> Iterator[dict[str, Path]]:
+    """The uploaded ``{name: bytes}`` as files in a private temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="bosai-upload-") as folder:
+        paths = {}
+        for name, data in files.items():
+            path = Path(folder) / safe_name(name)
+            path.write_bytes(data)
+            paths[name] = path
+        yield paths
+
+
+def _require_research(viewer: Viewer) -> None:
+    if viewer.role not in RESEARCH_ROLES:
+        raise PermissionError(f"role {viewer.role!r} may not import research data")
+
+
+def _too_big(name: str, data: bytes) -> str | None:
+    if len(data) > MAX_BYTES:
+        return f"larger than {MAX_BYTES // (1024 * 1024)} MB ({len(data):,} bytes)"
+    if not data:
+        return "empty file"
+    return None
+
+
+# ---------------------------------------------------------------- questionnaires
+
+
+def _instrument_ref(paths: dict[str, Path], instrument: str, instrument_yaml: str | None) -> str:
+    return str(paths[instrument_yaml]) if instrument_yaml else instrument
+
+
+def check_survey(
+    engine: Engine,
+    name: str,
+    data: bytes,
+    instrument: str = "",
+    *,
+    instrument_yaml: tuple[str, bytes] | None = None,
+    mapping_yaml: tuple[str, bytes] | None = None,
+    drill: str | int | None = None,
+) -> UploadCheck:
+    """Validate an uploaded export (and count what an import would do); writes nothing."""
+    from surveys.validate import responses_frame, validate_file
+
+    file = safe_name(name)
+    for upload_name, upload in ((name, data), *(u for u in (instrument_yaml, mapping_yaml) if u)):
+        if reason := _too_big(upload_name, upload):
+            return _refused(safe_name(upload_name), reason, instrument)
+    files = {name: data, **dict(u for u in (instrument_yaml, mapping_yaml) if u)}
+    with staged(files) as paths:
+        try:
+            ref = _instrument_ref(paths, instrument, instrument_yaml and instrument_yaml[0])
+            mapping = paths[mapping_yaml[0]] if mapping_yaml else None
+            parsed = validate_file(paths[name], ref, mapping)
+        except InvalidInputError as exc:
+            return _refused(file, str(exc), instrument)
+        rows = int(parsed.report.rows)
+        what = parsed.instrument.id
+        report = _report(parsed.report.problems, file)
+        if rows > MAX_ROWS:
+            return _refused(file, f"{rows:,} rows: more than {MAX_ROWS:,}", what)
+        if not parsed.report.ok:
+            return UploadCheck(file, False, report, pd.DataFrame(), None, rows, what)
+        preview = responses_frame(parsed).drop(
+            columns=["respondent_key", "response_id"], errors="ignore"
+        )
+        try:
+            result = import_survey(engine, paths[name], ref, mapping, drill=drill, dry_run=True)
+        except InvalidInputError as exc:
+            return _refused(file, str(exc), what)
+    return UploadCheck(
+        file, True, report, preview.head(PREVIEW_ROWS), result.counts.as_dict(), rows, what
+    )
+
+
+def import_survey_upload(
+    engine: Engine,
+    viewer: Viewer,
+    name: str,
+    data: bytes,
+    instrument: str = "",
+    *,
+    instrument_yaml: tuple[str, bytes] | None = None,
+    mapping_yaml: tuple[str, bytes] | None = None,
+    drill: str | int | None = None,
+) -> dict[str, Any]:
+    """Check again and import (all or nothing); audited. Raises InvalidInputError when the
+    file does not pass (nothing written), PermissionError for roles other than researcher and
+    admin."""
+    _require_research(viewer)
+    check = check_survey(
+        engine,
+        name,
+        data,
+        instrument,
+        instrument_yaml=instrument_yaml,
+        mapping_yaml=mapping_yaml,
+        drill=drill,
+    )
+    if not check.ok:
+        raise InvalidInputError(f"{check.file}: the file does not pass the checks; nothing written")
+    files = {name: data, **dict(u for u in (instrument_yaml, mapping_yaml) if u)}
+    with staged(files) as paths:
+        ref = _instrument_ref(paths, instrument, instrument_yaml and instrument_yaml[0])
+        mapping = paths[mapping_yaml[0]] if mapping_yaml else None
+        result = import_survey(engine, paths[name], ref, mapping, drill=drill)
+    counts = result.counts.as_dict()
+    audit.record(
+        engine,
+        viewer,
+        "import",
+        target=f"research.survey_upload:{result.instrument}",
+        details={
+            "file": check.file,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "rows": check.rows,
+            **counts,
+        },
+    )
+    return {"instrument": result.instrument, "file": check.file, **counts}
+
+
+# ---------------------------------------------------------------- UI/UX timing sheets
+
+
+def check_timings(
+    engine: Engine, name: str, data: bytes, session_key: str | None = None
+) -> UploadCheck:
+    """Validate an uploaded timing sheet (and count what an import would do)."""
+    from surveys.timing_sheet import read_timing_sheet
+
+    from ..research_store import store_uiux
+
+    file = safe_name(name)
+    key = (session_key or Path(file).stem)[:64]
+    if reason := _too_big(name, data):
+        return _refused(file, reason, key)
+    with staged({name: data}) as paths:
+        try:
+            sheet = read_timing_sheet(paths[name], strict=False)
+        except InvalidInputError as exc:
+            return _refused(file, str(exc), key)
+    rows = len(sheet.frame)
+    report = _report(sheet.report.problems, file)
+    if rows > MAX_ROWS:
+        return _refused(file, f"{rows:,} rows: more than {MAX_ROWS:,}", key)
+    if sheet.report.errors:
+        return UploadCheck(file, False, report, pd.DataFrame(), None, rows, key)
+    counts = store_uiux(
+        engine,
+        session_key=key,
+        name=key,
+        held_on=None,
+        location=None,
+        source_file=file,
+        records=timing_records(sheet),
+        dry_run=True,
+    )
+    preview = sheet.frame.drop(columns=["row"], errors="ignore").head(PREVIEW_ROWS)
+    return UploadCheck(file, True, report, preview, counts.as_dict(), rows, key)
+
+
+def import_timings_upload(
+    engine: Engine,
+    viewer: Viewer,
+    name: str,
+    data: bytes,
+    session_key: str | None = None,
+    session_name: str | None = None,
+) -> dict[str, Any]:
+    """Check again and import the timing sheet (all or nothing); audited."""
+    _require_research(viewer)
+    from surveys.timing_sheet import read_timing_sheet
+
+    from ..research_store import store_uiux
+
+    check = check_timings(engine, name, data, session_key)
+    if not check.ok:
+        raise InvalidInputError(f"{check.file}: the file does not pass the checks; nothing written")
+    with staged({name: data}) as paths:
+        sheet = read_timing_sheet(paths[name])
+    counts = store_uiux(
+        engine,
+        session_key=check.what,
+        name=session_name or check.what,
+        held_on=None,
+        location=None,
+        source_file=check.file,
+        records=timing_records(sheet),
+    ).as_dict()
+    audit.record(
+        engine,
+        viewer,
+        "import",
+        target=f"research.timings_upload:{check.what}",
+        details={
+            "file": check.file,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "rows": check.rows,
+            **counts,
+        },
+    )
+    return {"session": check.what, "file": check.file, **counts}
