@@ -2,7 +2,7 @@
 
 from .base import Base, JSONText, UTCDateTime, utcnow
 from .citizens import Citizen, Household
-from .city import City, Meta, SourceHealth
+from .city import City, Meta, QuarantinedRecord, SourceHealth
 from .consent import ConsentEvent, ConsentState
 from .drills import Drill, DrillEvent
 from .hazards import HazardZone, JmaTelegram, JmaWarning
@@ -58,6 +58,7 @@ __all__ = [
     "Meta",
     "NotificationEvent",
     "NotificationRequest",
+    "QuarantinedRecord",
     "RescueRequest",
     "RescueRequestEvent",
     "Shelter",
