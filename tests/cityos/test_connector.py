@@ -312,7 +312,11 @@ def test_claim_names_and_roles_come_from_configuration(population_state, provide
     )
     assert response.status_code == 204
     settings = ServerSettings(
-        issuer=provider.issuer, roles_claim="groups", read_role="os:read", push_role="os:push"
+        issuer=provider.issuer,
+        roles_claim="groups",
+        read_role="os:read",
+        push_role="os:push",
+        clients=("other-vendor-client",),
     )
     with ThreadedServer(create_app(settings, population_state.clone())) as server:
         config = connector_config(
