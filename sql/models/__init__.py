@@ -27,7 +27,7 @@ from .safety import (
     WalkIn,
 )
 from .shelters import Shelter, ShelterOccupancy, ShelterOperation
-from .staff import AuditLog, Staff
+from .staff import AuditCheckpoint, AuditLog, Staff
 from .status import CitizenLatestStatus, LocationFix, StatusReport
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "FollowUpEvent",
     "SafetyObservation",
     "WalkIn",
+    "AuditCheckpoint",
     "AuditLog",
     "Base",
     "Citizen",

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 
 from sql import policy
 from sql.engine import make_engine
-from tests.conftest import sql
+from tests.conftest import drop_audit_triggers, sql
 
 ADMIN = {"is_logged_in": True, "sub": "demo-admin", "name": "Admin", "roles": ["admin"]}
 
@@ -187,7 +188,13 @@ def test_the_chain_check_reports_tampering(app, demo_copy):
     press(at, "ハッシュチェーンを検証")
     assert any("改ざんされていません" in s.value for s in at.success)
     first = sql(demo_copy, "SELECT MIN(id) FROM audit_log")[0][0]
-    sql(demo_copy, "UPDATE audit_log SET purpose = 'curiosity' WHERE id = :i", i=first)
+    engine = make_engine(demo_copy)
+    with engine.begin() as conn:
+        drop_audit_triggers(conn)  # the append-only triggers first (13.10)
+        conn.execute(
+            sa.text("UPDATE audit_log SET purpose = 'curiosity' WHERE id = :i"), {"i": first}
+        )
+    engine.dispose()
     press(at, "ハッシュチェーンを検証")
     assert any(f"行 {first}" in e.value for e in at.error)
 
