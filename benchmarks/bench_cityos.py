@@ -35,7 +35,12 @@ def _provider() -> tuple[subprocess.Popen, str]:
     from cityos.reference_server.runner import free_port
 
     port = free_port()
-    process = spawn(port, [{"client_id": CLIENT, "roles": ["cityos:read", "cityos:admin"]}])
+    process = spawn(
+        port,
+        [{"client_id": CLIENT, "roles": ["cityos:read", "cityos:admin"]}],
+        client_secret_env="BOSAI_BENCH_IDP_SECRET",
+        env={"BOSAI_BENCH_IDP_SECRET": "bench"},
+    )
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -101,7 +106,9 @@ def run(ctx: BenchContext) -> list[Result]:
                 targets.append(("postgresql", pg_url))
             for backend, url in targets:
                 state = base_state.clone()
-                server = ThreadedServer(create_app(ServerSettings(issuer=issuer), state)).start()
+                server = ThreadedServer(
+                    create_app(ServerSettings(issuer=issuer, clients=(CLIENT,)), state)
+                ).start()
                 config = parse_config(
                     {
                         "name": "bench",

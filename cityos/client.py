@@ -24,8 +24,10 @@ import httpx
 from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 from pydantic import BaseModel, ValidationError
 
+from . import boundary
 from . import payloads as p
-from .config import ConnectorConfig
+from .boundary import Quarantined
+from .config import ConnectorConfig, secure_url
 from .errors import (
     CityOSAuthError,
     CityOSContractError,
@@ -106,24 +108,48 @@ class CityOSClient:
     # ------------------------------------------------------------ identity provider
 
     def discovery(self) -> dict[str, Any]:
-        """The identity provider's discovery document (fetched once)."""
+        """The identity provider's discovery document (fetched once).
+
+        Trusted only when its ``issuer`` is exactly the configured one (OpenID Connect
+        Discovery 1.0, section 4.3); otherwise :class:`CityOSAuthError` and nothing is sent."""
         if self._discovery is None:
-            url = f"{self.config.auth.issuer}/.well-known/openid-configuration"
+            issuer = self.config.auth.issuer
+            url = f"{issuer}/.well-known/openid-configuration"
             try:
                 response = httpx.get(url, timeout=self._timeout)
                 response.raise_for_status()
-                self._discovery = response.json()
+                doc = response.json()
             except (httpx.HTTPError, ValueError) as exc:
                 raise CityOSUnavailable(
-                    f"identity provider {self.config.auth.issuer}: discovery failed: {exc}"
+                    f"identity provider {issuer}: discovery failed: {exc}"
                 ) from exc
+            named = doc.get("issuer") if isinstance(doc, dict) else None
+            if not isinstance(named, str) or named.rstrip("/") != issuer:
+                raise CityOSAuthError(
+                    f"identity provider {issuer}: its discovery document names another issuer "
+                    f"({named!r}); refusing to use it"
+                )
+            self._discovery = doc
         return self._discovery
 
+    def _endpoint(self, name: str, configured: str | None, required: bool) -> str | None:
+        """An endpoint of the provider: https, or plain http on a loopback address only (the
+        client secret and tokens travel to it)."""
+        url = configured or self.discovery().get(name)
+        if url is None and not required:
+            return None
+        if not isinstance(url, str) or not secure_url(url):
+            raise CityOSAuthError(
+                f"identity provider {self.config.auth.issuer}: {name} {url!r} is not https "
+                "(plain http only on a loopback address); refusing to send credentials to it"
+            )
+        return url
+
     def token_endpoint(self) -> str:
-        return self.config.auth.token_endpoint or self.discovery()["token_endpoint"]
+        return self._endpoint("token_endpoint", self.config.auth.token_endpoint, True)
 
     def revocation_endpoint(self) -> str | None:
-        return self.config.auth.revocation_endpoint or self.discovery().get("revocation_endpoint")
+        return self._endpoint("revocation_endpoint", self.config.auth.revocation_endpoint, False)
 
     def login(self) -> None:
         """Obtain a new access token with the client-credentials grant (service account)."""
@@ -212,12 +238,16 @@ class CityOSClient:
         try:
             return model.model_validate_json(response.content)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            raise CityOSContractError(
-                f"{what}: the city OS answered outside the contract: {where}: {first['msg']}"
-                + (f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
-            ) from exc
+            raise CityOSClient._contract_error(exc, what) from exc
+
+    @staticmethod
+    def _contract_error(exc: ValidationError, what: str) -> CityOSContractError:
+        first = exc.errors(include_input=False)[0]
+        where = ".".join(str(x) for x in first["loc"])
+        return CityOSContractError(
+            f"{what}: the city OS answered outside the contract: {where}: {first['msg']}"
+            + (f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else "")
+        )
 
     # ------------------------------------------------------------ auth APIs
 
@@ -272,24 +302,79 @@ class CityOSClient:
     # ------------------------------------------------------------ data APIs
 
     def user(self, subject: str) -> p.User:
-        """One user's information (with the city OS's opt-in check)."""
-        what = f"user {subject}"
-        return self._parse(
-            p.User, self._call("GET", self.config.url("user", subject=subject), what), what
-        )
+        """One user's information (with the city OS's opt-in check); a record that fails the
+        boundary checks (:mod:`cityos.boundary`) raises :class:`CityOSContractError`."""
+        checked = self.user_checked(subject)
+        if isinstance(checked, Quarantined):
+            raise CityOSContractError(f"user {subject}: {checked.describe()}")
+        return checked
 
-    def users_page(self, since: int = 0, limit: int | None = None) -> p.UserPage:
+    def user_checked(self, subject: str) -> p.User | Quarantined:
+        """One user, or why the record is quarantined (:mod:`cityos.boundary`)."""
+        what = f"user {subject}"
+        response = self._call("GET", self.config.url("user", subject=subject), what)
+        return boundary.check_user(self._json(response, what), what)
+
+    @staticmethod
+    def _json(response: httpx.Response, what: str) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise CityOSContractError(f"{what}: the city OS answered with no JSON") from exc
+
+    def _page(
+        self,
+        envelope: type[Model],
+        check: Callable[[Any, str], Any],
+        response: httpx.Response,
+        what: str,
+        quarantine: list[Quarantined] | None,
+    ) -> tuple[Model, list[Any]]:
+        """The page's envelope (cursor, has_more) and its items that pass the boundary checks;
+        the others go to ``quarantine`` (or raise when no list is given)."""
+        doc = self._json(response, what)
+        page = self._parse_doc(envelope, doc, what)
+        items = []
+        for index, raw in enumerate(doc["items"]):
+            checked = check(raw, f"{what} #{index}")
+            if isinstance(checked, Quarantined):
+                if quarantine is None:
+                    raise CityOSContractError(f"{what}: {checked.describe()}")
+                log.warning("quarantined: %s", checked.describe())
+                quarantine.append(checked)
+            else:
+                items.append(checked)
+        return page, items
+
+    @classmethod
+    def _parse_doc(cls, model: type[Model], doc: Any, what: str) -> Model:
+        try:
+            return model.model_validate(doc)
+        except ValidationError as exc:
+            raise cls._contract_error(exc, what) from exc
+
+    def users_page(
+        self, since: int = 0, limit: int | None = None, quarantine: list | None = None
+    ) -> p.UserPage:
         params = {"since": since, "limit": limit or self.config.page_size}
         response = self._call("GET", self.config.url("users"), "users", params=params)
-        return self._parse(p.UserPage, response, "users")
+        page, items = self._page(
+            p.RawPage, boundary.check_user, response, f"users since={since}", quarantine
+        )
+        return p.UserPage(items=items, revision=page.revision, has_more=page.has_more)
 
     def all_users(
-        self, since: int = 0, on_page: Callable[[str, int], None] | None = None
+        self,
+        since: int = 0,
+        on_page: Callable[[str, int], None] | None = None,
+        quarantine: list[Quarantined] | None = None,
     ) -> tuple[list[p.User], int]:
-        """Every user changed after revision ``since``; returns (users, new revision)."""
+        """Every user changed after revision ``since``; returns (users, new revision).
+
+        Records failing the boundary checks go to ``quarantine`` when given (else raise)."""
         users: list[p.User] = []
         while True:
-            page = self.users_page(since)
+            page = self.users_page(since, quarantine=quarantine)
             users.extend(page.items)
             since = page.revision
             if on_page:
@@ -297,17 +382,25 @@ class CityOSClient:
             if not page.has_more:
                 return users, since
 
-    def shelters_page(self, since: int = 0, limit: int | None = None) -> p.ShelterPage:
+    def shelters_page(
+        self, since: int = 0, limit: int | None = None, quarantine: list | None = None
+    ) -> p.ShelterPage:
         params = {"since": since, "limit": limit or self.config.page_size}
         response = self._call("GET", self.config.url("shelters"), "shelters", params=params)
-        return self._parse(p.ShelterPage, response, "shelters")
+        page, items = self._page(
+            p.RawPage, boundary.check_shelter, response, f"shelters since={since}", quarantine
+        )
+        return p.ShelterPage(items=items, revision=page.revision, has_more=page.has_more)
 
     def all_shelters(
-        self, since: int = 0, on_page: Callable[[str, int], None] | None = None
+        self,
+        since: int = 0,
+        on_page: Callable[[str, int], None] | None = None,
+        quarantine: list[Quarantined] | None = None,
     ) -> tuple[list[p.Shelter], int]:
         shelters: list[p.Shelter] = []
         while True:
-            page = self.shelters_page(since)
+            page = self.shelters_page(since, quarantine=quarantine)
             shelters.extend(page.items)
             since = page.revision
             if on_page:
@@ -315,21 +408,27 @@ class CityOSClient:
             if not page.has_more:
                 return shelters, since
 
-    def events_page(self, after: int = 0, limit: int | None = None) -> p.EventPage:
+    def events_page(
+        self, after: int = 0, limit: int | None = None, quarantine: list | None = None
+    ) -> p.EventPage:
         params = {"after": after, "limit": limit or self.config.page_size}
         response = self._call("GET", self.config.url("events"), "events", params=params)
-        return self._parse(p.EventPage, response, "events")
+        page, items = self._page(
+            p.RawEventPage, boundary.check_event, response, f"events after={after}", quarantine
+        )
+        return p.EventPage(items=items, last_event_id=page.last_event_id, has_more=page.has_more)
 
     def all_events(
         self,
         after: int = 0,
         on_page: Callable[[str, int], None] | None = None,
         limit: int | None = None,
+        quarantine: list[Quarantined] | None = None,
     ) -> tuple[list[p.Event], int]:
         """Every event after ``after``; returns (events, last event id seen)."""
         events: list[p.Event] = []
         while True:
-            page = self.events_page(after, limit)
+            page = self.events_page(after, limit, quarantine=quarantine)
             events.extend(page.items)
             after = page.last_event_id
             if on_page:

@@ -38,6 +38,12 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
+def secure_url(value: str) -> bool:
+    """https, or plain http to a loopback address (tests, the reference city OS)."""
+    parts = urlsplit(value)
+    return parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname))
+
+
 def _check_url(value: str | None) -> str | None:
     """HTTPS, or plain HTTP on loopback only (tests, the reference city OS)."""
     if value is None:

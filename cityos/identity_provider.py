@@ -8,9 +8,13 @@ by revoking its token, so this launcher runs the mock's own Flask app and adds, 
 own authorization server and token storage:
 
 * the ``client_credentials`` grant at the mock's token endpoint (the token's subject is the
-  client id; claims for it can be given with ``--client-claims``), and
+  client id; claims for it can be given with ``--client-claims``) — **only** for service
+  accounts registered with their secret (``--client-secret-env``); a wrong secret or any other
+  client id is refused (``invalid_client``), as a real provider does,
 * ``POST /oauth2/revoke`` (RFC 7009), advertised as ``revocation_endpoint`` in the discovery
-  document.
+  document, and
+* ``client_id`` in the userinfo answer: the client the access token was issued to, so that a
+  resource server (the reference city OS) can refuse tokens issued to another client.
 
 Everything else (discovery, JWKS, userinfo with expiry checks, authorization code, refresh) is
 the mock unchanged. Run ``python -m cityos.identity_provider --port 9400``.
@@ -43,8 +47,9 @@ def build_app(
 ):
     """The mock's Flask app with the client-credentials grant and RFC 7009 revocation added.
 
-    ``client_secrets``: service accounts registered with their secret (any other secret is
-    refused); without it the mock accepts any secret for any client id."""
+    ``client_secrets``: the service accounts (client id → secret) the client-credentials grant
+    serves; every other client, and a wrong secret, is refused. Without it no client gets a
+    service-account token (people still sign in through the authorization-code flow)."""
     import authlib.oauth2.rfc6749 as rfc6749
     import flask
     from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -68,6 +73,14 @@ def build_app(
         """Client credentials; the token's user is the client itself (the service account)."""
 
         TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+        def validate_token_request(self):
+            super().validate_token_request()
+            client_id = self.request.client.get_client_id()
+            if client_id not in service_accounts:
+                raise rfc6749.InvalidClientError(
+                    description=f"{client_id!r} is not a registered service account"
+                )
 
         def create_token_response(self):
             client_id = self.request.client.get_client_id()
@@ -107,6 +120,9 @@ def build_app(
                 store.remove_access_token(access)
 
     registered: set[int] = set()
+    service_accounts = dict(client_secrets or {})
+    #: access token → the client it was issued to (for userinfo's ``client_id``).
+    issued_to: dict[str, str] = {}
 
     @app.before_request
     def _service_account_endpoints():
@@ -114,7 +130,7 @@ def build_app(
         if id(server) not in registered:
             server.register_grant(ServiceAccountGrant)
             server.register_endpoint(Revocation)
-            for client_id, secret in (client_secrets or {}).items():
+            for client_id, secret in service_accounts.items():
                 storage().store_client(
                     Client(
                         id=client_id,
@@ -138,6 +154,19 @@ def build_app(
 
     @app.after_request
     def _advertise(response):
+        request = flask.request
+        if request.path == "/oauth2/token" and response.status_code == 200 and response.is_json:
+            token = (response.get_json() or {}).get("access_token")
+            auth = request.authorization
+            client_id = auth.username if auth and auth.username else request.form.get("client_id")
+            if token and client_id:
+                issued_to[token] = client_id
+        if request.path == "/userinfo" and response.status_code == 200 and response.is_json:
+            header = request.headers.get("Authorization", "")
+            token = header.split(" ", 1)[1].strip() if " " in header else ""
+            doc = response.get_json()
+            doc["client_id"] = issued_to.get(token)
+            response.set_data(json.dumps(doc))
         if flask.request.path == "/.well-known/openid-configuration" and response.is_json:
             doc = response.get_json()
             doc["revocation_endpoint"] = (
@@ -169,8 +198,8 @@ def build_app(
 @click.option(
     "--client-secret-env",
     default=None,
-    help="Accept the service accounts only with the secret in this environment variable "
-    "(default: any secret).",
+    help="The service accounts' secret is in this environment variable (without it, the "
+    "client-credentials grant refuses every client).",
 )
 def main(
     host: str,
@@ -184,6 +213,12 @@ def main(
     import uvicorn
 
     by_client: dict[str, dict[str, Any]] = {} if client_claims else dict(DEMO_CLIENTS)
+    if by_client and not client_secret_env:
+        click.echo(
+            "no --client-secret-env: the service accounts "
+            f"({', '.join(sorted(by_client))}) cannot obtain tokens",
+            err=True,
+        )
     for text in client_claims:
         doc = json.loads(text)
         by_client[str(doc.pop("client_id"))] = doc

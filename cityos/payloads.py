@@ -7,7 +7,7 @@ unknown codes fail with :class:`~cityos.errors.CityOSContractError` naming the f
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -107,6 +107,20 @@ class User(Payload):
     location: LocationFix | None = None
     support_register: SupportRegister | None = None
     profile_image: ProfileImage | None = None
+
+
+class RawPage(Payload):
+    """A page of users or shelters before its items pass :mod:`cityos.boundary` one by one."""
+
+    items: list[Any]
+    revision: int
+    has_more: bool
+
+
+class RawEventPage(Payload):
+    items: list[Any]
+    last_event_id: int
+    has_more: bool
 
 
 class UserPage(Payload):

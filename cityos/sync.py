@@ -7,6 +7,13 @@ mid-way nothing is written and the source is marked stale (with the error) for t
 show. Incremental: only users and shelters changed since the last revision and events after the
 last event id are fetched; a repeated sync with nothing new changes nothing.
 
+Every record passes the boundary checks of :mod:`cityos.boundary` first: one that fails
+(a control character such as U+0000, a name longer than its column, a wrong type or an unknown
+code) is written to the quarantine table with its reason and position instead, and the sync
+moves past it — one bad record never stops the feed. A failed sync records a short error kind
+(``unavailable``, ``auth``, ``contract``, ``write``) for the banners, which never show the
+driver's text.
+
 Events of a drill (``exercise`` set) are stored only for the drill being played (its own
 incident), never as real data; events of other drills are skipped.
 """
@@ -25,8 +32,15 @@ from sql import cityos_store
 from sql.cityos_store import SyncBatch, SyncCursor, SyncWritten
 
 from . import payloads as p
+from .boundary import Quarantined
 from .client import CityOSClient
-from .errors import CityOSError
+from .errors import (
+    CityOSAuthError,
+    CityOSContractError,
+    CityOSError,
+    CityOSRequestError,
+    CityOSUnavailable,
+)
 from .optin import ITEM_FIELDS, event_allowed, filter_user
 
 DRILL_EVENT_TYPES = {
@@ -55,6 +69,8 @@ class SyncResult:
     events_skipped_no_consent: int = 0
     events_skipped_other_drill: int = 0
     fields_dropped_no_consent: int = 0
+    #: Records kept out by the boundary checks (written to the quarantine table).
+    quarantined: int = 0
     cursor: SyncCursor = dataclasses.field(default_factory=SyncCursor)
     written: SyncWritten = dataclasses.field(default_factory=SyncWritten)
 
@@ -68,7 +84,23 @@ class SyncResult:
             f"reports, {w.location_fixes} location fixes, {w.rescue_requests} rescue requests "
             f"new); removed after withdrawn consent: {removed}; dropped without consent: "
             f"{self.fields_dropped_no_consent} fields, {self.events_skipped_no_consent} events"
+            + (
+                f"; quarantined (failed the boundary checks): {self.quarantined}"
+                if self.quarantined
+                else ""
+            )
         )
+
+
+def error_kind(exc: BaseException) -> str:
+    """The short reason a banner shows for a failed sync (``live.source_error.<kind>``)."""
+    if isinstance(exc, CityOSAuthError):
+        return "auth"
+    if isinstance(exc, CityOSUnavailable):
+        return "unavailable"
+    if isinstance(exc, (CityOSContractError, CityOSRequestError)):
+        return "contract"
+    return "unknown"
 
 
 def sync(
@@ -99,33 +131,45 @@ def sync(
     cursor = SyncCursor() if full else cityos_store.read_cursor(engine, source)
     if incident_id is None and drill is None:
         incident_id = cityos_store.active_incident_id(engine)
+    quarantine: list[Quarantined] = []
     try:
         fetched_users: list[p.User] = []
         users_rev = cursor.users_revision
         if users:
-            fetched_users, users_rev = client.all_users(cursor.users_revision, on_page)
+            fetched_users, users_rev = client.all_users(
+                cursor.users_revision, on_page, quarantine=quarantine
+            )
         fetched_shelters: list[p.Shelter] = []
         shelters_rev = cursor.shelters_revision
         if shelters:
-            fetched_shelters, shelters_rev = client.all_shelters(cursor.shelters_revision, on_page)
+            fetched_shelters, shelters_rev = client.all_shelters(
+                cursor.shelters_revision, on_page, quarantine=quarantine
+            )
         feed: list[p.Event] = []
         last_event = cursor.last_event_id
         if events:
-            feed, last_event = client.all_events(cursor.last_event_id, on_page)
+            feed, last_event = client.all_events(
+                cursor.last_event_id, on_page, quarantine=quarantine
+            )
         # Events of people we have never synced: fetch them one by one (the user API).
         have = {u.subject for u in fetched_users}
         unknown = {e.subject for e in feed} - have
         unknown -= cityos_store.known_subjects(engine, unknown)
         for subject in sorted(unknown):
-            fetched_users.append(client.user(subject))
+            checked = client.user_checked(subject)
+            if isinstance(checked, Quarantined):
+                quarantine.append(checked)
+            else:
+                fetched_users.append(checked)
     except CityOSError as exc:
-        cityos_store.mark_failed(engine, source, str(exc))
+        cityos_store.mark_failed(engine, source, str(exc), kind=error_kind(exc))
         raise
     fetched_at = clock()
     at = now or dt.datetime.now(dt.UTC)
     new_cursor = SyncCursor(users_rev, shelters_rev, last_event)
     batch = SyncBatch(source=source, cursor=new_cursor)
-    result = SyncResult(source=source, cursor=new_cursor)
+    batch.quarantined = [q.as_row() for q in quarantine]
+    result = SyncResult(source=source, cursor=new_cursor, quarantined=len(quarantine))
     allowed = _add_users(batch, result, fetched_users, config.share_target, at, config.source_name)
     _add_shelters(batch, fetched_shelters)
     feed_subjects = {e.subject for e in feed} - allowed.keys()
@@ -144,7 +188,7 @@ def sync(
     try:
         result.written = cityos_store.apply_sync(engine, batch, at)
     except Exception as exc:
-        cityos_store.mark_failed(engine, source, f"writing the sync failed: {exc}")
+        cityos_store.mark_failed(engine, source, f"writing the sync failed: {exc}", kind="write")
         raise
     if timings is not None:
         timings.update(
@@ -195,13 +239,13 @@ def _add_users(
                     "subject": user.subject,
                     "data_item": c.data_item,
                     "share_target": c.share_target,
-                    "purpose": c.purpose[:64],
-                    "notice_version": c.notice_version[:32],
+                    "purpose": c.purpose,
+                    "notice_version": c.notice_version,
                     "event_type": c.state,
                     "occurred_at": c.occurred_at,
                     "expires_at": expires,
                     "collection_method": "city_os_sync",
-                    "source_ref": c.consent_id[:128],
+                    "source_ref": c.consent_id,
                 }
             )
         if user.support_register is not None:
@@ -251,7 +295,7 @@ def _add_shelters(batch: SyncBatch, shelters: list[p.Shelter]) -> None:
                 "local_id": s.shelter_id,
                 "standard_id": s.standard_id,
                 "gsi_id": s.gsi_id,
-                "name": s.name[:200],
+                "name": s.name,
                 "kana": s.kana,
                 "address": s.address,
                 "district": s.district,

@@ -122,6 +122,14 @@ PAGES: tuple[PageSpec, ...] = (
         ("admin",),
         "nav.admin",
     ),
+    PageSpec(
+        "admin_quarantine.py",
+        "admin.quarantine.title",
+        "admin-quarantine",
+        ":material/block:",
+        ("admin",),
+        "nav.admin",
+    ),
 )
 
 

@@ -123,16 +123,7 @@ def stale_sources_banner(lang: str, sources: list[dict[str, Any]]) -> bool:
     shown = False
     for source in sources:
         if source.get("stale"):
-            st.error(
-                t(
-                    "live.source_stale",
-                    lang,
-                    source=plain(source["source"]),
-                    time=clock(source["last_success_at"]) if source.get("last_success_at") else "—",
-                    error=plain(source.get("last_error")),
-                ),
-                icon=":material/sync_problem:",
-            )
+            st.error(source_stale_text(lang, source), icon=":material/sync_problem:")
             shown = True
     return shown
 
@@ -170,17 +161,36 @@ def freshness_banner(
         st.caption(ctx.t("live.replica_lag", seconds=f"{replica_lag:.1f}"))
     for source in sources or []:
         if source.get("stale"):
-            st.error(
-                ctx.t(
-                    "live.source_stale",
-                    source=plain(source["source"]),
-                    time=clock(source["last_success_at"]) if source.get("last_success_at") else "—",
-                    error=plain(source.get("last_error")),
-                ),
-                icon=":material/sync_problem:",
-            )
+            st.error(source_stale_text(ctx.lang, source), icon=":material/sync_problem:")
             red = True
+        if source.get("quarantined"):
+            st.warning(
+                ctx.t(
+                    "live.source_quarantined",
+                    source=plain(source["source"]),
+                    n=f"{source['quarantined']:,}",
+                ),
+                icon=":material/block:",
+            )
     return red
+
+
+#: Failure kinds the catalog has a short reason for (``live.source_error.<kind>``).
+SOURCE_ERROR_KINDS = ("unavailable", "auth", "contract", "write", "unknown")
+
+
+def source_stale_text(lang: str, source: dict[str, Any]) -> str:
+    """The stale-feed banner: the feed, its last success and a short translated reason —
+    never the error text itself (it may carry a driver's message, SQL and data)."""
+    kind = source.get("error_kind")
+    kind = kind if kind in SOURCE_ERROR_KINDS else "unknown"
+    return t(
+        "live.source_stale",
+        lang,
+        source=plain(source["source"]),
+        time=clock(source["last_success_at"]) if source.get("last_success_at") else "—",
+        reason=t(f"live.source_error.{kind}", lang),
+    )
 
 
 def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:

@@ -5,6 +5,13 @@ Files are GeoJSON or shapefiles (plain, or zipped as downloaded), read with geop
 everything is transformed to WGS84 (EPSG:4326), which the database stores. Shapefiles without
 a ``.cpg`` are read as CP932 (Shift_JIS), as 国土数値情報 publishes them.
 
+Files are read only as what they claim (issue 13, finding 7): the content is sniffed before
+GDAL sees it — a GeoJSON text must be a JSON object, a ``.shp`` must carry the shapefile
+magic number, a ZIP is bounded by entry count and uncompressed size (zip bombs) and its
+layers are sniffed the same way; GDAL then opens it with only the GeoJSON or ESRI Shapefile
+driver, with its network access and VRT/``/vsicurl`` paths disabled. Anything else (a GDAL
+VRT named ``.geojson``, a CSV, a path GDAL would treat as virtual) is refused naming the file.
+
 Each zone keeps its rank with its meaning (depth range, or landslide phenomenon and zone) and a
 stable key (dataset, scenario, river or zone number, rank and a hash of the geometry), so
 re-importing the same file changes nothing.
@@ -74,13 +81,85 @@ class _Layout:
     river_name: str | None = None
 
 
+#: GDAL drivers the importer opens (content sniffed first, driver checked after opening).
+ALLOWED_DRIVERS = frozenset({"GeoJSON", "ESRI Shapefile"})
+#: Zip bombs: at most this many entries and this many bytes once uncompressed.
+ZIP_MAX_ENTRIES = 2_000
+ZIP_MAX_UNCOMPRESSED = 2 * 1024**3
+#: Shapefile main file: file code 9994, big-endian, in its first four bytes.
+SHP_MAGIC = (9994).to_bytes(4, "big")
+#: GDAL configuration while reading an outside file: no network, no virtual file systems.
+GDAL_SAFE_CONFIG = {
+    "GDAL_HTTP_TIMEOUT": "1",
+    "GDAL_HTTP_MAX_RETRY": "0",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".bosai-network-disabled",
+    "GDAL_HTTP_PROXY": "127.0.0.1:9",
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+}
+
+
+def _refuse(label: str, key: str, **params: Any) -> FileRejected:
+    return FileRejected(Problem(label, "-", "-", reason(key, **params)))
+
+
+def sniff(head: bytes, name: str, label: str) -> str:
+    """The driver the first bytes of ``name`` prove, or FileRejected (nothing is opened)."""
+    lower = name.lower()
+    if lower.endswith(".shp"):
+        if head[:4] == SHP_MAGIC:
+            return "ESRI Shapefile"
+        raise _refuse(label, "importers.problem.not_what_it_claims", claimed="Shapefile")
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if lower.endswith((".geojson", ".json")) and text.startswith(b"{"):
+        return "GeoJSON"
+    raise _refuse(label, "importers.problem.not_what_it_claims", claimed="GeoJSON")
+
+
+def _check_plain_path(path: Path, label: str) -> None:
+    text = str(path)
+    if text.startswith("/vsi") or "://" in text or not path.is_file():
+        raise _refuse(label, "importers.problem.not_a_local_file")
+
+
 def layer_paths(path: Path) -> list[str]:
-    """GDAL paths of the layers in ``path`` (a zip may hold several)."""
+    """GDAL paths of the layers in ``path`` (a zip may hold several), each sniffed; a zip is
+    bounded by entry count and uncompressed size."""
+    label = str(path)
+    _check_plain_path(path, label)
     if path.suffix.lower() != ".zip":
+        if path.suffix.lower() not in _LAYER_SUFFIXES:
+            raise _refuse(label, "importers.problem.unsupported_geodata_kind")
+        with path.open("rb") as handle:
+            sniff(handle.read(64), path.name, label)
         return [str(path)]
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if n.lower().endswith(_LAYER_SUFFIXES)]
+            infos = archive.infolist()
+            if len(infos) > ZIP_MAX_ENTRIES:
+                raise _refuse(
+                    label,
+                    "importers.problem.zip_too_many_entries",
+                    n=len(infos),
+                    max=ZIP_MAX_ENTRIES,
+                )
+            total = sum(i.file_size for i in infos)
+            if total > ZIP_MAX_UNCOMPRESSED:
+                raise _refuse(
+                    label,
+                    "importers.problem.zip_too_large",
+                    mb=f"{total / 1024**2:,.0f}",
+                    max_mb=f"{ZIP_MAX_UNCOMPRESSED / 1024**2:,.0f}",
+                )
+            names = []
+            for info in infos:
+                name = info.filename
+                if not name.lower().endswith(_LAYER_SUFFIXES) or info.is_dir():
+                    continue
+                if name.startswith(("/", "\\")) or ".." in name.split("/") or "/vsi" in name:
+                    raise _refuse(f"{label}!{name}", "importers.problem.not_a_local_file")
+                with archive.open(info) as member:
+                    sniff(member.read(64), name, f"{label}!{name}")
+                names.append(name)
     except zipfile.BadZipFile as exc:
         raise FileRejected(
             Problem(
@@ -115,7 +194,13 @@ def _read_layer(layer: str, label: str):
     options: dict[str, Any] = {"engine": "pyogrio"}
     if not _has_cpg(layer):
         options["encoding"] = "cp932"
+    previous = pyogrio.get_gdal_config_option
+    saved = {k: previous(k) for k in GDAL_SAFE_CONFIG}
+    pyogrio.set_gdal_config_options(GDAL_SAFE_CONFIG)
     try:
+        driver = pyogrio.read_info(layer).get("driver")
+        if driver not in ALLOWED_DRIVERS:
+            raise _refuse(label, "importers.problem.not_what_it_claims", claimed=str(driver))
         frame = geopandas.read_file(layer, **options)
     except (
         pyogrio.errors.DataSourceError,
@@ -131,6 +216,8 @@ def _read_layer(layer: str, label: str):
                 reason("importers.problem.unreadable_geodata", detail=quoted(str(exc))),
             )
         ) from exc
+    finally:
+        pyogrio.set_gdal_config_options(saved)
     if frame.crs is None:
         frame = frame.set_crs(KSJ_CRS)
     return frame.to_crs("EPSG:4326")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -20,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from . import audit
-from .consent import in_force_clause, validate_event
+from .consent import in_force_clause, rederive_state, validate_event
 from .incident_clock import action_time, offset_from_wall
 from .ingest import BATCH_SIZE as INGEST_BATCH
 from .ingest import IngestResult, write_location_batch, write_status_batch
@@ -36,6 +38,7 @@ from .models import (
     LocationFix,
     NotificationEvent,
     NotificationRequest,
+    QuarantinedRecord,
     RescueRequest,
     RescueRequestEvent,
     Shelter,
@@ -100,6 +103,9 @@ class SyncBatch:
     drill_events: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     #: Counts for the audit row and the caller (dropped fields, skipped events, ...).
     notes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Records that failed the connector's boundary checks (``cityos.boundary.Quarantined``
+    #: rows: kind, record_ref, position, reason, field, detail).
+    quarantined: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -111,6 +117,8 @@ class SyncWritten:
     location_fixes: int = 0
     rescue_requests: int = 0
     drill_events: int = 0
+    quarantined: int = 0
+    released: int = 0
     removed: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
@@ -142,6 +150,7 @@ def source_health(engine: Engine, source: str) -> dict[str, Any] | None:
         "last_success_at": r.last_success_at,
         "last_attempt_at": r.last_attempt_at,
         "last_error": r.last_error,
+        "error_kind": r.error_kind,
         "stale": r.stale,
         "details": r.details,
     }
@@ -213,6 +222,8 @@ def apply_sync(engine: Engine, batch: SyncBatch, now: dt.datetime | None = None)
         written.location_fixes = _write_fixes(conn, batch, ids).inserted
         written.rescue_requests = _write_rescues(conn, batch, ids, now)
         written.drill_events = _write_drill_events(conn, batch, ids)
+        written.released = _release_quarantined(conn, batch)
+        written.quarantined = _write_quarantined(conn, batch, now)
         _mark_success(conn, batch, now)
         audit.append(
             conn,
@@ -357,44 +368,7 @@ def _append_consents(conn: Connection, batch: SyncBatch, ids: dict[str, int]) ->
 
 
 def _rederive_state(conn: Connection, citizen_ids: list[int]) -> None:
-    ev = ConsentEvent.__table__
-    state = ConsentState.__table__
-    cols = [
-        "citizen_id",
-        "data_item",
-        "share_target",
-        "event_id",
-        "event_type",
-        "occurred_at",
-        "expires_at",
-    ]
-    for start in range(0, len(citizen_ids), CHUNK):
-        part = citizen_ids[start : start + CHUNK]
-        ranked = (
-            sa.select(
-                ev.c.citizen_id,
-                ev.c.data_item,
-                ev.c.share_target,
-                ev.c.id.label("event_id"),
-                ev.c.event_type,
-                ev.c.occurred_at,
-                ev.c.expires_at,
-                sa.func.row_number()
-                .over(
-                    partition_by=(ev.c.citizen_id, ev.c.data_item, ev.c.share_target),
-                    order_by=(ev.c.occurred_at.desc(), ev.c.id.desc()),
-                )
-                .label("rn"),
-            )
-            .where(ev.c.citizen_id.in_(part))
-            .subquery()
-        )
-        conn.execute(sa.delete(state).where(state.c.citizen_id.in_(part)))
-        conn.execute(
-            sa.insert(state).from_select(
-                cols, sa.select(*[ranked.c[c] for c in cols]).where(ranked.c.rn == 1)
-            )
-        )
+    rederive_state(conn, citizen_ids)
 
 
 def _in_chunks(conn: Connection, stmt_for, ids: list[int]) -> int:
@@ -642,6 +616,77 @@ def _write_drill_events(conn: Connection, batch: SyncBatch, ids: dict[str, int])
     return max(result.rowcount or 0, 0)
 
 
+def _fingerprint(source: str, q: dict[str, Any]) -> str:
+    key = [source, q["kind"], q.get("record_ref"), q.get("reason"), q.get("field")]
+    if q.get("record_ref") is None:  # no id to tell records apart: the position does
+        key.append(q.get("position"))
+    return hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()
+
+
+def _write_quarantined(conn: Connection, batch: SyncBatch, now: dt.datetime) -> int:
+    """The records the boundary kept out, once each (a repeated sync adds no duplicate)."""
+    if not batch.quarantined:
+        return 0
+    rows = [
+        {
+            "source": batch.source,
+            "kind": q["kind"],
+            "record_ref": q.get("record_ref"),
+            "position": q["position"][:200],
+            "reason": q["reason"],
+            "field": (q.get("field") or None) and q["field"][:200],
+            "detail": (q.get("detail") or None) and q["detail"][:300],
+            "fingerprint": _fingerprint(batch.source, q),
+            "received_at": now,
+        }
+        for q in batch.quarantined
+    ]
+    result = conn.execute(
+        insert_ignore(conn, QuarantinedRecord.__table__, ["fingerprint"]),
+        rows,
+        execution_options={"preserve_rowcount": True},
+    )
+    return max(result.rowcount or 0, 0)
+
+
+def _release_quarantined(conn: Connection, batch: SyncBatch) -> int:
+    """Users and shelters that now passed the checks are no longer held back."""
+    table = QuarantinedRecord.__table__
+    released = 0
+    for kind, refs in (
+        ("user", sorted({c["subject"] for c in batch.citizens})),
+        ("shelter", sorted({s["local_id"] for s in batch.shelters})),
+    ):
+        for start in range(0, len(refs), CHUNK):
+            part = refs[start : start + CHUNK]
+            released += conn.execute(
+                sa.delete(table).where(
+                    table.c.source == batch.source,
+                    table.c.kind == kind,
+                    table.c.record_ref.in_(part),
+                )
+            ).rowcount
+    return released
+
+
+def quarantined_counts(conn: Connection) -> dict[str, int]:
+    """source → how many of its records are held back now."""
+    table = QuarantinedRecord.__table__
+    return dict(
+        conn.execute(sa.select(table.c.source, sa.func.count()).group_by(table.c.source)).all()
+    )
+
+
+def quarantined_records(engine: Engine, limit: int = 1000) -> list[dict[str, Any]]:
+    """The records held back, newest first (for the admins' page)."""
+    table = QuarantinedRecord.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(table).order_by(table.c.received_at.desc(), table.c.id.desc()).limit(limit)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
 def _mark_success(conn: Connection, batch: SyncBatch, now: dt.datetime) -> None:
     details = {"cursor": batch.cursor.as_dict()}
     conn.execute(
@@ -654,6 +699,7 @@ def _mark_success(conn: Connection, batch: SyncBatch, now: dt.datetime) -> None:
                 "last_success_at": now,
                 "last_attempt_at": now,
                 "last_error": None,
+                "error_kind": None,
                 "stale": False,
                 "details": details,
             },
@@ -661,8 +707,18 @@ def _mark_success(conn: Connection, batch: SyncBatch, now: dt.datetime) -> None:
     )
 
 
-def mark_failed(engine: Engine, source: str, error: str, now: dt.datetime | None = None) -> None:
-    """Record a failed sync: the data from ``source`` is stale; cursors stay where they were."""
+def mark_failed(
+    engine: Engine,
+    source: str,
+    error: str,
+    now: dt.datetime | None = None,
+    *,
+    kind: str = "unknown",
+) -> None:
+    """Record a failed sync: the data from ``source`` is stale; cursors stay where they were.
+
+    ``error`` is kept for the CLI and logs; ``kind`` (``unavailable``, ``auth``, ``contract``,
+    ``write``, ``unknown``) is what the banners translate and show."""
     now = now or utcnow()
     table = SourceHealth.__table__
     with engine.begin() as conn:
@@ -676,10 +732,11 @@ def mark_failed(engine: Engine, source: str, error: str, now: dt.datetime | None
                     "last_success_at": None,
                     "last_attempt_at": now,
                     "last_error": error[:2000],
+                    "error_kind": kind[:32],
                     "stale": True,
                     "details": None,
                 },
-                update=["last_attempt_at", "last_error", "stale"],
+                update=["last_attempt_at", "last_error", "error_kind", "stale"],
             )
         )
 

@@ -128,6 +128,41 @@ def sql(url: str, statement: str, **params):
         engine.dispose()
 
 
+def drop_audit_triggers(conn: sa.Connection) -> None:
+    """What someone with DDL rights must do first to edit or delete audit rows: drop the
+    append-only triggers (migration 0013). Tests that prove tampering is *found* do this."""
+    if conn.dialect.name == "postgresql":
+        for table in ("audit_log", "audit_checkpoints"):
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+    else:
+        for table in ("audit_log", "audit_checkpoints"):
+            for action in ("update", "delete"):
+                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
+
+
+def empty_sqlite_audit_log(db) -> None:
+    """Empty the audit log of a copied SQLite database (``sqlite3`` connection) for a test that
+    counts its own rows: past the append-only triggers and back."""
+    triggers = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+    ).fetchall()
+    for name, _ in triggers:
+        db.execute(f"DROP TRIGGER {name}")
+    db.execute("DELETE FROM audit_log")
+    for _, ddl in triggers:
+        db.execute(ddl)
+
+
+@pytest.fixture(autouse=True)
+def _audit_key_outside_the_repository(tmp_path_factory, monkeypatch):
+    """Audit checkpoints (``sql.audit.checkpoint_key``) key with a file of the test session,
+    never ``var/`` of the working tree."""
+    monkeypatch.delenv("BOSAI_AUDIT_KEY", raising=False)
+    key = tmp_path_factory.getbasetemp() / "audit-checkpoint.key"
+    monkeypatch.setenv("BOSAI_AUDIT_KEY_FILE", str(key))
+
+
 # ---------------------------------------------------------------- SQLite
 
 

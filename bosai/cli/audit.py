@@ -2,13 +2,16 @@
 
 ``verify`` walks the hash chain and names the first bad row (exit 1 on tampering): an edited
 row no longer matches its hash; a deleted, inserted or reordered row no longer links to the
-row before it. Deleting the newest rows leaves a shorter chain that still links, so ``verify``
-prints the head hash: keep it elsewhere and pass it later with ``--expect-head`` to prove
-nothing was cut off since.
+row before it. Deleting the newest rows leaves a shorter chain that still links, so the chain
+is checked against the newest checkpoint (``bosai audit checkpoint``; also written by every
+``bosai backup`` and every ten minutes by ``bosai cityos sync``): the head recorded with an HMAC under a key kept
+outside the database (``$BOSAI_AUDIT_KEY`` or ``$BOSAI_AUDIT_KEY_FILE``). Rows missing since
+are named. ``--expect-head`` still checks a head hash kept by hand.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -43,7 +46,12 @@ def audit_verify(obj: dict, expect_head: str | None) -> None:
     from sql.engine import get_engine
 
     engine = get_engine(obj["database_url"])
-    report = audit.verify(engine)
+    key = audit.checkpoint_key(create=False)
+    report = audit.verify(engine, key)
+    if not report.ok and report.missing:
+        raise TamperedError(f"audit log tampered: {report.reason}")
+    if not report.ok and report.first_bad_id is None:
+        raise TamperedError(f"audit log tampered: {report.reason}")
     if not report.ok:
         raise TamperedError(
             f"audit log tampered: first bad row {report.first_bad_id} "
@@ -55,7 +63,34 @@ def audit_verify(obj: dict, expect_head: str | None) -> None:
             f"audit log tampered: the expected head {expect_head[:16]}… is no longer in the "
             "chain (rows at the end were deleted)"
         )
-    click.echo(f"audit log intact: {report.rows:,} rows, head {head}")
+    if key is None:
+        anchor = "; no checkpoint key, so rows cut off the end would not be found"
+    elif report.checkpoint_id is None:
+        anchor = "; no checkpoint yet (bosai audit checkpoint)"
+    else:
+        anchor = (
+            f"; matches checkpoint {report.checkpoint_id} of "
+            f"{report.checkpoint_at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+        )
+    click.echo(f"audit log intact: {report.rows:,} rows, head {head}{anchor}")
+
+
+@audit_group.command("checkpoint")
+@click.pass_obj
+def audit_checkpoint(obj: dict) -> None:
+    """Record the chain's head with an HMAC under the key outside the database (``bosai
+    backup`` writes one too, ``bosai cityos sync`` every ten minutes)."""
+    from sql import audit
+    from sql.engine import get_engine
+
+    try:
+        point = audit.write_checkpoint(get_engine(obj["database_url"]), "schedule")
+    except audit.CheckpointKeyError as exc:
+        raise BosaiError(str(exc)) from exc
+    click.echo(
+        f"audit checkpoint {point['id']}: {point['row_count']:,} rows up to id "
+        f"{point['last_id']}, head {point['head_hash']}"
+    )
 
 
 @audit_group.command("citizen")

@@ -32,11 +32,18 @@ def _size(n: int) -> str:
 @click.pass_obj
 def backup(obj: dict, out: Path) -> None:
     """Back up the whole database, online (SQLite backup API; PostgreSQL pg_dump)."""
+    from sql import audit, migrate
     from sql import backup as store
     from sql.engine import get_engine, redacted
 
     engine = get_engine(obj["database_url"])
     began = time.perf_counter()
+    anchored = ""
+    # The head anchored, in the backup too (issue 13.10); an existing file is refused by
+    # store.backup below without anything written.
+    if not out.exists() and migrate.is_up_to_date(engine):
+        point = audit.write_checkpoint(engine, "backup")
+        anchored = f", audit checkpoint {point['id']} at row {point['last_id']}"
     manifest = store.backup(engine, out)
     if manifest.content_hash is None:
         checks = "no content hash or audit check (the schema is not this version's)"
@@ -49,7 +56,7 @@ def backup(obj: dict, out: Path) -> None:
     click.echo(
         f"backup of {redacted(obj['database_url'])} written to {out}: {manifest.backend}, schema "
         f"{manifest.schema_revision}, {manifest.rows:,} rows, {_size(out.stat().st_size)}, "
-        f"{checks} ({time.perf_counter() - began:.1f} s)"
+        f"{checks}{anchored} ({time.perf_counter() - began:.1f} s)"
     )
 
 

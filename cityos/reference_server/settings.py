@@ -25,6 +25,10 @@ class ServerSettings:
     read_role: str = "cityos:read"
     push_role: str = "cityos:push"
     admin_role: str = "cityos:admin"
+    #: The clients whose tokens are accepted (the audience): a token the provider issued to
+    #: another client (a citizen app, the dashboard) is refused even when its subject has roles.
+    #: Read from the provider's userinfo ``client_id`` (or ``azp``/``aud``).
+    clients: tuple[str, ...] = ("bosai-ops",)
     #: Demo population built with the project's demo generator.
     citizens: int = 2_000
     seed: int = 20220311
@@ -46,6 +50,8 @@ class ServerSettings:
                 values[field.name] = float(raw)
             elif field.name == "city_file":
                 values[field.name] = Path(raw)
+            elif field.name == "clients":
+                values[field.name] = tuple(c.strip() for c in raw.split(",") if c.strip())
             else:
                 values[field.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -2,7 +2,8 @@
 
 The provider's access tokens may be opaque, so the city OS asks the provider itself: the
 userinfo endpoint (from the issuer's discovery document) answers 200 with the subject's claims
-for a valid token and an error for an unknown, expired or revoked one. Tokens logged out at the
+for a valid token and an error for an unknown, expired or revoked one. A token issued to a
+client outside :attr:`ServerSettings.clients` is refused (the audience check). Tokens logged out at the
 city OS are refused before the provider is asked.
 """
 
@@ -31,6 +32,18 @@ class Caller:
     roles: frozenset[str]
     share_target: str
     claims: dict
+
+
+def token_clients(claims: dict) -> list[str]:
+    """The clients a token was issued to, as the provider's userinfo names them."""
+    out: list[str] = []
+    for name in ("client_id", "azp", "aud"):
+        value = claims.get(name)
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend(str(v) for v in value)
+    return out
 
 
 def token_digest(token: str) -> str:
@@ -77,6 +90,8 @@ class TokenVerifier:
             raise InvalidToken("the identity provider does not accept the token")
         claims = response.json()
         s = self.settings
+        if not set(token_clients(claims)) & set(s.clients):
+            raise InvalidToken("the token was issued to another client")
         raw_roles = claims.get(s.roles_claim) or []
         roles = raw_roles.split() if isinstance(raw_roles, str) else [str(r) for r in raw_roles]
         return Caller(

@@ -32,7 +32,8 @@ with st.container(border=True):
         if report.ok:
             st.success(ctx.t("admin.audit.chain_ok", rows=f"{report.rows:,}"))
         else:
-            st.error(ctx.t("admin.audit.chain_bad", row=report.first_bad_id, reason=report.reason))
+            row = report.first_bad_id if report.first_bad_id is not None else "—"
+            st.error(ctx.t("admin.audit.chain_bad", row=row, reason=report.reason))
 
 
 def _label_action(action: str) -> str:

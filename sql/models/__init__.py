@@ -2,7 +2,7 @@
 
 from .base import Base, JSONText, UTCDateTime, utcnow
 from .citizens import Citizen, Household
-from .city import City, Meta, SourceHealth
+from .city import City, Meta, QuarantinedRecord, SourceHealth
 from .consent import ConsentEvent, ConsentState
 from .drills import Drill, DrillEvent
 from .hazards import HazardZone, JmaTelegram, JmaWarning
@@ -27,7 +27,7 @@ from .safety import (
     WalkIn,
 )
 from .shelters import Shelter, ShelterOccupancy, ShelterOperation
-from .staff import AuditLog, Staff
+from .staff import AuditCheckpoint, AuditLog, Staff
 from .status import CitizenLatestStatus, LocationFix, StatusReport
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "FollowUpEvent",
     "SafetyObservation",
     "WalkIn",
+    "AuditCheckpoint",
     "AuditLog",
     "Base",
     "Citizen",
@@ -58,6 +59,7 @@ __all__ = [
     "Meta",
     "NotificationEvent",
     "NotificationRequest",
+    "QuarantinedRecord",
     "RescueRequest",
     "RescueRequestEvent",
     "Shelter",

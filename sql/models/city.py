@@ -63,6 +63,37 @@ class SourceHealth(Base):
     source: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     last_success_at: Mapped[dt.datetime | None]
     last_attempt_at: Mapped[dt.datetime | None]
+    #: The error as the connector saw it (logs and the CLI; never shown on a page).
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    #: What kind of failure it was (``bosai.messages`` ``live.source_error.<kind>``): the
+    #: banners show this short translated reason, never the driver's text.
+    error_kind: Mapped[str | None] = mapped_column(sa.String(32))
     stale: Mapped[bool] = mapped_column(default=False)
     details: Mapped[dict[str, Any] | None]
+
+
+class QuarantinedRecord(Base):
+    """A record from a feed that failed the boundary checks (``cityos.boundary``): kept out of
+    the data, named here with its reason and where it was in the feed, so that one bad record
+    never stops a sync. No field values are kept (they may be personal data or hostile)."""
+
+    __tablename__ = "quarantined_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(80), index=True)
+    #: user, shelter or event.
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    #: The record's id in the feed (subject, shelter id, event id), made printable.
+    record_ref: Mapped[str | None] = mapped_column(sa.String(80))
+    #: Where it was: the page request and the index on the page.
+    position: Mapped[str] = mapped_column(sa.String(200))
+    #: A catalog code (``cityos.quarantine.reason.<reason>``).
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    #: The field that failed, as a dotted path (``safety_status.message``).
+    field: Mapped[str | None] = mapped_column(sa.String(200))
+    #: Our own description (never the value, never a driver's message).
+    detail: Mapped[str | None] = mapped_column(sa.String(300))
+    #: sha-256 of source, kind, ref, position-independent content key: a repeat sync of the
+    #: same bad record does not add it twice.
+    fingerprint: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

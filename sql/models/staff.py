@@ -48,3 +48,22 @@ class AuditLog(Base):
     details: Mapped[dict[str, Any] | None]
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     row_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+
+class AuditCheckpoint(Base):
+    """The audit chain's head as it was at a moment, keyed with HMAC-SHA256 under a key kept
+    outside the database (``sql.audit.checkpoint_key``): rows cut off the end of the log after
+    a checkpoint are found by ``bosai audit verify``. Append-only like the log."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime]
+    #: The newest audit row at the checkpoint (0 for an empty log), its hash, and how many
+    #: rows the log held up to it.
+    last_id: Mapped[int]
+    head_hash: Mapped[str] = mapped_column(sa.String(64))
+    row_count: Mapped[int]
+    #: Why it was written: schedule, backup, manual.
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    mac: Mapped[str] = mapped_column(sa.String(64))

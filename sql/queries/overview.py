@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bosai.vocab import RESCUE_OPEN_STATUSES, STATUS_STATES
 
+from ..cityos_store import quarantined_counts
 from ..models import (
     Citizen,
     CitizenLatestStatus,
@@ -79,12 +80,14 @@ def city_overview(engine: Engine, incident_id: int | None) -> CityOverview:
             )
         ).scalar_one()
         demo = conn.execute(sa.select(Meta.value).where(Meta.key == "demo")).scalar()
+        held_back = quarantined_counts(conn)
         sources = [
             {
                 "source": r.source,
                 "last_success_at": r.last_success_at,
                 "stale": r.stale,
-                "last_error": r.last_error,
+                "error_kind": r.error_kind,
+                "quarantined": held_back.get(r.source, 0),
             }
             for r in conn.execute(sa.select(SourceHealth).order_by(SourceHealth.source))
         ]

@@ -16,6 +16,7 @@ from bosai.cli import main
 from sql import audit
 from sql.models import AuditLog, Citizen, Incident, Staff
 from sql.viewer import Viewer
+from tests.conftest import drop_audit_triggers
 
 NOW = dt.datetime(2026, 7, 10, 3, 0, tzinfo=dt.UTC)
 
@@ -64,6 +65,7 @@ def test_tampering_is_found_at_the_first_bad_row(engine, db_url, capsys, kind):
     fill(engine)
     statements, bad = TAMPERING[kind]
     with engine.begin() as conn:
+        drop_audit_triggers(conn)
         for statement in statements:
             conn.exec_driver_sql(statement)
     code, out, err = verify(db_url, capsys)
@@ -77,6 +79,7 @@ def test_an_inserted_row_is_found_even_with_a_well_formed_hash(engine, db_url, c
     rest of the chain)."""
     fill(engine, 3)
     with engine.begin() as conn:
+        drop_audit_triggers(conn)
         conn.execute(sa.update(AuditLog).where(AuditLog.id == 3).values(id=13))
         conn.execute(sa.update(AuditLog).where(AuditLog.id == 2).values(id=12))
         first = conn.execute(sa.select(AuditLog).where(AuditLog.id == 1)).one()._asdict()
@@ -96,9 +99,36 @@ def test_cutting_off_the_newest_rows_is_found_against_a_kept_head(engine, db_url
     head = audit.head_hash(engine)
     assert verify(db_url, capsys, "--expect-head", head)[0] == 0
     with engine.begin() as conn:
+        drop_audit_triggers(conn)
         conn.exec_driver_sql("DELETE FROM audit_log WHERE id >= 4")
     code, _, err = verify(db_url, capsys, "--expect-head", head)
     assert code == 1 and "no longer in the chain" in err
+
+
+def test_cutting_off_the_newest_rows_is_found_against_the_last_checkpoint(engine, db_url, capsys):
+    """Issue 13, finding 10: before the fix this passed unless someone had kept the head by
+    hand. ``bosai audit checkpoint`` (also run by every backup) records the head with an HMAC
+    under the key outside the database; ``verify`` then names the missing rows."""
+    fill(engine)
+    assert main(["--database-url", db_url, "audit", "checkpoint"]) == 0
+    assert "5 rows up to id 5" in capsys.readouterr().out
+    code, out, _ = verify(db_url, capsys)
+    assert code == 0 and "matches checkpoint 1 of" in out
+    with engine.begin() as conn:
+        drop_audit_triggers(conn)
+        conn.exec_driver_sql("DELETE FROM audit_log WHERE id >= 4")
+    code, out, err = verify(db_url, capsys)
+    assert code == 1 and out == ""
+    assert "2 rows missing" in err and "rows 4–5 were deleted" in err, err
+
+
+def test_every_backup_writes_a_checkpoint(engine, db_url, capsys, tmp_path):
+    """Issue 13, finding 10: the head is anchored on every ``bosai backup`` (and so is in the
+    backup too)."""
+    fill(engine, 3)
+    assert main(["--database-url", db_url, "backup", "--out", str(tmp_path / "b.tar")]) == 0
+    assert "audit checkpoint 1 at row 3" in capsys.readouterr().out
+    assert audit.verify(engine).checkpoint_id == 1
 
 
 # ------------------------------------------------------------------ the citizen's report
@@ -199,6 +229,7 @@ def test_the_citizens_report_as_pdf_is_japanese_with_embedded_cjk_fonts(engine, 
 def test_the_report_warns_when_the_chain_is_broken(engine, db_url, tmp_path):
     subject = citizen_with_history(engine)
     with engine.begin() as conn:
+        drop_audit_triggers(conn)
         conn.exec_driver_sql("UPDATE audit_log SET purpose = 'curiosity' WHERE id = 2")
     out = tmp_path / "report.csv"
     assert main(["--database-url", db_url, "audit", "citizen", subject, "--out", str(out)]) == 0

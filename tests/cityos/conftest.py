@@ -20,7 +20,9 @@ from cityos.reference_server.settings import ServerSettings
 
 SERVICE_CLIENT = "bosai-ops"
 READ_ONLY_CLIENT = "bosai-readonly"
+OTHER_VENDOR_CLIENT = "other-vendor-client"
 SECRET = "test-only-secret"
+SECRET_ENV = "BOSAI_TEST_IDP_SECRET"
 ALL_ROLES = ["cityos:read", "cityos:push", "cityos:admin"]
 POPULATION = 300
 SEED = 7
@@ -35,9 +37,13 @@ class Provider:
             [
                 {"client_id": SERVICE_CLIENT, "roles": ALL_ROLES},
                 {"client_id": READ_ONLY_CLIENT, "roles": ["cityos:read"]},
+                # Another vendor's claim names (its claims are set per test through the mock).
+                {"client_id": OTHER_VENDOR_CLIENT},
             ],
             token_max_age=token_max_age,
             stderr=subprocess.PIPE,
+            client_secret_env=SECRET_ENV,
+            env={SECRET_ENV: SECRET},
         )
 
     def token(self, client_id: str = SERVICE_CLIENT) -> str:
@@ -74,7 +80,8 @@ def population_state():
 @pytest.fixture
 def city_os(provider, population_state) -> Iterator[ThreadedServer]:
     state = population_state.clone()
-    server = ThreadedServer(create_app(ServerSettings(issuer=provider.issuer), state)).start()
+    settings = ServerSettings(issuer=provider.issuer, clients=(SERVICE_CLIENT, READ_ONLY_CLIENT))
+    server = ThreadedServer(create_app(settings, state)).start()
     server.state = state
     yield server
     server.stop()

@@ -157,7 +157,7 @@ def test_serve_starts_the_reference_city_os(provider):
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
-        assert health == {"status": "ok", "users": 50, "shelters": health["shelters"], "events": 0}
+        assert health == {"status": "up"}  # nothing more without a token (13.12)
         token = provider.token()
         users = httpx.get(
             f"http://127.0.0.1:{port}/v1/users", headers={"Authorization": f"Bearer {token}"}

@@ -253,9 +253,20 @@ def test_server_errors_are_retried(client, city_os, monkeypatch):
 def test_a_payload_outside_the_contract_is_a_clear_error(client, city_os, monkeypatch):
     state = city_os.state
     monkeypatch.setattr(
-        state, "shelters_since", lambda since, limit: {"items": [{"name": "x"}], "revision": 1}
+        state,
+        "shelters_since",
+        lambda since, limit: {"items": [{"name": "x"}], "revision": 1, "has_more": False},
     )
-    with pytest.raises(CityOSContractError, match="outside the contract: items.0.shelter_id"):
+    with pytest.raises(CityOSContractError, match=r"shelters since=0 #0: shelter_id invalid_field"):
+        client.all_shelters(0)
+    # The sync passes a list instead: the record is quarantined and the page goes on.
+    held: list = []
+    assert client.all_shelters(0, quarantine=held) == ([], 1)
+    assert [(q.kind, q.field, q.reason) for q in held] == [
+        ("shelter", "shelter_id", "invalid_field")
+    ]
+    monkeypatch.setattr(state, "shelters_since", lambda since, limit: {"items": [], "revision": 1})
+    with pytest.raises(CityOSContractError, match="outside the contract: has_more"):
         client.all_shelters(0)
 
 
@@ -301,7 +312,11 @@ def test_claim_names_and_roles_come_from_configuration(population_state, provide
     )
     assert response.status_code == 204
     settings = ServerSettings(
-        issuer=provider.issuer, roles_claim="groups", read_role="os:read", push_role="os:push"
+        issuer=provider.issuer,
+        roles_claim="groups",
+        read_role="os:read",
+        push_role="os:push",
+        clients=("other-vendor-client",),
     )
     with ThreadedServer(create_app(settings, population_state.clone())) as server:
         config = connector_config(
@@ -319,3 +334,73 @@ def test_claim_names_and_roles_come_from_configuration(population_state, provide
             assert client.all_shelters(0)[0]
             with pytest.raises(CityOSAuthError, match="cityos:admin"):
                 client.set_opt_in_check(False)
+
+
+class _FakeDiscovery:
+    """An HTTP server on loopback that answers discovery with ``doc`` and records every other
+    request (a token endpoint that must never be asked)."""
+
+    def __init__(self, doc_for):
+        import http.server
+        import json
+        import threading
+
+        requests: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = json.dumps(doc_for(self.server.url)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                requests.append(self.path)
+                self.send_response(400)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = self.server.url
+        self.requests = requests
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    "doc_for, message",
+    [
+        (
+            lambda url: {"issuer": "https://idp.attacker.example", "token_endpoint": url + "/t"},
+            "names another issuer",
+        ),
+        (lambda url: {"token_endpoint": url + "/t"}, "names another issuer"),
+        (
+            lambda url: {"issuer": url, "token_endpoint": "http://idp.attacker.example/token"},
+            "token_endpoint 'http://idp.attacker.example/token' is not https",
+        ),
+    ],
+    ids=["another issuer", "no issuer", "plain-http token endpoint"],
+)
+def test_the_connector_trusts_only_its_issuer_and_https_endpoints(city_os, doc_for, message):
+    """Issue 13, finding 11: before the fix the discovery document's ``issuer`` was not
+    compared with the configured one and a plain-http token endpoint received the client
+    secret. Now either is refused before any request carries the secret."""
+    fake = _FakeDiscovery(doc_for)
+    try:
+        config = connector_config(city_os.url, fake.url)
+        with CityOSClient(config, client_secret=SECRET) as client:
+            with pytest.raises(CityOSAuthError, match=message):
+                client.session()
+        assert fake.requests == []  # no token request, no secret sent
+    finally:
+        fake.close()

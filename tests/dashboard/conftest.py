@@ -32,13 +32,14 @@ def demo_copy(demo_sqlite, tmp_path) -> str:
     import sqlite3
 
     from sql import policy
+    from tests.conftest import empty_sqlite_audit_log
 
     source = sqlite3.connect(demo_sqlite.removeprefix("sqlite:///"))
     target_path = tmp_path / "demo_copy.sqlite"
     target = sqlite3.connect(target_path)
     source.backup(target)
     source.close()
-    target.execute("DELETE FROM audit_log")  # rows other tests left are not this test's
+    empty_sqlite_audit_log(target)  # rows other tests left are not this test's
     target.commit()
     target.close()
     policy.forget_recent_views()

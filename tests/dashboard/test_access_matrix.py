@@ -40,6 +40,7 @@ from dashboard.hq_map_state import ZONE_TOLERANCE
 from sql import policy
 from sql.consent import record_consent
 from sql.engine import make_engine
+from tests.conftest import empty_sqlite_audit_log
 from tests.dashboard.conftest import has_fragments, refresh_fragments
 
 pytestmark = pytest.mark.slow
@@ -123,7 +124,7 @@ def _copy(source_url: str, target) -> str:
     dest = sqlite3.connect(target)
     source.backup(dest)
     source.close()
-    dest.execute("DELETE FROM audit_log")
+    empty_sqlite_audit_log(dest)
     dest.commit()
     dest.close()
     return f"sqlite:///{target}"

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 
 from sql import policy
 from sql.engine import make_engine
-from tests.conftest import sql
+from tests.conftest import drop_audit_triggers, sql
 
 ADMIN = {"is_logged_in": True, "sub": "demo-admin", "name": "Admin", "roles": ["admin"]}
 
@@ -136,7 +137,7 @@ def test_only_administrators_get_the_admin_pages(app, demo_copy, role):
     at = app(demo_copy)
     at.user = {"is_logged_in": True, "sub": subject, "roles": [role]}
     at.run()
-    for page in ("admin_staff", "admin_audit"):
+    for page in ("admin_staff", "admin_audit", "admin_quarantine"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"views/{page}.py")
 
@@ -187,6 +188,42 @@ def test_the_chain_check_reports_tampering(app, demo_copy):
     press(at, "ハッシュチェーンを検証")
     assert any("改ざんされていません" in s.value for s in at.success)
     first = sql(demo_copy, "SELECT MIN(id) FROM audit_log")[0][0]
-    sql(demo_copy, "UPDATE audit_log SET purpose = 'curiosity' WHERE id = :i", i=first)
+    engine = make_engine(demo_copy)
+    with engine.begin() as conn:
+        drop_audit_triggers(conn)  # the append-only triggers first (13.10)
+        conn.execute(
+            sa.text("UPDATE audit_log SET purpose = 'curiosity' WHERE id = :i"), {"i": first}
+        )
+    engine.dispose()
     press(at, "ハッシュチェーンを検証")
     assert any(f"行 {first}" in e.value for e in at.error)
+
+
+def test_admins_see_the_records_held_back_with_their_reason_and_position(app, demo_copy):
+    """Issue 13, finding 2: the records the city-OS boundary quarantined are listed for admins
+    (kind, id, field, translated reason, position in the feed); the values never are."""
+    from sql import cityos_store
+    from sql.cityos_store import SyncBatch, SyncCursor
+
+    engine = make_engine(demo_copy)
+    batch = SyncBatch(source="cityos:test", cursor=SyncCursor())
+    batch.quarantined = [
+        {
+            "kind": "user",
+            "record_ref": "u-000042",
+            "position": "users since=0 #7",
+            "reason": "too_long",
+            "field": "basic_info.name",
+            "detail": "101 characters; the column holds 100",
+        }
+    ]
+    cityos_store.apply_sync(engine, batch)
+    engine.dispose()
+    at = open_page(app, demo_copy, "admin_quarantine")
+    assert at.title[0].value == "取り込み保留"
+    table = at.dataframe[0].value
+    assert list(table["記録 ID"]) == ["u-000042"]
+    assert list(table["種類"]) == ["市民"]
+    assert list(table["項目"]) == ["basic_info.name"]
+    assert list(table["理由"]) == ["列に収まらない長さ"]
+    assert list(table["位置"]) == ["users since=0 #7"]

@@ -259,7 +259,9 @@ def test_every_page_shows_a_city_os_outage_until_a_sync_succeeds(app, demo_copy,
         at = _open(app, demo_copy, spec)
         banners = _stale_banners(at)
         assert len(banners) == 1, (spec.url_path, _texts(at))
-        assert "cityos:test" in banners[0] and "unavailable" in banners[0]
+        # A short translated reason, never the connector's or the driver's text (13.2).
+        assert "cityos:test" in banners[0] and "接続先が応答しません" in banners[0]
+        assert "unavailable" not in banners[0] and "127.0.0.1" not in banners[0]
         assert all("Traceback" not in text for text in _texts(at))
         if spec.url_path != "hq-map":  # the HQ map's own live fragment refreshes it
             assert any(RETRYING in c.value for c in at.caption), spec.url_path
@@ -277,3 +279,35 @@ def test_every_page_shows_a_city_os_outage_until_a_sync_succeeds(app, demo_copy,
         at.run()
         _assert_page(at, spec)
         assert not _stale_banners(at), spec.url_path
+
+
+def test_the_hq_map_counts_the_records_held_back_on_its_freshness_banner(app, demo_copy):
+    """Issue 13, finding 2: records the boundary quarantined are counted for HQ on the HQ
+    map's freshness banner (before the fix nothing was held back, so nothing was shown)."""
+    from sql import cityos_store
+    from sql.cityos_store import SyncBatch, SyncCursor
+
+    engine = make_engine(demo_copy)
+    try:
+        batch = SyncBatch(source="cityos:test", cursor=SyncCursor())
+        batch.quarantined = [
+            {
+                "kind": "event",
+                "record_ref": str(i),
+                "position": f"events after=0 #{i}",
+                "reason": "control_character",
+                "field": "status.message",
+                "detail": "U+0000",
+            }
+            for i in range(3)
+        ]
+        written = cityos_store.apply_sync(engine, batch)
+        assert written.quarantined == 3
+        assert cityos_store.apply_sync(engine, batch).quarantined == 0  # once each
+    finally:
+        engine.dispose()
+    st.cache_data.clear()
+    spec = next(s for s in registry.PAGES if s.url_path == "hq-map")
+    at = _open(app, demo_copy, spec)
+    held = [read(w.value) for w in at.warning if "cityos:test" in read(w.value)]
+    assert len(held) == 1 and "3 件" in held[0], _texts(at)

@@ -120,7 +120,7 @@ def test_bad_input(name: str, seeded_url: str, bosai: Bosai):
         ("lines.csv", ["shelters"], "1:-: 避難所データの形式が不明です"),
         ("lines.csv", ["occupancy"], "1:ID: 必須の列「ID」がありません"),
         ("junk.xml", ["warnings"], "1:1: XML の書式が壊れています"),
-        ("junk.geojson", ["hazards", "--kind", "flood"], "-:-: 地理データとして読めません"),
+        ("junk.geojson", ["hazards", "--kind", "flood"], "-:-: 内容が GeoJSON ではありません"),
     ],
 )
 def test_ten_megabytes_of_junk(file, args, expect, junk, seeded_url, bosai):

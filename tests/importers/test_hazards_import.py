@@ -206,3 +206,120 @@ def test_other_editions(attributes, dataset, label, scenario, sqlite_url, bosai,
     (zone,) = rows(sqlite_url, sa.select(HazardZone))
     assert (zone.source_dataset, zone.rank_label) == (dataset, label)
     assert zone.source_key.startswith(f"{dataset}:{scenario}:")
+
+
+class _Listener:
+    """A loopback HTTP server that only records whether anyone asked it anything."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        hits: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                hits.append(self.path)
+                self.send_response(404)
+                self.end_headers()
+
+            do_HEAD = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.hits = hits
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+SECRET_CSV = "name,secret\nadmin,hunter2-do-not-print\n"
+
+
+def _vrt(csv: Path, port: int) -> str:
+    return f"""<OGRVRTDataSource>
+  <OGRVRTLayer name="secret"><SrcDataSource>{csv}</SrcDataSource></OGRVRTLayer>
+  <OGRVRTLayer name="beacon">
+    <SrcDataSource>/vsicurl/http://127.0.0.1:{port}/beacon.geojson</SrcDataSource>
+  </OGRVRTLayer>
+</OGRVRTDataSource>
+"""
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "inside a zip"])
+def test_a_gdal_vrt_named_geojson_is_refused_before_gdal_reads_anything(
+    db_url, bosai, tmp_path, packed
+):
+    """Issue 13, finding 7: before the fix a GDAL VRT named ``.geojson`` made the importer
+    read a local CSV (its content printed in the error) and send HTTP requests to a loopback
+    port. Now the content is sniffed first: refused naming the file, nothing read, nothing
+    fetched, nothing written."""
+    csv = tmp_path / "secret.csv"
+    csv.write_text(SECRET_CSV)
+    listener = _Listener()
+    try:
+        path = tmp_path / "zones.geojson"
+        path.write_text(_vrt(csv, listener.port))
+        if packed:
+            archive = tmp_path / "zones.zip"
+            with zipfile.ZipFile(archive, "w") as handle:
+                handle.write(path, "zones.geojson")
+            path = archive
+        result = bosai(db_url, "import", "hazards", path, "--kind", "flood")
+        assert result.code != 0
+        assert "内容が GeoJSON ではありません" in result.text
+        assert str(path) in result.text
+        assert "hunter2" not in result.text
+        assert listener.hits == []
+        assert rows(db_url, sa.select(HazardZone)) == []
+    finally:
+        listener.close()
+
+
+def test_a_csv_or_a_virtual_path_is_not_read_as_geodata(db_url, bosai, tmp_path):
+    """Issue 13, finding 7: only GeoJSON and shapefiles, only local files."""
+    csv = tmp_path / "zones.geojson"
+    csv.write_text(SECRET_CSV)
+    result = bosai(db_url, "import", "hazards", csv, "--kind", "flood")
+    assert result.code != 0 and "内容が GeoJSON ではありません" in result.text
+    assert "hunter2" not in result.text
+    fake_shp = tmp_path / "zones.shp"
+    fake_shp.write_text(SECRET_CSV)
+    result = bosai(db_url, "import", "hazards", fake_shp, "--kind", "flood")
+    assert result.code != 0 and "内容が Shapefile ではありません" in result.text
+    virtual = "/vsicurl/http://127.0.0.1:9/zones.geojson"
+    result = bosai(db_url, "import", "hazards", virtual, "--kind", "flood")
+    assert result.code != 0
+    assert rows(db_url, sa.select(HazardZone)) == []
+
+
+def test_a_zip_bomb_is_refused_by_its_declared_size_and_entry_count(
+    db_url, bosai, tmp_path, monkeypatch
+):
+    """Issue 13, finding 7: a ZIP is bounded by uncompressed size and entry count before any
+    of it is unpacked (the limits are lowered here so that the test files stay small)."""
+    from importers import hazard_zones
+
+    good = a31_geojson(tmp_path / "A31.geojson")
+    big = tmp_path / "big.zip"
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as handle:
+        handle.write(good, "A31.geojson")
+        handle.writestr("padding.txt", b"\0" * 5_000_000)  # compresses to a few kB
+    assert big.stat().st_size < 100_000
+    monkeypatch.setattr(hazard_zones, "ZIP_MAX_UNCOMPRESSED", 1_000_000)
+    result = bosai(db_url, "import", "hazards", big, "--kind", "flood")
+    assert result.code != 0 and "ZIP の展開後の大きさが大きすぎます" in result.text
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as handle:
+        handle.write(good, "A31.geojson")
+        for i in range(30):
+            handle.writestr(f"empty/{i}.txt", b"")
+    monkeypatch.setattr(hazard_zones, "ZIP_MAX_ENTRIES", 20)
+    result = bosai(db_url, "import", "hazards", many, "--kind", "flood")
+    assert result.code != 0 and "ZIP のファイル数が多すぎます（31 個、上限 20 個）" in result.text
+    assert rows(db_url, sa.select(HazardZone)) == []

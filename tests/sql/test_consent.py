@@ -180,3 +180,54 @@ def test_random_histories_state_equals_full_derivation(engine):
                 if ok and k[1:] == ("location", "city_hq")
             }
             assert sql_ids == python_ids, (minutes, query.__name__)
+
+
+def test_a_consent_dated_more_than_five_minutes_ahead_is_refused_with_a_clear_error(engine):
+    """Issue 13, finding 13: before the fix a 'given' dated an hour ahead (a device's clock)
+    was recorded and in force at once. Now it is refused naming the field and how far ahead,
+    and nothing is written; a few minutes of clock skew are still accepted."""
+    (cid,) = _citizens(engine, 1)
+    now = dt.datetime.now(dt.UTC)
+    with pytest.raises(ValueError, match=r"occurred_at: .* 60 minutes in the future"):
+        with engine.begin() as conn:
+            consent.record_consent(conn, [_event(cid, "given", now + H)])
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(ConsentEvent)).scalar_one() == 0
+    with engine.begin() as conn:
+        assert consent.record_consent(conn, [_event(cid, "given", now + 4 * MINUTE)]) == 1
+
+
+MINUTE = dt.timedelta(minutes=1)
+
+
+def test_a_withdrawal_is_never_outranked_by_a_later_dated_given_recorded_before_it(engine):
+    """Issue 13, finding 13: a 'given' dated a few minutes ahead (within the skew allowed) and
+    a withdrawal made now, recorded after it. Before the fix the given — the latest by date —
+    stayed in force over the withdrawal; now the withdrawal wins in the cached state, in the
+    Python derivation, in a full rebuild and in the as-of query (replay), also once the
+    given's date has passed. A 'given' recorded after the withdrawal is a new consent."""
+    (cid,) = _citizens(engine, 1)
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        consent.record_consent(conn, [_event(cid, "given", now + 4 * MINUTE)])
+    with engine.begin() as conn:
+        consent.record_consent(conn, [_event(cid, "withdrawn", now)])
+    key = (cid, "location", "city_hq")
+    later = now + 10 * MINUTE
+    with engine.connect() as conn:
+        assert not consent.has_consent(conn, cid, "location", at=later)
+        facts = consent.ledger_facts(conn)
+        assert derive_current(facts, later)[key] is False
+        as_of = conn.execute(consent.consenting_citizens_as_of("location", "city_hq", later))
+        assert cid not in {r[0] for r in as_of}
+    assert consent.state_matches_ledger(engine, at=later)
+    with engine.begin() as conn:
+        consent.rebuild_state(conn)
+    with engine.connect() as conn:
+        assert not consent.has_consent(conn, cid, "location", at=later)
+    # Consent given again after the withdrawal was recorded is in force.
+    with engine.begin() as conn:
+        consent.record_consent(conn, [_event(cid, "given", now + MINUTE)])
+    with engine.connect() as conn:
+        assert consent.has_consent(conn, cid, "location", at=later)
+    assert consent.state_matches_ledger(engine, at=later)
