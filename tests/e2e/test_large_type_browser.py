@@ -27,7 +27,9 @@ NAV_CUT = """() => Array.from(document.querySelectorAll('[data-testid=stSidebarN
 
 
 def switch_large_type_on(page) -> None:
-    page.get_by_text("大きな文字", exact=True).click()
+    wait_for_app(page)
+    # A loaded machine may still be drawing the map beside it: give the click time.
+    page.get_by_text("大きな文字", exact=True).click(timeout=90_000)
     page.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
     wait_for_app(page)
 
