@@ -267,7 +267,7 @@ def read_stations(path: Path, label: str | None = None) -> Parsed:
         values = {key: fields.number(*names, required=True) for key, names in THRESHOLDS}
         if all(v is not None for v in values.values()):
             ordered = [values[key] for key, _ in THRESHOLDS]
-            for (key, names), low, high in zip(THRESHOLDS[1:], ordered, ordered[1:], strict=True):
+            for (_key, names), low, high in zip(THRESHOLDS[1:], ordered, ordered[1:], strict=False):
                 if not high > low:
                     fields.problem(
                         fields.column(*names),

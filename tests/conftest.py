@@ -278,3 +278,24 @@ def write_hostile_telegram(path: Path, beacon: str) -> Path:
 def hostile_telegram(tmp_path):
     """``hostile_telegram(beacon_url)``: the path of :func:`write_hostile_telegram`'s file."""
     return lambda beacon: write_hostile_telegram(tmp_path / "hostile_vpww54.xml", beacon)
+
+
+# ---------------------------------------------------------------- evacuation information
+
+EVACUATION_DATA = Path(__file__).with_name("data") / "evacuation"
+
+
+@pytest.fixture
+def evacuation_engine(demo_engine):
+    """The demo city with issuance areas (YU-1, YU-2, YU-3 along the 湯川, AG-1, AG-2 along
+    the 阿賀川, LS-1 in the hills) and two river stations (yugawa-01, agagawa-01)."""
+    from importers.evacuation import read_areas, read_stations
+    from sql.imports.evacuation import import_areas, import_stations
+    from sql.viewer import SYSTEM
+
+    for name in ("areas.geojson", "areas.csv"):
+        import_areas(demo_engine, SYSTEM, read_areas(EVACUATION_DATA / name), name)
+    import_stations(
+        demo_engine, SYSTEM, read_stations(EVACUATION_DATA / "stations.csv"), "stations.csv"
+    )
+    return demo_engine
