@@ -35,7 +35,7 @@ per-area loop (the benchmark's baseline and the test's oracle).
 ...                     "level_m": [2.1, 2.6]})
 >>> stations = {"S1": Thresholds(1.0, 1.5, 2.0, 2.5)}
 >>> [(p.area, p.level, p.rule_ids) for p in evaluate(rules, stations, obs, {}, {"A": 3})]
-[('A', 4, ('d',)), ('B', 4, ('d',))]
+[('A', 4, ('j', 'd')), ('B', 4, ('d',))]
 """
 
 from __future__ import annotations
