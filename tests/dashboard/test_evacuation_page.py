@@ -1,0 +1,124 @@
+"""The evacuation decision board through the real entry point (AppTest): the rules' proposal
+with its reason and time since the trigger, taken into the form, confirmed in a dialog that
+states who is covered, the result reported; then a lift (issue 17)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from bosai.cli import main
+from sql import policy
+from sql.engine import make_engine
+from sql.incident_clock import incident_clock
+from sql.models import EvacuationIssuance, IncidentActivity
+from tests.conftest import EVACUATION_DATA
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def board_url(demo_copy, tmp_path) -> str:
+    """The demo city with areas, stations and the 湯川 past its 避難判断水位 20 minutes ago."""
+    url = demo_copy
+    for command, name in (
+        ("import-areas", "areas.geojson"),
+        ("import-areas", "areas.csv"),
+        ("import-stations", "stations.csv"),
+    ):
+        assert (
+            main(["--database-url", url, "evacuation", command, str(EVACUATION_DATA / name)]) == 0
+        )
+    engine = make_engine(url)
+    now = incident_clock(engine, 1)
+    engine.dispose()
+    levels = tmp_path / "levels.csv"
+    levels.write_text(
+        "観測所コード,観測日時,水位\n"
+        + "".join(
+            f"yugawa-01,{(now - dt.timedelta(minutes=m)).isoformat()},{lv}\n"
+            for m, lv in ((30, 2.1), (20, 2.45), (10, 2.6))
+        ),
+        encoding="utf-8",
+    )
+    assert main(["--database-url", url, "evacuation", "import-levels", str(levels)]) == 0
+    return url
+
+
+def rows(url: str, model):
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(model).order_by(model.id)).all()
+    finally:
+        engine.dispose()
+
+
+def signed_in_hq(app, url: str):
+    policy.forget_recent_views()
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        subject = conn.execute(
+            sa.text("SELECT subject FROM staff WHERE role = 'hq' LIMIT 1")
+        ).scalar()
+    engine.dispose()
+    at = app(url)
+    at.user = {"is_logged_in": True, "sub": subject, "roles": ["hq"]}
+    at.run()
+    at.switch_page("views/evacuation.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at) -> str:
+    return "\n".join(
+        str(e.value) for e in [*at.success, *at.error, *at.warning, *at.info, *at.text]
+    )
+
+
+def test_headquarters_take_a_proposal_confirm_and_lift(app, board_url):
+    at = signed_in_hq(app, board_url)
+    proposals = at.dataframe[0].value
+    assert list(proposals["区域"]) == [
+        "謹教地区（湯川沿い） (YU-1)",
+        "行仁地区（湯川沿い） (YU-2)",
+        "城北町字（湯川沿い） (YU-3)",
+    ]
+    assert set(proposals["提案"]) == {"警戒レベル3 高齢者等避難"}
+    assert "避難判断水位" in proposals["理由"].iloc[0]
+    assert list(proposals["経過（分）"]) == ["20", "20", "20"]
+    at.button(key="evac_accept_3").click().run()
+    assert at.session_state["evac_level"] == 3 and len(at.session_state["evac_areas"]) == 3
+    at.button(key="evac_issue_open").click().run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert "警戒レベル3 高齢者等避難 を次の区域に発令します。" in shown
+    assert "人・" in shown and "世帯" in shown and "要支援者" in shown and "避難所" in shown
+    assert rows(board_url, EvacuationIssuance) == []  # nothing before the confirmation
+    at.button(key="evac_issue_confirm").click().run()
+    assert not at.exception, at.exception
+    issued = rows(board_url, EvacuationIssuance)
+    assert [(r.action, r.level, r.trigger["kind"]) for r in issued] == [
+        ("issue", 3, "river_level")
+    ] * 3
+    assert "警戒レベル3 高齢者等避難 を 3 区域に発令しました" in texts(at)
+    activity = [r for r in rows(board_url, IncidentActivity) if r.action == "evacuation_issued"]
+    assert len(activity) == 1
+    # nothing more is proposed for those areas; the lift names them
+    assert at.session_state["evac_areas"] == [] or "evac_areas" not in at.session_state
+    at.multiselect(key="evac_lift_areas").set_value([issued[0].area_id]).run()
+    at.text_area(key="evac_lift_reason").input("水位低下").run()
+    at.button(key="evac_lift_open").click().run()
+    assert "次の区域の避難情報を解除します。" in texts(at)
+    at.button(key="evac_lift_confirm").click().run()
+    assert not at.exception, at.exception
+    lifted = rows(board_url, EvacuationIssuance)[-1]
+    assert lifted.action == "lift" and lifted.lifts_id == issued[0].id
+    assert "1 区域の避難情報を解除しました" in texts(at)
+
+
+def test_the_page_says_when_no_area_is_imported(app, demo_copy):
+    at = signed_in_hq(app, demo_copy)
+    assert "発令区域が登録されていません" in texts(at)
