@@ -198,6 +198,7 @@ def issue_form(ctx: PageContext, incident_id: int, state: BoardState) -> None:
         options=list(labels),
         format_func=lambda a: labels.get(a, str(a)),
         key="evac_areas",
+        placeholder=ctx.t("evacuation.page.choose_areas"),
     )
     st.radio(
         ctx.t("evacuation.page.level"),
@@ -242,6 +243,8 @@ def _close_lift() -> None:
 
 
 def _issue_body(ctx: PageContext, incident_id: int, state: BoardState, area_ids: list[int]) -> None:
+    if not st.session_state.get("evac_issue_key"):  # decided or cancelled: show the page
+        st.rerun()
     level = int(st.session_state.get("evac_level") or 3)
     reason = st.session_state.get("evac_reason") or ""
     st.text(ctx.t("evacuation.page.confirm_issue", level=level_name(ctx, level)))
@@ -249,17 +252,20 @@ def _issue_body(ctx: PageContext, incident_id: int, state: BoardState, area_ids:
         st.text(line)
     st.text(ctx.t("evacuation.page.confirm_reason", reason=reason or "—"))
     left, right = st.columns(2)
-    if left.button(
+    left.button(
         ctx.t("evacuation.page.confirm_issue_button", level=level_name(ctx, level)),
         type="primary",
         width="stretch",
         key="evac_issue_confirm",
-    ):
-        _do_issue(ctx, incident_id, area_ids, level, reason)
-        st.rerun()
-    if right.button(ctx.t("evacuation.page.cancel"), width="stretch", key="evac_issue_cancel"):
-        _close("evac_issue")
-        st.rerun()
+        on_click=gate.callback(_do_issue),
+        args=(ctx, incident_id, area_ids, level, reason),
+    )
+    right.button(
+        ctx.t("evacuation.page.cancel"),
+        width="stretch",
+        key="evac_issue_cancel",
+        on_click=gate.callback(_close_issue),
+    )
 
 
 def _refusal(ctx: PageContext, exc: ActionRefused) -> str:
@@ -317,8 +323,10 @@ def _do_issue(
         state.pop("evac_issue_key", None)
         return
     _report(ctx, decision)
-    for key in ("evac_issue_key", "evac_trigger", "evac_areas", "evac_reason"):
+    for key in ("evac_issue_key", "evac_trigger"):
         state.pop(key, None)
+    state["evac_areas"] = []
+    state["evac_reason"] = ""
 
 
 # ------------------------------------------------------------------ lift
@@ -335,6 +343,7 @@ def lift_form(ctx: PageContext, incident_id: int, state: BoardState) -> None:
         options=in_force,
         format_func=lambda a: f"{labels.get(a, a)} — {level_name(ctx, state.in_force[a].level)}",
         key="evac_lift_areas",
+        placeholder=ctx.t("evacuation.page.choose_areas"),
     )
     st.text_area(ctx.t("evacuation.page.lift_reason"), key="evac_lift_reason", max_chars=2000)
     chosen = [a for a in (st.session_state.get("evac_lift_areas") or []) if a in state.in_force]
@@ -353,6 +362,8 @@ def lift_form(ctx: PageContext, incident_id: int, state: BoardState) -> None:
 
 
 def _lift_body(ctx: PageContext, incident_id: int, state: BoardState, area_ids: list[int]) -> None:
+    if not st.session_state.get("evac_lift_key"):  # decided or cancelled: show the page
+        st.rerun()
     reason = st.session_state.get("evac_lift_reason") or ""
     labels = area_labels(ctx, state)
     st.text(ctx.t("evacuation.page.confirm_lift"))
@@ -362,32 +373,41 @@ def _lift_body(ctx: PageContext, incident_id: int, state: BoardState, area_ids: 
         st.text(line)
     st.text(ctx.t("evacuation.page.confirm_reason", reason=reason or "—"))
     left, right = st.columns(2)
-    if left.button(
+    left.button(
         ctx.t("evacuation.page.confirm_lift_button"),
         type="primary",
         width="stretch",
         key="evac_lift_confirm",
-    ):
-        try:
-            decision = lift(
-                ctx.engine,
-                ctx.viewer.for_incident(incident_id),
-                incident_id,
-                area_ids,
-                reason,
-                idempotency_key=st.session_state.get("evac_lift_key") or uuid.uuid4().hex,
-            )
-        except ActionRefused as exc:
-            _say("error", _refusal(ctx, exc))
-            _close("evac_lift")
-        else:
-            _report(ctx, decision)
-            for key in ("evac_lift_key", "evac_lift_areas", "evac_lift_reason"):
-                st.session_state.pop(key, None)
-        st.rerun()
-    if right.button(ctx.t("evacuation.page.cancel"), width="stretch", key="evac_lift_cancel"):
-        _close("evac_lift")
-        st.rerun()
+        on_click=gate.callback(_do_lift),
+        args=(ctx, incident_id, area_ids, reason),
+    )
+    right.button(
+        ctx.t("evacuation.page.cancel"),
+        width="stretch",
+        key="evac_lift_cancel",
+        on_click=gate.callback(_close_lift),
+    )
+
+
+def _do_lift(ctx: PageContext, incident_id: int, area_ids: list[int], reason: str) -> None:
+    state = st.session_state
+    try:
+        decision = lift(
+            ctx.engine,
+            ctx.viewer.for_incident(incident_id),
+            incident_id,
+            area_ids,
+            reason,
+            idempotency_key=state.get("evac_lift_key") or uuid.uuid4().hex,
+        )
+    except ActionRefused as exc:
+        _say("error", _refusal(ctx, exc))
+        state.pop("evac_lift_key", None)
+        return
+    _report(ctx, decision)
+    state.pop("evac_lift_key", None)
+    state["evac_lift_areas"] = []
+    state["evac_lift_reason"] = ""
 
 
 # ------------------------------------------------------------------ decisions taken

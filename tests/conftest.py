@@ -299,3 +299,37 @@ def evacuation_engine(demo_engine):
         demo_engine, SYSTEM, read_stations(EVACUATION_DATA / "stations.csv"), "stations.csv"
     )
     return demo_engine
+
+
+def prepare_evacuation_board(url: str, tmp_path: Path) -> str:
+    """Through ``bosai evacuation``: the areas and stations of :data:`EVACUATION_DATA` and the
+    湯川 past its 避難判断水位 (2.40 m) 20 minutes before incident 1's "now" (2.1, 2.45,
+    2.6 m at −30, −20, −10 minutes). Returns ``url``."""
+    import datetime as dt
+
+    from bosai.cli import main
+    from sql.engine import make_engine
+    from sql.incident_clock import incident_clock
+
+    for command, name in (
+        ("import-areas", "areas.geojson"),
+        ("import-areas", "areas.csv"),
+        ("import-stations", "stations.csv"),
+    ):
+        assert (
+            main(["--database-url", url, "evacuation", command, str(EVACUATION_DATA / name)]) == 0
+        )
+    engine = make_engine(url)
+    now = incident_clock(engine, 1)
+    engine.dispose()
+    levels = tmp_path / "levels.csv"
+    levels.write_text(
+        "観測所コード,観測日時,水位\n"
+        + "".join(
+            f"yugawa-01,{(now - dt.timedelta(minutes=m)).isoformat()},{lv}\n"
+            for m, lv in ((30, 2.1), (20, 2.45), (10, 2.6))
+        ),
+        encoding="utf-8",
+    )
+    assert main(["--database-url", url, "evacuation", "import-levels", str(levels)]) == 0
+    return url

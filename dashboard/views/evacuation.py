@@ -49,13 +49,10 @@ else:
     st.caption(ctx.t("evacuation.page.nothing_in_force"))
 
 if active:
-    issue_tab, lift_tab = st.tabs(
-        [ctx.t("evacuation.page.issue_tab"), ctx.t("evacuation.page.lift_tab")]
-    )
-    with issue_tab:
-        evacuation_panels.issue_form(ctx, incident_id, board)
-    with lift_tab:
-        evacuation_panels.lift_form(ctx, incident_id, board)
+    st.subheader(ctx.t("evacuation.page.issue_tab"))
+    evacuation_panels.issue_form(ctx, incident_id, board)
+    st.subheader(ctx.t("evacuation.page.lift_tab"))
+    evacuation_panels.lift_form(ctx, incident_id, board)
 
 st.subheader(ctx.t("evacuation.page.areas_title"))
 widgets.text_table(evacuation_panels.coverage_table(ctx, board), width="stretch")

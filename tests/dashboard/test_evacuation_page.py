@@ -4,17 +4,13 @@ states who is covered, the result reported; then a lift (issue 17)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 import sqlalchemy as sa
 
-from bosai.cli import main
 from sql import policy
 from sql.engine import make_engine
-from sql.incident_clock import incident_clock
 from sql.models import EvacuationIssuance, IncidentActivity
-from tests.conftest import EVACUATION_DATA
+from tests.conftest import prepare_evacuation_board
 
 pytestmark = pytest.mark.slow
 
@@ -22,29 +18,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def board_url(demo_copy, tmp_path) -> str:
     """The demo city with areas, stations and the 湯川 past its 避難判断水位 20 minutes ago."""
-    url = demo_copy
-    for command, name in (
-        ("import-areas", "areas.geojson"),
-        ("import-areas", "areas.csv"),
-        ("import-stations", "stations.csv"),
-    ):
-        assert (
-            main(["--database-url", url, "evacuation", command, str(EVACUATION_DATA / name)]) == 0
-        )
-    engine = make_engine(url)
-    now = incident_clock(engine, 1)
-    engine.dispose()
-    levels = tmp_path / "levels.csv"
-    levels.write_text(
-        "観測所コード,観測日時,水位\n"
-        + "".join(
-            f"yugawa-01,{(now - dt.timedelta(minutes=m)).isoformat()},{lv}\n"
-            for m, lv in ((30, 2.1), (20, 2.45), (10, 2.6))
-        ),
-        encoding="utf-8",
-    )
-    assert main(["--database-url", url, "evacuation", "import-levels", str(levels)]) == 0
-    return url
+    return prepare_evacuation_board(demo_copy, tmp_path)
 
 
 def rows(url: str, model):
