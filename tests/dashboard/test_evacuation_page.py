@@ -96,3 +96,24 @@ def test_headquarters_take_a_proposal_confirm_and_lift(app, board_url):
 def test_the_page_says_when_no_area_is_imported(app, demo_copy):
     at = signed_in_hq(app, demo_copy)
     assert "発令区域が登録されていません" in texts(at)
+
+
+def test_english_labels(app, board_url):
+    policy.forget_recent_views()
+    at = app(board_url, demo_role="hq", lang="en")
+    at.run()
+    at.switch_page("views/evacuation.py").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Evacuation information"
+    proposals = at.dataframe[0].value
+    assert list(proposals.columns) == [
+        "Area",
+        "Proposed",
+        "Now",
+        "Reason",
+        "Trigger reached",
+        "Minutes since",
+    ]
+    assert set(proposals["Proposed"]) == {"Alert level 3: Evacuate the elderly and others"}
+    assert proposals["Area"].iloc[0] == "Kinkyo (Yugawa) (YU-1)"
+    assert "Evacuation judgement level" in proposals["Reason"].iloc[0]
