@@ -113,3 +113,13 @@ def build_board(
         )
     )
     return BoardState(now, areas, in_force, proposals, coverage, problems)
+
+
+def areas_in_force(
+    engine: Engine, incident_id: int | None, city: CityConfig
+) -> tuple[pd.DataFrame, dict[int, evq.InForce]]:
+    """The areas and the levels in force, for the HQ map's layer (aggregate, public)."""
+    in_force = evq.in_force(engine, incident_id)
+    if not in_force:
+        return pd.DataFrame(), {}
+    return evq.areas_frame(engine, city.municipality_code), in_force

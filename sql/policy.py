@@ -1488,3 +1488,39 @@ def evacuation_coverage(
         rows,
         columns=["area_id", "people", "households", "register_people", "shelters", "shelter_ids"],
     )
+
+
+def evacuation_recipients(
+    engine: Engine, viewer: Viewer, incident_id: int | None, area_wkbs: dict[int, bytes]
+) -> tuple[pd.DataFrame, int]:
+    """Who a push for an issuance reaches: the citizens living in the areas (``candidates``,
+    the second value) narrowed to those who share their basic information, which holds the
+    address, with the city (:func:`notification_recipients`, basis ``home_location``:
+    consent at query time, audited). Returns ``citizen_id``/``subject`` and the candidate
+    count."""
+    import shapely
+
+    _require(viewer.role in NOTIFY_ROLES, viewer, "notification recipients")
+    c = Citizen.__table__
+    with engine.connect() as conn:
+        homes = query_frame(
+            conn,
+            sa.select(c.c.id, c.c.home_lat, c.c.home_lon).where(
+                c.c.home_lat.is_not(None), c.c.home_lon.is_not(None)
+            ),
+        )
+    if homes.empty or not area_wkbs:
+        return pd.DataFrame(columns=["citizen_id", "subject"]), 0
+    masks = _inside(
+        [shapely.from_wkb(w) for w in area_wkbs.values()],
+        homes["home_lon"].to_numpy(dtype=float),
+        homes["home_lat"].to_numpy(dtype=float),
+    )
+    inside = np.logical_or.reduce(masks)
+    candidates = homes["id"].to_numpy()[inside]
+    if not len(candidates):
+        return pd.DataFrame(columns=["citizen_id", "subject"]), 0
+    recipients = notification_recipients(
+        engine, viewer, incident_id, candidates.tolist(), "home_location"
+    )
+    return recipients, int(len(candidates))

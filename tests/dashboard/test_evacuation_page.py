@@ -117,3 +117,36 @@ def test_english_labels(app, board_url):
     assert set(proposals["Proposed"]) == {"Alert level 3: Evacuate the elderly and others"}
     assert proposals["Area"].iloc[0] == "Kinkyo (Yugawa) (YU-1)"
     assert "Evacuation judgement level" in proposals["Reason"].iloc[0]
+
+
+def test_the_hq_map_draws_the_areas_in_force_by_level(app, board_url):
+    import json
+
+    from dashboard.map_evacuation import LAYER_EVACUATION, LINE_PX
+    from dashboard.map_symbols import legend_swatches
+    from sql.actions.evacuation import issue
+    from sql.viewer import Viewer
+
+    engine = make_engine(board_url)
+    with engine.connect() as conn:
+        ids = dict(conn.execute(sa.text("SELECT code, id FROM evacuation_areas")).all())
+    hq = Viewer(role="hq", subject="hq-test")
+    issue(engine, hq, 1, [ids["YU-1"], ids["LS-1"]], 3, "r", idempotency_key="m1")
+    issue(engine, hq, 1, [ids["YU-1"]], 5, "r", idempotency_key="m2")
+    engine.dispose()
+    policy.forget_recent_views()
+    at = app(board_url, demo_role="hq")
+    at.run()
+    at.switch_page("views/hq_map.py").run()
+    assert not at.exception, at.exception
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    (layer,) = [x for x in deck["layers"] if x["id"] == LAYER_EVACUATION]
+    records = layer["data"]
+    # LS-1 is two polygons at level 3, YU-1 one at level 5 (drawn last, on top)
+    assert [r["level"] for r in records] == [3, 3, 5]
+    assert [r["w"] for r in records] == [LINE_PX[3], LINE_PX[3], LINE_PX[5]]
+    assert records[0]["lc"][:3] == [255, 40, 0] and records[-1]["lc"][:3] == [12, 0, 12]
+    assert records[-1]["t"].startswith("謹教地区（湯川沿い）：警戒レベル5 緊急安全確保")
+    assert "evacuation" in legend_swatches()
+    labels = [c.label for c in at.checkbox]
+    assert any("避難情報の発令区域" in label for label in labels)
