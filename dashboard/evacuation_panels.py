@@ -20,6 +20,7 @@ from sql.queries.evacuation import issuance_history
 from . import gate
 from .context import PageContext
 from .evacuation_state import BoardState
+from .text import say
 
 MESSAGES_KEY = "evac_messages"
 LEVELS = (3, 4, 5)
@@ -208,6 +209,7 @@ def issue_form(ctx: PageContext, incident_id: int, state: BoardState) -> None:
         horizontal=True,
     )
     st.text_area(ctx.t("evacuation.page.reason"), key="evac_reason", max_chars=2000)
+    st.checkbox(ctx.t("evacuation.page.push"), value=True, key="evac_push")
     chosen = list(st.session_state.get("evac_areas") or [])
     st.button(
         ctx.t("evacuation.page.issue"),
@@ -251,6 +253,8 @@ def _issue_body(ctx: PageContext, incident_id: int, state: BoardState, area_ids:
     for line in _covered_lines(ctx, state, area_ids):
         st.text(line)
     st.text(ctx.t("evacuation.page.confirm_reason", reason=reason or "—"))
+    if st.session_state.get("evac_push", True):
+        st.text(ctx.t("evacuation.page.confirm_push"))
     left, right = st.columns(2)
     left.button(
         ctx.t("evacuation.page.confirm_issue_button", level=level_name(ctx, level)),
@@ -323,10 +327,52 @@ def _do_issue(
         state.pop("evac_issue_key", None)
         return
     _report(ctx, decision)
+    if state.get("evac_push", True) and decision.written and not decision.repeated:
+        _push(ctx, decision.decision_key)
     for key in ("evac_issue_key", "evac_trigger"):
         state.pop(key, None)
     state["evac_areas"] = []
     state["evac_reason"] = ""
+
+
+def _push(ctx: PageContext, decision_key: str) -> None:
+    """Push the decision to the consenting citizens in its areas; say what really happened
+    (sent vs accepted vs failed, and how many the city could reach)."""
+    from cityos.client import CityOSClient
+    from cityos.config import load_config
+    from cityos.errors import CityOSError, ConnectorConfigError
+    from cityos.evacuation_push import push_decision
+
+    try:
+        client = CityOSClient(load_config())
+    except ConnectorConfigError as exc:
+        _say("error", say(ctx.t, "evacuation.page.push_not_configured", error=exc))
+        return
+    try:
+        pushed = push_decision(ctx.engine, client, ctx.viewer, decision_key)
+    except CityOSError as exc:
+        _say("error", say(ctx.t, "evacuation.page.push_failed", error=exc))
+        return
+    finally:
+        client.close()
+    if pushed.outcome is None:
+        _say("info", ctx.t("evacuation.page.push_nobody", candidates=pushed.candidates))
+        return
+    out = pushed.outcome
+    _say(
+        "success" if out.status in ("sent", "accepted") else "error",
+        ctx.t(
+            "evacuation.page.pushed",
+            candidates=f"{pushed.candidates:,}",
+            recipients=f"{pushed.recipients:,}",
+            status=ctx.t(f"evacuation.page.push_status.{out.status}")
+            if out.status in ("sent", "accepted", "failed")
+            else out.status,
+            accepted=f"{out.recipient_count:,}",
+            delivered=f"{out.delivered:,}",
+            failed=f"{out.failed:,}",
+        ),
+    )
 
 
 # ------------------------------------------------------------------ lift
@@ -346,6 +392,7 @@ def lift_form(ctx: PageContext, incident_id: int, state: BoardState) -> None:
         placeholder=ctx.t("evacuation.page.choose_areas"),
     )
     st.text_area(ctx.t("evacuation.page.lift_reason"), key="evac_lift_reason", max_chars=2000)
+    st.checkbox(ctx.t("evacuation.page.push"), value=True, key="evac_lift_push")
     chosen = [a for a in (st.session_state.get("evac_lift_areas") or []) if a in state.in_force]
     st.button(
         ctx.t("evacuation.page.lift"),
@@ -405,6 +452,8 @@ def _do_lift(ctx: PageContext, incident_id: int, area_ids: list[int], reason: st
         state.pop("evac_lift_key", None)
         return
     _report(ctx, decision)
+    if state.get("evac_lift_push", True) and decision.written and not decision.repeated:
+        _push(ctx, decision.decision_key)
     state.pop("evac_lift_key", None)
     state["evac_lift_areas"] = []
     state["evac_lift_reason"] = ""

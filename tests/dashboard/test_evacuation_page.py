@@ -78,10 +78,15 @@ def test_headquarters_take_a_proposal_confirm_and_lift(app, board_url):
         ("issue", 3, "river_level")
     ] * 3
     assert "警戒レベル3 高齢者等避難 を 3 区域に発令しました" in texts(at)
+    # no city OS answers here: the page says the notification was not sent, not that it was
+    assert [e.value for e in at.error if "通知" in e.value][0].startswith(
+        ("市民への通知は送っていません", "市民への通知に失敗しました")
+    )
     activity = [r for r in rows(board_url, IncidentActivity) if r.action == "evacuation_issued"]
     assert len(activity) == 1
     # nothing more is proposed for those areas; the lift names them
     assert at.session_state["evac_areas"] == [] or "evac_areas" not in at.session_state
+    at.checkbox(key="evac_lift_push").uncheck().run()
     at.multiselect(key="evac_lift_areas").set_value([issued[0].area_id]).run()
     at.text_area(key="evac_lift_reason").input("水位低下").run()
     at.button(key="evac_lift_open").click().run()
