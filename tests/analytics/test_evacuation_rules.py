@@ -217,5 +217,7 @@ def test_the_benchmark_runs_quick_and_reports_a_ratio(tmp_path):
     from benchmarks.core import BenchContext
 
     assert "benchmarks.bench_evacuation" in MODULES
-    (result,) = bench_evacuation.run(BenchContext(workdir=tmp_path, quick=True))
-    assert result.unit == "ms" and result.baseline and result.ratio is not None
+    results = bench_evacuation.run(BenchContext(workdir=tmp_path, quick=True))
+    assert [r.name for r in results] == ["evacuation.rules_batch_ms", "evacuation.issue_30k_ms"]
+    for result in results:
+        assert result.unit == "ms" and result.baseline and result.ratio is not None
