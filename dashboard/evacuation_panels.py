@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from bosai.jpdate import format_datetime
+from reports.announcement import announcement_pdf
 from reports.cap import decision_message
 from sql.actions import ActionRefused
 from sql.actions.evacuation import EvacuationRefused, issue, lift
@@ -499,10 +500,20 @@ def cap_download(ctx: PageContext, incident_id: int) -> None:
     if history.empty:
         return
     key = str(history.iloc[-1]["decision_key"])
+    left, right = st.columns(2)
     gate.download_button(
         ctx.t("evacuation.page.cap_download"),
         lambda: decision_message(ctx.engine, key),
+        container=left,
         file_name=f"cap-{history.iloc[-1]['id']}.xml",
         mime="application/cap+xml",
         key="evac_cap",
+    )
+    gate.download_button(
+        ctx.t("evacuation.page.announcement_download"),
+        lambda: announcement_pdf(ctx.engine, key),
+        container=right,
+        file_name=f"announcement-{history.iloc[-1]['id']}.pdf",
+        mime="application/pdf",
+        key="evac_announcement",
     )

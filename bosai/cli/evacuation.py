@@ -124,6 +124,18 @@ def cap_command(obj: dict, decision_key: str, out: Path | None) -> None:
         click.echo(data.decode("utf-8"))
 
 
+@evacuation_group.command("announcement")
+@click.argument("decision_key")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="The PDF to write.")
+@click.pass_obj
+def announcement_command(obj: dict, decision_key: str, out: Path) -> None:
+    """The printable loudspeaker/radio announcement (PDF) of one decision."""
+    from reports.announcement import announcement_pdf
+
+    out.write_bytes(announcement_pdf(_engine(obj), decision_key))
+    click.echo(str(out))
+
+
 @evacuation_group.command("feed")
 @click.option("--incident", "incident_id", type=int, required=True)
 @click.option("--base-url", default="https://example.invalid/cap", show_default=True)

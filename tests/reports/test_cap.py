@@ -131,3 +131,19 @@ def test_the_schema_does_refuse_a_broken_message(evacuation_engine, schema):
     doc = etree.fromstring(decision_message(evacuation_engine, "broken"))
     doc.find(f"{{{CAP_NS}}}sent").text = "2026-07-01T12:00:00Z"  # CAP wants an offset
     assert not schema.validate(doc)
+
+
+def test_the_loudspeaker_announcement_reads_the_standard_script_twice(evacuation_engine, tmp_path):
+    from reports.announcement import announcement_pdf
+    from tests.reports.test_pdf import pdf_text_and_fonts
+
+    e = evacuation_engine
+    yu1, yu2 = ids(e, "YU-1", "YU-2")
+    issue(e, HQ, 1, [yu1, yu2], 4, "氾濫危険水位", idempotency_key="radio")
+    text, fonts = pdf_text_and_fonts(announcement_pdf(e, "radio"), tmp_path)
+    flat = "".join(text.split())
+    script = "謹教地区（湯川沿い）、行仁地区（湯川沿い）に、警戒レベル4、避難指示を発令しました。"
+    assert flat.count("こちらは、会津若松市です。") == 2
+    assert flat.count(script) == 2
+    assert "これは訓練です" not in flat
+    assert fonts and all("Noto-Sans-CJK-JP" in f for f in fonts)
