@@ -177,6 +177,7 @@ def coverage_table(ctx: PageContext, state: BoardState) -> pd.DataFrame:
             ctx.t("evacuation.page.households"): cov["households"].astype(int),
             ctx.t("evacuation.page.register_people"): cov["register_people"].astype(int),
             ctx.t("evacuation.page.shelters"): cov["shelters"].astype(int),
+            ctx.t("evacuation.page.shelters_near"): cov["shelters_near"].astype(int),
         }
     )
 

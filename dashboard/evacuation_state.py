@@ -50,12 +50,14 @@ class BoardState:
         counted once per area is the board's documented simplification)."""
         chosen = self.coverage[self.coverage["area_id"].isin(area_ids)]
         shelters = {s for ids in chosen["shelter_ids"] for s in ids}
+        near = {s for ids in chosen["near_shelter_ids"] for s in ids} - shelters
         return {
             "areas": len(chosen),
             "people": int(chosen["people"].sum()),
             "households": int(chosen["households"].sum()),
             "register_people": int(chosen["register_people"].sum()),
             "shelters": len(shelters),
+            "shelters_near": len(near),
         }
 
 

@@ -1426,12 +1426,46 @@ def _inside(geometries: list[Any], lon: np.ndarray, lat: np.ndarray) -> list[np.
     return out
 
 
+COVERAGE_COLUMNS = [
+    "area_id",
+    "people",
+    "households",
+    "register_people",
+    "shelters",
+    "shelter_ids",
+    "shelters_near",
+    "near_shelter_ids",
+]
+#: How far outside an issuance area a shelter still counts as "near" it (metres).
+SHELTER_NEAR_M = 1000.0
+
+
+def _near(
+    geometries: list[Any], lon: np.ndarray, lat: np.ndarray, metres: float
+) -> list[np.ndarray]:
+    """For each area, which points lie outside it but within ``metres`` of it (distances on a
+    local equirectangular projection around the area: good to a few metres at city scale)."""
+    import shapely
+
+    out = []
+    for geom in geometries:
+        lat0 = geom.centroid.y
+        kx = 111_320.0 * np.cos(np.radians(lat0))
+        ky = 110_574.0
+        local = shapely.transform(geom, lambda xy, kx=kx, ky=ky: xy * [kx, ky])
+        points = shapely.points(lon * kx, lat * ky)
+        distance = shapely.distance(local, points) if len(lon) else np.zeros(0)
+        out.append((distance > 0) & (distance <= metres))
+    return out
+
+
 def evacuation_coverage(
     engine: Engine, viewer: Viewer, area_wkbs: dict[int, bytes]
 ) -> pd.DataFrame:
     """What an issuance would cover, per area: ``people`` (citizens living there),
-    ``households``, ``register_people`` (on the evacuation-support register) and ``shelters``
-    inside (aggregates only: no person leaves this function, so nothing is audited).
+    ``households``, ``register_people`` (on the evacuation-support register), ``shelters``
+    inside and ``shelters_near`` (outside, within :data:`SHELTER_NEAR_M`), with their ids
+    (aggregates only: no person leaves this function, so nothing is audited).
 
     Homes are read here and counted in Python (the same on SQLite and PostgreSQL); a home on
     an area's boundary is in the area. Researchers and council get the small-cell rule where
@@ -1468,8 +1502,14 @@ def evacuation_coverage(
         shelters["lon"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
         shelters["lat"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
     )
+    near_masks = _near(
+        geometries,
+        shelters["lon"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
+        shelters["lat"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
+        SHELTER_NEAR_M,
+    )
     rows = []
-    for area_id, mask, smask in zip(ids, home_masks, shelter_masks, strict=True):
+    for area_id, mask, smask, nmask in zip(ids, home_masks, shelter_masks, near_masks, strict=True):
         inside_households = household[mask]
         known = inside_households[~np.isnan(inside_households)]
         rows.append(
@@ -1482,12 +1522,13 @@ def evacuation_coverage(
                 "shelter_ids": [int(x) for x in shelters["id"].to_numpy()[smask]]
                 if len(shelters)
                 else [],
+                "shelters_near": int(nmask.sum()),
+                "near_shelter_ids": [int(x) for x in shelters["id"].to_numpy()[nmask]]
+                if len(shelters)
+                else [],
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=["area_id", "people", "households", "register_people", "shelters", "shelter_ids"],
-    )
+    return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
 
 
 def evacuation_recipients(

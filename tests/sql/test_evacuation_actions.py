@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import shapely
+import shapely.ops
 import sqlalchemy as sa
 
 from sql import audit
@@ -27,6 +28,12 @@ from sql.viewer import Viewer
 HQ = Viewer(role="hq", subject="hq-1")
 RESEARCHER = Viewer(role="researcher", subject="r-1")
 TRIGGER = {"kind": "river_level", "station": "yugawa-01", "level_m": 2.45}
+
+
+def geodesic_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    from pyproj import Geod
+
+    return abs(Geod(ellps="WGS84").inv(lon1, lat1, lon2, lat2)[2])
 
 
 def area_ids(engine, *codes: str) -> list[int]:
@@ -169,7 +176,7 @@ def test_coverage_counts_people_households_register_and_shelters_inside(evacuati
         shelters = conn.execute(sa.select(Shelter.id, Shelter.lon, Shelter.lat)).all()
     coverage = evacuation_coverage(e, HQ, {a.id: bytes(a.geom_wkb) for a in areas})
     assert len(coverage) == 6
-    assert coverage["people"].sum() > 0
+    assert coverage["people"].sum() > 0 and coverage["shelters_near"].sum() > 0
     for area, got in zip(areas, coverage.to_dict("records"), strict=True):
         geom = shapely.from_wkb(bytes(area.geom_wkb))
         inside = [
@@ -186,3 +193,14 @@ def test_coverage_counts_people_households_register_and_shelters_inside(evacuati
         assert got["shelter_ids"] == [
             s.id for s in shelters if geom.intersects(shapely.Point(s.lon, s.lat))
         ]
+        # near: outside, within 1 km (checked with a geodesic distance to the nearest point)
+        near = []
+        for s in shelters:
+            point = shapely.Point(s.lon, s.lat)
+            if geom.intersects(point):
+                continue
+            nearest = shapely.ops.nearest_points(geom, point)[0]
+            if geodesic_m(s.lat, s.lon, nearest.y, nearest.x) <= 1000:
+                near.append(s.id)
+        assert len(set(got["near_shelter_ids"]) ^ set(near)) <= 1  # one right at the 1 km edge
+        assert got["shelters_near"] == len(got["near_shelter_ids"])
