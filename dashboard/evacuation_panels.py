@@ -77,6 +77,15 @@ def _minutes_since(state: BoardState, at: dt.datetime | None) -> str:
     return str(max(int((state.now - at).total_seconds() // 60), 0))
 
 
+def _minutes_between(trigger: Any, issued_at: Any) -> str:
+    """Minutes from the trigger being reached to the decision ("—" when decided by hand)."""
+    reached = trigger.get("triggered_at") if isinstance(trigger, dict) else None
+    if not reached or issued_at is None or pd.isna(issued_at):
+        return "—"
+    minutes = (issued_at - dt.datetime.fromisoformat(reached)).total_seconds() / 60
+    return str(max(int(minutes), 0))
+
+
 # ------------------------------------------------------------------ proposals
 
 
@@ -487,6 +496,10 @@ def history_table(ctx: PageContext, incident_id: int) -> pd.DataFrame:
                 for p in history["previous_level"]
             ],
             ctx.t("evacuation.page.col.by"): history["issued_by"].astype(str),
+            ctx.t("evacuation.page.col.from_trigger"): [
+                _minutes_between(t, at)
+                for t, at in zip(history["trigger"], history["issued_at"], strict=True)
+            ],
             ctx.t("evacuation.page.col.reason"): history["reason"].astype(str),
             ctx.t("evacuation.page.col.exercise"): [
                 ctx.t("evacuation.page.exercise") if x else "" for x in history["is_exercise"]

@@ -82,6 +82,8 @@ def test_headquarters_take_a_proposal_confirm_and_lift(app, board_url):
     assert [e.value for e in at.error if "通知" in e.value][0].startswith(
         ("市民への通知は送っていません", "市民への通知に失敗しました")
     )
+    history = at.dataframe[-1].value
+    assert list(history["基準到達から（分）"]) == ["20", "20", "20"]
     activity = [r for r in rows(board_url, IncidentActivity) if r.action == "evacuation_issued"]
     assert len(activity) == 1
     # nothing more is proposed for those areas; the lift names them
