@@ -125,3 +125,20 @@ def areas_in_force(
     if not in_force:
         return pd.DataFrame(), {}
     return evq.areas_frame(engine, city.municipality_code), in_force
+
+
+def in_force_by_level(
+    engine: Engine, incident_id: int | None, city: CityConfig, lang: str = "ja"
+) -> dict[int, list[str]]:
+    """Level → names of the areas where it is in force (highest level first; public)."""
+    areas, in_force = areas_in_force(engine, incident_id, city)
+    if not in_force:
+        return {}
+    names = {}
+    for row in areas.itertuples(index=False):
+        en = row.name_en if isinstance(row.name_en, str) and row.name_en else None
+        names[int(row.id)] = en if lang == "en" and en else row.name_ja
+    out: dict[int, list[str]] = {}
+    for area_id, found in in_force.items():
+        out.setdefault(found.level, []).append(names.get(area_id, str(area_id)))
+    return {level: sorted(out[level]) for level in sorted(out, reverse=True)}

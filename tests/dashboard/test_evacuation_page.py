@@ -157,3 +157,26 @@ def test_the_hq_map_draws_the_areas_in_force_by_level(app, board_url):
     assert "evacuation" in legend_swatches()
     labels = [c.label for c in at.checkbox]
     assert any("避難情報の発令区域" in label for label in labels)
+
+
+def test_the_overview_lists_what_is_in_force(app, board_url):
+    from sql.actions.evacuation import issue
+    from sql.viewer import Viewer
+
+    engine = make_engine(board_url)
+    with engine.connect() as conn:
+        ids = dict(conn.execute(sa.text("SELECT code, id FROM evacuation_areas")).all())
+    hq = Viewer(role="hq", subject="hq-test")
+    issue(engine, hq, 1, [ids["YU-1"], ids["YU-2"]], 3, "r", idempotency_key="o1")
+    issue(engine, hq, 1, [ids["AG-1"]], 4, "r", idempotency_key="o2")
+    engine.dispose()
+    for role in ("hq", "researcher"):
+        policy.forget_recent_views()
+        at = app(board_url, demo_role=role)
+        at.run()
+        assert not at.exception, at.exception
+        (shown,) = [w.value for w in at.warning if "発令中の避難情報" in w.value]
+        assert shown == (
+            "発令中の避難情報 — 警戒レベル4 避難指示: 阿賀川 浸水想定区域（北会津） / "
+            "警戒レベル3 高齢者等避難: 行仁地区（湯川沿い）、謹教地区（湯川沿い）"
+        )
