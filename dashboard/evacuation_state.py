@@ -118,10 +118,11 @@ def build_board(
 
 
 def areas_in_force(
-    engine: Engine, incident_id: int | None, city: CityConfig
+    engine: Engine, incident_id: int | None, city: CityConfig, as_of: dt.datetime | None = None
 ) -> tuple[pd.DataFrame, dict[int, evq.InForce]]:
-    """The areas and the levels in force, for the HQ map's layer (aggregate, public)."""
-    in_force = evq.in_force(engine, incident_id)
+    """The areas and the levels in force (at ``as_of``, for the replay), for the map's layer
+    (aggregate, public)."""
+    in_force = evq.in_force(engine, incident_id, as_of)
     if not in_force:
         return pd.DataFrame(), {}
     return evq.areas_frame(engine, city.municipality_code), in_force

@@ -73,20 +73,28 @@ class InForce:
 
 
 def latest_rows(
-    conn: Connection, incident_id: int, area_ids: list[int] | None = None
+    conn: Connection,
+    incident_id: int,
+    area_ids: list[int] | None = None,
+    as_of: dt.datetime | None = None,
 ) -> dict[int, Any]:
-    """The newest issuance row per area of an incident (issue or lift)."""
+    """The newest issuance row per area of an incident (issue or lift), at ``as_of`` when
+    given (rows issued by then)."""
     i = EvacuationIssuance.__table__
     newest = (
         sa.select(sa.func.max(i.c.id)).where(i.c.incident_id == incident_id).group_by(i.c.area_id)
     )
     if area_ids is not None:
         newest = newest.where(i.c.area_id.in_(area_ids))
+    if as_of is not None:
+        newest = newest.where(i.c.issued_at <= as_of)
     rows = conn.execute(sa.select(i).where(i.c.id.in_(newest.scalar_subquery()))).all()
     return {int(r.area_id): r for r in rows}
 
 
-def in_force_conn(conn: Connection, incident_id: int) -> dict[int, InForce]:
+def in_force_conn(
+    conn: Connection, incident_id: int, as_of: dt.datetime | None = None
+) -> dict[int, InForce]:
     return {
         area: InForce(
             area,
@@ -98,17 +106,20 @@ def in_force_conn(conn: Connection, incident_id: int) -> dict[int, InForce]:
             r.reason,
             bool(r.is_exercise),
         )
-        for area, r in latest_rows(conn, incident_id).items()
+        for area, r in latest_rows(conn, incident_id, as_of=as_of).items()
         if r.action == "issue"
     }
 
 
-def in_force(engine: Engine, incident_id: int | None) -> dict[int, InForce]:
-    """Area id → the level in force for an incident (areas without one are absent)."""
+def in_force(
+    engine: Engine, incident_id: int | None, as_of: dt.datetime | None = None
+) -> dict[int, InForce]:
+    """Area id → the level in force for an incident (areas without one are absent), now or
+    at ``as_of`` (the replay)."""
     if incident_id is None:
         return {}
     with engine.connect() as conn:
-        return in_force_conn(conn, incident_id)
+        return in_force_conn(conn, incident_id, as_of)
 
 
 def issuance_history(engine: Engine, incident_id: int | None) -> pd.DataFrame:

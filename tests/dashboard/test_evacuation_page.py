@@ -4,6 +4,8 @@ states who is covered, the result reported; then a lift (issue 17)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
@@ -180,3 +182,43 @@ def test_the_overview_lists_what_is_in_force(app, board_url):
             "発令中の避難情報 — 警戒レベル4 避難指示: 阿賀川 浸水想定区域（北会津） / "
             "警戒レベル3 高齢者等避難: 行仁地区（湯川沿い）、謹教地区（湯川沿い）"
         )
+
+
+def test_the_replay_draws_what_was_in_force_at_the_moment(app, board_url):
+    import json
+
+    from dashboard.map_evacuation import LAYER_EVACUATION
+    from sql.actions.evacuation import issue
+    from sql.queries.evacuation import in_force
+    from sql.viewer import Viewer
+
+    engine = make_engine(board_url)
+    with engine.connect() as conn:
+        ids = dict(conn.execute(sa.text("SELECT code, id FROM evacuation_areas")).all())
+    decision = issue(
+        engine, Viewer(role="hq", subject="hq-test"), 1, [ids["YU-1"]], 4, "r", idempotency_key="r1"
+    )
+    # as if decided an hour earlier in the night (a decision stamped "now" on the incident's
+    # own clock lies after the replay's last moment)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(EvacuationIssuance).values(issued_at=decision.at - dt.timedelta(hours=1))
+        )
+    engine.dispose()
+    policy.forget_recent_views()
+    at = app(board_url, demo_role="hq")
+    at.run()
+    at.switch_page("views/replay.py").run()
+    assert not at.exception, at.exception
+    # the replay opens at the end of the night (on the incident's clock): level 4 drawn
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    (layer,) = [x for x in deck["layers"] if x["id"] == LAYER_EVACUATION]
+    assert [r["level"] for r in layer["data"]] == [4]
+    # and at the declaration nothing was in force yet
+    engine = make_engine(board_url)
+    declared = engine.connect().execute(sa.text("SELECT declared_at FROM incidents WHERE id = 1"))
+    declared_at = dt.datetime.fromisoformat(str(declared.scalar())).replace(tzinfo=dt.UTC)
+    assert in_force(engine, 1, as_of=declared_at) == {}
+    assert set(in_force(engine, 1, as_of=decision.at - dt.timedelta(minutes=59))) == {ids["YU-1"]}
+    engine.dispose()
+    assert decision.at < dt.datetime(2026, 7, 11, tzinfo=dt.UTC)
