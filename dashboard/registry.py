@@ -87,6 +87,14 @@ PAGES: tuple[PageSpec, ...] = (
         ("researcher", "admin"),
         "nav.research",
     ),
+    PageSpec(
+        "research_microdata.py",
+        "research.microdata.title",
+        "research-microdata",
+        ":material/dataset:",
+        ("researcher", "admin"),
+        "nav.research",
+    ),
     PageSpec("register.py", "register.title", "register", ":material/accessible:", OPERATIONS),
     PageSpec(
         "plans.py", "safety.plans.title", "plans", ":material/route:", ("hq", "rescue", "admin")

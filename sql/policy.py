@@ -1565,3 +1565,404 @@ def evacuation_recipients(
         engine, viewer, incident_id, candidates.tolist(), "home_location"
     )
     return recipients, int(len(candidates))
+
+
+# ======================================================================================
+# Research (issue 16): participant attributes for models, de-identified microdata exports
+# ======================================================================================
+#
+# Rules, in addition to those at the top of this module:
+#
+# - Only ``researcher`` and ``admin``; everyone else is refused (PolicyDenied).
+# - :func:`research_attributes` returns rows keyed by the internal citizen id (pseudonymised
+#   as the research reads of ``sql.queries.research``): an age band, whether on the register
+#   and the danger level of the home's worst hazard zone — never a name, address, birth date,
+#   phone or position. The zone level is decided by the caller's ``zone_level`` function
+#   (``analytics.hazards.ZoneIndex``) *inside* this module: the home point never leaves, and
+#   whatever the function returns is read as a level 0–3.
+# - :func:`microdata_export` is the only way row-level records leave for researchers: drill,
+#   consent and status records under a pseudonym drawn at random for this export (a citizen
+#   has another pseudonym in the next export), quasi-identifiers generalised (age band,
+#   district, a coarse H3 cell of the home, times rounded), no names, addresses, subjects,
+#   phones, birth dates, positions or free text; people whose combination of
+#   quasi-identifiers is shared by fewer than ``k`` people in a table are suppressed from it
+#   (reported). Each export is recorded in the audit chain with its purpose and requester,
+#   the people it carries and what was suppressed — committed before the rows are returned.
+
+RESEARCH_ROLES = ("researcher", "admin")
+#: The smallest equivalence class a microdata export may hold (people, per table).
+MICRODATA_K = 5
+#: Default H3 resolution of the home cell in an export (about 36 km² a cell).
+MICRODATA_H3_RESOLUTION = 6
+#: Default rounding of times in an export (minutes; times are floored).
+MICRODATA_TIME_STEP = 5
+#: Which place of the home an export carries: the district, the coarse H3 cell, or both
+#: (each one more quasi-identifier: more people suppressed).
+MICRODATA_LOCATIONS = {
+    "cell": ("home_cell",),
+    "district": ("district",),
+    "both": ("district", "home_cell"),
+}
+#: The quasi-identifiers of each table of an export (k is checked on these, in people).
+MICRODATA_QUASI = {
+    "drill": ("age_band", "sex", "district", "home_cell", "group"),
+    "consent": ("age_band", "sex", "district", "home_cell"),
+    "status": ("age_band", "sex", "district", "home_cell"),
+}
+#: Columns that never appear in an export (the test checks them).
+DIRECT_IDENTIFIERS = (
+    "citizen_id",
+    "subject",
+    "name",
+    "kana",
+    "address",
+    "phone",
+    "birth_date",
+    "home_lat",
+    "home_lon",
+    "lat",
+    "lon",
+    "message",
+    "details",
+)
+_ZONE_LEVELS = ("none", "1", "2", "3")
+
+
+def may_export_microdata(viewer: Viewer) -> bool:
+    return viewer.role in RESEARCH_ROLES
+
+
+def _zone_labels(zone_level, lat: np.ndarray, lon: np.ndarray) -> list[str]:
+    """The caller's zone level per home (0 none … 3), as a label; no home: None."""
+    if zone_level is None:
+        return [None] * len(lat)
+    known = ~(np.isnan(lat) | np.isnan(lon))
+    levels = np.zeros(len(lat))
+    if known.any():
+        levels[known] = np.asarray(zone_level(lat[known], lon[known]), dtype=float)
+    levels = np.clip(np.nan_to_num(np.round(levels)), 0, 3).astype(int)
+    return [_ZONE_LEVELS[v] if k else None for v, k in zip(levels, known, strict=True)]
+
+
+def research_attributes(
+    engine: Engine,
+    viewer: Viewer,
+    on: dt.date,
+    citizen_ids: Iterable[int],
+    zone_level=None,
+) -> pd.DataFrame:
+    """``citizen_id, age_band, sex, register, hazard_zone`` of the given citizens, for models.
+
+    ``age_band`` at ``on``; ``register`` ``yes``/``no``; ``hazard_zone`` the danger level
+    (``none``, ``1``–``3``) of the home's worst zone by ``zone_level(lat, lon)`` (None when no
+    function is given or no home is known). Researcher and admin only; audited.
+    """
+    from .queries.research import age_band
+
+    _require(may_export_microdata(viewer), viewer, "research attributes")
+    ids = sorted({int(i) for i in citizen_ids if i is not None and not pd.isna(i)})
+    c = Citizen.__table__
+    reg = SupportRegisterEntry.__table__
+    rows: list[tuple] = []
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 5_000):
+            chunk = ids[start : start + 5_000]
+            rows += conn.execute(
+                sa.select(
+                    c.c.id,
+                    c.c.birth_date,
+                    c.c.sex,
+                    c.c.home_lat,
+                    c.c.home_lon,
+                    sa.exists().where(reg.c.citizen_id == c.c.id).label("register"),
+                ).where(c.c.id.in_(chunk))
+            ).all()
+    rows.sort()
+    lat = np.array([r[3] if r[3] is not None else np.nan for r in rows], dtype=float)
+    lon = np.array([r[4] if r[4] is not None else np.nan for r in rows], dtype=float)
+    frame = pd.DataFrame(
+        {
+            "citizen_id": [r[0] for r in rows],
+            "age_band": [age_band(r[1], on) for r in rows],
+            "sex": [r[2] for r in rows],
+            "register": ["yes" if r[5] else "no" for r in rows],
+            "hazard_zone": _zone_labels(zone_level, lat, lon),
+        },
+        columns=["citizen_id", "age_band", "sex", "register", "hazard_zone"],
+    )
+    audit.record(
+        engine,
+        viewer,
+        "read",
+        target="policy.research_attributes",
+        citizen_ids=frame["citizen_id"].tolist(),
+        details={"rows": len(frame), "pseudonymised": True, "purpose": viewer.purpose},
+    )
+    return frame
+
+
+@dataclasses.dataclass(frozen=True)
+class MicrodataExport:
+    """A de-identified export: its random id, its tables, the k-anonymity report per table
+    (``table, k, quasi_identifiers, rows, people, classes, smallest_class, rows_suppressed,
+    people_suppressed, rows_exported, people_exported``) and the parameters used."""
+
+    export_id: str
+    tables: dict[str, pd.DataFrame]
+    report: pd.DataFrame
+    parameters: dict[str, Any]
+
+
+def _floor_time(values: pd.Series, step: int) -> pd.Series:
+    """Times floored to ``step`` minutes in Japan time, as text ``YYYY-MM-DD HH:MM``."""
+    jst = pd.to_datetime(values, utc=True).dt.tz_convert("Asia/Tokyo")
+    return jst.dt.floor(f"{int(step)}min").dt.strftime("%Y-%m-%d %H:%M")
+
+
+def _k_suppress(
+    frame: pd.DataFrame, quasi: tuple[str, ...], k: int
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Drop the rows of people whose quasi-identifier combination fewer than ``k`` people
+    share (missing values are a level of their own: ``unknown``)."""
+    keyed = frame.assign(**{q: frame[q].fillna("unknown").astype(str) for q in quasi})
+    people = keyed.drop_duplicates(["pseudonym", *quasi])
+    sizes = people.groupby(list(quasi), dropna=False)["pseudonym"].transform("nunique")
+    small = set(people.loc[sizes < k, "pseudonym"])
+    # A person whose rows carry two combinations (e.g. a group that changed) keeps neither.
+    per_person = people.groupby("pseudonym").size()
+    small |= set(per_person[per_person > 1].index)
+    kept = keyed[~keyed["pseudonym"].isin(small)]
+    class_sizes = kept.drop_duplicates("pseudonym").groupby(list(quasi)).size()
+    return kept.reset_index(drop=True), {
+        "rows": len(frame),
+        "people": int(frame["pseudonym"].nunique()),
+        "classes": int(len(class_sizes)),
+        "smallest_class": int(class_sizes.min()) if len(class_sizes) else 0,
+        "rows_suppressed": len(frame) - len(kept),
+        "people_suppressed": len(small),
+        "rows_exported": len(kept),
+        "people_exported": int(kept["pseudonym"].nunique()),
+    }
+
+
+def microdata_export(
+    engine: Engine,
+    viewer: Viewer,
+    *,
+    purpose: str,
+    requester: str,
+    drill_id: int | None = None,
+    incident_id: int | None = None,
+    tables: Iterable[str] = ("drill", "consent", "status"),
+    k: int = MICRODATA_K,
+    h3_resolution: int = MICRODATA_H3_RESOLUTION,
+    time_step: int = MICRODATA_TIME_STEP,
+    location: str = "cell",
+    on: dt.date | None = None,
+) -> MicrodataExport:
+    """De-identified drill, consent and status records for researchers (see the rules above).
+
+    ``drill``: the events of ``drill_id`` (minutes from the drill's start, floored to
+    ``time_step``); ``consent``: the consent ledger; ``status``: status reports (of
+    ``incident_id`` when given). Age bands at ``on`` (default: the drill's start date, else
+    today in Japan). ``location``: ``district``, ``cell`` or ``both`` (see
+    :data:`MICRODATA_LOCATIONS`); the other is not exported. ``k`` at least 2; ``purpose`` and
+    ``requester`` required.
+    """
+    import secrets
+
+    import h3
+
+    from .models import ConsentEvent, Drill, DrillEvent
+    from .queries.research import age_band
+
+    _require(may_export_microdata(viewer), viewer, "de-identified microdata")
+    purpose, requester = (purpose or "").strip(), (requester or "").strip()
+    if not purpose or not requester:
+        raise ValueError("a microdata export needs its purpose and its requester")
+    if int(k) < 2:
+        raise ValueError("k must be at least 2")
+    if not 0 <= int(h3_resolution) <= 9:
+        raise ValueError("the home cell's H3 resolution must be 0–9 (coarse)")
+    if int(time_step) < 1:
+        raise ValueError("times are rounded to at least one minute")
+    if location not in MICRODATA_LOCATIONS:
+        raise ValueError(f"location must be one of {', '.join(MICRODATA_LOCATIONS)}")
+    left_out = {"district", "home_cell"} - set(MICRODATA_LOCATIONS[location])
+    quasi_of = {
+        name: tuple(q for q in quasi if q not in left_out)
+        for name, quasi in MICRODATA_QUASI.items()
+    }
+    wanted = [t for t in ("drill", "consent", "status") if t in set(tables)]
+    unknown = set(tables) - set(MICRODATA_QUASI)
+    if unknown:
+        raise ValueError(f"unknown tables {sorted(unknown)}; choose from drill, consent, status")
+    if "drill" in wanted and drill_id is None:
+        raise ValueError("the drill table needs a drill")
+    raw: dict[str, pd.DataFrame] = {}
+    drill_start = None
+    with engine.connect() as conn:
+        if "drill" in wanted:
+            d = Drill.__table__
+            drill_start = conn.execute(
+                sa.select(d.c.started_at).where(d.c.id == drill_id)
+            ).scalar_one_or_none()
+            if drill_start is None:
+                raise ValueError(f"no drill {drill_id}")
+            e = DrillEvent.__table__
+            frame = query_frame(
+                conn,
+                sa.select(e.c.citizen_id, e.c.participant_group, e.c.event_type, e.c.at).where(
+                    e.c.drill_id == drill_id, e.c.citizen_id.is_not(None)
+                ),
+            )
+            raw["drill"] = frame.rename(columns={"participant_group": "group"})
+        if "consent" in wanted:
+            ev = ConsentEvent.__table__
+            raw["consent"] = query_frame(
+                conn,
+                sa.select(
+                    ev.c.citizen_id,
+                    ev.c.data_item,
+                    ev.c.share_target,
+                    ev.c.event_type,
+                    ev.c.collection_method,
+                    ev.c.occurred_at,
+                ),
+            )
+        if "status" in wanted:
+            sr = StatusReport.__table__
+            stmt = sa.select(
+                sr.c.citizen_id, sr.c.incident_id, sr.c.state, sr.c.source, sr.c.reported_at
+            )
+            if incident_id is not None:
+                stmt = stmt.where(sr.c.incident_id == incident_id)
+            raw["status"] = query_frame(conn, stmt)
+        ids = sorted({int(i) for f in raw.values() for i in f["citizen_id"].dropna()})
+        c = Citizen.__table__
+        people: list[tuple] = []
+        for start in range(0, len(ids), 5_000):
+            chunk = ids[start : start + 5_000]
+            people += conn.execute(
+                sa.select(
+                    c.c.id, c.c.birth_date, c.c.sex, c.c.district, c.c.home_lat, c.c.home_lon
+                ).where(c.c.id.in_(chunk))
+            ).all()
+    if on is None:
+        on = (
+            pd.Timestamp(drill_start).tz_convert("Asia/Tokyo").date()
+            if drill_start is not None and pd.Timestamp(drill_start).tzinfo
+            else dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=9))).date()
+        )
+    # A pseudonym per person, drawn at random for this export only.
+    shuffled = [p[0] for p in people]
+    secrets.SystemRandom().shuffle(shuffled)
+    pseudonyms: dict[int, str] = {}
+    taken: set[str] = set()
+    for cid in shuffled:
+        code = secrets.token_hex(5)
+        while code in taken:
+            code = secrets.token_hex(5)
+        taken.add(code)
+        pseudonyms[cid] = f"P{code}"
+    attributes = pd.DataFrame(
+        {
+            "citizen_id": [p[0] for p in people],
+            "pseudonym": [pseudonyms[p[0]] for p in people],
+            "age_band": [age_band(p[1], on) for p in people],
+            "sex": [p[2] for p in people],
+            "district": [p[3] for p in people],
+            "home_cell": [
+                h3.latlng_to_cell(p[4], p[5], int(h3_resolution))
+                if p[4] is not None and p[5] is not None
+                else None
+                for p in people
+            ],
+        },
+        columns=["citizen_id", "pseudonym", "age_band", "sex", "district", "home_cell"],
+    )
+    out: dict[str, pd.DataFrame] = {}
+    report = []
+    exported: set[int] = set()
+    for name in wanted:
+        frame = raw[name].merge(attributes, on="citizen_id", how="inner")
+        if name == "drill":
+            minutes = (
+                pd.to_datetime(frame["at"], utc=True) - pd.Timestamp(drill_start).tz_convert("UTC")
+                if pd.Timestamp(drill_start).tzinfo
+                else pd.to_datetime(frame["at"], utc=True) - pd.Timestamp(drill_start, tz="UTC")
+            ).dt.total_seconds() / 60
+            frame["minutes"] = (minutes // time_step * time_step).astype("Int64")
+            frame["group"] = frame["group"].fillna("unknown")
+            columns = ["pseudonym", *quasi_of[name], "event_type", "minutes"]
+            order = ["pseudonym", "minutes", "event_type"]
+        elif name == "consent":
+            frame["occurred"] = _floor_time(frame["occurred_at"], time_step)
+            columns = [
+                "pseudonym",
+                *quasi_of[name],
+                "data_item",
+                "share_target",
+                "event_type",
+                "collection_method",
+                "occurred",
+            ]
+            order = ["pseudonym", "occurred", "data_item", "share_target"]
+        else:
+            frame["reported"] = _floor_time(frame["reported_at"], time_step)
+            frame["incident_id"] = frame["incident_id"].astype("Int64")
+            columns = [
+                "pseudonym",
+                *quasi_of[name],
+                "incident_id",
+                "state",
+                "source",
+                "reported",
+            ]
+            order = ["pseudonym", "reported", "state"]
+        kept, counts = _k_suppress(frame, quasi_of[name], int(k))
+        exported |= set(
+            attributes.loc[attributes["pseudonym"].isin(set(kept["pseudonym"])), "citizen_id"]
+        )
+        out[name] = kept[columns].sort_values(order, kind="stable").reset_index(drop=True)
+        report.append(
+            {
+                "table": name,
+                "k": int(k),
+                "quasi_identifiers": ", ".join(quasi_of[name]),
+                **counts,
+            }
+        )
+    export_id = secrets.token_hex(8)
+    parameters = {
+        "k": int(k),
+        "h3_resolution": int(h3_resolution),
+        "time_step_minutes": int(time_step),
+        "location": location,
+        "age_bands_on": on.isoformat(),
+        "drill_id": drill_id,
+        "incident_id": incident_id,
+        "tables": wanted,
+    }
+    report_frame = pd.DataFrame(report)
+    audit.record(
+        engine,
+        viewer,
+        "export",
+        target="policy.microdata_export",
+        citizen_ids=sorted(exported),
+        details={
+            "export": export_id,
+            "purpose": purpose,
+            "requester": requester,
+            **parameters,
+            "suppressed": {
+                r["table"]: {"rows": r["rows_suppressed"], "people": r["people_suppressed"]}
+                for r in report
+            },
+            "rows": {r["table"]: r["rows_exported"] for r in report},
+        },
+    )
+    return MicrodataExport(
+        export_id, out, report_frame, {**parameters, "purpose": purpose, "requester": requester}
+    )

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "bosai.cli.evacuation",
     "bosai.cli.survey",
     "bosai.cli.analyze",
+    "bosai.cli.export",
     "bosai.cli.cityos",
     "bosai.cli.drill",
     "bosai.cli.backup",

@@ -6,7 +6,9 @@
   comparisons of methods.
 * ``bosai analyze optin [--source db|FILE]`` — opt-in acceptance from the consent ledger (db) or
   from questionnaire answers (an export file).
-* ``bosai analyze drill --drill ID [--compare ID]`` — drill evaluation from its event log.
+* ``bosai analyze drill --drill ID [--compare ID]`` — drill evaluation from its event log, with
+  the time to safe as interval-censored (Turnbull beside Kaplan–Meier) and a Cox model of it on
+  age band, register and hazard zone (``time_to_safe``).
 
 Everything printed is an aggregate, with small cells suppressed by the one rule of
 ``analytics.small_cells`` (a count of 1–4 people and every value derived from it are printed as
@@ -375,10 +377,43 @@ def analyze_drill(
         ts = tuple(float(m) for m in minutes.split(",") if m.strip())
     except ValueError as exc:
         raise InvalidInputError(f"--minutes: numbers separated by commas: {minutes!r}") from exc
-    result = suppressed(
-        drill_report(_ready_engine(obj["database_url"]), drill_ref, ts, origin, compare)
-    )
+    engine = _ready_engine(obj["database_url"])
+    report = drill_report(engine, drill_ref, ts, origin, compare)
+    report["time_to_safe"] = time_to_safe_report(engine, report["drill"]["id"])
+    result = suppressed(report)
     lines = [f"{result['drill']['name']}: {_count(result['participants'])} participants"]
     for row in result["funnel"]:
         lines.append(f"  {row['stage']:<22} {_count(row['count'])}")
+    lines += time_to_safe_lines(result["time_to_safe"])
     _emit(result, as_json, lines)
+
+
+# ---------------------------------------------------------------- drills: time to safe (issue 16)
+
+
+def time_to_safe_report(engine, drill_id: int) -> dict[str, Any]:
+    """Turnbull beside Kaplan–Meier and the Cox model of the drill's time to safe."""
+    from dashboard.research_models import drill_time_to_safe
+
+    return drill_time_to_safe(engine, _research_viewer(), drill_id)
+
+
+def time_to_safe_lines(tts: dict[str, Any]) -> list[str]:
+    """The text output of the time-to-safe models (already suppressed)."""
+    median = tts.get("turnbull_median")
+    lines = [
+        f"  time to safe ({tts['event']}): {_count(tts['observed'])} of {_count(tts['n'])} "
+        f"safe; Turnbull median in ({_fmt(median[0], 1)}, {_fmt(median[1], 1)}] min"
+        if median
+        else f"  time to safe ({tts['event']}): Turnbull median not reached",
+        f"    Kaplan-Meier median (arrival records as exact): {_fmt(tts['km_median'], 1)} min",
+    ]
+    ph = {row["term"]: row for row in tts.get("ph_test", [])}
+    for row in tts.get("cox", []):
+        check = ph.get(row["term"], {}).get("p")
+        lines.append(
+            f"    HR {row['term']:<22} {_fmt(row['hazard_ratio'], 2)} "
+            f"[{_fmt(row['ci_low'], 2)}, {_fmt(row['ci_high'], 2)}] p {_fmt(row['p'], 3)} "
+            f"(n {_count(row['n'])}; PH check p {_fmt(check, 3)})"
+        )
+    return lines

@@ -89,7 +89,11 @@ def live() -> None:
     table = pd.DataFrame(
         {
             ctx.t("register.col.status"): [ctx.t(f"status.{s}") for s in shown["status"]],
-            ctx.t("register.col.since_contact"): shown["minutes_since_contact"].astype("Int64"),
+            # Minutes as text: a person never heard from reads 「連絡なし」, not "None".
+            ctx.t("register.col.since_contact"): [
+                f"{int(v):,}" if pd.notna(v) else ctx.t("register.no_contact")
+                for v in shown["minutes_since_contact"]
+            ],
             ctx.t("register.col.last_contact"): [
                 format_datetime(v, ctx.lang) if pd.notna(v) else ctx.t("register.no_contact")
                 for v in shown["last_contact_at"]

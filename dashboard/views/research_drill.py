@@ -11,7 +11,7 @@ from analytics.drill_evaluation import STAGES, compare_drills, evaluate_drill
 from analytics.small_cells import LABELS, is_small, suppress, suppress_tidy
 from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
-from dashboard import widgets
+from dashboard import drill_models_panel, widgets
 from dashboard.context import current
 from sql.queries import research, safety_picture
 
@@ -277,3 +277,6 @@ if "comparison" in result:
 with st.expander(t("research.common.method")):
     for key, value in result["method"].items():
         st.text(f"{key}: {value}")
+
+# ---------------------------------------------------------------- time to safe (issue 16, item 5)
+drill_models_panel.show(ctx, drill_id)

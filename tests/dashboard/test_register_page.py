@@ -93,10 +93,11 @@ def test_hq_in_an_emergency_sees_every_entry_unconfirmed_first_and_the_view_is_a
     assert flags == sorted(flags)
     assert sum(not f for f in flags) == len(truth["unconfirmed"])
     # Never contacted first among the unconfirmed, then the longest since the last contact.
-    waits = table.loc[[not f for f in flags], "最終連絡からの経過"].tolist()
-    missing = [pd.isna(w) for w in waits]
+    waits = table.loc[[not f for f in flags], "最終連絡からの経過（分）"].tolist()
+    assert "None" not in waits and not any(pd.isna(w) for w in waits)
+    missing = [w == "連絡なし（応答なし）" for w in waits]
     assert missing == sorted(missing, reverse=True)
-    rest = [int(w) for w in waits if not pd.isna(w)]
+    rest = [int(w.replace(",", "")) for w in waits if w != "連絡なし（応答なし）"]
     assert rest == sorted(rest, reverse=True)
     rows = audit_rows(demo_copy, "policy.register_people")
     assert len(rows) == 1 and rows[0][1] == "hq"
@@ -205,7 +206,7 @@ def test_english_labels(app, demo_copy):
     assert at.title[0].value == "Evacuation-support register"
     assert "On the register" in metrics(at)
     columns = list(at.dataframe[0].value.columns)
-    assert columns[:3] == ["Status", "Since last contact", "Last contact"]
+    assert columns[:3] == ["Status", "Minutes since last contact", "Last contact"]
     assert "Supporter" in columns and "Household" in columns
     assert any("Art. 49-11(3)" in w.value for w in at.warning)
 

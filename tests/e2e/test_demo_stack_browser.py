@@ -38,6 +38,7 @@ def demo_stack(tmp_path, sqlite_template, chromium_path):
     ports = {"port": free_port(), "idp": free_port(), "cityos": free_port()}
     work = tmp_path / "work"  # the secret file goes to ./var of the demo's working directory
     work.mkdir()
+    ARTIFACTS.mkdir(exist_ok=True)  # a fresh clone has none yet
     log = (ARTIFACTS / "serve-demo.log").open("w")
     process = subprocess.Popen(
         [

@@ -122,6 +122,8 @@ def test_the_map_draws_and_a_click_on_a_request_opens_its_panel(browser, server,
             continue
     panel.wait_for(timeout=1_000)
     wait_for_app(page)
+    # The pick shows in the list first; the panel follows when the run has drawn it.
+    page.get_by_text("スコア = 30").first.wait_for(timeout=30_000)
     assert "スコア = 30" in page.inner_text("body")  # the formula beside the panel
     screenshot(page, "hq-map-rescue-panel")
     page.close()
