@@ -17,4 +17,5 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_reports",
     "benchmarks.bench_scale",
     "benchmarks.bench_safety",
+    "benchmarks.bench_evacuation",
 )

@@ -51,6 +51,12 @@ MEANING_COLOURS: dict[str, str] = {
     "zone.landslide": "#C9A27E",
     "zone.storm_surge": "#9FC59A",
     "zone.tsunami": "#B9A6D6",
+    # Evacuation information in force per area (警戒レベル3/4/5): outlines in the national
+    # alert-level colours (red, purple, black; chosen by the Cabinet Office and JMA with colour
+    # universal design), wider for a higher level so the level also reads in grey-scale.
+    "evacuation.level3": "#FF2800",
+    "evacuation.level4": "#AA00AA",
+    "evacuation.level5": "#0C000C",
     # The share of people not confirmed safe on each hexagon: light → dark grey.
     "cells.unconfirmed_none": "#F2F2F2",
     "cells.unconfirmed_all": "#3A3A3A",
@@ -94,6 +100,9 @@ MAP_MEANINGS = (
     "zone.landslide",
     "zone.storm_surge",
     "zone.tsunami",
+    "evacuation.level3",
+    "evacuation.level4",
+    "evacuation.level5",
     "cells.unconfirmed_none",
     "cells.unconfirmed_all",
     "base.land",

@@ -145,3 +145,16 @@ FOLLOW_UP_OUTCOMES = ("reached_safe", "needs_help", "not_reached")
 #: Individual evacuation plans (個別避難計画): where to, and how.
 PLAN_DESTINATIONS = ("shelter", "welfare_shelter", "other")
 PLAN_TRANSPORTS = ("walk", "walk_with_help", "wheelchair", "car", "welfare_vehicle", "stretcher")
+
+
+# Evacuation information by area (避難情報, issue 17).
+#: What an issuance area is: a district (地区), a 町字 (chōchō), or an area drawn from a hazard
+#: map (a river's flood zone at ≥ 0.5 m, landslide warning zones).
+EVACUATION_AREA_KINDS = ("district", "chocho", "hazard")
+#: The alert levels a municipality issues (警戒レベル3 高齢者等避難, 4 避難指示, 5 緊急安全確保).
+#: 避難勧告 was abolished in 2021 and is not offered.
+EVACUATION_LEVELS = (3, 4, 5)
+#: An issuance row either issues (or raises/lowers) a level for an area, or lifts (解除) it.
+EVACUATION_ACTIONS = ("issue", "lift")
+#: What prompted a proposal or an issuance.
+EVACUATION_TRIGGER_KINDS = ("river_level", "landslide_warning", "flood_forecast", "manual")

@@ -152,6 +152,16 @@ def _areas(meanings: list[str]) -> str:
     return _svg(16 * len(meanings), 16, "".join(parts), f"0 0 {len(meanings) * CELL} {CELL}")
 
 
+def _outlines(meanings: list[str]) -> str:
+    """Open squares, wider for each next meaning (the evacuation levels' outlines)."""
+    parts = [
+        f'<rect x="{8 + k * CELL}" y="10" width="48" height="44" fill="none" '
+        f'stroke="{colour(m)}" stroke-width="{4 + 3 * k}"/>'
+        for k, m in enumerate(meanings)
+    ]
+    return _svg(16 * len(meanings), 16, "".join(parts), f"0 0 {len(meanings) * CELL} {CELL}")
+
+
 def _ring(meaning: str) -> str:
     body = (
         f'<circle cx="32" cy="32" r="26" fill="none" stroke="{colour(meaning)}" stroke-width="6"/>'
@@ -184,4 +194,7 @@ def legend_swatches() -> dict[str, str]:
         "zones": data_url(_areas(["zone.flood", "zone.landslide"])),
         "base": data_url(_base()),
         "unaccounted": data_url(_ring("unaccounted.district")),
+        "evacuation": data_url(
+            _outlines(["evacuation.level3", "evacuation.level4", "evacuation.level5"])
+        ),
     }

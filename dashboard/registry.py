@@ -45,6 +45,9 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/person_search:",
         ("hq", "rescue"),
     ),
+    PageSpec(
+        "evacuation.py", "evacuation.page.title", "evacuation", ":material/directions_run:", ("hq",)
+    ),
     PageSpec("notifications.py", "notify.title", "notifications", ":material/campaign:", ("hq",)),
     PageSpec(
         "replay.py", "replay.title", "replay", ":material/history:", (*OPERATIONS, "researcher")

@@ -203,3 +203,8 @@ def known_city_name(municipality_code: str, lang: str = "ja") -> str | None:
         return None
     values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return values.get("name_en" if lang == "en" else "name_ja")
+
+
+def evacuation_rules_path(municipality_code: str) -> Path:
+    """The city's evacuation rules (避難情報の発令基準): ``sql/cities/evacuation/<code>.yaml``."""
+    return CITIES_DIR / "evacuation" / f"{municipality_code}.yaml"

@@ -1405,6 +1405,168 @@ def plan_candidates(engine: Engine, viewer: Viewer) -> pd.DataFrame:
     return frame
 
 
+# ------------------------------------------------------------------ evacuation coverage
+
+
+def _inside(geometries: list[Any], lon: np.ndarray, lat: np.ndarray) -> list[np.ndarray]:
+    """For each area geometry, which of the points lie in it (boundary included)."""
+    import shapely
+
+    out = []
+    for geom in geometries:
+        min_lon, min_lat, max_lon, max_lat = geom.bounds
+        near = np.flatnonzero(
+            (lon >= min_lon) & (lon <= max_lon) & (lat >= min_lat) & (lat <= max_lat)
+        )
+        mask = np.zeros(len(lon), dtype=bool)
+        if near.size:
+            shapely.prepare(geom)
+            mask[near] = shapely.intersects_xy(geom, lon[near], lat[near])
+        out.append(mask)
+    return out
+
+
+COVERAGE_COLUMNS = [
+    "area_id",
+    "people",
+    "households",
+    "register_people",
+    "shelters",
+    "shelter_ids",
+    "shelters_near",
+    "near_shelter_ids",
+]
+#: How far outside an issuance area a shelter still counts as "near" it (metres).
+SHELTER_NEAR_M = 1000.0
+
+
+def _near(
+    geometries: list[Any], lon: np.ndarray, lat: np.ndarray, metres: float
+) -> list[np.ndarray]:
+    """For each area, which points lie outside it but within ``metres`` of it (distances on a
+    local equirectangular projection around the area: good to a few metres at city scale)."""
+    import shapely
+
+    out = []
+    for geom in geometries:
+        lat0 = geom.centroid.y
+        kx = 111_320.0 * np.cos(np.radians(lat0))
+        ky = 110_574.0
+        local = shapely.transform(geom, lambda xy, kx=kx, ky=ky: xy * [kx, ky])
+        points = shapely.points(lon * kx, lat * ky)
+        distance = shapely.distance(local, points) if len(lon) else np.zeros(0)
+        out.append((distance > 0) & (distance <= metres))
+    return out
+
+
+def evacuation_coverage(
+    engine: Engine, viewer: Viewer, area_wkbs: dict[int, bytes]
+) -> pd.DataFrame:
+    """What an issuance would cover, per area: ``people`` (citizens living there),
+    ``households``, ``register_people`` (on the evacuation-support register), ``shelters``
+    inside and ``shelters_near`` (outside, within :data:`SHELTER_NEAR_M`), with their ids
+    (aggregates only: no person leaves this function, so nothing is audited).
+
+    Homes are read here and counted in Python (the same on SQLite and PostgreSQL); a home on
+    an area's boundary is in the area. Researchers and council get the small-cell rule where
+    they are shown (:func:`sees_exact_counts`).
+    """
+    import shapely
+
+    c = Citizen.__table__
+    reg = SupportRegisterEntry.__table__
+    s = Shelter.__table__
+    ids = sorted(area_wkbs)
+    geometries = [shapely.from_wkb(area_wkbs[i]) for i in ids]
+    with engine.connect() as conn:
+        homes = query_frame(
+            conn,
+            sa.select(
+                c.c.id,
+                c.c.household_id,
+                c.c.home_lat,
+                c.c.home_lon,
+                reg.c.id.is_not(None).label("registered"),
+            )
+            .select_from(c.outerjoin(reg, reg.c.citizen_id == c.c.id))
+            .where(c.c.home_lat.is_not(None), c.c.home_lon.is_not(None)),
+        )
+        shelters = query_frame(conn, sa.select(s.c.id, s.c.lat, s.c.lon))
+    lon = homes["home_lon"].to_numpy(dtype=float) if len(homes) else np.zeros(0)
+    lat = homes["home_lat"].to_numpy(dtype=float) if len(homes) else np.zeros(0)
+    household = homes["household_id"].astype("float").to_numpy() if len(homes) else np.zeros(0)
+    registered = homes["registered"].astype(bool).to_numpy() if len(homes) else np.zeros(0, bool)
+    home_masks = _inside(geometries, lon, lat)
+    shelter_masks = _inside(
+        geometries,
+        shelters["lon"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
+        shelters["lat"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
+    )
+    near_masks = _near(
+        geometries,
+        shelters["lon"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
+        shelters["lat"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
+        SHELTER_NEAR_M,
+    )
+    rows = []
+    for area_id, mask, smask, nmask in zip(ids, home_masks, shelter_masks, near_masks, strict=True):
+        inside_households = household[mask]
+        known = inside_households[~np.isnan(inside_households)]
+        rows.append(
+            {
+                "area_id": area_id,
+                "people": int(mask.sum()),
+                "households": int(len(np.unique(known)) + np.isnan(inside_households).sum()),
+                "register_people": int((mask & registered).sum()),
+                "shelters": int(smask.sum()),
+                "shelter_ids": [int(x) for x in shelters["id"].to_numpy()[smask]]
+                if len(shelters)
+                else [],
+                "shelters_near": int(nmask.sum()),
+                "near_shelter_ids": [int(x) for x in shelters["id"].to_numpy()[nmask]]
+                if len(shelters)
+                else [],
+            }
+        )
+    return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
+
+
+def evacuation_recipients(
+    engine: Engine, viewer: Viewer, incident_id: int | None, area_wkbs: dict[int, bytes]
+) -> tuple[pd.DataFrame, int]:
+    """Who a push for an issuance reaches: the citizens living in the areas (``candidates``,
+    the second value) narrowed to those who share their basic information, which holds the
+    address, with the city (:func:`notification_recipients`, basis ``home_location``:
+    consent at query time, audited). Returns ``citizen_id``/``subject`` and the candidate
+    count."""
+    import shapely
+
+    _require(viewer.role in NOTIFY_ROLES, viewer, "notification recipients")
+    c = Citizen.__table__
+    with engine.connect() as conn:
+        homes = query_frame(
+            conn,
+            sa.select(c.c.id, c.c.home_lat, c.c.home_lon).where(
+                c.c.home_lat.is_not(None), c.c.home_lon.is_not(None)
+            ),
+        )
+    if homes.empty or not area_wkbs:
+        return pd.DataFrame(columns=["citizen_id", "subject"]), 0
+    masks = _inside(
+        [shapely.from_wkb(w) for w in area_wkbs.values()],
+        homes["home_lon"].to_numpy(dtype=float),
+        homes["home_lat"].to_numpy(dtype=float),
+    )
+    inside = np.logical_or.reduce(masks)
+    candidates = homes["id"].to_numpy()[inside]
+    if not len(candidates):
+        return pd.DataFrame(columns=["citizen_id", "subject"]), 0
+    recipients = notification_recipients(
+        engine, viewer, incident_id, candidates.tolist(), "home_location"
+    )
+    return recipients, int(len(candidates))
+
+
 # ======================================================================================
 # Research (issue 16): participant attributes for models, de-identified microdata exports
 # ======================================================================================

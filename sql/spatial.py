@@ -12,6 +12,7 @@ shelters                ``geog geography(Point,4326)``              GiST
 rescue_requests         ``geog geography(Point,4326)``              GiST
 location_fixes          ``geog geography(Point,4326)``              GiST
 hazard_zones            ``geom geometry(Geometry,4326)``            GiST
+evacuation_areas        ``geom geometry(Geometry,4326)``            GiST (migration 0017)
 ======================  ==========================================  =====================
 
 On SQLite (no SpatiaLite: see docs/ARCHITECTURE.md) spatial work happens in Python with
@@ -32,6 +33,10 @@ POINT_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("location_fixes", "geog", "lat", "lon"),
 )
 POLYGON_COLUMNS: tuple[tuple[str, str, str], ...] = (("hazard_zones", "geom", "geom_wkb"),)
+#: Polygon columns added by later migrations (each adds its own with :func:`add_polygon_column`).
+LATER_POLYGON_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("evacuation_areas", "geom", "geom_wkb"),  # 0017
+)
 
 
 def create_postgis_columns(op) -> None:
@@ -52,6 +57,15 @@ def create_postgis_columns(op) -> None:
         op.execute(f"CREATE INDEX ix_{table}_{column} ON {table} USING gist ({column})")
 
 
+def add_polygon_column(op, table: str, column: str, wkb: str) -> None:
+    """Migration step (PostgreSQL only): one generated geometry column from WKB, GiST-indexed."""
+    op.execute(
+        f"ALTER TABLE {table} ADD COLUMN {column} geometry(Geometry,4326) "
+        f"GENERATED ALWAYS AS (ST_GeomFromWKB({wkb}, 4326)) STORED"
+    )
+    op.execute(f"CREATE INDEX ix_{table}_{column} ON {table} USING gist ({column})")
+
+
 def drop_postgis_columns(op) -> None:
     for table, column, *_ in (*POINT_COLUMNS, *POLYGON_COLUMNS):
         op.execute(f"DROP INDEX IF EXISTS ix_{table}_{column}")
@@ -70,4 +84,6 @@ def geometry_column(table: str, column: str = "geom") -> sa.ColumnClause:
 
 
 #: Tables' generated spatial columns, which the ORM models do not map (for schema comparison).
-GENERATED_COLUMNS = {(t, c) for t, c, *_ in (*POINT_COLUMNS, *POLYGON_COLUMNS)}
+GENERATED_COLUMNS = {
+    (t, c) for t, c, *_ in (*POINT_COLUMNS, *POLYGON_COLUMNS, *LATER_POLYGON_COLUMNS)
+}

@@ -313,3 +313,58 @@ def write_hostile_telegram(path: Path, beacon: str) -> Path:
 def hostile_telegram(tmp_path):
     """``hostile_telegram(beacon_url)``: the path of :func:`write_hostile_telegram`'s file."""
     return lambda beacon: write_hostile_telegram(tmp_path / "hostile_vpww54.xml", beacon)
+
+
+# ---------------------------------------------------------------- evacuation information
+
+EVACUATION_DATA = Path(__file__).with_name("data") / "evacuation"
+
+
+@pytest.fixture
+def evacuation_engine(demo_engine):
+    """The demo city with issuance areas (YU-1, YU-2, YU-3 along the 湯川, AG-1, AG-2 along
+    the 阿賀川, LS-1 in the hills) and two river stations (yugawa-01, agagawa-01)."""
+    from importers.evacuation import read_areas, read_stations
+    from sql.imports.evacuation import import_areas, import_stations
+    from sql.viewer import SYSTEM
+
+    for name in ("areas.geojson", "areas.csv"):
+        import_areas(demo_engine, SYSTEM, read_areas(EVACUATION_DATA / name), name)
+    import_stations(
+        demo_engine, SYSTEM, read_stations(EVACUATION_DATA / "stations.csv"), "stations.csv"
+    )
+    return demo_engine
+
+
+def prepare_evacuation_board(url: str, tmp_path: Path) -> str:
+    """Through ``bosai evacuation``: the areas and stations of :data:`EVACUATION_DATA` and the
+    湯川 past its 避難判断水位 (2.40 m) 20 minutes before incident 1's "now" (2.1, 2.45,
+    2.6 m at −30, −20, −10 minutes). Returns ``url``."""
+    import datetime as dt
+
+    from bosai.cli import main
+    from sql.engine import make_engine
+    from sql.incident_clock import incident_clock
+
+    for command, name in (
+        ("import-areas", "areas.geojson"),
+        ("import-areas", "areas.csv"),
+        ("import-stations", "stations.csv"),
+    ):
+        assert (
+            main(["--database-url", url, "evacuation", command, str(EVACUATION_DATA / name)]) == 0
+        )
+    engine = make_engine(url)
+    now = incident_clock(engine, 1)
+    engine.dispose()
+    levels = tmp_path / "levels.csv"
+    levels.write_text(
+        "観測所コード,観測日時,水位\n"
+        + "".join(
+            f"yugawa-01,{(now - dt.timedelta(minutes=m)).isoformat()},{lv}\n"
+            for m, lv in ((30, 2.1), (20, 2.45), (10, 2.6))
+        ),
+        encoding="utf-8",
+    )
+    assert main(["--database-url", url, "evacuation", "import-levels", str(levels)]) == 0
+    return url

@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "bosai.cli.demo",
     "bosai.cli.bench",
     "bosai.cli.imports",
+    "bosai.cli.evacuation",
     "bosai.cli.survey",
     "bosai.cli.analyze",
     "bosai.cli.export",

@@ -8,9 +8,11 @@ from analytics.status_cells import resolution_for_zoom
 from dashboard import (
     basemap,
     data,
+    evacuation_state,
     gate,
     map_accounted,
     map_deck,
+    map_evacuation,
     map_view,
     panels,
     safety_panels,
@@ -96,10 +98,16 @@ def live_picture() -> None:
     left, right = st.columns([3, 2])
     with left, map_view.frame("hq"):
         exact = policy.sees_exact_counts(ctx.viewer)
+        evac_areas, evac_levels = evacuation_state.areas_in_force(
+            ctx.aggregates, incident_id, ctx.city
+        )
         extra = {
+            map_evacuation.LEGEND_KEY: map_evacuation.evacuation_layers(
+                evac_areas, evac_levels, ctx.t, ctx.lang
+            ),
             map_accounted.LEGEND_KEY: map_accounted.accounted_layers(
                 safety["districts"], ctx.t, exact
-            )
+            ),
         }
         shown = map_view.legend(
             ctx, "hq", drawn, state.shows_register, state.shows_positions, tuple(extra)

@@ -10,7 +10,7 @@ import streamlit as st
 from analytics.small_cells import count_label, hides, is_small
 from bosai.jpdate import clock, format_datetime
 from bosai.palette import STATUS_COLOURS, STATUS_ORDER
-from dashboard import data
+from dashboard import data, evacuation_state
 from dashboard.context import current
 from dashboard.text import plain
 from sql import policy
@@ -58,6 +58,22 @@ if incident is not None:
             rate=f"{merged['accounted'] / max(merged['people'], 1):.0%}",
         )
     )
+
+if incident is not None and incident.active:
+    # Evacuation information in force (public: the city announced it), highest level first.
+    levels = evacuation_state.in_force_by_level(ctx.aggregates, incident.id, ctx.city, ctx.lang)
+    if levels:
+        separator = "、" if ctx.lang == "ja" else ", "
+        st.warning(
+            ctx.t(
+                "evacuation.overview.in_force",
+                levels=" / ".join(
+                    f"{ctx.t(f'evacuation.level.{lv}')}: {separator.join(plain(n) for n in names)}"
+                    for lv, names in levels.items()
+                ),
+            ),
+            icon=":material/directions_run:",
+        )
 
 st.subheader(ctx.t("overview.by_status"))
 table = pd.DataFrame(

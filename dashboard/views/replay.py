@@ -11,7 +11,16 @@ from analytics.replay_steps import replay_moments
 from analytics.small_cells import count_label, is_small
 from bosai.jpdate import format_datetime, moment_label
 from bosai.palette import colour
-from dashboard import data, map_accounted, map_deck, map_view, time_charts, widgets
+from dashboard import (
+    data,
+    evacuation_state,
+    map_accounted,
+    map_deck,
+    map_evacuation,
+    map_view,
+    time_charts,
+    widgets,
+)
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
 from dashboard.safety_state import build_safety_state, district_points
@@ -122,10 +131,16 @@ if elsewhere:
 # The city's own base map (no tiles needed); not for an incident in another city.
 drawn = map_view.choose_base(ctx, "none" if elsewhere else "local")
 with map_view.frame("replay"):
+    evac_areas, evac_levels = evacuation_state.areas_in_force(
+        ctx.engine, incident.id, ctx.city, at if isinstance(at, dt.datetime) else None
+    )
     extra = {
+        map_evacuation.LEGEND_KEY: map_evacuation.evacuation_layers(
+            evac_areas, evac_levels, ctx.t, ctx.lang
+        ),
         map_accounted.LEGEND_KEY: map_accounted.accounted_layers(
             district_points(safety), ctx.t, exact
-        )
+        ),
     }
     shown = map_view.legend(
         ctx, "replay", drawn, state.shows_register, state.shows_positions, tuple(extra)

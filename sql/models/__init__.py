@@ -5,6 +5,7 @@ from .citizens import Citizen, Household
 from .city import City, Meta, QuarantinedRecord, SourceHealth
 from .consent import ConsentEvent, ConsentState
 from .drills import Drill, DrillEvent
+from .evacuation import EvacuationArea, EvacuationIssuance, RiverStation, WaterLevelObservation
 from .hazards import HazardZone, JmaTelegram, JmaWarning
 from .incidents import Incident, IncidentActivity
 from .notifications import NotificationEvent, NotificationRequest
@@ -31,6 +32,10 @@ from .staff import AuditCheckpoint, AuditLog, Staff
 from .status import CitizenLatestStatus, LocationFix, StatusReport
 
 __all__ = [
+    "EvacuationArea",
+    "EvacuationIssuance",
+    "RiverStation",
+    "WaterLevelObservation",
     "EvacuationPlan",
     "EvacueeStay",
     "FollowUp",

@@ -275,7 +275,7 @@ def dotted(node: ast.AST) -> str:
 
 
 #: Keyword arguments that name code Streamlit runs outside the page script.
-CALLBACK_KEYWORDS = ("on_click", "on_change", "on_select", "on_submit")
+CALLBACK_KEYWORDS = ("on_click", "on_change", "on_select", "on_submit", "on_dismiss")
 #: Streamlit names that create another run path; only dashboard/gate.py may use them.
 RUN_PATHS = ("fragment", "experimental_fragment", "dialog", "experimental_dialog")
 

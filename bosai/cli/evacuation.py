@@ -1,0 +1,152 @@
+"""``bosai evacuation …``: evacuation information — areas, river stations and water levels in;
+rules checked; a decision's CAP message and the feed out."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from bosai.errors import InvalidInputError
+
+from .imports import _both, _engine, _report
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(evacuation_group)
+
+
+@click.group("evacuation")
+def evacuation_group() -> None:
+    """Evacuation information by area (避難情報): import areas, stations and water levels; check
+    the city's rules; write CAP messages and the feed."""
+
+
+def _refuse(parsed) -> None:
+    if parsed.problems:
+        raise InvalidInputError(
+            _both("importers.error.invalid_evacuation_input"), [str(p) for p in parsed.problems]
+        )
+
+
+@evacuation_group.command("import-areas")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be added, changed and left alone.")
+@click.pass_obj
+def import_areas_command(obj: dict, file: Path, dry_run: bool) -> None:
+    """Issuance areas (地区・町字・ハザード区域) from GeoJSON or CSV with WKT; upserted by 区域コード,
+    all or nothing."""
+    from importers.evacuation import read_areas
+    from sql.imports.evacuation import import_areas
+    from sql.viewer import SYSTEM
+
+    started = time.perf_counter()
+    engine = _engine(obj)
+    parsed = read_areas(file)
+    _refuse(parsed)
+    _report(import_areas(engine, SYSTEM, parsed, file.name, dry_run=dry_run), dry_run, started)
+
+
+@evacuation_group.command("import-stations")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be added, changed and left alone.")
+@click.pass_obj
+def import_stations_command(obj: dict, file: Path, dry_run: bool) -> None:
+    """River water-level stations with their four thresholds (CSV); upserted by 観測所コード."""
+    from importers.evacuation import read_stations
+    from sql.imports.evacuation import import_stations
+    from sql.viewer import SYSTEM
+
+    started = time.perf_counter()
+    engine = _engine(obj)
+    parsed = read_stations(file)
+    _refuse(parsed)
+    _report(import_stations(engine, SYSTEM, parsed, file.name, dry_run=dry_run), dry_run, started)
+
+
+@evacuation_group.command("import-levels")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be added.")
+@click.pass_obj
+def import_levels_command(obj: dict, file: Path, dry_run: bool) -> None:
+    """Water-level observations (観測所コード, 観測日時, 水位) from CSV; repeats change nothing."""
+    from importers.evacuation import read_observations
+    from sql.imports.evacuation import import_observations
+    from sql.viewer import SYSTEM
+
+    started = time.perf_counter()
+    engine = _engine(obj)
+    parsed = read_observations(file)
+    _refuse(parsed)
+    _report(
+        import_observations(engine, SYSTEM, parsed, file.name, dry_run=dry_run), dry_run, started
+    )
+
+
+@evacuation_group.command("check-rules")
+@click.argument("file", type=click.Path(path_type=Path), required=False)
+@click.pass_obj
+def check_rules_command(obj: dict, file: Path | None) -> None:
+    """Check the city's evacuation rules (default: the active city's file) against the stored
+    areas and stations."""
+    from analytics.evacuation_rules import check_rules, parse_rules
+    from sql.city_config import active_city, evacuation_rules_path
+    from sql.queries.evacuation import areas_frame, stations_frame
+
+    engine = _engine(obj)
+    city = active_city(engine)
+    path = file or evacuation_rules_path(city.municipality_code)
+    rules = parse_rules(path.read_text(encoding="utf-8"), str(path))
+    problems = check_rules(
+        rules,
+        stations_frame(engine, city.municipality_code).get("code", []),
+        areas_frame(engine, city.municipality_code).get("code", []),
+        str(path),
+    )
+    if problems:
+        raise InvalidInputError(f"{path}: rules name unknown stations or areas", problems)
+    click.echo(f"{path}: {len(rules)} rules OK")
+
+
+@evacuation_group.command("cap")
+@click.argument("decision_key")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write to this file.")
+@click.pass_obj
+def cap_command(obj: dict, decision_key: str, out: Path | None) -> None:
+    """The CAP 1.2 message of one decision."""
+    from reports.cap import decision_message
+
+    data = decision_message(_engine(obj), decision_key)
+    if out:
+        out.write_bytes(data)
+    else:
+        click.echo(data.decode("utf-8"))
+
+
+@evacuation_group.command("announcement")
+@click.argument("decision_key")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="The PDF to write.")
+@click.pass_obj
+def announcement_command(obj: dict, decision_key: str, out: Path) -> None:
+    """The printable loudspeaker/radio announcement (PDF) of one decision."""
+    from reports.announcement import announcement_pdf
+
+    out.write_bytes(announcement_pdf(_engine(obj), decision_key))
+    click.echo(str(out))
+
+
+@evacuation_group.command("feed")
+@click.option("--incident", "incident_id", type=int, required=True)
+@click.option("--base-url", default="https://example.invalid/cap", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write to this file.")
+@click.pass_obj
+def feed_command(obj: dict, incident_id: int, base_url: str, out: Path | None) -> None:
+    """The Atom feed of the CAP messages in force for an incident."""
+    from reports.cap import atom_feed
+
+    data = atom_feed(_engine(obj), incident_id, base_url)
+    if out:
+        out.write_bytes(data)
+    else:
+        click.echo(data.decode("utf-8"))

@@ -1,0 +1,338 @@
+"""Write evacuation areas, river stations and water-level observations: all or nothing.
+
+The records come from :mod:`importers.evacuation`; here they are checked against the database
+(an observation's station must be known, its level inside the station's range, its time not in
+the future, and a station and time already recorded with another level is a conflict). Any
+problem refuses the whole file (:class:`bosai.errors.InvalidInputError` with
+``FILE:ROW:COLUMN`` lines) and nothing is written. Areas and stations are upserted by the
+city's code; a re-import of the same file changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bosai.errors import InvalidInputError
+from importers.evacuation import (
+    LEVEL,
+    OBSERVED_AT,
+    STATION_CODE,
+    AreaRecord,
+    ObservationRecord,
+    Parsed,
+    StationRecord,
+)
+from importers.problems import Problem, quoted, reason
+
+from .. import audit
+from ..city_config import active_city
+from ..models import EvacuationArea, RiverStation, WaterLevelObservation
+from ..models.base import utcnow
+from ..viewer import Viewer
+from .summary import ImportSummary
+
+#: How far ahead of the server's clock an observation may be stamped (clock skew).
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+AREA_FIELDS = ("kind", "name_ja", "name_en", "geom_wkb", "min_lon", "min_lat", "max_lon", "max_lat")
+STATION_FIELDS = (
+    "name_ja",
+    "name_en",
+    "river_ja",
+    "lat",
+    "lon",
+    "standby_m",
+    "caution_m",
+    "judgement_m",
+    "danger_m",
+    "range_min_m",
+    "range_max_m",
+)
+
+
+def _refuse(problems: list[Problem]) -> None:
+    if problems:
+        raise InvalidInputError(
+            reason("importers.error.invalid_evacuation_input"), [str(p) for p in problems]
+        )
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, memoryview):
+        old = bytes(old)
+    if isinstance(old, float) or isinstance(new, float):
+        return old is not None and new is not None and abs(float(old) - float(new)) < 1e-9
+    return old == new
+
+
+def _area_values(record: AreaRecord) -> dict[str, Any]:
+    min_lon, min_lat, max_lon, max_lat = record.geometry.bounds
+    return {
+        "kind": record.kind,
+        "name_ja": record.name_ja,
+        "name_en": record.name_en,
+        "geom_wkb": record.wkb,
+        "min_lon": min_lon,
+        "min_lat": min_lat,
+        "max_lon": max_lon,
+        "max_lat": max_lat,
+    }
+
+
+def _upsert(
+    conn: Connection,
+    table: sa.Table,
+    fields: tuple[str, ...],
+    municipality_code: str,
+    rows: list[tuple[str, dict[str, Any]]],
+    summary: ImportSummary,
+    extra: dict[str, Any],
+    dry_run: bool,
+) -> list[str]:
+    existing = {
+        r.code: r
+        for r in conn.execute(
+            sa.select(table).where(table.c.municipality_code == municipality_code)
+        )
+    }
+    changed_codes = []
+    for code, values in rows:
+        before = existing.get(code)
+        if before is None:
+            summary.added += 1
+            summary.diff.append(f"+ {code}")
+            if not dry_run:
+                conn.execute(
+                    sa.insert(table).values(
+                        municipality_code=municipality_code, code=code, **values, **extra
+                    )
+                )
+        else:
+            changed = [f for f in fields if not _same(getattr(before, f), values[f])]
+            if not changed:
+                summary.unchanged += 1
+                continue
+            summary.changed += 1
+            summary.diff.append(f"~ {code}: {', '.join(changed)}")
+            if not dry_run:
+                conn.execute(
+                    sa.update(table)
+                    .where(table.c.id == before.id)
+                    .values(**{f: values[f] for f in changed}, **extra)
+                )
+        changed_codes.append(code)
+    return changed_codes
+
+
+def import_areas(
+    engine: Engine,
+    viewer: Viewer,
+    parsed: Parsed,
+    source: str,
+    *,
+    dry_run: bool = False,
+    synthetic: bool = False,
+) -> ImportSummary:
+    """Upsert the city's issuance areas by code, in one transaction (nothing on any problem)."""
+    _refuse(parsed.problems)
+    summary = ImportSummary("evacuation_areas", dry_run=dry_run)
+    city = active_city(engine).municipality_code
+    records: list[AreaRecord] = parsed.records
+    with engine.begin() as conn:
+        changed = _upsert(
+            conn,
+            EvacuationArea.__table__,
+            AREA_FIELDS,
+            city,
+            [(r.code, _area_values(r)) for r in records],
+            summary,
+            {"source": source[:200], "imported_at": utcnow(), "is_synthetic": synthetic},
+            dry_run,
+        )
+        if changed and not dry_run:
+            audit.append(
+                conn,
+                viewer,
+                "write:evacuation_areas_imported",
+                target=f"evacuation_areas:{source}"[:200],
+                details={"added": summary.added, "changed": summary.changed},
+            )
+    return summary
+
+
+def import_stations(
+    engine: Engine,
+    viewer: Viewer,
+    parsed: Parsed,
+    source: str,
+    *,
+    dry_run: bool = False,
+    synthetic: bool = False,
+) -> ImportSummary:
+    """Upsert the city's river stations and thresholds by code (nothing on any problem)."""
+    _refuse(parsed.problems)
+    summary = ImportSummary("river_stations", dry_run=dry_run)
+    city = active_city(engine).municipality_code
+    records: list[StationRecord] = parsed.records
+    with engine.begin() as conn:
+        changed = _upsert(
+            conn,
+            RiverStation.__table__,
+            STATION_FIELDS,
+            city,
+            [(r.code, {f: getattr(r, f) for f in STATION_FIELDS}) for r in records],
+            summary,
+            {"source": source[:200], "updated_at": utcnow(), "is_synthetic": synthetic},
+            dry_run,
+        )
+        if changed and not dry_run:
+            audit.append(
+                conn,
+                viewer,
+                "write:river_stations_imported",
+                target=f"river_stations:{source}"[:200],
+                details={"added": summary.added, "changed": summary.changed},
+            )
+    return summary
+
+
+def check_observations(
+    conn: Connection,
+    municipality_code: str,
+    records: list[ObservationRecord],
+    now: dt.datetime,
+) -> tuple[list[dict[str, Any]], int, list[Problem]]:
+    """Rows to insert, how many are already recorded identically, and the problems."""
+    st = RiverStation.__table__
+    obs = WaterLevelObservation.__table__
+    stations = {
+        r.code: r
+        for r in conn.execute(
+            sa.select(st.c.id, st.c.code, st.c.range_min_m, st.c.range_max_m).where(
+                st.c.municipality_code == municipality_code
+            )
+        )
+    }
+    problems: list[Problem] = []
+    wanted: list[tuple[ObservationRecord, Any]] = []
+    for r in records:
+        station = stations.get(r.station_code)
+        if station is None:
+            problems.append(
+                Problem(
+                    r.file,
+                    r.row,
+                    STATION_CODE[0],
+                    reason("importers.problem.unknown_station", value=quoted(r.station_code)),
+                )
+            )
+            continue
+        if r.observed_at > now + FUTURE_TOLERANCE:
+            problems.append(
+                Problem(
+                    r.file,
+                    r.row,
+                    OBSERVED_AT[0],
+                    reason(
+                        "importers.problem.observation_in_future",
+                        value=quoted(r.observed_at.isoformat()),
+                    ),
+                )
+            )
+            continue
+        if not station.range_min_m <= r.level_m <= station.range_max_m:
+            problems.append(
+                Problem(
+                    r.file,
+                    r.row,
+                    LEVEL[0],
+                    reason(
+                        "importers.problem.level_out_of_range",
+                        value=r.level_m,
+                        low=station.range_min_m,
+                        high=station.range_max_m,
+                    ),
+                )
+            )
+            continue
+        wanted.append((r, station))
+    stored: dict[tuple[int, dt.datetime], float] = {}
+    ids = sorted({s.id for _, s in wanted})
+    if wanted:
+        first = min(r.observed_at for r, _ in wanted)
+        last = max(r.observed_at for r, _ in wanted)
+        for row in conn.execute(
+            sa.select(obs.c.station_id, obs.c.observed_at, obs.c.level_m).where(
+                obs.c.station_id.in_(ids), obs.c.observed_at.between(first, last)
+            )
+        ):
+            stored[(row.station_id, row.observed_at)] = row.level_m
+    rows, unchanged = [], 0
+    for r, station in wanted:
+        old = stored.get((station.id, r.observed_at))
+        if old is None:
+            rows.append(
+                {"station_id": station.id, "observed_at": r.observed_at, "level_m": r.level_m}
+            )
+        elif _same(old, r.level_m):
+            unchanged += 1
+        else:
+            problems.append(
+                Problem(
+                    r.file,
+                    r.row,
+                    LEVEL[0],
+                    reason("importers.problem.observation_conflict", value=old),
+                )
+            )
+    return rows, unchanged, problems
+
+
+def import_observations(
+    engine: Engine,
+    viewer: Viewer,
+    parsed: Parsed,
+    source: str,
+    *,
+    dry_run: bool = False,
+    synthetic: bool = False,
+    now: dt.datetime | None = None,
+) -> ImportSummary:
+    """Insert new water-level observations (nothing on any problem; repeats are unchanged).
+
+    ``now`` is the clock an observation may not be ahead of (the incident clock for a drill
+    that plays recorded levels; the wall clock otherwise).
+    """
+    _refuse(parsed.problems)
+    summary = ImportSummary("water_levels", dry_run=dry_run)
+    city = active_city(engine).municipality_code
+    with engine.begin() as conn:
+        rows, unchanged, problems = check_observations(conn, city, parsed.records, now or utcnow())
+        _refuse(problems)
+        summary.added, summary.unchanged = len(rows), unchanged
+        if rows and not dry_run:
+            received = utcnow()
+            conn.execute(
+                sa.insert(WaterLevelObservation.__table__),
+                [
+                    {
+                        **r,
+                        "source": source[:200],
+                        "is_synthetic": synthetic,
+                        "received_at": received,
+                    }
+                    for r in rows
+                ],
+            )
+            audit.append(
+                conn,
+                viewer,
+                "write:water_levels_imported",
+                target=f"water_level_observations:{source}"[:200],
+                details={"added": summary.added, "unchanged": unchanged},
+            )
+    return summary

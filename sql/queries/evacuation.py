@@ -1,0 +1,264 @@
+"""Read side of evacuation information: areas, stations, water levels, what is in force.
+
+Aggregates and public data only (area shapes, station readings, the levels HQ issued); the
+counts of people per area go through :func:`sql.policy.evacuation_coverage`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ..frames import query_frame
+from ..models import EvacuationArea, EvacuationIssuance, RiverStation, WaterLevelObservation
+
+
+def areas_frame(engine: Engine, municipality_code: str | None = None) -> pd.DataFrame:
+    """Every issuance area: id, code, kind, names, WKB geometry and bounding box."""
+    a = EvacuationArea.__table__
+    stmt = sa.select(a).order_by(a.c.code)
+    if municipality_code is not None:
+        stmt = stmt.where(a.c.municipality_code == municipality_code)
+    with engine.connect() as conn:
+        frame = query_frame(conn, stmt)
+    if "geom_wkb" in frame:
+        frame["geom_wkb"] = [bytes(g) for g in frame["geom_wkb"]]
+    return frame
+
+
+def stations_frame(engine: Engine, municipality_code: str | None = None) -> pd.DataFrame:
+    st = RiverStation.__table__
+    stmt = sa.select(st).order_by(st.c.code)
+    if municipality_code is not None:
+        stmt = stmt.where(st.c.municipality_code == municipality_code)
+    with engine.connect() as conn:
+        return query_frame(conn, stmt)
+
+
+def recent_observations(
+    engine: Engine, since: dt.datetime, until: dt.datetime | None = None
+) -> pd.DataFrame:
+    """Observations since ``since`` (up to ``until``): station code, time, level."""
+    st = RiverStation.__table__
+    obs = WaterLevelObservation.__table__
+    stmt = (
+        sa.select(st.c.code.label("station"), obs.c.observed_at, obs.c.level_m)
+        .select_from(obs.join(st, st.c.id == obs.c.station_id))
+        .where(obs.c.observed_at >= since)
+        .order_by(st.c.code, obs.c.observed_at)
+    )
+    if until is not None:
+        stmt = stmt.where(obs.c.observed_at <= until)
+    with engine.connect() as conn:
+        return query_frame(conn, stmt)
+
+
+@dataclasses.dataclass(frozen=True)
+class InForce:
+    """The level in force in one area: the issue row that set it."""
+
+    area_id: int
+    level: int
+    issuance_id: int
+    decision_key: str
+    issued_at: dt.datetime
+    issued_by: str
+    reason: str
+    is_exercise: bool
+
+
+def latest_rows(
+    conn: Connection,
+    incident_id: int,
+    area_ids: list[int] | None = None,
+    as_of: dt.datetime | None = None,
+) -> dict[int, Any]:
+    """The newest issuance row per area of an incident (issue or lift), at ``as_of`` when
+    given (rows issued by then)."""
+    i = EvacuationIssuance.__table__
+    newest = (
+        sa.select(sa.func.max(i.c.id)).where(i.c.incident_id == incident_id).group_by(i.c.area_id)
+    )
+    if area_ids is not None:
+        newest = newest.where(i.c.area_id.in_(area_ids))
+    if as_of is not None:
+        newest = newest.where(i.c.issued_at <= as_of)
+    rows = conn.execute(sa.select(i).where(i.c.id.in_(newest.scalar_subquery()))).all()
+    return {int(r.area_id): r for r in rows}
+
+
+def in_force_conn(
+    conn: Connection, incident_id: int, as_of: dt.datetime | None = None
+) -> dict[int, InForce]:
+    return {
+        area: InForce(
+            area,
+            int(r.level),
+            int(r.id),
+            r.decision_key,
+            r.issued_at,
+            r.issued_by,
+            r.reason,
+            bool(r.is_exercise),
+        )
+        for area, r in latest_rows(conn, incident_id, as_of=as_of).items()
+        if r.action == "issue"
+    }
+
+
+def in_force(
+    engine: Engine, incident_id: int | None, as_of: dt.datetime | None = None
+) -> dict[int, InForce]:
+    """Area id → the level in force for an incident (areas without one are absent), now or
+    at ``as_of`` (the replay)."""
+    if incident_id is None:
+        return {}
+    with engine.connect() as conn:
+        return in_force_conn(conn, incident_id, as_of)
+
+
+def issuance_history(engine: Engine, incident_id: int | None) -> pd.DataFrame:
+    """Every issuance row of an incident, oldest first, with the area's code and name."""
+    i = EvacuationIssuance.__table__
+    a = EvacuationArea.__table__
+    if incident_id is None:
+        return pd.DataFrame()
+    stmt = (
+        sa.select(
+            i,
+            a.c.code.label("area_code"),
+            a.c.name_ja.label("area_name_ja"),
+            a.c.name_en.label("area_name_en"),
+        )
+        .select_from(i.join(a, a.c.id == i.c.area_id))
+        .where(i.c.incident_id == incident_id)
+        .order_by(i.c.id)
+    )
+    with engine.connect() as conn:
+        return query_frame(conn, stmt)
+
+
+def decision_rows(engine: Engine, decision_key: str) -> pd.DataFrame:
+    """The rows of one decision with their areas' geometry (for its CAP message)."""
+    i = EvacuationIssuance.__table__
+    a = EvacuationArea.__table__
+    stmt = (
+        sa.select(
+            i,
+            a.c.code.label("area_code"),
+            a.c.name_ja.label("area_name_ja"),
+            a.c.name_en.label("area_name_en"),
+            a.c.geom_wkb,
+        )
+        .select_from(i.join(a, a.c.id == i.c.area_id))
+        .where(i.c.decision_key == decision_key)
+        .order_by(i.c.id)
+    )
+    with engine.connect() as conn:
+        frame = query_frame(conn, stmt)
+    if "geom_wkb" in frame:
+        frame["geom_wkb"] = [bytes(g) for g in frame["geom_wkb"]]
+    return frame
+
+
+def decision_keys(engine: Engine, incident_id: int | None) -> list[str]:
+    """The decisions of an incident in the order they were taken."""
+    if incident_id is None:
+        return []
+    i = EvacuationIssuance.__table__
+    stmt = (
+        sa.select(i.c.decision_key, sa.func.min(i.c.id).label("first"))
+        .where(i.c.incident_id == incident_id)
+        .group_by(i.c.decision_key)
+        .order_by(sa.text("first"))
+    )
+    with engine.connect() as conn:
+        return [r.decision_key for r in conn.execute(stmt)]
+
+
+@dataclasses.dataclass(frozen=True)
+class DecisionRef:
+    """An earlier decision a message refers to: its first row (the identifier) and time."""
+
+    first_id: int
+    issued_at: dt.datetime
+    incident_id: int
+
+
+def decision_ref(engine: Engine, decision_key: str) -> DecisionRef | None:
+    i = EvacuationIssuance.__table__
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(i.c.id, i.c.issued_at, i.c.incident_id)
+            .where(i.c.decision_key == decision_key)
+            .order_by(i.c.id)
+            .limit(1)
+        ).first()
+    return None if row is None else DecisionRef(int(row.id), row.issued_at, int(row.incident_id))
+
+
+def referenced_decisions(engine: Engine, decision_key: str) -> list[DecisionRef]:
+    """The earlier decisions a decision updates or cancels: for each of its rows, the issue
+    row that was in force in the area before it (a lift's ``lifts_id``)."""
+    i = EvacuationIssuance.__table__
+    earlier = i.alias("earlier")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(i.c.id, i.c.area_id, i.c.incident_id, i.c.lifts_id, i.c.previous_level).where(
+                i.c.decision_key == decision_key
+            )
+        ).all()
+        before_ids = set()
+        for r in rows:
+            if r.lifts_id is not None:
+                before_ids.add(int(r.lifts_id))
+            elif r.previous_level is not None:
+                prior = conn.execute(
+                    sa.select(sa.func.max(earlier.c.id)).where(
+                        earlier.c.incident_id == r.incident_id,
+                        earlier.c.area_id == r.area_id,
+                        earlier.c.id < r.id,
+                        earlier.c.action == "issue",
+                    )
+                ).scalar()
+                if prior is not None:
+                    before_ids.add(int(prior))
+        if not before_ids:
+            return []
+        keys = (
+            conn.execute(
+                sa.select(i.c.decision_key).where(i.c.id.in_(sorted(before_ids))).distinct()
+            )
+            .scalars()
+            .all()
+        )
+        first = conn.execute(
+            sa.select(sa.func.min(i.c.id).label("first_id"), i.c.decision_key)
+            .where(i.c.decision_key.in_(keys))
+            .group_by(i.c.decision_key)
+        ).all()
+        ids = [int(r.first_id) for r in first]
+        found = conn.execute(
+            sa.select(i.c.id, i.c.issued_at, i.c.incident_id)
+            .where(i.c.id.in_(ids))
+            .order_by(i.c.id)
+        ).all()
+    return [DecisionRef(int(r.id), r.issued_at, int(r.incident_id)) for r in found]
+
+
+def current_decision_keys(engine: Engine, incident_id: int | None) -> list[str]:
+    """Decisions whose rows are the newest in at least one area (what a feed shows now)."""
+    if incident_id is None:
+        return []
+    with engine.connect() as conn:
+        rows = latest_rows(conn, incident_id)
+    ordered = sorted(rows.values(), key=lambda r: r.id)
+    seen: dict[str, None] = {}
+    for r in ordered:
+        seen.setdefault(r.decision_key, None)
+    return list(seen)

@@ -1,0 +1,92 @@
+"""Evacuation information in a real browser (Debian chromium, the real Streamlit server, a
+demo file): headquarters take the rules' proposal for the 湯川 areas, confirm レベル3 in the
+dialog that states who is covered, see what was recorded, then lift one area (issue 17)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+from sql.engine import make_engine
+from tests.conftest import prepare_evacuation_board
+from tests.e2e.conftest import StreamlitServer, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory, sqlite_template) -> str:
+    from bosai.cli import main
+
+    folder = tmp_path_factory.mktemp("e2e-evacuation")
+    path = folder / "demo.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    assert main(["--database-url", url, "demo", "--citizens", "1000"]) == 0
+    return prepare_evacuation_board(url, folder)
+
+
+@pytest.fixture(scope="module")
+def server(demo_db):
+    srv = StreamlitServer(demo_db)
+    yield srv
+    srv.stop()
+
+
+def issuances(url: str):
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                sa.text(
+                    "SELECT action, level, area_id, lifts_id, id FROM evacuation_issuances ORDER BY id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+
+
+def test_issue_and_lift_in_the_browser(browser, server, demo_db):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(server.url)
+    wait_for_app(page)
+    page.get_by_role("link", name="避難情報").first.click()
+    wait_for_app(page)
+    page.get_by_role("heading", name="基準による提案").wait_for(timeout=60_000)
+    screenshot(page, "evacuation-proposals")
+    page.get_by_role("button", name="提案を採用: 警戒レベル3 高齢者等避難（3 区域）").click()
+    wait_for_app(page)
+    page.get_by_role("button", name="発令内容を確認").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("警戒レベル3 高齢者等避難 を次の区域に発令します。").wait_for(timeout=60_000)
+    dialog.get_by_text("要支援者").wait_for()
+    screenshot(page, "evacuation-confirm")
+    assert issuances(demo_db) == []
+    dialog.get_by_role("button", name="警戒レベル3 高齢者等避難 を発令する").click()
+    page.get_by_text("警戒レベル3 高齢者等避難 を 3 区域に発令しました").wait_for(timeout=60_000)
+    wait_for_app(page)
+    issued = issuances(demo_db)
+    assert [(r.action, r.level) for r in issued] == [("issue", 3)] * 3
+    screenshot(page, "evacuation-issued")
+
+    box = page.get_by_label("解除する区域").first
+    box.click()
+    page.get_by_role("option", name="謹教地区（湯川沿い） (YU-1)").first.click(timeout=60_000)
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+    page.get_by_label("解除の理由").fill("水位が下がったため")
+    page.get_by_label("解除の理由").press("Control+Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="解除内容を確認").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("次の区域の避難情報を解除します。").wait_for(timeout=60_000)
+    screenshot(page, "evacuation-confirm-lift")
+    dialog.get_by_role("button", name="解除する").click()
+    page.get_by_text("1 区域の避難情報を解除しました").wait_for(timeout=60_000)
+    after = issuances(demo_db)
+    assert len(after) == 4 and after[-1].action == "lift"
+    assert after[-1].lifts_id in {r.id for r in issued}
+    screenshot(page, "evacuation-lifted")
+    page.close()
