@@ -340,7 +340,8 @@ def build_hq_state(
         "rescue_open": open_rescue,
         "rescue_open_total": sum(open_rescue.values()),
         "shelters_open": int(shelters["is_open"].sum()),
-        "shelters_full": int((shelters["is_open"] & (shelters["congestion"] == "full")).sum()),
+        # 満員 = at or above capacity (100 %), not the top congestion band (from 80 %).
+        "shelters_full": int((shelters["is_open"] & (shelters["occupancy"] >= 1.0)).sum()),
         "shelters": len(shelters),
         "register": len(register_ids),
         "register_unconfirmed": int(np.count_nonzero(~np.isin(reg_states, SAFE))),

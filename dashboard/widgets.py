@@ -239,16 +239,53 @@ def selectable_table(
     frame: pd.DataFrame, ids: list[int], key: str, pick_key: str, **kwargs: Any
 ) -> None:
     """A table whose row selection opens the same panel as the ``pick_key`` selectbox: a newly
-    selected row sets the pick (once), and the selectbox keeps working afterwards."""
-    event = st.dataframe(
-        frame, hide_index=True, on_select="rerun", selection_mode="single-row", key=key, **kwargs
+    selected row sets the pick (once, by the row's id), and the selectbox keeps working.
+
+    Streamlit reports a selection as a row *position*, and positions move when the list
+    changes (a closed shelter leaves the "open only" list, a request is re-scored). So a
+    clicked position is read against the ids of the list the user clicked on, and when the
+    list changes the table is drawn anew without a selection: a stale position never picks
+    another row, and the panel stays on the id that was picked."""
+    state = st.session_state
+    ids_key, generation_key, last_key = f"{key}_ids", f"{key}_generation", f"{key}_last"
+    generation = int(state.get(generation_key, 0))
+    widget_key = f"{key}_{generation}"
+    seen_ids: list[int] = state.get(ids_key, ids)
+    event = state.get(widget_key)
+    rows = _selected_rows(event)
+    if rows and rows[0] < len(seen_ids):
+        chosen = seen_ids[rows[0]]
+        if state.get(last_key) != (generation, chosen):
+            state[last_key] = (generation, chosen)
+            state[pick_key] = chosen
+    if list(seen_ids) != list(ids):
+        generation += 1
+        state[generation_key] = generation
+        widget_key = f"{key}_{generation}"
+    state[ids_key] = list(ids)
+    st.dataframe(
+        frame,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=widget_key,
+        **kwargs,
     )
-    rows = (event.selection.rows if event is not None else []) or []
-    if rows and rows[0] < len(ids):
-        chosen = ids[rows[0]]
-        if st.session_state.get(f"{key}_last") != chosen:
-            st.session_state[f"{key}_last"] = chosen
-            st.session_state[pick_key] = chosen
+
+
+def _selected_rows(event: Any) -> list[int]:
+    """The selected row positions of a dataframe's selection state (an attribute-or-dict)."""
+    if event is None:
+        return []
+    selection = (
+        event.get("selection") if isinstance(event, dict) else getattr(event, "selection", None)
+    )
+    if selection is None:
+        return []
+    rows = (
+        selection.get("rows") if isinstance(selection, dict) else getattr(selection, "rows", None)
+    )
+    return [int(r) for r in rows or []]
 
 
 def tidy_downloads(t: Callable[..., str], frame: pd.DataFrame, stem: str, note: str) -> None:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from bosai.jpdate import format_datetime
+from bosai.jpdate import moment_label
 from bosai.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
 from dashboard import data, gate, panels, widgets
 from dashboard.context import current
@@ -71,40 +71,68 @@ def queue() -> None:
         + " ／ "
         + "・".join(f"{ctx.t(f'rescue_status.{s}')} {counts[s]:,}" for s in RESCUE_STATUSES)
     )
+    # What a rescuer needs, narrow enough for 1366 px beside the panel (the rest is in it).
     table = pd.DataFrame(
         {
-            ctx.t("rescue.col.id"): shown["id"].astype(int),
             ctx.t("rescue.col.score"): shown["score"].round(1),
             ctx.t("rescue.col.priority"): [ctx.t(f"priority.{p}") for p in shown["priority"]],
-            ctx.t("rescue.col.status"): [ctx.t(f"rescue_status.{s}") for s in shown["status"]],
-            ctx.t("rescue.col.people"): shown["people_count"].astype(int),
-            ctx.t("rescue.col.injured"): shown["injured_count"].astype(int),
-            ctx.t("rescue.col.register"): [
-                ctx.t("common.yes") if r else "" for r in shown["on_register"]
-            ],
-            ctx.t("rescue.col.depth"): shown["flood_depth_m"].round(1),
             ctx.t("rescue.col.waiting"): shown["minutes_waiting"].astype(int),
             ctx.t("rescue.col.district"): shown["district"].fillna(""),
-            ctx.t("rescue.col.team"): shown["assigned_team"].fillna(""),
+            ctx.t("rescue.col.address"): shown["address"].fillna("—"),
+            ctx.t("rescue.col.people"): shown["people_count"].astype(int),
+            ctx.t("rescue.col.depth"): shown["flood_depth_m"].round(1),
+            ctx.t("rescue.col.team"): shown["assigned_team"].fillna("—"),
             ctx.t("rescue.col.requested"): [
-                format_datetime(v, ctx.lang) for v in shown["requested_at"]
+                moment_label(v, ctx.lang) for v in shown["requested_at"]
             ],
+            ctx.t("rescue.col.status"): [ctx.t(f"rescue_status.{s}") for s in shown["status"]],
         }
     )
     options = [int(i) for i in shown["id"]]
+    labels = {
+        int(r.id): ctx.t(
+            "rescue.option",
+            score=f"{r.score:.1f}",
+            district=r.district or "—",
+            people=int(r.people_count),
+            waiting=int(r.minutes_waiting),
+        )
+        for r in scored.itertuples(index=False)
+    }
     left, right = st.columns([3, 2])
     with left:
+        small = {"width": "small"}
         widgets.selectable_table(
-            table, options, "queue_table", "queue_pick", width="stretch", height=560
+            table,
+            options,
+            "queue_table",
+            "queue_pick",
+            width="stretch",
+            height=560,
+            column_config={
+                ctx.t("rescue.col.score"): st.column_config.NumberColumn(format="%.1f", **small),
+                ctx.t("rescue.col.priority"): st.column_config.TextColumn(**small),
+                ctx.t("rescue.col.waiting"): st.column_config.NumberColumn(
+                    format=ctx.t("rescue.minutes_format"), **small
+                ),
+                ctx.t("rescue.col.people"): st.column_config.NumberColumn(**small),
+                ctx.t("rescue.col.depth"): st.column_config.NumberColumn(
+                    format=ctx.t("rescue.depth_format"), **small
+                ),
+                ctx.t("rescue.col.requested"): st.column_config.TextColumn(**small),
+            },
         )
-    if st.session_state.get("queue_pick") not in options:
-        st.session_state.pop("queue_pick", None)
+    # The panel stays on the request picked (by id) when it leaves the list (resolved,
+    # filtered out), so the outcome of an action shows under that request.
+    kept = st.session_state.get("queue_pick")
+    if kept is not None and kept not in options:
+        options.insert(0, int(kept))
     with right:
         pick = st.selectbox(
             ctx.t("queue.pick"),
             options,
             index=None,
-            format_func=lambda i: ctx.t("hqmap.rescue_option", id=i),
+            format_func=lambda i: labels.get(i, ctx.t("hqmap.rescue_option", id=i)),
             placeholder=ctx.t("queue.pick_hint"),
             key="queue_pick",
         )

@@ -4,6 +4,7 @@ values against independent SQL, actions that change the database, conflicts, rol
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -185,15 +186,25 @@ def test_shelter_board_and_head_count_entry(app, demo_copy):
         )
         == 77
     )
-    at.button(key=f"shelter_close_{sid}").click().run()
-    assert (
-        scalar(
-            demo_copy,
-            "SELECT COUNT(*) FROM shelter_operations WHERE shelter_id = :s AND closed_at IS NOT NULL",
-            s=sid,
-        )
-        == 1
+    name = scalar(demo_copy, "SELECT name FROM shelters WHERE id = :s", s=sid)
+    closed = (
+        "SELECT COUNT(*) FROM shelter_operations WHERE shelter_id = :s AND closed_at IS NOT NULL"
     )
+    # An occupied shelter: the click asks first, stating whom it concerns.
+    at.button(key=f"shelter_close_{sid}").click().run()
+    assert scalar(demo_copy, closed, s=sid) == 0
+    said = " ".join(str(t.value) for t in at.text)
+    # (the count is the board's: reception's check-ins where the shelter uses reception)
+    assert re.search(rf"{re.escape(name)} を閉鎖します。現在 [\d,]+ 人が避難しています。", said)
+    at.button(key=f"confirm_yes_shelter:{sid}").click().run()
+    assert not at.exception
+    assert scalar(demo_copy, closed, s=sid) == 1
+    # The panel stays on the shelter closed, though it left the "open only" list, and the
+    # outcome shows under its name.
+    assert at.session_state["shelters_pick"] == sid
+    assert read(at.subheader[-1].value) == name
+    assert [read(s.value) for s in at.success] == [f"{name} を閉鎖しました。"]
+    assert not any(t.value for t in at.text if "閉鎖します" in str(t.value))  # dialog gone
 
 
 # ------------------------------------------------------------------ incidents and mode
@@ -202,9 +213,27 @@ def test_shelter_board_and_head_count_entry(app, demo_copy):
 def test_ending_the_incident_and_declaring_a_drill_switch_the_banner(app, demo_copy):
     at = page(app, demo_copy, "incidents")
     assert any("有事モード" in w.value for w in at.warning)
-    at.text_input(key="end_reason_1").input("収束")
+    open_requests = scalar(
+        demo_copy,
+        f"SELECT COUNT(*) FROM rescue_requests WHERE incident_id = 1 AND status IN {OPEN}",
+    )
+    open_shelters = scalar(
+        demo_copy,
+        "SELECT COUNT(DISTINCT shelter_id) FROM shelter_operations WHERE incident_id = 1 "
+        "AND closed_at IS NULL",
+    )
+    # Ending asks first, with what it leaves open.
     at.button(key="end_1").click().run()
+    assert scalar(demo_copy, "SELECT ended_at IS NULL FROM incidents WHERE id = 1") == 1
+    warned = " ".join(w.value for w in at.warning)
+    assert (
+        f"未完了の救助要請が {open_requests:,} 件、開設中の避難所が {open_shelters:,} か所あります"
+        in warned
+    )
+    at.text_input(key="end_reason_1").input("収束")
+    at.button(key="confirm_yes_incident:1").click().run()
     assert scalar(demo_copy, "SELECT ended_at IS NOT NULL FROM incidents WHERE id = 1") == 1
+    assert any("事案を終了しました" in s.value for s in at.success)
     at.radio(key="new_kind").set_value("drill")
     at.text_input(key="new_name_ja").input("総合防災訓練")
     next(b for b in at.button if b.label == "発令する").click().run()
@@ -237,6 +266,7 @@ def test_sending_without_a_reachable_city_os_says_so_and_records_the_failure(
     monkeypatch.setenv("BOSAI_CITYOS_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("BOSAI_CITYOS_ISSUER", "http://127.0.0.1:9")
     monkeypatch.setenv("BOSAI_CITYOS_CLIENT_SECRET", "test-only")
+    before = scalar(demo_copy, "SELECT COUNT(*) FROM notification_requests")
     at = page(app, demo_copy, "notifications")
     at.radio(key="notify_kind").set_value("register").run()
     at.text_input(key="notify_title").input("避難してください")
@@ -244,10 +274,33 @@ def test_sending_without_a_reachable_city_os_says_so_and_records_the_failure(
     at.checkbox(key="notify_confirm").check().run()
     at.button(key="notify_send").click().run()
     assert not at.exception
+    register = scalar(demo_copy, "SELECT COUNT(*) FROM support_register")
+    assert register > 100  # more than 100 people: asked in a dialog first, with the number
+    said = " ".join(str(t.value) for t in at.text)
+    assert f"「避難してください」を 要支援者名簿 の {register:,} 人に送信します。" in said
+    assert scalar(demo_copy, "SELECT COUNT(*) FROM notification_requests") == before
+    at.button(key="confirm_yes_notify").click().run()
     assert any("送信できませんでした" in e.value for e in at.error)
     assert (
         scalar(demo_copy, "SELECT COUNT(*) FROM notification_requests WHERE status = 'failed'") == 1
     )
+
+
+def test_sending_without_a_city_os_secret_explains_in_japanese(app, demo_copy, monkeypatch):
+    monkeypatch.delenv("BOSAI_CITYOS_CONFIG", raising=False)
+    monkeypatch.delenv("BOSAI_CITYOS_CLIENT_SECRET", raising=False)
+    before = scalar(demo_copy, "SELECT COUNT(*) FROM notification_requests")
+    at = page(app, demo_copy, "notifications")
+    at.radio(key="notify_kind").set_value("register").run()
+    at.text_input(key="notify_title").input("避難してください")
+    at.text_area(key="notify_body").input("浸水のおそれがあります。")
+    at.checkbox(key="notify_confirm").check().run()
+    at.button(key="notify_send").click().run()
+    at.button(key="confirm_yes_notify").click().run()
+    shown = " ".join(e.value for e in at.error)
+    assert "都市OSへの接続設定（認証用の秘密鍵）がこのサーバーにないため" in shown
+    assert not re.search(r"[A-Za-z]{4,}", shown), shown  # no developer English
+    assert scalar(demo_copy, "SELECT COUNT(*) FROM notification_requests") == before
 
 
 # ------------------------------------------------------------------ replay
