@@ -323,3 +323,118 @@ def test_english_labels_on_the_hq_map(app, demo_sqlite):
     at = page(app, demo_sqlite, "hq_map", lang="en")
     assert at.title[0].value == "HQ map"
     assert "Opted-in citizens" in metrics(at)
+
+
+# ------------------------------------------------------------------ issue 14: the night shift
+
+
+def test_resolving_asks_first_and_the_panel_stays_on_the_request(app, demo_copy):
+    """Items 1 and 2: the resolved request leaves the open list, the panel stays on it with the
+    outcome under it; resolving asks in a dialog naming the request."""
+    rid = scalar(
+        demo_copy,
+        "SELECT id FROM rescue_requests WHERE incident_id = 1 AND status = 'new' ORDER BY id LIMIT 1",
+    )
+    # On its way: the next move may resolve it.
+    from sql.actions.rescue import change_rescue_request
+    from sql.viewer import Viewer
+
+    engine = make_engine(demo_copy)
+    change_rescue_request(
+        engine, Viewer(role="rescue", subject="s"), rid, 1, "assigned", team="消防1隊"
+    )
+    change_rescue_request(engine, Viewer(role="rescue", subject="s"), rid, 2, "en_route")
+    engine.dispose()
+    at = page(app, demo_copy, "rescue_queue")
+    at.selectbox(key="queue_pick").set_value(rid).run()
+    at.selectbox(key=f"rescue_to_{rid}").set_value("resolved")
+    next(b for b in at.button if b.label == "保存する").click().run()
+    assert (
+        scalar(demo_copy, "SELECT status FROM rescue_requests WHERE id = :i", i=rid) == "en_route"
+    )
+    said = " ".join(str(t.value) for t in at.text)
+    assert f"救助要請 #{rid}（" in said and "を「救助完了」にします。" in said
+    at.button(key=f"confirm_yes_rescue:{rid}").click().run()
+    assert not at.exception
+    assert (
+        scalar(demo_copy, "SELECT status FROM rescue_requests WHERE id = :i", i=rid) == "resolved"
+    )
+    assert at.session_state["queue_pick"] == rid
+    assert any(f"救助要請 #{rid}" in h.value for h in at.subheader)
+    assert [s.value for s in at.success] == [f"救助要請 #{rid} を「救助完了」にしました。"]
+    assert rid not in at.session_state["queue_table_ids"]  # it left the list, not the panel
+
+
+def test_rescue_queue_shows_what_a_rescuer_needs(app, demo_sqlite):
+    """Item 9: the columns, depths with units, teams in natural order with their load, the
+    picker naming a request by score, district, people and waiting time."""
+    at = page(app, demo_sqlite, "rescue_queue")
+    table = at.dataframe[0].value
+    assert list(table.columns) == [
+        "スコア", "優先度", "待ち時間", "地区", "住所", "人数", "想定浸水深", "担当隊", "要請時刻", "状態",
+    ]  # fmt: skip
+    addresses = table["住所"].tolist()
+    assert all(a and a != "—" for a in addresses)  # HQ in an emergency sees where to go
+    assert all(re.fullmatch(r"\d+月\d+日 \d\d:\d\d", v) for v in table["要請時刻"])
+    picker = at.selectbox(key="queue_pick")
+    assert re.fullmatch(r"スコア [\d.]+｜.+｜\d+ 人｜待ち \d+ 分", picker.options[0])
+    rid = at.session_state["queue_table_ids"][0]
+    picker.set_value(rid).run()
+    teams = at.selectbox(key=f"rescue_team_{rid}").options
+    named = [t for t in teams if t != "（未割当）"]
+    numbers = [int(re.search(r"(\d+)隊", t).group(1)) for t in named if re.search(r"\d+隊", t)]
+    assert numbers == sorted(numbers) and len(numbers) >= 2
+    assert all(re.search(r"（対応中 \d+ 件）$", t) for t in named)
+    facts = dict(at.dataframe[1].value.values.tolist())
+    assert facts["住所"] and facts["住所"] != "（この役割・モードでは表示されません）"
+
+
+def test_shelters_are_listed_by_attention_and_an_over_capacity_count_warns(app, demo_copy):
+    """Item 10: over capacity first, then congestion, then unsuitable; 収容率 to one decimal;
+    the count box starts at the current count; a count above capacity warns; 満員 = ≥100 %."""
+    at = page(app, demo_copy, "shelters")
+    table = at.dataframe[0].value
+    share = table["収容率"].tolist()
+    over = [s > 100 for s in share]
+    assert over == sorted(over, reverse=True)  # every over-capacity shelter comes first
+    assert all(round(s, 1) == s for s in share if s == s)
+    full = sum(1 for s in share if s >= 100)
+    assert metrics(at)["満員の避難所"] == f"{full:,}"
+    # A shelter keeping manual counts (not reception's check-ins), with a capacity.
+    sid, capacity = next(
+        iter(
+            sql_rows(
+                demo_copy,
+                "SELECT s.id, s.capacity FROM shelters s JOIN shelter_operations o "
+                "ON o.shelter_id = s.id AND o.incident_id = 1 AND o.closed_at IS NULL "
+                "WHERE s.capacity > 0 AND s.id NOT IN "
+                "(SELECT shelter_id FROM evacuee_stays WHERE shelter_id IS NOT NULL) "
+                "ORDER BY s.id LIMIT 1",
+            )
+        )
+    )
+    at.selectbox(key="shelters_pick").set_value(sid).run()
+    box = at.number_input(key=f"shelter_count_{sid}")
+    current = at.session_state[f"shelter_count_{sid}"]
+    assert box.value == current
+    name = scalar(demo_copy, "SELECT name FROM shelters WHERE id = :s", s=sid)
+    box.set_value(capacity + 5)
+    next(b for b in at.button if b.label == "避難者数を記録").click().run()
+    warned = [read(w.value) for w in at.warning]
+    assert any(
+        w.startswith(
+            f"{name} の避難者数 {capacity + 5:,} 人を記録しました。収容人数 {capacity:,} 人を 5 人超えています"
+        )
+        for w in warned
+    ), warned
+    assert any("（5 人超過）" in w for w in warned)  # and the panel says so while it lasts
+    assert at.number_input(key=f"shelter_count_{sid}").value == capacity + 5
+
+
+def sql_rows(url: str, statement: str, **params):
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(statement), params).all()
+    finally:
+        engine.dispose()
