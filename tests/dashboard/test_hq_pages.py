@@ -438,3 +438,38 @@ def sql_rows(url: str, statement: str, **params):
             return conn.execute(sa.text(statement), params).all()
     finally:
         engine.dispose()
+
+
+def test_after_a_drill_ends_the_pages_show_the_state_now(app, demo_copy):
+    """Item 5: end the demo incident, declare a drill, end it — the HQ map, shelters and the
+    rescue queue show normal time: no drill, no warnings in force, no fixed demo time."""
+    at = page(app, demo_copy, "incidents")
+    at.button(key="end_1").click().run()
+    at.button(key="confirm_yes_incident:1").click().run()
+    at.radio(key="new_kind").set_value("drill")
+    at.text_input(key="new_name_ja").input("総合防災訓練")
+    next(b for b in at.button if b.label == "発令する").click().run()
+    drill = scalar(demo_copy, "SELECT id FROM incidents WHERE kind = 'drill'")
+    at.run()
+    assert any("訓練中" in i.value for i in at.info)
+    at.button(key=f"end_{drill}").click().run()
+    said = " ".join(str(t.value) for t in at.text)
+    assert "総合防災訓練（訓練）を終了します。" in said
+    at.button(key=f"confirm_yes_incident:{drill}").click().run()
+    assert scalar(demo_copy, "SELECT COUNT(*) FROM incidents WHERE ended_at IS NULL") == 0
+    at.switch_page("views/hq_map.py").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "事案はありません（平時）" in captions
+    assert "総合防災訓練" not in captions and "デモ事案の時刻" not in captions
+    assert not any("発表中" in w.value for w in at.warning)
+    assert not any(
+        "訓練中" in i.value or "有事モード" in w.value for i in at.info for w in at.warning
+    )
+    at.switch_page("views/shelters.py").run()
+    assert not at.exception
+    assert not any("発表中の警報等の対象" in w.value for w in at.warning)
+    assert metrics(at)["開設避難所"].startswith("0 /")
+    at.switch_page("views/rescue_queue.py").run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 0
