@@ -173,9 +173,15 @@ def rescue_panel(ctx: PageContext, incident_id: int | None, request_id: int) -> 
     st.subheader(ctx.t("rescue.panel_title", id=request_id))
     now = incident_clock(ctx.engine, incident_id)
     waiting = int(minutes_waiting(pd.Series([row["requested_at"]]), now).iloc[0])
+    from . import data
+    from .hq_map_state import score_requests
+
+    scored = score_requests(rows, data.hq_cache(ctx.database_url).zones(ctx.engine).index, now)
+    depth = scored["flood_depth_m"].iloc[0]
     facts = {
         ctx.t("rescue.col.status"): ctx.t(f"rescue_status.{row['status']}"),
         ctx.t("rescue.col.priority"): ctx.t(f"priority.{row['priority']}"),
+        ctx.t("rescue.col.score"): f"{scored['score'].iloc[0]:.1f}",
         ctx.t("rescue.col.people"): f"{int(row['people_count'])}",
         ctx.t("rescue.col.injured"): f"{int(row['injured_count'])}",
         ctx.t("rescue.col.needs"): row["needs"] or "—",
@@ -188,6 +194,9 @@ def rescue_panel(ctx: PageContext, incident_id: int | None, request_id: int) -> 
         ctx.t("rescue.col.requested"): format_datetime(row["requested_at"], ctx.lang),
         ctx.t("rescue.col.waiting"): ctx.t("rescue.minutes", n=waiting),
         ctx.t("rescue.col.team"): row["assigned_team"] or "—",
+        ctx.t("rescue.col.depth"): ctx.t("rescue.depth_m", m=f"{depth:.1f}")
+        if pd.notna(depth)
+        else "—",
         ctx.t("rescue.col.address"): row.get("address") or ctx.t("rescue.no_position"),
         ctx.t("rescue.col.position"): (
             f"{row['lat']:.5f}, {row['lon']:.5f}"

@@ -328,3 +328,20 @@ def tidy_downloads(t: Callable[..., str], frame: pd.DataFrame, stem: str, note: 
         mime="text/plain",
         container=note_col,
     )
+
+
+def short_addresses(ctx: PageContext, addresses: pd.Series) -> pd.Series:
+    """Addresses without the city's own prefecture and name in front (every one starts with
+    them): what tells one request from another fits a narrow column."""
+    prefixes = (ctx.city.prefecture_ja + ctx.city.name_ja, ctx.city.name_ja)
+
+    def short(value: Any) -> str:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return "—"
+        text = str(value)
+        for prefix in prefixes:
+            if prefix and text.startswith(prefix):
+                return text[len(prefix) :] or text
+        return text
+
+    return addresses.map(short)

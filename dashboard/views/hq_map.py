@@ -18,7 +18,7 @@ from dashboard import (
 )
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
-from dashboard.text import plain
+from dashboard.text import plain, warning_names
 from sql import policy, replication
 
 ctx = current()
@@ -86,8 +86,12 @@ def live_picture() -> None:
         st.warning(
             ctx.t(
                 "hqmap.warnings_in_force",
-                warnings=plain("、".join(state.warnings["kind_name"].tolist())),
-                hazards="、".join(ctx.t(f"hazard.{h}") for h in state.hazards),
+                warnings=ctx.t("common.list_sep").join(
+                    warning_names(
+                        ctx.t, ctx.lang, state.warnings["kind_code"], state.warnings["kind_name"]
+                    )
+                ),
+                hazards=ctx.t("common.list_sep").join(ctx.t(f"hazard.{h}") for h in state.hazards),
             ),
             icon=":material/thunderstorm:",
         )
@@ -148,6 +152,7 @@ def live_picture() -> None:
         requests = {
             int(r.id): ctx.t(
                 "rescue.option_map",
+                id=int(r.id),
                 score=f"{r.score:.1f}",
                 people=int(r.people_count),
                 waiting=int(r.minutes_waiting),

@@ -34,7 +34,7 @@ if active:
     for incident in active:
         kind = ctx.t(f"incident_kind.{incident.kind}")
         box = st.container(border=True)
-        box.markdown(f"**{plain(incident.name(ctx.lang))}**（{kind}）")
+        box.markdown(ctx.t("incidents.name_kind", name=plain(incident.name(ctx.lang)), kind=kind))
         box.write(
             ctx.t(
                 "incidents.declared",

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from bosai.jpdate import moment_label
+from bosai.jpdate import clock
 from bosai.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
 from dashboard import data, gate, panels, widgets
 from dashboard.context import current
@@ -59,7 +59,7 @@ def queue() -> None:
     chosen_districts = filters[2].multiselect(
         ctx.t("rescue.col.district"), districts, key="queue_district"
     )
-    team_filter = filters[3].text_input(ctx.t("rescue.col.team"), key="queue_team")
+    team_filter = filters[3].text_input(ctx.t("queue.team_filter"), key="queue_team")
     shown = scored[scored["priority"].isin(priorities)]
     if chosen_districts:
         shown = shown[shown["district"].isin(chosen_districts)]
@@ -68,23 +68,22 @@ def queue() -> None:
     shown = shown.sort_values(["score", "requested_at"], ascending=[False, True])
     st.caption(
         ctx.t("queue.summary", shown=f"{len(shown):,}", total=f"{sum(counts.values()):,}")
-        + " ／ "
-        + "・".join(f"{ctx.t(f'rescue_status.{s}')} {counts[s]:,}" for s in RESCUE_STATUSES)
+        + ctx.t("common.slash")
+        + ctx.t("common.list_sep").join(
+            f"{ctx.t(f'rescue_status.{s}')} {counts[s]:,}" for s in RESCUE_STATUSES
+        )
     )
-    # What a rescuer needs, narrow enough for 1366 px beside the panel (the rest is in it).
+    # What a rescuer needs, narrow enough for 1366 px beside the panel (priority, injured,
+    # the flood depth, the register and the full address are in the panel).
     table = pd.DataFrame(
         {
             ctx.t("rescue.col.score"): shown["score"].round(1),
-            ctx.t("rescue.col.priority"): [ctx.t(f"priority.{p}") for p in shown["priority"]],
             ctx.t("rescue.col.waiting"): shown["minutes_waiting"].astype(int),
             ctx.t("rescue.col.district"): shown["district"].fillna(""),
-            ctx.t("rescue.col.address"): shown["address"].fillna("—"),
+            ctx.t("rescue.col.address"): widgets.short_addresses(ctx, shown["address"]),
             ctx.t("rescue.col.people"): shown["people_count"].astype(int),
-            ctx.t("rescue.col.depth"): shown["flood_depth_m"].round(1),
             ctx.t("rescue.col.team"): shown["assigned_team"].fillna("—"),
-            ctx.t("rescue.col.requested"): [
-                moment_label(v, ctx.lang) for v in shown["requested_at"]
-            ],
+            ctx.t("rescue.col.requested"): [clock(v, seconds=False) for v in shown["requested_at"]],
             ctx.t("rescue.col.status"): [ctx.t(f"rescue_status.{s}") for s in shown["status"]],
         }
     )
@@ -92,6 +91,7 @@ def queue() -> None:
     labels = {
         int(r.id): ctx.t(
             "rescue.option",
+            id=int(r.id),
             score=f"{r.score:.1f}",
             district=r.district or "—",
             people=int(r.people_count),
@@ -99,9 +99,12 @@ def queue() -> None:
         )
         for r in scored.itertuples(index=False)
     }
-    left, right = st.columns([3, 2])
+    left, right = st.columns([2, 1])
     with left:
-        small = {"width": "small"}
+
+        def px(n: int) -> dict:
+            return {"width": n}
+
         widgets.selectable_table(
             table,
             options,
@@ -110,16 +113,16 @@ def queue() -> None:
             width="stretch",
             height=560,
             column_config={
-                ctx.t("rescue.col.score"): st.column_config.NumberColumn(format="%.1f", **small),
-                ctx.t("rescue.col.priority"): st.column_config.TextColumn(**small),
+                ctx.t("rescue.col.score"): st.column_config.NumberColumn(format="%.1f", **px(58)),
                 ctx.t("rescue.col.waiting"): st.column_config.NumberColumn(
-                    format=ctx.t("rescue.minutes_format"), **small
+                    format=ctx.t("rescue.minutes_format"), **px(64)
                 ),
-                ctx.t("rescue.col.people"): st.column_config.NumberColumn(**small),
-                ctx.t("rescue.col.depth"): st.column_config.NumberColumn(
-                    format=ctx.t("rescue.depth_format"), **small
-                ),
-                ctx.t("rescue.col.requested"): st.column_config.TextColumn(**small),
+                ctx.t("rescue.col.district"): st.column_config.TextColumn(**px(60)),
+                ctx.t("rescue.col.address"): st.column_config.TextColumn(**px(112)),
+                ctx.t("rescue.col.people"): st.column_config.NumberColumn(**px(46)),
+                ctx.t("rescue.col.team"): st.column_config.TextColumn(**px(66)),
+                ctx.t("rescue.col.requested"): st.column_config.TextColumn(**px(56)),
+                ctx.t("rescue.col.status"): st.column_config.TextColumn(**px(66)),
             },
         )
     # The panel stays on the request picked (by id) when it leaves the list (resolved,

@@ -46,7 +46,7 @@ def board() -> None:
         st.warning(
             ctx.t(
                 "shelters.hazards_in_force",
-                hazards="、".join(ctx.t(f"hazard.{h}") for h in state.hazards),
+                hazards=ctx.t("common.list_sep").join(ctx.t(f"hazard.{h}") for h in state.hazards),
             ),
             icon=":material/thunderstorm:",
         )

@@ -371,13 +371,14 @@ def test_rescue_queue_shows_what_a_rescuer_needs(app, demo_sqlite):
     at = page(app, demo_sqlite, "rescue_queue")
     table = at.dataframe[0].value
     assert list(table.columns) == [
-        "スコア", "優先度", "待ち時間", "地区", "住所", "人数", "想定浸水深", "担当隊", "要請時刻", "状態",
+        "スコア", "待ち時間", "地区", "住所", "人数", "担当隊", "要請時刻", "状態",
     ]  # fmt: skip
     addresses = table["住所"].tolist()
     assert all(a and a != "—" for a in addresses)  # HQ in an emergency sees where to go
-    assert all(re.fullmatch(r"\d+月\d+日 \d\d:\d\d", v) for v in table["要請時刻"])
+    assert not any(a.startswith("福島県") for a in addresses)  # the city's own prefix dropped
+    assert all(re.fullmatch(r"\d\d:\d\d", v) for v in table["要請時刻"])
     picker = at.selectbox(key="queue_pick")
-    assert re.fullmatch(r"スコア [\d.]+｜.+｜\d+ 人｜待ち \d+ 分", picker.options[0])
+    assert re.fullmatch(r"#\d+｜スコア [\d.]+｜.+｜\d+ 人｜待ち \d+ 分", picker.options[0])
     rid = at.session_state["queue_table_ids"][0]
     picker.set_value(rid).run()
     teams = at.selectbox(key=f"rescue_team_{rid}").options
@@ -386,7 +387,9 @@ def test_rescue_queue_shows_what_a_rescuer_needs(app, demo_sqlite):
     assert numbers == sorted(numbers) and len(numbers) >= 2
     assert all(re.search(r"（対応中 \d+ 件）$", t) for t in named)
     facts = dict(at.dataframe[1].value.values.tolist())
-    assert facts["住所"] and facts["住所"] != "（この役割・モードでは表示されません）"
+    assert facts["住所"].startswith("福島県会津若松市")
+    assert re.fullmatch(r"\d+\.\d m|—", facts["想定浸水深"])  # a depth with its unit
+    assert re.fullmatch(r"[\d.]+", facts["スコア"])
 
 
 def test_shelters_are_listed_by_attention_and_an_over_capacity_count_warns(app, demo_copy):
