@@ -376,7 +376,9 @@ def shelter_panel(
             f"{int(capacity):,}" if capacity is not None else (shelter.get("capacity_text") or "—")
         ),
         ctx.t("shelter.col.occupancy"): f"{occupancy:.1%}" if occupancy is not None else "—",
-        ctx.t("shelter.col.congestion"): ctx.t(f"congestion.{shelter['congestion']}"),
+        ctx.t("shelter.col.congestion"): ctx.t("congestion.over")
+        if occupancy is not None and occupancy > 1.0
+        else ctx.t(f"congestion.{shelter['congestion']}"),
         ctx.t("shelter.col.expected"): f"{expected:,}" if expected is not None else "—",
         ctx.t("shelter.col.hazards"): ctx.t("common.list_sep").join(hazards) or "—",
         ctx.t("shelter.col.elevation"): (

@@ -199,7 +199,7 @@ def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:
     top[0].metric(ctx.t("kpi.opted_in"), n(kpis["citizens"]))
     top[1].metric(
         ctx.t("kpi.confirmed_safe"),
-        MASK if share_hidden else f"{kpis['confirmed_share']:.0%}",
+        MASK if share_hidden else f"{kpis['confirmed_share']:.1%}",
         ctx.t("kpi.people", n=n(kpis["confirmed"])),
         delta_color="off",
         delta_arrow="off",
@@ -236,7 +236,12 @@ def text_table(frame: pd.DataFrame, **kwargs: Any) -> None:
 
 
 def selectable_table(
-    frame: pd.DataFrame, ids: list[int], key: str, pick_key: str, **kwargs: Any
+    frame: pd.DataFrame,
+    ids: list[int],
+    key: str,
+    pick_key: str,
+    empty: str | None = None,
+    **kwargs: Any,
 ) -> None:
     """A table whose row selection opens the same panel as the ``pick_key`` selectbox: a newly
     selected row sets the pick (once, by the row's id), and the selectbox keeps working.
@@ -245,7 +250,8 @@ def selectable_table(
     changes (a closed shelter leaves the "open only" list, a request is re-scored). So a
     clicked position is read against the ids of the list the user clicked on, and when the
     list changes the table is drawn anew without a selection: a stale position never picks
-    another row, and the panel stays on the id that was picked."""
+    another row, and the panel stays on the id that was picked. ``empty``: what to say instead
+    of an empty grid."""
     state = st.session_state
     ids_key, generation_key, last_key = f"{key}_ids", f"{key}_generation", f"{key}_last"
     generation = int(state.get(generation_key, 0))
@@ -263,6 +269,9 @@ def selectable_table(
         state[generation_key] = generation
         widget_key = f"{key}_{generation}"
     state[ids_key] = list(ids)
+    if empty is not None and frame.empty:  # words, not a blank grid saying "empty" in English
+        st.info(empty)
+        return
     st.dataframe(
         frame,
         hide_index=True,

@@ -6,6 +6,7 @@ import streamlit as st
 
 from bosai.jpdate import format_datetime
 from dashboard import gate, panels
+from dashboard.activity_words import details_text, target_text
 from dashboard.context import current
 from dashboard.text import plain, say
 from sql.actions import ActionRefused
@@ -130,15 +131,11 @@ if incidents:
                 ctx.t("rescue.col.at"): [format_datetime(v, ctx.lang) for v in log["at"]],
                 ctx.t("rescue.col.actor"): log["actor"].fillna(""),
                 ctx.t("incidents.col.action"): [ctx.t(f"activity.{a}") for a in log["action"]],
-                ctx.t("incidents.col.target"): (
-                    log["target_type"].fillna("") + " " + log["target_id"].fillna("")
-                ).str.strip(),
-                ctx.t("incidents.col.details"): [
-                    ""
-                    if d is None
-                    else ", ".join(f"{k}={v}" for k, v in d.items() if v is not None)
-                    for d in log["details"]
+                ctx.t("incidents.col.target"): [
+                    target_text(ctx, k, i)
+                    for k, i in zip(log["target_type"], log["target_id"], strict=True)
                 ],
+                ctx.t("incidents.col.details"): [details_text(ctx, d) for d in log["details"]],
             }
         ),
         hide_index=True,

@@ -48,11 +48,20 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
         zones = cache.zones(ctx.engine)
         frame = zones.frame
         labels = {
-            int(z.id): f"{ctx.t(f'hazard.{z.kind}')}：{z.rank_label or z.name or z.id}"
+            int(z.id): ctx.t(
+                "common.label_value",
+                label=ctx.t(f"hazard.{z.kind}"),
+                value=z.rank_label or z.name or z.id,
+            )
             for z in frame.itertuples(index=False)
         }
         chosen = st.multiselect(
-            ctx.t("notify.zones"), list(labels), format_func=labels.get, key="notify_zones"
+            ctx.t("notify.zones"),
+            list(labels),
+            format_func=labels.get,
+            key="notify_zones",
+            select_all=False,  # no "Select all" (English, and one click from everything)
+            placeholder=ctx.t("common.choose"),
         )
         spec["zone_ids"] = chosen
         target_label = ctx.t("common.list_sep").join(labels[z] for z in chosen) or None

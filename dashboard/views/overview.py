@@ -40,7 +40,7 @@ cols[1].metric(ctx.t("overview.reported"), n(ov.reported))
 cols[2].metric(
     ctx.t("overview.confirmed_safe"),
     n(safe),
-    f"{safe / ov.citizens:.0%}"
+    f"{safe / ov.citizens:.1%}"
     if ov.citizens and (exact or not hides(safe, ov.citizens))
     else None,
     delta_color="off",
@@ -55,7 +55,7 @@ if incident is not None:
             "safety.overview",
             accounted=f"{merged['accounted']:,}",
             unaccounted=f"{merged['unaccounted']:,}",
-            rate=f"{merged['accounted'] / max(merged['people'], 1):.0%}",
+            rate=f"{merged['accounted'] / max(merged['people'], 1):.1%}",
         )
     )
 

@@ -34,6 +34,8 @@ def queue() -> None:
         default=list(RESCUE_OPEN_STATUSES),
         format_func=lambda s: ctx.t(f"rescue_status.{s}"),
         key="queue_status",
+        select_all=False,  # no "Select all" (English, and one click from everything)
+        placeholder=ctx.t("common.choose"),
     )
     priorities = filters[1].multiselect(
         ctx.t("rescue.col.priority"),
@@ -41,6 +43,8 @@ def queue() -> None:
         default=list(RESCUE_PRIORITIES),
         format_func=lambda p: ctx.t(f"priority.{p}"),
         key="queue_priority",
+        select_all=False,  # no "Select all" (English, and one click from everything)
+        placeholder=ctx.t("common.choose"),
     )
     try:
         # Only the chosen statuses, without contact details (the panel reads those for the one
@@ -56,8 +60,17 @@ def queue() -> None:
     now = incident_clock(ctx.engine, incident_id)
     scored = score_requests(requests, zones.index, now)
     districts = sorted(d for d in scored["district"].dropna().unique())
-    chosen_districts = filters[2].multiselect(
-        ctx.t("rescue.col.district"), districts, key="queue_district"
+    # (no districts, no filter: Streamlit would say "No options to select" in English)
+    chosen_districts = (
+        filters[2].multiselect(
+            ctx.t("rescue.col.district"),
+            districts,
+            key="queue_district",
+            select_all=False,  # no "Select all" (English, and one click from everything)
+            placeholder=ctx.t("common.choose"),
+        )
+        if districts
+        else []
     )
     team_filter = filters[3].text_input(ctx.t("queue.team_filter"), key="queue_team")
     shown = scored[scored["priority"].isin(priorities)]
@@ -110,6 +123,7 @@ def queue() -> None:
             options,
             "queue_table",
             "queue_pick",
+            empty=ctx.t("queue.empty"),
             width="stretch",
             height=560,
             column_config={

@@ -20,9 +20,9 @@ thresholds = ctx.city.setting("congestion_thresholds", [0.3, 0.6, 0.8])
 st.caption(
     ctx.t(
         "shelters.levels",
-        low=f"{thresholds[0]:.0%}",
-        mid=f"{thresholds[1]:.0%}",
-        high=f"{thresholds[2]:.0%}",
+        low=f"{thresholds[0]:.1%}",
+        mid=f"{thresholds[1]:.1%}",
+        high=f"{thresholds[2]:.1%}",
     )
 )
 
@@ -89,7 +89,7 @@ def board() -> None:
             ctx.t("shelter.col.head_count"): shown["head_count"].astype("Int64"),
             ctx.t("shelter.col.capacity"): capacity.astype("Int64"),
             ctx.t("shelter.col.congestion"): [
-                ("⚠ " if over else "") + ctx.t(f"congestion.{c}")
+                "⚠ " + ctx.t("congestion.over") if over else ctx.t(f"congestion.{c}")
                 for c, over in zip(shown["congestion"], shown["occupancy"] > 1.0, strict=True)
             ],
             ctx.t("shelter.col.suitability"): [

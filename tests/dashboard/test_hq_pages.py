@@ -475,4 +475,30 @@ def test_after_a_drill_ends_the_pages_show_the_state_now(app, demo_copy):
     assert metrics(at)["開設避難所"].startswith("0 /")
     at.switch_page("views/rescue_queue.py").run()
     assert not at.exception
-    assert len(at.dataframe[0].value) == 0
+    assert any("この条件の救助要請はありません。" in i.value for i in at.info)
+
+
+def test_the_activity_log_reads_in_words(app, demo_copy):
+    """Item 12: no ``shelter 7`` or ``reason=出動`` in the Japanese activity log."""
+    from sql.actions.rescue import change_rescue_request
+    from sql.viewer import Viewer
+
+    rid = scalar(
+        demo_copy,
+        "SELECT id FROM rescue_requests WHERE incident_id = 1 AND status = 'new' ORDER BY id LIMIT 1",
+    )
+    engine = make_engine(demo_copy)
+    hq = Viewer(role="hq", subject="demo-hq")
+    change_rescue_request(engine, hq, rid, 1, "assigned", reason="出動", team="消防2隊")
+    engine.dispose()
+    at = page(app, demo_copy, "incidents")
+    log = at.dataframe[1].value
+    row = log[log["対象"] == f"救助要請 {rid}"].iloc[0]
+    assert set(row["詳細"].split("、")) == {
+        "変更前：新規",
+        "変更後：隊割当済",
+        "理由：出動",
+        "担当隊：消防2隊",
+    }
+    shown = " ".join(log["対象"].astype(str)) + " ".join(log["詳細"].astype(str))
+    assert not re.search(r"[a-z_]{4,}|=", shown), shown
