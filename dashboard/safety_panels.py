@@ -614,7 +614,7 @@ def follow_up_forms(
                 format_func=lambda i: ctx.t("safety.unaccounted.person", id=i),
                 placeholder=ctx.t("safety.unaccounted.also_members"),
                 key=f"fu_members_{person}",
-                select_all=False,  # no "Select all" (English, and one click from everything)
+                select_all=False,  # no select-all entry (English, one click from everything)
             )
         confirm = st.form_submit_button(
             ctx.t("safety.unaccounted.outcome"), type="primary", icon=":material/fact_check:"

@@ -79,7 +79,7 @@ with add_tab, st.form("add_staff", clear_on_submit=True):
         format_func=lambda s: shelters.get(s, f"#{s}"),
         key="new_staff_shelters",
         help=ctx.t("admin.staff.shelters_help"),
-        select_all=False,  # no "Select all" (English, and one click from everything)
+        select_all=False,  # no select-all entry (English, one click from everything)
         placeholder=ctx.t("common.choose"),
     )
     st.text_input(ctx.t("admin.staff.team"), key="new_staff_team", max_chars=64)
@@ -131,7 +131,7 @@ with change_tab:
                 format_func=lambda s: shelters.get(s, f"#{s}"),
                 key=f"edit_staff_shelters_{member.id}",
                 help=ctx.t("admin.staff.shelters_help"),
-                select_all=False,  # no "Select all" (English, and one click from everything)
+                select_all=False,  # no select-all entry (English, one click from everything)
                 placeholder=ctx.t("common.choose"),
             )
             st.text_input(

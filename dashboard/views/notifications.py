@@ -60,7 +60,7 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
             list(labels),
             format_func=labels.get,
             key="notify_zones",
-            select_all=False,  # no "Select all" (English, and one click from everything)
+            select_all=False,  # no select-all entry (English, one click from everything)
             placeholder=ctx.t("common.choose"),
         )
         spec["zone_ids"] = chosen

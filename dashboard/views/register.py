@@ -70,7 +70,7 @@ def live() -> None:
         ctx.t("register.filter_district"),
         sorted(board["district"].dropna().unique()),
         key="register_district",
-        select_all=False,  # no "Select all" (English, and one click from everything)
+        select_all=False,  # no select-all entry (English, one click from everything)
         placeholder=ctx.t("common.choose"),
     )
     chosen_statuses = filters[1].multiselect(
@@ -78,7 +78,7 @@ def live() -> None:
         statuses,
         format_func=lambda s: ctx.t(f"status.{s}"),
         key="register_status",
-        select_all=False,  # no "Select all" (English, and one click from everything)
+        select_all=False,  # no select-all entry (English, one click from everything)
         placeholder=ctx.t("common.choose"),
     )
     shown = select(board, chosen_districts, chosen_statuses)

@@ -34,7 +34,7 @@ def queue() -> None:
         default=list(RESCUE_OPEN_STATUSES),
         format_func=lambda s: ctx.t(f"rescue_status.{s}"),
         key="queue_status",
-        select_all=False,  # no "Select all" (English, and one click from everything)
+        select_all=False,  # no select-all entry (English, one click from everything)
         placeholder=ctx.t("common.choose"),
     )
     priorities = filters[1].multiselect(
@@ -43,7 +43,7 @@ def queue() -> None:
         default=list(RESCUE_PRIORITIES),
         format_func=lambda p: ctx.t(f"priority.{p}"),
         key="queue_priority",
-        select_all=False,  # no "Select all" (English, and one click from everything)
+        select_all=False,  # no select-all entry (English, one click from everything)
         placeholder=ctx.t("common.choose"),
     )
     try:
@@ -66,7 +66,7 @@ def queue() -> None:
             ctx.t("rescue.col.district"),
             districts,
             key="queue_district",
-            select_all=False,  # no "Select all" (English, and one click from everything)
+            select_all=False,  # no select-all entry (English, one click from everything)
             placeholder=ctx.t("common.choose"),
         )
         if districts
