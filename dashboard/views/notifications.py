@@ -126,6 +126,7 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
         if basis != "everyone"
         else None,
         delta_color="off",
+        delta_arrow="off",  # a share or a count beside, never an increase
     )
     st.caption(ctx.t(f"notify.basis.{basis}"))
     title = st.text_input(ctx.t("notify.title_field"), max_chars=60, key="notify_title")

@@ -44,6 +44,7 @@ cols[2].metric(
     if ov.citizens and (exact or not hides(safe, ov.citizens))
     else None,
     delta_color="off",
+    delta_arrow="off",  # a share or a count beside, never an increase
 )
 cols[3].metric(ctx.t("overview.needs_rescue"), n(ov.by_status["needs_rescue"]))
 cols[4].metric(ctx.t("overview.shelters_open"), f"{ov.shelters_open:,} / {ov.shelters:,}")

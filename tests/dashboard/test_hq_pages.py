@@ -502,3 +502,22 @@ def test_the_activity_log_reads_in_words(app, demo_copy):
     }
     shown = " ".join(log["対象"].astype(str)) + " ".join(log["詳細"].astype(str))
     assert not re.search(r"[a-z_]{4,}|=", shown), shown
+
+
+def test_no_metric_badge_is_styled_as_an_increase():
+    """Item 12: a share or a count shown beside a metric never gets Streamlit's green ↑."""
+    import ast
+
+    from tests.conftest import ROOT
+
+    offenders = []
+    for path in (ROOT / "dashboard").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "metric":
+                keywords = {k.arg: k.value for k in node.keywords}
+                if len(node.args) < 3 and "delta" not in keywords:
+                    continue
+                arrow = keywords.get("delta_arrow")
+                if not (isinstance(arrow, ast.Constant) and arrow.value == "off"):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []

@@ -75,6 +75,11 @@ def test_the_night_shift(browser, night_server, demo_db):
     wait_for_app(page)
     page.get_by_text(f"救助要請 #{rid}", exact=True).wait_for()
     screenshot(page, "night-shift-1-queue-1366x768")
+    # Streamlit's own English stays out of the Japanese page (item 12).
+    page.get_by_label("担当隊で絞り込み", exact=True).fill("消")
+    text = body(page)
+    for english in ("Choose options", "Select all", "View ", "Press Enter", "None", "empty"):
+        assert english not in text, english
     # The rescuer's columns fit beside the panel: no horizontal scrolling at 1366 px.
     grid = page.locator("[data-testid='stDataFrame']").first
     overflow = grid.evaluate(
