@@ -82,6 +82,7 @@ def live() -> None:
         placeholder=ctx.t("common.choose"),
     )
     shown = select(board, chosen_districts, chosen_statuses)
+    st.caption(ctx.t("register.status_note"))  # 未確認 and 応答なし are not the same
     st.caption(
         ctx.t(
             "register.summary",

@@ -521,3 +521,10 @@ def test_no_metric_badge_is_styled_as_an_increase():
                 if not (isinstance(arrow, ast.Constant) and arrow.value == "off"):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def test_the_register_explains_unconfirmed_and_no_response(app, demo_sqlite):
+    at = page(app, demo_sqlite, "register")
+    captions = " ".join(c.value for c in at.caption)
+    assert "「応答なし」はこの事案でまだ一度も安否の報告がない人" in captions
+    assert "「未確認」は報告はあったが無事かどうか分からない人" in captions
