@@ -114,6 +114,7 @@ def board() -> None:
             ids,
             "shelters_table",
             "shelters_pick",
+            empty=ctx.t("shelters.empty"),
             width="stretch",
             height=420,
             column_config={

@@ -473,6 +473,7 @@ def test_after_a_drill_ends_the_pages_show_the_state_now(app, demo_copy):
     assert not at.exception
     assert not any("発表中の警報等の対象" in w.value for w in at.warning)
     assert metrics(at)["開設避難所"].startswith("0 /")
+    assert any("この条件の避難所はありません" in i.value for i in at.info)  # words, not "empty"
     at.switch_page("views/rescue_queue.py").run()
     assert not at.exception
     assert any("この条件の救助要請はありません。" in i.value for i in at.info)
