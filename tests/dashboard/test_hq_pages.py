@@ -529,3 +529,22 @@ def test_the_register_explains_unconfirmed_and_no_response(app, demo_sqlite):
     captions = " ".join(c.value for c in at.caption)
     assert "「応答なし」はこの事案でまだ一度も安否の報告がない人" in captions
     assert "「未確認」は報告はあったが無事かどうか分からない人" in captions
+
+
+def test_the_hq_map_panel_stays_on_a_shelter_closed_from_it(app, demo_copy):
+    """Item 1 on the HQ map: the closed shelter leaves the open list, not the panel."""
+    sid = scalar(
+        demo_copy,
+        "SELECT shelter_id FROM shelter_operations WHERE incident_id = 1 AND closed_at IS NULL "
+        "ORDER BY shelter_id DESC LIMIT 1",
+    )
+    name = scalar(demo_copy, "SELECT name FROM shelters WHERE id = :s", s=sid)
+    at = page(app, demo_copy, "hq_map")
+    at.selectbox(key="hq_pick").set_value(("shelter", sid)).run()
+    at.button(key=f"shelter_close_{sid}").click().run()
+    if any(b.key == f"confirm_yes_shelter:{sid}" for b in at.button):  # occupied: asked first
+        at.button(key=f"confirm_yes_shelter:{sid}").click().run()
+    assert not at.exception
+    assert at.session_state["hq_pick"] == ("shelter", sid)
+    assert read(at.subheader[-1].value) == name
+    assert [read(s.value) for s in at.success] == [f"{name} を閉鎖しました。"]
