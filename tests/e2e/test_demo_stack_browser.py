@@ -92,9 +92,11 @@ def test_the_demo_sends_a_push_through_its_own_city_os(browser, demo_stack):
     page.locator("[data-testid='stCheckbox']").filter(has_text="送信することを確認").click()
     wait_for_app(page)
     page.get_by_role("button", name=t("notify.send")).click()
-    # More than 100 people: asked in a dialog stating how many first.
-    page.get_by_role("dialog").get_by_role("button", name=re.compile("人に送信する")).click()
     wait_for_app(page)
+    dialog = page.get_by_role("dialog")
+    if dialog.count():  # more than 100 people: asked in a dialog stating how many first
+        dialog.get_by_role("button", name=re.compile("人に送信する")).click()
+        wait_for_app(page)
     # The outcome says what really happened: confirmed / sent / accepted / failed.
     page.get_by_text(
         re.compile(r"確認 [\d,]+ 人／送信 [\d,]+ 人／都市OSの受付 [\d,]+ 人")
