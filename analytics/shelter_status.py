@@ -104,3 +104,23 @@ def expected_arrivals(
     return pd.Series(
         [int(counts.get(int(s), 0)) for s in shelter_ids], index=list(shelter_ids), name="expected"
     )
+
+
+#: Congestion bands in the order they need attention (most first).
+ATTENTION_BY_CONGESTION = {"full": 1, "crowded": 2, "somewhat": 4, "vacant": 5, "unknown": 6}
+
+
+def shelter_attention(board: pd.DataFrame) -> pd.Series:
+    """The order a shelter needs attention in (smaller first): over capacity (0), then nearly
+    full (1) and crowded (2), then open but unsuitable for the hazards in force (3), then the
+    rest by congestion. Ties are broken by the caller (occupancy, name).
+
+    >>> board = pd.DataFrame({"occupancy": [0.2, 1.4, 0.9, 0.1],
+    ...     "congestion": ["vacant", "full", "full", "vacant"], "suitable": [True, True, True, False]})
+    >>> shelter_attention(board).tolist()
+    [5, 0, 1, 3]
+    """
+    occupancy = pd.to_numeric(board["occupancy"], errors="coerce")
+    order = board["congestion"].map(ATTENTION_BY_CONGESTION).fillna(6).astype(int)
+    order = order.where(board["suitable"].astype(bool) | (order <= 2), 3)
+    return order.where(~(occupancy > 1.0), 0).astype(int)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -33,6 +34,13 @@ class PushOutcome:
     opened: int
     failed: int
     events_recorded: int
+    #: How many we asked the city OS to notify (``None`` for everyone: the city OS counts).
+    sent: int | None = None
+
+    @property
+    def shortfall(self) -> int:
+        """How many of those sent the city OS did not accept (0 when it accepted them all)."""
+        return max((self.sent or 0) - self.recipient_count, 0) if self.sent is not None else 0
 
 
 def parse_target(text: str) -> p.PushTarget:
@@ -63,10 +71,17 @@ def send_push(
     requested_by: str | None = None,
     incident_id: int | None = None,
     idempotency_key: str | None = None,
+    chosen: dict[str, Any] | None = None,
 ) -> PushOutcome:
-    """Send one push-notification request and record it with its delivery events."""
+    """Send one push-notification request and record it with its delivery events.
+
+    ``chosen`` is the target as staff chose it (``{"kind": "hazard_zone", "label": "…"}``),
+    kept with the request so the history names it as chosen, not as the list of citizens
+    it became."""
     key = idempotency_key or f"bosai:push:{uuid.uuid4()}"
     spec = target.model_dump(exclude_none=True)
+    if chosen:
+        spec["chosen"] = chosen
     notification_id = cityos_store.record_push_request(
         engine,
         idempotency_key=key,
@@ -102,6 +117,7 @@ def send_push(
         opened=counts.opened,
         failed=counts.failed,
         events_recorded=added,
+        sent=len(target.subjects or []) if target.kind == "citizens" else None,
     )
 
 

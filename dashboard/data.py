@@ -35,9 +35,12 @@ def city_overview(database_url: str, incident_id: int | None):
 
 @st.cache_data(ttl=5, show_spinner=False)
 def current_incident(database_url: str):
-    from sql.queries.incidents import current_or_latest_incident
+    """The incident or drill in force, or None: once it ends every live page shows the state
+    as it is now (normal time: no incident's warnings, clock or demo time). Looking back at an
+    ended one is the replay's and the reports' job, which choose it themselves."""
+    from sql.queries.incidents import active_incident
 
-    return current_or_latest_incident(engine_for(database_url, "aggregate"))
+    return active_incident(engine_for(database_url, "aggregate"))
 
 
 @st.cache_resource(show_spinner=False)

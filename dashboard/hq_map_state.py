@@ -286,7 +286,10 @@ def build_hq_state(
     zones = cache.zones(reads)
 
     area_codes = tuple(code for _, code in city.jma_area_codes)
-    in_force = hazards.warnings_in_force(reads, area_codes, as_of)
+    # No incident or drill in force: synthetic telegrams (the demo's, a drill's) are over too.
+    in_force = hazards.warnings_in_force(
+        reads, area_codes, as_of, synthetic=incident_id is not None
+    )
     active_hazards = hazards_for_warnings(in_force["kind_code"].tolist())
     thresholds = tuple(city.setting("congestion_thresholds", shelter_status.DEFAULT_THRESHOLDS))
     shelters = shelter_status.board(
@@ -340,7 +343,8 @@ def build_hq_state(
         "rescue_open": open_rescue,
         "rescue_open_total": sum(open_rescue.values()),
         "shelters_open": int(shelters["is_open"].sum()),
-        "shelters_full": int((shelters["is_open"] & (shelters["congestion"] == "full")).sum()),
+        # 満員 = at or above capacity (100 %), not the top congestion band (from 80 %).
+        "shelters_full": int((shelters["is_open"] & (shelters["occupancy"] >= 1.0)).sum()),
         "shelters": len(shelters),
         "register": len(register_ids),
         "register_unconfirmed": int(np.count_nonzero(~np.isin(reg_states, SAFE))),

@@ -112,7 +112,7 @@ def cell_records(
                 citizens=shown(citizens),
                 unconfirmed=shown(unconfirmed),
                 rescue=shown(rescue),
-                share=MASK if hidden_share else f"{share:.0%}",
+                share=MASK if hidden_share else f"{share:.1%}",
             ),
         }
 

@@ -87,7 +87,7 @@ def accounted_kpis(
     row[0].metric(
         ctx.t("safety.kpi.accounted"),
         f"{counts['accounted']:,}",
-        ctx.t("safety.kpi.share", rate=f"{counts['accounted'] / people:.0%}"),
+        ctx.t("safety.kpi.share", rate=f"{counts['accounted'] / people:.1%}"),
         delta_color="off",
         delta_arrow="off",
     )
@@ -614,6 +614,7 @@ def follow_up_forms(
                 format_func=lambda i: ctx.t("safety.unaccounted.person", id=i),
                 placeholder=ctx.t("safety.unaccounted.also_members"),
                 key=f"fu_members_{person}",
+                select_all=False,  # no select-all entry (English, one click from everything)
             )
         confirm = st.form_submit_button(
             ctx.t("safety.unaccounted.outcome"), type="primary", icon=":material/fact_check:"

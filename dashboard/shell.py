@@ -35,6 +35,13 @@ AUDITED_REFUSALS_KEY = "_bosai_refusals_audited"
 #: clearly larger than their labels, labels and page names wrap instead of being cut, and a row
 #: of KPIs wraps onto more lines rather than squeezing its numbers (1366×768 and a 1920×1080
 #: wall screen; tests/e2e/test_large_type_browser.py measures it). Static CSS, no data.
+#: Streamlit's own English hints under text boxes ("Press Enter to submit form" / "to
+#: apply"): the pages say what a field does in the viewer's language instead (static CSS).
+SURFACE_CSS = """
+<style>
+[data-testid="InputInstructions"] { display: none; }
+</style>
+"""
 LARGE_TYPE_CSS = """
 <style>
 html { font-size: 20px; }
@@ -174,6 +181,7 @@ def prepare() -> PageContext:
     large = st.sidebar.toggle(
         t("app.large_type", lang), key="large_type", on_change=gate.callback(_type_size_changed)
     )
+    st.markdown(SURFACE_CSS, unsafe_allow_html=True)  # static CSS, no data
     if large:
         st.markdown(LARGE_TYPE_CSS, unsafe_allow_html=True)  # static CSS, no data
     url = database_url()
@@ -271,7 +279,8 @@ def navigation(ctx: PageContext):
             str(spec.path), title=ctx.t(spec.title_key), icon=spec.icon, url_path=spec.url_path
         )
         sections.setdefault(ctx.t(spec.section_key), []).append(page)
-    nav = st.navigation(sections)
+    # Every page listed (no "View N more", which hid the admin's pages and is English).
+    nav = st.navigation(sections, expanded=True)
     forbidden = _forbidden_deep_link(ctx, nav)
     if forbidden is not None:
         _refuse_page(ctx, forbidden)

@@ -68,3 +68,18 @@ def chart_text(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def warning_names(t: Callable[..., str], lang: str, codes: Any, names: Any) -> list[str]:
+    """Names of JMA warnings for the page's language: in Japanese the telegram's own name (as
+    text, see :func:`plain`); in English the catalog's name for its kind code (the telegram
+    has only Japanese), or "JMA warning (code NN)" for a code the catalog lacks."""
+    if lang == "ja":
+        return [plain(n) for n in names]
+    from bosai.i18n import has
+
+    shown = []
+    for code in codes:
+        key = f"jma_kind.{str(code).zfill(2)}"
+        shown.append(t(key) if has(key) else t("jma_kind.other", code=plain(code)))
+    return shown

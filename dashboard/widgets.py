@@ -209,7 +209,7 @@ def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:
     top[0].metric(ctx.t("kpi.opted_in"), n(kpis["citizens"]))
     top[1].metric(
         ctx.t("kpi.confirmed_safe"),
-        MASK if share_hidden else f"{kpis['confirmed_share']:.0%}",
+        MASK if share_hidden else f"{kpis['confirmed_share']:.1%}",
         ctx.t("kpi.people", n=n(kpis["confirmed"])),
         delta_color="off",
         delta_arrow="off",
@@ -246,19 +246,65 @@ def text_table(frame: pd.DataFrame, **kwargs: Any) -> None:
 
 
 def selectable_table(
-    frame: pd.DataFrame, ids: list[int], key: str, pick_key: str, **kwargs: Any
+    frame: pd.DataFrame,
+    ids: list[int],
+    key: str,
+    pick_key: str,
+    empty: str | None = None,
+    **kwargs: Any,
 ) -> None:
     """A table whose row selection opens the same panel as the ``pick_key`` selectbox: a newly
-    selected row sets the pick (once), and the selectbox keeps working afterwards."""
-    event = st.dataframe(
-        frame, hide_index=True, on_select="rerun", selection_mode="single-row", key=key, **kwargs
+    selected row sets the pick (once, by the row's id), and the selectbox keeps working.
+
+    Streamlit reports a selection as a row *position*, and positions move when the list
+    changes (a closed shelter leaves the "open only" list, a request is re-scored). So a
+    clicked position is read against the ids of the list the user clicked on, and when the
+    list changes the table is drawn anew without a selection: a stale position never picks
+    another row, and the panel stays on the id that was picked. ``empty``: what to say instead
+    of an empty grid."""
+    state = st.session_state
+    ids_key, generation_key, last_key = f"{key}_ids", f"{key}_generation", f"{key}_last"
+    generation = int(state.get(generation_key, 0))
+    widget_key = f"{key}_{generation}"
+    seen_ids: list[int] = state.get(ids_key, ids)
+    event = state.get(widget_key)
+    rows = _selected_rows(event)
+    if rows and rows[0] < len(seen_ids):
+        chosen = seen_ids[rows[0]]
+        if state.get(last_key) != (generation, chosen):
+            state[last_key] = (generation, chosen)
+            state[pick_key] = chosen
+    if list(seen_ids) != list(ids):
+        generation += 1
+        state[generation_key] = generation
+        widget_key = f"{key}_{generation}"
+    state[ids_key] = list(ids)
+    if empty is not None and frame.empty:  # words, not a blank grid saying "empty" in English
+        st.info(empty)
+        return
+    st.dataframe(
+        frame,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=widget_key,
+        **kwargs,
     )
-    rows = (event.selection.rows if event is not None else []) or []
-    if rows and rows[0] < len(ids):
-        chosen = ids[rows[0]]
-        if st.session_state.get(f"{key}_last") != chosen:
-            st.session_state[f"{key}_last"] = chosen
-            st.session_state[pick_key] = chosen
+
+
+def _selected_rows(event: Any) -> list[int]:
+    """The selected row positions of a dataframe's selection state (an attribute-or-dict)."""
+    if event is None:
+        return []
+    selection = (
+        event.get("selection") if isinstance(event, dict) else getattr(event, "selection", None)
+    )
+    if selection is None:
+        return []
+    rows = (
+        selection.get("rows") if isinstance(selection, dict) else getattr(selection, "rows", None)
+    )
+    return [int(r) for r in rows or []]
 
 
 def tidy_downloads(t: Callable[..., str], frame: pd.DataFrame, stem: str, note: str) -> None:
@@ -301,3 +347,20 @@ def tidy_downloads(t: Callable[..., str], frame: pd.DataFrame, stem: str, note: 
         mime="text/plain",
         container=note_col,
     )
+
+
+def short_addresses(ctx: PageContext, addresses: pd.Series) -> pd.Series:
+    """Addresses without the city's own prefecture and name in front (every one starts with
+    them): what tells one request from another fits a narrow column."""
+    prefixes = (ctx.city.prefecture_ja + ctx.city.name_ja, ctx.city.name_ja)
+
+    def short(value: Any) -> str:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return "—"
+        text = str(value)
+        for prefix in prefixes:
+            if prefix and text.startswith(prefix):
+                return text[len(prefix) :] or text
+        return text
+
+    return addresses.map(short)

@@ -272,6 +272,7 @@ RESCUE_COLUMNS = (
     "lat",
     "lon",
     "district",
+    "address",
     "name",
     "phone",
     "on_register",
@@ -285,11 +286,11 @@ RESCUE_QUEUE_COLUMNS = tuple(
 )
 #: What the HQ map draws and scores of a request: no names, phones or districts.
 RESCUE_MAP_COLUMNS = tuple(
-    c for c in RESCUE_QUEUE_COLUMNS if c not in ("district", "assigned_team")
+    c for c in RESCUE_QUEUE_COLUMNS if c not in ("district", "address", "assigned_team")
 )
 RESCUE_FIELDS = {"full": RESCUE_COLUMNS, "queue": RESCUE_QUEUE_COLUMNS, "map": RESCUE_MAP_COLUMNS}
 #: The columns of a request that say something about its person (audited as disclosed fields).
-RESCUE_PERSONAL = ("lat", "lon", "name", "phone", "needs", "district")
+RESCUE_PERSONAL = ("lat", "lon", "address", "name", "phone", "needs", "district")
 
 
 def rescue_requests(
@@ -352,6 +353,12 @@ def rescue_requests(
         home = c.alias("home")
         district = sa.select(home.c.district).where(home.c.id == rr.c.citizen_id).scalar_subquery()
         columns["district"] = district.label("district")
+    if "address" in wanted:
+        # Where the rescuer goes: the requester's home address (as precise as the position,
+        # so shown only where the position is; see below).
+        home = c.alias("home_address")
+        address = sa.select(home.c.address).where(home.c.id == rr.c.citizen_id).scalar_subquery()
+        columns["address"] = address.label("address")
     if "name" in wanted:
         joined = joined.outerjoin(c, c.c.id == rr.c.citizen_id)
         basic, basic_on = _consent_join("basic_info", rr.c.citizen_id)
@@ -377,6 +384,8 @@ def rescue_requests(
     if not may_see_rescue_positions(viewer, mode):
         frame["lat"] = None
         frame["lon"] = None
+        if "address" in frame:
+            frame["address"] = None
     _audit_view(
         engine,
         viewer.for_incident(incident_id),

@@ -79,6 +79,8 @@ with add_tab, st.form("add_staff", clear_on_submit=True):
         format_func=lambda s: shelters.get(s, f"#{s}"),
         key="new_staff_shelters",
         help=ctx.t("admin.staff.shelters_help"),
+        select_all=False,  # no select-all entry (English, one click from everything)
+        placeholder=ctx.t("common.choose"),
     )
     st.text_input(ctx.t("admin.staff.team"), key="new_staff_team", max_chars=64)
     st.form_submit_button(
@@ -129,6 +131,8 @@ with change_tab:
                 format_func=lambda s: shelters.get(s, f"#{s}"),
                 key=f"edit_staff_shelters_{member.id}",
                 help=ctx.t("admin.staff.shelters_help"),
+                select_all=False,  # no select-all entry (English, one click from everything)
+                placeholder=ctx.t("common.choose"),
             )
             st.text_input(
                 ctx.t("admin.staff.team"),

@@ -20,7 +20,7 @@ from dashboard import (
 )
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
-from dashboard.text import plain
+from dashboard.text import plain, warning_names
 from sql import policy, replication
 
 ctx = current()
@@ -88,8 +88,12 @@ def live_picture() -> None:
         st.warning(
             ctx.t(
                 "hqmap.warnings_in_force",
-                warnings=plain("、".join(state.warnings["kind_name"].tolist())),
-                hazards="、".join(ctx.t(f"hazard.{h}") for h in state.hazards),
+                warnings=ctx.t("common.list_sep").join(
+                    warning_names(
+                        ctx.t, ctx.lang, state.warnings["kind_code"], state.warnings["kind_name"]
+                    )
+                ),
+                hazards=ctx.t("common.list_sep").join(ctx.t(f"hazard.{h}") for h in state.hazards),
             ),
             icon=":material/thunderstorm:",
         )
@@ -147,7 +151,23 @@ def live_picture() -> None:
                 # A new pick on the map opens its panel; the list still works afterwards.
                 st.session_state["hq_last_map_pick"] = picked
                 st.session_state["hq_pick"] = (kind, picked[1])
+        # The panel stays on what was picked (by id) even when it leaves the list — a shelter
+        # just closed, a request just resolved — so its outcome shows under its own name.
+        kept = st.session_state.get("hq_pick")
+        if kept is not None and tuple(kept) not in options:
+            options.insert(0, tuple(kept))
         names = dict(zip(state.shelters["id"], state.shelters["name"], strict=True))
+        requests = {
+            int(r.id): ctx.t(
+                "rescue.option_map",
+                id=int(r.id),
+                score=f"{r.score:.1f}",
+                people=int(r.people_count),
+                waiting=int(r.minutes_waiting),
+            )
+            for r in rescue.head(200).itertuples(index=False)
+            if "score" in rescue
+        }
         choice = st.selectbox(
             ctx.t("hqmap.select"),
             [None, *options],
@@ -155,7 +175,7 @@ def live_picture() -> None:
                 ctx.t("hqmap.select_none")
                 if o is None
                 else (
-                    ctx.t("hqmap.rescue_option", id=o[1])
+                    requests.get(o[1], ctx.t("hqmap.rescue_option", id=o[1]))
                     if o[0] == "rescue"
                     else names.get(o[1], str(o[1]))
                 )

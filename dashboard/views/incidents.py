@@ -5,11 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from bosai.jpdate import format_datetime
-from dashboard import data, gate, panels
+from dashboard import gate, panels
+from dashboard.activity_words import details_text, target_text
 from dashboard.context import current
 from dashboard.text import plain, say
 from sql.actions import ActionRefused
-from sql.actions.incidents import declare_incident, end_incident, set_emergency_mode
+from sql.actions.incidents import declare_incident, set_emergency_mode
 from sql.queries.incidents import activity_log, list_incidents
 
 ctx = current()
@@ -24,7 +25,7 @@ def _run(action, *args, done: str, **kwargs) -> None:
         st.session_state[panels.MESSAGE_KEY] = ("error", say(ctx.t, "panel.refused", reason=exc))
     else:
         st.session_state[panels.MESSAGE_KEY] = ("success", done)
-        data.current_incident.clear()
+        panels.forget_incident_state()
 
 
 panels.show_messages()
@@ -34,7 +35,7 @@ if active:
     for incident in active:
         kind = ctx.t(f"incident_kind.{incident.kind}")
         box = st.container(border=True)
-        box.markdown(f"**{plain(incident.name(ctx.lang))}**（{kind}）")
+        box.markdown(ctx.t("incidents.name_kind", name=plain(incident.name(ctx.lang)), kind=kind))
         box.write(
             ctx.t(
                 "incidents.declared",
@@ -55,21 +56,13 @@ if active:
                 args=(set_emergency_mode, incident.id, not incident.emergency_mode),
                 kwargs={"done": ctx.t("incidents.mode_changed")},
             )
-            with right.popover(ctx.t("incidents.end")):
-                st.text_input(ctx.t("incidents.end_reason"), key=f"end_reason_{incident.id}")
-                st.button(
-                    ctx.t("incidents.end_confirm"),
-                    type="primary",
-                    key=f"end_{incident.id}",
-                    on_click=gate.callback(
-                        lambda i=incident.id: _run(
-                            end_incident,
-                            i,
-                            reason=st.session_state.get(f"end_reason_{i}") or None,
-                            done=ctx.t("incidents.ended"),
-                        )
-                    ),
-                )
+            right.button(
+                ctx.t("incidents.end"),
+                key=f"end_{incident.id}",
+                on_click=gate.callback(panels.ask_to_end),
+                args=(incident.id,),
+            )
+            panels.end_incident_dialog(ctx, incident)
 else:
     st.info(ctx.t("incidents.none_active"))
 
@@ -138,15 +131,11 @@ if incidents:
                 ctx.t("rescue.col.at"): [format_datetime(v, ctx.lang) for v in log["at"]],
                 ctx.t("rescue.col.actor"): log["actor"].fillna(""),
                 ctx.t("incidents.col.action"): [ctx.t(f"activity.{a}") for a in log["action"]],
-                ctx.t("incidents.col.target"): (
-                    log["target_type"].fillna("") + " " + log["target_id"].fillna("")
-                ).str.strip(),
-                ctx.t("incidents.col.details"): [
-                    ""
-                    if d is None
-                    else ", ".join(f"{k}={v}" for k, v in d.items() if v is not None)
-                    for d in log["details"]
+                ctx.t("incidents.col.target"): [
+                    target_text(ctx, k, i)
+                    for k, i in zip(log["target_type"], log["target_id"], strict=True)
                 ],
+                ctx.t("incidents.col.details"): [details_text(ctx, d) for d in log["details"]],
             }
         ),
         hide_index=True,

@@ -13,6 +13,7 @@ from bosai.palette import OKABE_ITO
 from dashboard import data, gate, panels
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state
+from dashboard.notify_words import CONFIRM_ABOVE, target_name
 from dashboard.text import say
 from sql import policy
 from sql.queries.households import members_of
@@ -38,6 +39,7 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
     candidates: np.ndarray | None = None
     basis = "home_location"
     spec: dict = {"kind": kind}
+    target_label: str | None = None  # the target as chosen, kept in the history
     if kind == "everyone":
         basis = "everyone"
     elif kind == "register":
@@ -46,13 +48,23 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
         zones = cache.zones(ctx.engine)
         frame = zones.frame
         labels = {
-            int(z.id): f"{ctx.t(f'hazard.{z.kind}')}：{z.rank_label or z.name or z.id}"
+            int(z.id): ctx.t(
+                "common.label_value",
+                label=ctx.t(f"hazard.{z.kind}"),
+                value=z.rank_label or z.name or z.id,
+            )
             for z in frame.itertuples(index=False)
         }
         chosen = st.multiselect(
-            ctx.t("notify.zones"), list(labels), format_func=labels.get, key="notify_zones"
+            ctx.t("notify.zones"),
+            list(labels),
+            format_func=labels.get,
+            key="notify_zones",
+            select_all=False,  # no select-all entry (English, one click from everything)
+            placeholder=ctx.t("common.choose"),
         )
         spec["zone_ids"] = chosen
+        target_label = ctx.t("common.list_sep").join(labels[z] for z in chosen) or None
         candidates = (
             grid.ids[zones.index.within_any(grid.lat, grid.lon, chosen)] if chosen else grid.ids[:0]
         )
@@ -78,6 +90,7 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
             ctx.t("notify.radius"), 100, 5_000, 1_000, step=100, key="notify_radius"
         )
         spec.update(lat=lat0, lon=lon0, radius_m=radius)
+        target_label = ctx.t("notify.circle_label", centre=names[centre_key], radius=f"{radius:,}")
         candidates = grid.ids[in_circle(grid.lat, grid.lon, lat0, lon0, radius)]
     elif kind == "shelter_catchment":
         state = build_hq_state(ctx.engine, cache, ctx.viewer, incident_id, ctx.city)
@@ -89,6 +102,7 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
         codes = tuple(state.warnings["kind_code"].tolist()) if len(state.warnings) else ()
         nearest = cache.nearest_shelters(ctx.engine, state.shelters, codes)
         spec["shelter_id"] = shelter_id
+        target_label = names.get(shelter_id)
         candidates = grid.ids[(nearest["shelter_id"] == shelter_id).fillna(False).to_numpy(bool)]
     elif kind == "households":
         text = st.text_area(ctx.t("notify.households"), key="notify_households", height=100)
@@ -96,6 +110,7 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
             w.strip() for w in text.replace("、", ",").replace("\n", ",").split(",") if w.strip()
         ]
         spec["households"] = wanted
+        target_label = ctx.t("common.list_sep").join(wanted[:5]) + ("…" if len(wanted) > 5 else "")
         candidates = members_of(ctx.engine, wanted)
     try:
         recipients = policy.notification_recipients(
@@ -111,11 +126,16 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
         if basis != "everyone"
         else None,
         delta_color="off",
+        delta_arrow="off",  # a share or a count beside, never an increase
     )
     st.caption(ctx.t(f"notify.basis.{basis}"))
     title = st.text_input(ctx.t("notify.title_field"), max_chars=60, key="notify_title")
     body = st.text_area(ctx.t("notify.body"), max_chars=500, key="notify_body")
+    if st.session_state.pop("_notify_done", False):
+        st.session_state["notify_confirm"] = False
     confirmed = st.checkbox(ctx.t("notify.confirm", n=f"{len(recipients):,}"), key="notify_confirm")
+
+    chosen_target = {"kind": kind, "label": target_label}
 
     def send() -> None:
         from cityos import payloads
@@ -132,6 +152,10 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
         )
         try:
             client = CityOSClient(load_config())
+        except ConnectorConfigError:
+            st.session_state[panels.MESSAGE_KEY] = ("error", ctx.t("notify.not_configured"))
+            return
+        try:
             outcome = send_push(
                 ctx.engine,
                 client,
@@ -140,22 +164,36 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
                 st.session_state["notify_body"].strip(),
                 requested_by=ctx.viewer.subject,
                 incident_id=incident_id,
+                chosen=chosen_target,
             )
         except (CityOSError, ConnectorConfigError) as exc:
             st.session_state[panels.MESSAGE_KEY] = ("error", say(ctx.t, "notify.failed", error=exc))
         else:
-            st.session_state[panels.MESSAGE_KEY] = (
-                "success",
-                ctx.t("notify.sent", n=f"{outcome.recipient_count:,}", status=outcome.status),
-            )
-        st.session_state["notify_confirm"] = False
+            st.session_state[panels.MESSAGE_KEY] = panels.push_result(ctx, outcome, len(recipients))
+        st.session_state["_notify_done"] = True  # untick the confirmation on the next run
 
+    many = len(recipients) > CONFIRM_ABOVE
     st.button(
         ctx.t("notify.send"),
         type="primary",
         disabled=not (confirmed and title.strip() and body.strip() and len(recipients)),
-        on_click=gate.callback(send),
+        on_click=gate.callback(panels.ask if many else send),
+        args=("notify",) if many else (),
         key="notify_send",
+    )
+    panels.confirm_if_asked(
+        ctx,
+        "notify",
+        ctx.t("notify.dialog_title"),
+        ctx.t(
+            "notify.dialog_text",
+            n=f"{len(recipients):,}",
+            target=target_label or ctx.t(f"notify.kind.{kind}"),
+            title=title.strip(),
+        ),
+        ctx.t("notify.dialog_effect"),
+        ctx.t("notify.dialog_yes", n=f"{len(recipients):,}"),
+        send,
     )
 else:
     st.info(ctx.t("notify.aggregate_only"))
@@ -170,10 +208,10 @@ else:
             ctx.t("rescue.col.at"): [format_datetime(v, ctx.lang) for v in history["created_at"]],
             ctx.t("notify.title_field"): history["title"],
             ctx.t("notify.target"): [
-                ctx.t(f"notify.kind.{k}") if k in ("everyone", "citizens", "area") else k
-                for k in history["target_kind"]
+                target_name(ctx, k, spec)
+                for k, spec in zip(history["target_kind"], history["target_spec"], strict=True)
             ],
-            ctx.t("notify.status"): history["status"],
+            ctx.t("notify.status"): [ctx.t(f"notify.state.{s}") for s in history["status"]],
             ctx.t("notify.recipients"): history["recipient_count"].astype(int),
             ctx.t("notify.delivered"): history["delivered"].astype(int),
             ctx.t("notify.opened"): history["opened"].astype(int),

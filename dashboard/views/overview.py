@@ -40,10 +40,11 @@ cols[1].metric(ctx.t("overview.reported"), n(ov.reported))
 cols[2].metric(
     ctx.t("overview.confirmed_safe"),
     n(safe),
-    f"{safe / ov.citizens:.0%}"
+    f"{safe / ov.citizens:.1%}"
     if ov.citizens and (exact or not hides(safe, ov.citizens))
     else None,
     delta_color="off",
+    delta_arrow="off",  # a share or a count beside, never an increase
 )
 cols[3].metric(ctx.t("overview.needs_rescue"), n(ov.by_status["needs_rescue"]))
 cols[4].metric(ctx.t("overview.shelters_open"), f"{ov.shelters_open:,} / {ov.shelters:,}")
@@ -55,7 +56,7 @@ if incident is not None:
             "safety.overview",
             accounted=f"{merged['accounted']:,}",
             unaccounted=f"{merged['unaccounted']:,}",
-            rate=f"{merged['accounted'] / max(merged['people'], 1):.0%}",
+            rate=f"{merged['accounted'] / max(merged['people'], 1):.1%}",
         )
     )
 

@@ -36,7 +36,7 @@ coverage = state.coverage
 top[0].metric(
     ctx.t("safety.plans.coverage"),
     ctx.t("safety.plans.coverage_value", **coverage),
-    ctx.t("safety.plans.coverage_share", rate=f"{coverage['share']:.0%}"),
+    ctx.t("safety.plans.coverage_share", rate=f"{coverage['share']:.1%}"),
     delta_color="off",
     delta_arrow="off",
 )

@@ -70,14 +70,19 @@ def live() -> None:
         ctx.t("register.filter_district"),
         sorted(board["district"].dropna().unique()),
         key="register_district",
+        select_all=False,  # no select-all entry (English, one click from everything)
+        placeholder=ctx.t("common.choose"),
     )
     chosen_statuses = filters[1].multiselect(
         ctx.t("register.filter_status"),
         statuses,
         format_func=lambda s: ctx.t(f"status.{s}"),
         key="register_status",
+        select_all=False,  # no select-all entry (English, one click from everything)
+        placeholder=ctx.t("common.choose"),
     )
     shown = select(board, chosen_districts, chosen_statuses)
+    st.caption(ctx.t("register.status_note"))  # 未確認 and 応答なし are not the same
     st.caption(
         ctx.t(
             "register.summary",

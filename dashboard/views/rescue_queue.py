@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from bosai.jpdate import format_datetime
+from bosai.jpdate import clock
 from bosai.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
 from dashboard import data, gate, panels, widgets
 from dashboard.context import current
@@ -34,6 +34,8 @@ def queue() -> None:
         default=list(RESCUE_OPEN_STATUSES),
         format_func=lambda s: ctx.t(f"rescue_status.{s}"),
         key="queue_status",
+        select_all=False,  # no select-all entry (English, one click from everything)
+        placeholder=ctx.t("common.choose"),
     )
     priorities = filters[1].multiselect(
         ctx.t("rescue.col.priority"),
@@ -41,6 +43,8 @@ def queue() -> None:
         default=list(RESCUE_PRIORITIES),
         format_func=lambda p: ctx.t(f"priority.{p}"),
         key="queue_priority",
+        select_all=False,  # no select-all entry (English, one click from everything)
+        placeholder=ctx.t("common.choose"),
     )
     try:
         # Only the chosen statuses, without contact details (the panel reads those for the one
@@ -56,10 +60,19 @@ def queue() -> None:
     now = incident_clock(ctx.engine, incident_id)
     scored = score_requests(requests, zones.index, now)
     districts = sorted(d for d in scored["district"].dropna().unique())
-    chosen_districts = filters[2].multiselect(
-        ctx.t("rescue.col.district"), districts, key="queue_district"
+    # (no districts, no filter: Streamlit would say "No options to select" in English)
+    chosen_districts = (
+        filters[2].multiselect(
+            ctx.t("rescue.col.district"),
+            districts,
+            key="queue_district",
+            select_all=False,  # no select-all entry (English, one click from everything)
+            placeholder=ctx.t("common.choose"),
+        )
+        if districts
+        else []
     )
-    team_filter = filters[3].text_input(ctx.t("rescue.col.team"), key="queue_team")
+    team_filter = filters[3].text_input(ctx.t("queue.team_filter"), key="queue_team")
     shown = scored[scored["priority"].isin(priorities)]
     if chosen_districts:
         shown = shown[shown["district"].isin(chosen_districts)]
@@ -68,43 +81,75 @@ def queue() -> None:
     shown = shown.sort_values(["score", "requested_at"], ascending=[False, True])
     st.caption(
         ctx.t("queue.summary", shown=f"{len(shown):,}", total=f"{sum(counts.values()):,}")
-        + " ／ "
-        + "・".join(f"{ctx.t(f'rescue_status.{s}')} {counts[s]:,}" for s in RESCUE_STATUSES)
+        + ctx.t("common.slash")
+        + ctx.t("common.list_sep").join(
+            f"{ctx.t(f'rescue_status.{s}')} {counts[s]:,}" for s in RESCUE_STATUSES
+        )
     )
+    # What a rescuer needs, narrow enough for 1366 px beside the panel (priority, injured,
+    # the flood depth, the register and the full address are in the panel).
     table = pd.DataFrame(
         {
-            ctx.t("rescue.col.id"): shown["id"].astype(int),
             ctx.t("rescue.col.score"): shown["score"].round(1),
-            ctx.t("rescue.col.priority"): [ctx.t(f"priority.{p}") for p in shown["priority"]],
-            ctx.t("rescue.col.status"): [ctx.t(f"rescue_status.{s}") for s in shown["status"]],
-            ctx.t("rescue.col.people"): shown["people_count"].astype(int),
-            ctx.t("rescue.col.injured"): shown["injured_count"].astype(int),
-            ctx.t("rescue.col.register"): [
-                ctx.t("common.yes") if r else "" for r in shown["on_register"]
-            ],
-            ctx.t("rescue.col.depth"): shown["flood_depth_m"].round(1),
             ctx.t("rescue.col.waiting"): shown["minutes_waiting"].astype(int),
             ctx.t("rescue.col.district"): shown["district"].fillna(""),
-            ctx.t("rescue.col.team"): shown["assigned_team"].fillna(""),
-            ctx.t("rescue.col.requested"): [
-                format_datetime(v, ctx.lang) for v in shown["requested_at"]
-            ],
+            ctx.t("rescue.col.address"): widgets.short_addresses(ctx, shown["address"]),
+            ctx.t("rescue.col.people"): shown["people_count"].astype(int),
+            ctx.t("rescue.col.team"): shown["assigned_team"].fillna("—"),
+            ctx.t("rescue.col.requested"): [clock(v, seconds=False) for v in shown["requested_at"]],
+            ctx.t("rescue.col.status"): [ctx.t(f"rescue_status.{s}") for s in shown["status"]],
         }
     )
     options = [int(i) for i in shown["id"]]
-    left, right = st.columns([3, 2])
-    with left:
-        widgets.selectable_table(
-            table, options, "queue_table", "queue_pick", width="stretch", height=560
+    labels = {
+        int(r.id): ctx.t(
+            "rescue.option",
+            id=int(r.id),
+            score=f"{r.score:.1f}",
+            district=r.district or "—",
+            people=int(r.people_count),
+            waiting=int(r.minutes_waiting),
         )
-    if st.session_state.get("queue_pick") not in options:
-        st.session_state.pop("queue_pick", None)
+        for r in scored.itertuples(index=False)
+    }
+    left, right = st.columns([2, 1])
+    with left:
+
+        def px(n: int) -> dict:
+            return {"width": n}
+
+        widgets.selectable_table(
+            table,
+            options,
+            "queue_table",
+            "queue_pick",
+            empty=ctx.t("queue.empty"),
+            width="stretch",
+            height=560,
+            column_config={
+                ctx.t("rescue.col.score"): st.column_config.NumberColumn(format="%.1f", **px(58)),
+                ctx.t("rescue.col.waiting"): st.column_config.NumberColumn(
+                    format=ctx.t("rescue.minutes_format"), **px(64)
+                ),
+                ctx.t("rescue.col.district"): st.column_config.TextColumn(**px(60)),
+                ctx.t("rescue.col.address"): st.column_config.TextColumn(**px(112)),
+                ctx.t("rescue.col.people"): st.column_config.NumberColumn(**px(46)),
+                ctx.t("rescue.col.team"): st.column_config.TextColumn(**px(66)),
+                ctx.t("rescue.col.requested"): st.column_config.TextColumn(**px(56)),
+                ctx.t("rescue.col.status"): st.column_config.TextColumn(**px(66)),
+            },
+        )
+    # The panel stays on the request picked (by id) when it leaves the list (resolved,
+    # filtered out), so the outcome of an action shows under that request.
+    kept = st.session_state.get("queue_pick")
+    if kept is not None and kept not in options:
+        options.insert(0, int(kept))
     with right:
         pick = st.selectbox(
             ctx.t("queue.pick"),
             options,
             index=None,
-            format_func=lambda i: ctx.t("hqmap.rescue_option", id=i),
+            format_func=lambda i: labels.get(i, ctx.t("hqmap.rescue_option", id=i)),
             placeholder=ctx.t("queue.pick_hint"),
             key="queue_pick",
         )

@@ -143,7 +143,7 @@ if coverage:
         t("safety.plans.coverage"),
         "—"
         if is_small(coverage["with_plan"]) or coverage["share"] is None
-        else f"{coverage['share']:.0%}",
+        else f"{coverage['share']:.1%}",
         t(
             "safety.plans.coverage_value",
             with_plan=LABELS[ctx.lang]

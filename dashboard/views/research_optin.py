@@ -60,7 +60,7 @@ def share_chart(frame: pd.DataFrame, label: str, colour: str) -> go.Figure:
                 "array": ok["ci_high"] - ok["share"],
                 "arrayminus": ok["share"] - ok["ci_low"],
             },
-            text=[f"{s:.0%}" for s in ok["share"]],
+            text=[f"{s:.1%}" for s in ok["share"]],
         )
     )
     fig.update_layout(
@@ -129,7 +129,7 @@ with ledger_tab:
                 for s in visible["stage"]
             ],
             text=[
-                f"{c:,}（{p:.0%}）"
+                f"{c:,}（{p:.1%}）"
                 for c, p in zip(visible["count"], visible["share_of_invited"], strict=True)
             ],
         )

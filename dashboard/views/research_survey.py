@@ -199,7 +199,7 @@ if choice_rows:
                     "array": ok["ci_high"] - ok["share"],
                     "arrayminus": ok["share"] - ok["ci_low"],
                 },
-                text=[f"{s:.0%}" for s in ok["share"]],
+                text=[f"{s:.1%}" for s in ok["share"]],
             )
         )
         entry = result["choices"][item_id]

@@ -145,6 +145,7 @@ def live() -> None:
             rate=rate_text(total.response_rate, total.responded, total.citizens),
         ),
         delta_color="off",
+        delta_arrow="off",  # a share or a count beside, never an increase
     )
     top[2].metric(
         ctx.t("safety.confirmed"),
@@ -154,6 +155,7 @@ def live() -> None:
             rate=rate_text(total.confirmed_rate, total.confirmed, total.citizens),
         ),
         delta_color="off",
+        delta_arrow="off",  # a share or a count beside, never an increase
     )
     top[3].metric(ctx.t("safety.needs_help"), count_text(total.needs_help))
     st.caption(

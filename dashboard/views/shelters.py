@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import basemap, data, gate, map_deck, panels, widgets
+from analytics.shelter_status import shelter_attention
+from dashboard import data, gate, map_deck, map_view, panels, widgets
 from dashboard.context import current
 from dashboard.hq_map_state import build_hq_state, expected_arrivals
 
@@ -19,9 +20,9 @@ thresholds = ctx.city.setting("congestion_thresholds", [0.3, 0.6, 0.8])
 st.caption(
     ctx.t(
         "shelters.levels",
-        low=f"{thresholds[0]:.0%}",
-        mid=f"{thresholds[1]:.0%}",
-        high=f"{thresholds[2]:.0%}",
+        low=f"{thresholds[0]:.1%}",
+        mid=f"{thresholds[1]:.1%}",
+        high=f"{thresholds[2]:.1%}",
     )
 )
 
@@ -45,7 +46,7 @@ def board() -> None:
         st.warning(
             ctx.t(
                 "shelters.hazards_in_force",
-                hazards="、".join(ctx.t(f"hazard.{h}") for h in state.hazards),
+                hazards=ctx.t("common.list_sep").join(ctx.t(f"hazard.{h}") for h in state.hazards),
             ),
             icon=":material/thunderstorm:",
         )
@@ -76,26 +77,31 @@ def board() -> None:
             shown["name"].str.contains(search, regex=False)
             | shown["address"].fillna("").str.contains(search, regex=False)
         ]
+    # What needs attention first: over capacity, then by congestion, then unsuitable.
+    shown = shown.assign(_order=shelter_attention(shown)).sort_values(
+        ["_order", "occupancy", "name"], ascending=[True, False, True], na_position="last"
+    )
     capacity = pd.to_numeric(shown["capacity"], errors="coerce")
     table = pd.DataFrame(
         {
             ctx.t("shelter.col.name"): shown["name"],
-            ctx.t("shelter.col.open"): [
-                ctx.t("common.open") if o else ctx.t("common.closed") for o in shown["is_open"]
-            ],
+            ctx.t("shelter.col.occupancy"): (shown["occupancy"] * 100).round(1),
             ctx.t("shelter.col.head_count"): shown["head_count"].astype("Int64"),
             ctx.t("shelter.col.capacity"): capacity.astype("Int64"),
-            ctx.t("shelter.col.occupancy"): shown["occupancy"],
             ctx.t("shelter.col.congestion"): [
-                ctx.t(f"congestion.{c}") for c in shown["congestion"]
+                "⚠ " + ctx.t("congestion.over") if over else ctx.t(f"congestion.{c}")
+                for c, over in zip(shown["congestion"], shown["occupancy"] > 1.0, strict=True)
+            ],
+            ctx.t("shelter.col.suitability"): [
+                ctx.t("shelter.suitable") if ok else "⚠ " + ctx.t("hqmap.unsuitable")
+                for ok in shown["suitable"]
             ],
             ctx.t("shelter.col.expected"): shown["expected"].astype(int),
             ctx.t("shelters.col.room_after"): (
                 capacity - shown["head_count"].fillna(0) - shown["expected"]
             ).astype("Int64"),
-            ctx.t("shelter.col.suitability"): [
-                ctx.t("shelter.suitable") if ok else "⚠ " + ctx.t("hqmap.unsuitable")
-                for ok in shown["suitable"]
+            ctx.t("shelter.col.open"): [
+                ctx.t("common.open") if o else ctx.t("common.closed") for o in shown["is_open"]
             ],
             ctx.t("shelter.col.address"): shown["address"].fillna(""),
         }
@@ -108,20 +114,22 @@ def board() -> None:
             ids,
             "shelters_table",
             "shelters_pick",
+            empty=ctx.t("shelters.empty"),
             width="stretch",
             height=420,
             column_config={
-                ctx.t("shelter.col.occupancy"): st.column_config.ProgressColumn(
-                    format="percent", min_value=0.0, max_value=1.0
-                )
+                ctx.t("shelter.col.occupancy"): st.column_config.NumberColumn(
+                    format="%.1f%%", width="small"
+                ),
+                ctx.t("shelter.col.name"): st.column_config.TextColumn(pinned=True),
             },
         )
-        origin = (st.context.url or "").split("/", 3)
-        style = basemap.style_url("/".join(origin[:3]), "pale") if len(origin) >= 3 else None
+        drawn = map_view.choose_base(ctx, "pale")
+        map_view.notices(ctx, drawn)
         only_shelters = dataclasses.replace(
             state,
             cells=state.cells.iloc[0:0],
-            shelters=shown,
+            shelters=shown.drop(columns="_order"),
             shows_positions=False,
             shows_register=False,
         )
@@ -130,7 +138,8 @@ def board() -> None:
             ctx.t,
             center=(ctx.city.center_lat, ctx.city.center_lon),
             zoom=ctx.city.default_zoom,
-            map_style=style,
+            map_style=drawn.style,
+            local_base=drawn.local,
         )
         picked = map_deck.selected(
             st.pydeck_chart(
@@ -141,7 +150,11 @@ def board() -> None:
                 height=420,
             )
         )
-        st.caption(basemap.attribution() if style else ctx.t("hqmap.no_basemap"))
+        st.caption(
+            map_view.attribution(ctx, drawn, (), {"base", "shelters"})
+            if (drawn.style or drawn.local)
+            else ctx.t("hqmap.no_basemap")
+        )
     if picked and st.session_state.get("shelters_last_map") != picked:
         st.session_state["shelters_last_map"] = picked
         st.session_state["shelters_pick"] = picked[1]

@@ -72,6 +72,7 @@ def live() -> None:
         format_func=lambda s: ctx.t(f"safety.state.{s}"),
         placeholder=ctx.t("safety.unaccounted.states"),
         key="ua_states",
+        select_all=False,  # no select-all entry (English, one click from everything)
     )
     view = filters[3].segmented_control(
         ctx.t("safety.unaccounted.view"),

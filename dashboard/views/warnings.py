@@ -217,7 +217,7 @@ def zones_section(ranks: pd.DataFrame, table: pd.DataFrame) -> None:
 def live() -> None:
     try:
         history = hazards.warning_history(ctx.engine, area_codes)
-        in_force = hazards.warnings_in_force(ctx.engine, area_codes)
+        in_force = hazards.warnings_in_force(ctx.engine, area_codes, synthetic=bool(incident))
         homes_key = dataclasses.astuple(
             status_snapshot.citizens_fingerprint(ctx.engine, thorough=True)
         )

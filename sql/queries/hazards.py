@@ -93,10 +93,20 @@ def warning_history(
 
 
 def warnings_in_force(
-    engine: Engine, area_codes: tuple[str, ...], as_of: dt.datetime | None = None
+    engine: Engine,
+    area_codes: tuple[str, ...],
+    as_of: dt.datetime | None = None,
+    *,
+    synthetic: bool = True,
 ) -> pd.DataFrame:
-    """The warnings of the newest telegram for the city, without lifted ones."""
+    """The warnings of the newest telegram for the city, without lifted ones.
+
+    ``synthetic=False`` leaves out synthetic telegrams (the demo's, a drill's): they belong to
+    the incident or drill they were made for, and once it has ended the state now comes from
+    real telegrams only."""
     history = warning_history(engine, area_codes, as_of)
+    if not synthetic and not history.empty:
+        history = history[~history["is_synthetic"].astype(bool)]
     if history.empty:
         return history
     newest = history["telegram_id"].iloc[0]

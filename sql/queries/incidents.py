@@ -8,7 +8,9 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ..models import Incident
+from bosai.vocab import RESCUE_OPEN_STATUSES
+
+from ..models import Incident, RescueRequest, ShelterOperation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,3 +161,22 @@ def incident_clock(engine: Engine, incident_id: int | None) -> dt.datetime:
     from ..incident_clock import incident_clock as clock
 
     return clock(engine, incident_id)
+
+
+def open_work(engine: Engine, incident_id: int) -> dict[str, int]:
+    """What is still open in an incident — what ending it leaves behind: rescue requests not
+    resolved or cancelled, and shelters opened for it and not closed."""
+    rr = RescueRequest.__table__
+    ops = ShelterOperation.__table__
+    with engine.connect() as conn:
+        requests = conn.execute(
+            sa.select(sa.func.count()).where(
+                rr.c.incident_id == incident_id, rr.c.status.in_(RESCUE_OPEN_STATUSES)
+            )
+        ).scalar_one()
+        shelters = conn.execute(
+            sa.select(sa.func.count(sa.distinct(ops.c.shelter_id))).where(
+                ops.c.incident_id == incident_id, ops.c.closed_at.is_(None)
+            )
+        ).scalar_one()
+    return {"open_requests": int(requests), "open_shelters": int(shelters)}

@@ -12,7 +12,7 @@ from ..models import NotificationEvent, NotificationRequest
 
 def notification_history(engine: Engine, incident_id: int | None, limit: int = 200) -> pd.DataFrame:
     """Requests newest first with their funnel: id, created_at, sent_at, requested_by,
-    target_kind, title, status, error, recipient_count, delivered, opened, failed."""
+    target_kind, target_spec, title, status, error, recipient_count, delivered, opened, failed."""
     nr = NotificationRequest.__table__
     ev = NotificationEvent.__table__
     counts = (
@@ -33,6 +33,7 @@ def notification_history(engine: Engine, incident_id: int | None, limit: int = 2
             nr.c.sent_at,
             nr.c.requested_by,
             nr.c.target_kind,
+            nr.c.target_spec,
             nr.c.title,
             nr.c.status,
             nr.c.error,

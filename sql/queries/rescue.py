@@ -133,4 +133,35 @@ def rescue_teams(engine: Engine) -> list[str]:
         used = conn.execute(
             sa.select(rr.c.assigned_team).where(rr.c.assigned_team.is_not(None)).distinct()
         ).scalars()
-        return sorted({t for t in [*staff, *used] if t})
+        return sorted({t for t in [*staff, *used] if t}, key=natural_key)
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key reading the digits in a name as numbers: 消防2隊 before 消防10隊.
+
+    >>> sorted(["消防10隊", "消防2隊", "消防1隊"], key=natural_key)
+    ['消防1隊', '消防2隊', '消防10隊']
+    """
+    import re
+
+    # Full-width digits (１２) read as digits too.
+    text = name.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    return tuple(
+        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p
+    )
+
+
+def team_loads(engine: Engine, incident_id: int | None) -> dict[str, int]:
+    """Open requests assigned to each team in the incident (a team's current load)."""
+    rr = RescueRequest.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(rr.c.assigned_team, sa.func.count())
+            .where(
+                _incident(rr.c.incident_id, incident_id),
+                rr.c.status.in_(RESCUE_OPEN_STATUSES),
+                rr.c.assigned_team.is_not(None),
+            )
+            .group_by(rr.c.assigned_team)
+        ).all()
+    return {str(team): int(n) for team, n in rows}

@@ -347,3 +347,30 @@ def test_push_is_recorded_with_its_delivery_events(engine, client, city_os):
         "citizens",
     )
     assert count(engine, NotificationEvent) == outcome.events_recorded
+
+
+def test_a_push_the_city_os_accepts_in_part_reports_the_shortfall_and_keeps_the_chosen_target(
+    engine, client, city_os
+):
+    """Issue 14 item 3: sent 15, the city OS knows 10 of them — accepted 10, short by 5; the
+    history names the target as staff chose it, not as the list of citizens it became."""
+    from sql.queries.notifications import notification_history
+
+    sync(engine, client)
+    known = sorted(city_os.state.users)[:10]
+    unknown = [f"not-a-citizen-{i}" for i in range(5)]
+    chosen = {"kind": "hazard_zone", "label": "洪水：3.0m以上5.0m未満"}
+    outcome = send_push(
+        engine,
+        client,
+        p.PushTarget(kind="citizens", subjects=known + unknown),
+        "避難指示",
+        "高台へ避難してください",
+        requested_by="hq",
+        chosen=chosen,
+    )
+    assert (outcome.sent, outcome.recipient_count, outcome.shortfall) == (15, 10, 5)
+    history = notification_history(engine, None)
+    row = history.iloc[0]
+    assert row["target_kind"] == "citizens" and row["recipient_count"] == 10
+    assert row["target_spec"]["chosen"] == chosen

@@ -36,12 +36,12 @@ def band(birth: str | None) -> str:
     return next(label for lo, label in BANDS if age >= lo)
 
 
-def people(url: str) -> list[dict]:
+def people(url: str, incident: str = "= 1") -> list[dict]:
     rows = sql(
         url,
         "SELECT c.id, c.district, c.birth_date, c.household_id, s.state FROM citizens c "
         "LEFT JOIN (SELECT citizen_id, state, ROW_NUMBER() OVER (PARTITION BY citizen_id "
-        "  ORDER BY reported_at DESC, id DESC) rn FROM status_reports WHERE incident_id = 1) s "
+        f"  ORDER BY reported_at DESC, id DESC) rn FROM status_reports WHERE incident_id {incident}) s "
         "ON s.citizen_id = c.id AND s.rn = 1",
     )
     return [
@@ -178,7 +178,8 @@ def test_a_researcher_sees_suppressed_small_cells_and_no_household_addresses(app
 
 def test_hq_in_normal_mode_gets_household_counts_only(app, demo_copy):
     sql(demo_copy, "UPDATE incidents SET ended_at = :t", t=dt.datetime(2026, 7, 10, tzinfo=dt.UTC))
-    truth = people(demo_copy)
+    # Once the incident ended the page shows the state now (issue 14 item 5): normal time.
+    truth = people(demo_copy, "IS NULL")
     at = open_page(app, demo_copy)
     households = at.dataframe[3].value
     assert "住所" not in households.columns

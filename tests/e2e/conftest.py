@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -86,6 +87,21 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
         "[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=timeout
     )
     page.wait_for_selector("[data-test-script-state='notRunning']", timeout=timeout)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the Streamlit selectbox labelled ``label``: type to filter, then click
+    the option once the list shows it (pressing Enter early picks nothing on a loaded machine).
+    The selected option is the box's value and is not offered again in the list."""
+    box = page.get_by_label(label, exact=True).first
+    if box.input_value() == option or box.input_value().startswith(f"{option}｜"):
+        return
+    box.click()
+    box.fill(option)
+    # Options go on after what identifies them: "救助要請 #12｜スコア 80.1｜…", "消防3隊（対応中 2 件）".
+    name = re.compile(rf"^{re.escape(option)}(｜.*|（.*）)?$")
+    page.get_by_role("option", name=name).first.click(timeout=60_000)
+    wait_for_app(page)
 
 
 def screenshot(page, name: str) -> Path:

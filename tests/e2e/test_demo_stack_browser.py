@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -93,7 +94,14 @@ def test_the_demo_sends_a_push_through_its_own_city_os(browser, demo_stack):
     wait_for_app(page)
     page.get_by_role("button", name=t("notify.send")).click()
     wait_for_app(page)
-    page.wait_for_timeout(2000)
+    dialog = page.get_by_role("dialog")
+    if dialog.count():  # more than 100 people: asked in a dialog stating how many first
+        dialog.get_by_role("button", name=re.compile("人に送信する")).click()
+        wait_for_app(page)
+    # The outcome says what really happened: confirmed / sent / accepted / failed.
+    page.get_by_text(
+        re.compile(r"確認 [\d,]+ 人／送信 [\d,]+ 人／都市OSの受付 [\d,]+ 人")
+    ).wait_for(timeout=60_000)
     screenshot(page, "demo-stack-push")
     engine = make_engine(demo_stack["url"])
     with engine.connect() as conn:

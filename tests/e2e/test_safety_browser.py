@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from sql.engine import make_engine
-from tests.e2e.conftest import StreamlitServer, screenshot, wait_for_app
-from tests.e2e.test_hq_map_browser import choose
+from tests.e2e.conftest import StreamlitServer, choose, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
