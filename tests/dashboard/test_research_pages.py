@@ -478,3 +478,18 @@ def test_optin_tables_read_as_a_researcher_reads_them(app, research_sqlite):
     assert dict(zip(values(bars["x"]), values(bars["y"]), strict=True)) == expected
     assert chart["layout"]["xaxis"]["title"]["text"] == "日付（日本時間）"
     assert chart["layout"]["yaxis"]["title"]["text"] == "撤回の件数"
+
+
+@pytest.mark.parametrize(("page", "at_least"), [("research_uiux", 4), ("research_drill", 7)])
+def test_method_notes_read_in_the_ui_language(app, research_sqlite, page, at_least):
+    """The method-note expanders (手法) speak the catalog's Japanese in the Japanese UI — no
+    ASCII-only ``key: value`` lines — and the composition's English note in the English UI."""
+    ja = open_page(app, research_sqlite, page)
+    lines = [x.value for e in ja.expander if e.label == "手法" for x in e.text]
+    assert len(lines) >= at_least, lines
+    assert all(not line.isascii() for line in lines), [line for line in lines if line.isascii()]
+    assert all("：" in line and "research.notes" not in line for line in lines), lines
+    en = open_page(app, research_sqlite, page, lang="en")
+    english = [x.value for e in en.expander if e.label == "Method" for x in e.text]
+    assert len(english) == len(lines)
+    assert all(line.isascii() for line in english), english
