@@ -493,3 +493,28 @@ def test_method_notes_read_in_the_ui_language(app, research_sqlite, page, at_lea
     english = [x.value for e in en.expander if e.label == "Method" for x in e.text]
     assert len(english) == len(lines)
     assert all(line.isascii() for line in english), english
+
+
+@pytest.mark.parametrize("page", ["research_survey", "research_drill"])
+def test_download_names_carry_the_japan_time_of_the_run(app, research_sqlite, media_files, page):
+    """Every research download (CSV, Parquet, method note) is named ``{stem}_YYYYMMDD_HHMM`` in
+    Japan time (UTC+9, counted here by hand), whatever the machine's zone."""
+    import re
+
+    before = dt.datetime.now(dt.UTC)
+    at = open_page(app, research_sqlite, page)
+    after = dt.datetime.now(dt.UTC)
+    stamps = {
+        (moment + dt.timedelta(hours=9)).replace(tzinfo=None).strftime("%Y%m%d_%H%M")
+        for moment in (before, after)
+    }
+    assert at.download_button
+    names = []
+    for button in at.download_button:
+        url = media_files[-1].execute_deferred(button.proto.deferred_file_id)
+        names.append(media_files[-1]._storage.get_file(url.rsplit("/", 1)[1]).filename)
+    pattern = re.compile(r"^[\w.-]+_(\d{8}_\d{4})(_method)?\.(csv|parquet|txt)$")
+    for name in names:
+        found = pattern.match(name)
+        assert found and found.group(1) in stamps, (name, stamps)
+    assert {n.rsplit(".", 1)[1] for n in names} == {"csv", "parquet", "txt"}
