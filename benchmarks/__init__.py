@@ -12,6 +12,7 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_imports",
     "benchmarks.bench_cityos",
     "benchmarks.bench_research",
+    "benchmarks.bench_research_upload",
     "benchmarks.bench_hq_map",
     "benchmarks.bench_hq_pages",
     "benchmarks.bench_reports",

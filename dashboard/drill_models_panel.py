@@ -19,6 +19,7 @@ from analytics.small_cells import is_small, suppress, suppress_tidy
 from bosai.palette import OKABE_ITO
 from dashboard import widgets
 from dashboard.context import PageContext
+from dashboard.research_kit import Kit
 
 COX_DOWNLOAD = [
     "term",
@@ -185,6 +186,4 @@ def show(ctx: PageContext, drill_id: int) -> None:
             f"drill_{drill_id}_cox",
             note,
         )
-    with st.expander(t("research.common.method")):
-        for key, value in result["method"].items():
-            st.text(f"{key}: {value}")
+    Kit(t, ctx.lang).method_notes(result["method"])

@@ -197,6 +197,28 @@ class Kit:
         """CSV, Parquet (the method note in its metadata) and the note, each after the gate."""
         widgets.tidy_downloads(self.t, frame, stem, note)
 
+    def method_notes(self, notes: Mapping[str, str]) -> None:
+        """The method notes in an expander (手法), each under its catalog label: in Japanese the
+        catalog's text (``research.notes.<key>``), in English the composition's own note (the
+        text of the downloads). A key the catalog lacks reads 「（…英語のダウンロード用テキスト）」
+        in Japanese rather than English."""
+        with st.expander(self.t("research.common.method")):
+            for line in self.method_lines(notes):
+                st.text(line)
+
+    def method_lines(self, notes: Mapping[str, str]) -> list[str]:
+        """The lines :meth:`method_notes` shows (``label: text``)."""
+        lines = []
+        for key, value in notes.items():
+            label = self.t(f"research.notes.{key}.label")
+            if label == f"research.notes.{key}.label":
+                label = key if self.lang == "en" else self.t("research.common.method")
+                text = str(value) if self.lang == "en" else self.t("research.notes.unknown")
+            else:
+                text = str(value) if self.lang == "en" else self.t(f"research.notes.{key}.text")
+            lines.append(f"{label}：{text}" if self.lang == "ja" else f"{label}: {text}")
+        return lines
+
     # ------------------------------------------------------------ figures
     def km_figure(self, curves: Sequence[dict[str, Any]], height: int = 420) -> go.Figure:
         """Kaplan–Meier curves as "share reached" steps, flat after the last event until the

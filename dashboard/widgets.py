@@ -310,13 +310,18 @@ def _selected_rows(event: Any) -> list[int]:
 def tidy_downloads(t: Callable[..., str], frame: pd.DataFrame, stem: str, note: str) -> None:
     """A research table's three downloads side by side: spreadsheet-safe CSV, Parquet with the
     method note in its metadata, and the note as text (each produced when requested, after the
-    gate re-checks the viewer)."""
+    gate re-checks the viewer). File names end in the Japan-time stamp of the page's run
+    (``{stem}_20261207_0650.csv``)."""
+    import datetime as dt
     import io
 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from bosai.jpdate import file_stamp
     from bosai.spreadsheet_safe import to_csv_bytes
+
+    stem = f"{stem}_{file_stamp(dt.datetime.now(dt.UTC))}"
 
     def parquet() -> bytes:
         buffer = io.BytesIO()

@@ -226,9 +226,7 @@ if "comparison" in result:
         note,
     )
     kit.downloads(composition.tables["log_rank"], f"drill_{drill_id}_vs_{other}_log_rank", note)
-with st.expander(t("research.common.method")):
-    for key, value in result["method"].items():
-        st.text(f"{key}: {value}")
+kit.method_notes(composition.notes)
 
 # ---------------------------------------------------------------- time to safe (issue 16, item 5)
 drill_models_panel.show(ctx, drill_id)

@@ -155,6 +155,4 @@ if not unpaired.empty:
             "n_second": t("research.uiux.n_second"),
         },
     )
-with st.expander(t("research.common.method")):
-    for key, value in result["method"].items():
-        st.text(f"{key}: {value}")
+kit.method_notes(composition.notes)

@@ -139,12 +139,35 @@ def check_survey(
     drill: str | int | None = None,
 ) -> UploadCheck:
     """Validate an uploaded export (and count what an import would do); writes nothing."""
+    check, _ = _check_survey(
+        engine,
+        name,
+        data,
+        instrument,
+        instrument_yaml=instrument_yaml,
+        mapping_yaml=mapping_yaml,
+        drill=drill,
+    )
+    return check
+
+
+def _check_survey(
+    engine: Engine,
+    name: str,
+    data: bytes,
+    instrument: str = "",
+    *,
+    instrument_yaml: tuple[str, bytes] | None = None,
+    mapping_yaml: tuple[str, bytes] | None = None,
+    drill: str | int | None = None,
+) -> tuple[UploadCheck, Any]:
+    """:func:`check_survey` and the parsed file (None when refused), read once."""
     from surveys.validate import responses_frame, validate_file
 
     file = safe_name(name)
     for upload_name, upload in ((name, data), *(u for u in (instrument_yaml, mapping_yaml) if u)):
         if reason := _too_big(upload_name, upload):
-            return _refused(safe_name(upload_name), reason, instrument)
+            return _refused(safe_name(upload_name), reason, instrument), None
     files = {name: data, **dict(u for u in (instrument_yaml, mapping_yaml) if u)}
     with staged(files) as paths:
         try:
@@ -152,24 +175,27 @@ def check_survey(
             mapping = paths[mapping_yaml[0]] if mapping_yaml else None
             parsed = validate_file(paths[name], ref, mapping)
         except InvalidInputError as exc:
-            return _refused(file, str(exc), instrument)
+            return _refused(file, str(exc), instrument), None
         rows = int(parsed.report.rows)
         what = parsed.instrument.id
         report = _report(parsed.report.problems, file)
         if rows > MAX_ROWS:
-            return _refused(file, f"{rows:,} rows: more than {MAX_ROWS:,}", what)
+            return _refused(file, f"{rows:,} rows: more than {MAX_ROWS:,}", what), None
         if not parsed.report.ok:
-            return UploadCheck(file, False, report, pd.DataFrame(), None, rows, what)
+            return UploadCheck(file, False, report, pd.DataFrame(), None, rows, what), None
         preview = responses_frame(parsed).drop(
             columns=["respondent_key", "response_id"], errors="ignore"
         )
         try:
-            result = import_survey(engine, paths[name], ref, mapping, drill=drill, dry_run=True)
+            result = import_survey(
+                engine, paths[name], ref, mapping, drill=drill, dry_run=True, parsed=parsed
+            )
         except InvalidInputError as exc:
-            return _refused(file, str(exc), what)
-    return UploadCheck(
+            return _refused(file, str(exc), what), None
+    check = UploadCheck(
         file, True, report, preview.head(PREVIEW_ROWS), result.counts.as_dict(), rows, what
     )
+    return check, parsed
 
 
 def import_survey_upload(
@@ -187,7 +213,7 @@ def import_survey_upload(
     file does not pass (nothing written), PermissionError for roles other than researcher and
     admin."""
     _require_research(viewer)
-    check = check_survey(
+    check, parsed = _check_survey(
         engine,
         name,
         data,
@@ -198,11 +224,8 @@ def import_survey_upload(
     )
     if not check.ok:
         raise InvalidInputError(f"{check.file}: the file does not pass the checks; nothing written")
-    files = {name: data, **dict(u for u in (instrument_yaml, mapping_yaml) if u)}
-    with staged(files) as paths:
-        ref = _instrument_ref(paths, instrument, instrument_yaml and instrument_yaml[0])
-        mapping = paths[mapping_yaml[0]] if mapping_yaml else None
-        result = import_survey(engine, paths[name], ref, mapping, drill=drill)
+    # The file as just checked (read once): stored all or nothing.
+    result = import_survey(engine, Path(check.file), parsed.instrument, drill=drill, parsed=parsed)
     counts = result.counts.as_dict()
     audit.record(
         engine,

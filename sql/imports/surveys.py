@@ -84,9 +84,13 @@ def import_survey(
     *,
     drill: str | int | None = None,
     dry_run: bool = False,
+    parsed: ParsedSurvey | None = None,
 ) -> ImportResult:
-    """Validate ``path`` and store its responses (all or nothing). ``dry_run`` writes nothing."""
-    parsed = validate_file(path, instrument, mapping)
+    """Validate ``path`` and store its responses (all or nothing). ``dry_run`` writes nothing.
+    ``parsed``: the result of ``validate_file`` on this same file when the caller has it
+    already (the upload page), so the file is not read twice; it is still refused if invalid."""
+    if parsed is None:
+        parsed = validate_file(path, instrument, mapping)
     refuse_if_invalid(parsed)
     inst = parsed.instrument
     try:

@@ -478,3 +478,43 @@ def test_optin_tables_read_as_a_researcher_reads_them(app, research_sqlite):
     assert dict(zip(values(bars["x"]), values(bars["y"]), strict=True)) == expected
     assert chart["layout"]["xaxis"]["title"]["text"] == "日付（日本時間）"
     assert chart["layout"]["yaxis"]["title"]["text"] == "撤回の件数"
+
+
+@pytest.mark.parametrize(("page", "at_least"), [("research_uiux", 4), ("research_drill", 7)])
+def test_method_notes_read_in_the_ui_language(app, research_sqlite, page, at_least):
+    """The method-note expanders (手法) speak the catalog's Japanese in the Japanese UI — no
+    ASCII-only ``key: value`` lines — and the composition's English note in the English UI."""
+    ja = open_page(app, research_sqlite, page)
+    lines = [x.value for e in ja.expander if e.label == "手法" for x in e.text]
+    assert len(lines) >= at_least, lines
+    assert all(not line.isascii() for line in lines), [line for line in lines if line.isascii()]
+    assert all("：" in line and "research.notes" not in line for line in lines), lines
+    en = open_page(app, research_sqlite, page, lang="en")
+    english = [x.value for e in en.expander if e.label == "Method" for x in e.text]
+    assert len(english) == len(lines)
+    assert all(line.isascii() for line in english), english
+
+
+@pytest.mark.parametrize("page", ["research_survey", "research_drill"])
+def test_download_names_carry_the_japan_time_of_the_run(app, research_sqlite, media_files, page):
+    """Every research download (CSV, Parquet, method note) is named ``{stem}_YYYYMMDD_HHMM`` in
+    Japan time (UTC+9, counted here by hand), whatever the machine's zone."""
+    import re
+
+    before = dt.datetime.now(dt.UTC)
+    at = open_page(app, research_sqlite, page)
+    after = dt.datetime.now(dt.UTC)
+    stamps = {
+        (moment + dt.timedelta(hours=9)).replace(tzinfo=None).strftime("%Y%m%d_%H%M")
+        for moment in (before, after)
+    }
+    assert at.download_button
+    names = []
+    for button in at.download_button:
+        url = media_files[-1].execute_deferred(button.proto.deferred_file_id)
+        names.append(media_files[-1]._storage.get_file(url.rsplit("/", 1)[1]).filename)
+    pattern = re.compile(r"^[\w.-]+_(\d{8}_\d{4})(_method)?\.(csv|parquet|txt)$")
+    for name in names:
+        found = pattern.match(name)
+        assert found and found.group(1) in stamps, (name, stamps)
+    assert {n.rsplit(".", 1)[1] for n in names} == {"csv", "parquet", "txt"}
