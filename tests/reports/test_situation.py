@@ -367,6 +367,10 @@ def test_evacuation_in_force_and_changes_since(evacuation_engine):
     assert "警戒レベル4 避難指示" in html and "警戒レベル3 高齢者等避難" in html
     assert f'<td class="num">{count_text(yu3)}</td>' in html
     assert re.search(r'<span class="tag">新規</span>\S+ \S+ 警戒レベル4 避難指示：城北町字', html)
+    info = subprocess.run(
+        ["pdfinfo", "-"], input=situation.render(report, "pdf"), capture_output=True, check=True
+    ).stdout.decode()
+    assert re.search(r"Pages:\s+1\b", info), "still one page"
 
     # A report whose previous moment is before both decisions lists both; the minutes from the
     # trigger are kept for the council timeline.
