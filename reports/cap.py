@@ -23,8 +23,10 @@ adapter, whose format is given only to registered partners, can be added beside 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any, Protocol
 
 import shapely
@@ -249,3 +251,38 @@ def atom_feed(engine: Engine, incident_id: int | None, base_url: str) -> bytes:
         sub(entry, "updated", cap_time(ref.issued_at))
         sub(entry, "link", rel="alternate", type=CAP_MIME, href=f"{base}/{ident}.xml")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+FEED_NAME = "feed.atom"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write through a temporary file renamed over ``path`` (a reader never sees half a file)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def publish_dir(
+    engine: Engine, incident_id: int | None, base_url: str, directory: Path
+) -> list[Path]:
+    """Write the feed (``feed.atom``) and the CAP message of every decision it lists
+    (``{identifier}.xml``) into ``directory``, for a web server to serve at ``base_url`` — e.g.
+    the dashboard's ``dashboard/static/evacuation`` served by Streamlit's static serving at
+    ``https://<host>/app/static/evacuation/feed.atom`` (as ``application/atom+xml``). The CAP
+    files first, the feed last, so the feed never links a file not yet written; messages no
+    longer in force stay (later messages refer to them). Returns the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    city = active_city(engine)
+    written = []
+    for key in evq.current_decision_keys(engine, incident_id):
+        ref = evq.decision_ref(engine, key)
+        if ref is None:
+            continue
+        path = directory / f"{identifier(city, ref.first_id)}.xml"
+        _write_atomically(path, decision_message(engine, key))
+        written.append(path)
+    feed = directory / FEED_NAME
+    _write_atomically(feed, atom_feed(engine, incident_id, base_url))
+    written.append(feed)
+    return written

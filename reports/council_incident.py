@@ -21,6 +21,7 @@ from sql.queries.incidents import IncidentSummary
 from sql.viewer import Viewer
 
 from . import charts
+from .council_evacuation import evacuation_section
 from .council_figures import MAP_RESOLUTION, IncidentFigures, incident_figures
 from .council_safety import safety_section
 from .parts import Draw, Kpi, Progress, Section, chart_label, moment_text
@@ -596,6 +597,9 @@ def incident_part(
     appendix += tables
     safety, tables = safety_section(engine, incident, city, lang)
     sections.append(safety)
+    appendix += tables
+    evacuation, tables = evacuation_section(engine, incident, viewer, lang)
+    sections.append(evacuation)
     appendix += tables
     warnings = _warnings_table(fig, lang)
     if warnings is not None:

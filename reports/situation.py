@@ -29,6 +29,7 @@ from sql.queries import hazards, report_figures
 from sql.queries.incidents import IncidentSummary, incident_timeline
 from sql.viewer import SYSTEM, Viewer
 
+from . import evacuation_parts
 from .parts import moment_text, report_viewer
 from .pdf import render_pdf, render_template
 from .tables import count_text
@@ -120,6 +121,10 @@ class SituationReport:
     rescue_between: dict[str, int]
     notifications_between: pd.DataFrame
     empty: list[str]  # section keys without any data up to ``at``
+    #: The evacuation information in force at ``at``, per level (evacuation_parts.in_force_by_level).
+    evacuation_now: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    #: The evacuation decisions taken since ``since`` (evacuation_parts.timeline rows).
+    evacuation_between: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     @property
     def changed(self) -> list[str]:
@@ -219,6 +224,8 @@ def build(
         if created is not None
         else notifications
     )
+    reader = report_viewer(viewer)
+    decisions = evacuation_parts.timeline(engine, summary.id, reader)
     report = SituationReport(
         lang=lang,
         incident=summary,
@@ -233,6 +240,8 @@ def build(
         rescue_between=response_times.requests_between(rescue, since, at),
         notifications_between=between,
         empty=empty,
+        evacuation_now=evacuation_parts.in_force_by_level(engine, summary.id, at, reader),
+        evacuation_between=evacuation_parts.changes_between(decisions, since, at),
     )
     from sql import audit
 
@@ -287,8 +296,37 @@ def _stamp(moment: dt.datetime, lang: str) -> str:
     return f"{wareki(local.date())} {local:%-H:%M}（{seireki(local.date())}）"
 
 
+def _level(level: Any, lang: str) -> str:
+    if level is None or pd.isna(level):
+        return t("evacuation.lifted", lang)
+    return t(f"evacuation.level.{int(level)}", lang)
+
+
+def evacuation_lines(report: SituationReport) -> tuple[list[tuple[str, str, str]], list[tuple]]:
+    """What the report says on evacuation information: (level, areas, people) in force now,
+    and (time, decision, areas, people, exercise?) for each decision since the previous report."""
+    lang = report.lang
+    names = "areas_en" if lang == "en" else "areas_ja"
+    now = [
+        (_level(r["level"], lang), _names(list(r[names]), lang), count_text(r["people"], lang))
+        for _, r in report.evacuation_now.iterrows()
+    ]
+    between = [
+        (
+            moment_text(r["issued_at"], lang),
+            _level(r["level"], lang),
+            _names(list(r[names]), lang),
+            count_text(r["people"], lang),
+            bool(r["is_exercise"]),
+        )
+        for _, r in report.evacuation_between.iterrows()
+    ]
+    return now, between
+
+
 def to_html(report: SituationReport) -> str:
     lang = report.lang
+    evacuation_now, evacuation_between = evacuation_lines(report)
     rows = []
     for _, row in report.figures.iterrows():
         empty = FIGURE_SECTIONS.get(row["key"]) in report.empty
@@ -352,6 +390,9 @@ def to_html(report: SituationReport) -> str:
         lifted=_names(warn["lifted"], lang) if warn["lifted"] else "",
         rescue=report.rescue_between,
         notices=notices,
+        evacuation_now=evacuation_now,
+        evacuation_between=evacuation_between,
+        lifted_label=t("evacuation.lifted", lang),
         more_notices=max(len(report.notifications_between) - LIST_LIMIT, 0),
         t=lambda key, **values: t(f"report.situation.{key}", lang, **values),
     )

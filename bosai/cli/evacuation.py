@@ -140,11 +140,25 @@ def announcement_command(obj: dict, decision_key: str, out: Path) -> None:
 @click.option("--incident", "incident_id", type=int, required=True)
 @click.option("--base-url", default="https://example.invalid/cap", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write to this file.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write feed.atom and the CAP messages it links into this directory (e.g. "
+    "dashboard/static/evacuation, served at <app URL>/app/static/evacuation/feed.atom).",
+)
 @click.pass_obj
-def feed_command(obj: dict, incident_id: int, base_url: str, out: Path | None) -> None:
+def feed_command(
+    obj: dict, incident_id: int, base_url: str, out: Path | None, directory: Path | None
+) -> None:
     """The Atom feed of the CAP messages in force for an incident."""
-    from reports.cap import atom_feed
+    from reports.cap import atom_feed, publish_dir
 
+    if directory is not None:
+        for path in publish_dir(_engine(obj), incident_id, base_url, directory):
+            click.echo(str(path))
+        return
     data = atom_feed(_engine(obj), incident_id, base_url)
     if out:
         out.write_bytes(data)

@@ -147,3 +147,37 @@ def test_the_loudspeaker_announcement_reads_the_standard_script_twice(evacuation
     assert flat.count(script) == 2
     assert "これは訓練です" not in flat
     assert fonts and all("Noto-Sans-CJK-JP" in f for f in fonts)
+
+
+def test_the_feed_directory_serves_the_feed_and_every_message_it_links(
+    evacuation_engine, schema, tmp_path
+):
+    """`bosai evacuation feed --dir` writes feed.atom and the CAP files it links, each valid;
+    written again after a lift, the feed lists the cancel and the files of earlier messages
+    stay (the cancel refers to them)."""
+    from bosai.cli import main
+
+    e = evacuation_engine
+    url = e.url.render_as_string(hide_password=False)
+    (yu1,) = ids(e, "YU-1")
+    issue(e, HQ, 1, [yu1], 3, "避難判断水位", idempotency_key="f1")
+    base = "https://bosai.example.jp/app/static/evacuation"
+    out = tmp_path / "static" / "evacuation"
+    args = ["--database-url", url, "evacuation", "feed", "--incident", "1", "--base-url", base]
+
+    def linked() -> list[str]:
+        feed = etree.fromstring((out / "feed.atom").read_bytes())
+        hrefs = feed.xpath("atom:entry/atom:link/@href", namespaces=NS)
+        assert all(h.startswith(base + "/") for h in hrefs)
+        return [h.rsplit("/", 1)[1] for h in hrefs]
+
+    assert main([*args, "--dir", str(out)]) == 0
+    (first,) = linked()
+    assert texts(valid(schema, (out / first).read_bytes()), "cap:msgType") == ["Alert"]
+    lift(e, HQ, 1, [yu1], "水位が下がりました", idempotency_key="f2")
+    assert main([*args, "--dir", str(out)]) == 0
+    (cancel,) = linked()
+    assert cancel != first and (out / first).exists()
+    message = valid(schema, (out / cancel).read_bytes())
+    assert texts(message, "cap:msgType") == ["Cancel"]
+    assert not list(out.glob(".*.tmp"))

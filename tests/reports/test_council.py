@@ -404,3 +404,78 @@ def test_maps_name_where_the_shelters_come_from(demo):
     assert "出典：国土地理院" in note  # the GSI site
     assert "合成データ" in note  # the demo's synthetic shelters
     assert "背景地図なし" in note and "H3" in note
+
+
+def test_the_evacuation_timeline_with_people_and_minutes_from_trigger(evacuation_engine, tmp_path):
+    """Issued, raised and lifted decisions in order, residents of the areas counted
+    independently in SQL (a tiny area around one household shows 「5未満」), the minutes from
+    the trigger, 「—」 for a decision by hand."""
+    from importers.evacuation import read_areas
+    from reports.tables import count_text
+    from sql.actions.evacuation import issue, lift
+    from sql.imports.evacuation import import_areas
+    from sql.incident_clock import incident_clock
+    from sql.models import EvacuationArea
+    from sql.viewer import SYSTEM, Viewer
+    from tests.reports.test_situation import residents_in
+
+    e = evacuation_engine
+    with e.connect() as conn:
+        lon, lat = conn.execute(
+            sa.text(
+                "SELECT home_lon, home_lat FROM citizens WHERE home_lon IS NOT NULL ORDER BY id"
+            )
+        ).first()
+    d = 0.00005
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text(
+        "区域コード,区域名,種別,WKT\n"
+        f'TINY-1,小さな区域,町字,"POLYGON (({lon - d} {lat - d}, {lon + d} {lat - d}, '
+        f'{lon + d} {lat + d}, {lon - d} {lat + d}, {lon - d} {lat - d}))"\n',
+        encoding="utf-8",
+    )
+    import_areas(e, SYSTEM, read_areas(tiny), "tiny.csv")
+    with e.connect() as conn:
+        found = dict(conn.execute(sa.select(EvacuationArea.code, EvacuationArea.id)).all())
+        few = conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM citizens WHERE home_lon BETWEEN :a AND :b "
+                "AND home_lat BETWEEN :c AND :f"
+            ),
+            {"a": lon - d, "b": lon + d, "c": lat - d, "f": lat + d},
+        ).scalar_one()
+    assert 1 <= few < 5
+    hq = Viewer(role="hq", subject="hq-1")
+    reached = (incident_clock(e, 1) - dt.timedelta(minutes=40)).isoformat()
+    issue(
+        e,
+        hq,
+        1,
+        [found["YU-3"], found["AG-2"]],
+        3,
+        "避難判断水位",
+        idempotency_key="c1",
+        trigger={"kind": "river_level", "triggered_at": reached},
+    )
+    issue(e, hq, 1, [found["TINY-1"]], 4, "手動", idempotency_key="c2")
+    lift(e, hq, 1, [found["YU-3"], found["AG-2"], found["TINY-1"]], "解除", idempotency_key="c3")
+
+    report = council.build(e, incident="1", draw_charts=False)
+    section = next(s for s in report.sections if s.key == "evacuation")
+    table = next(t for t in report.appendix if t.key == "evacuation")
+    assert section.tables == [table] and section.empty is None
+    rows = table.text_rows()
+    assert [r[1] for r in rows] == ["警戒レベル3 高齢者等避難", "警戒レベル4 避難指示", "解除"]
+    assert rows[0][2] == "城北町字（湯川沿い）、阿賀川 浸水想定区域（神指）"
+    both = residents_in(e, "YU-3") + residents_in(e, "AG-2")
+    assert rows[0][3] == count_text(both)
+    assert rows[1][3] == "5未満" and str(few) not in rows[1][3]  # suppressed for the council
+    assert rows[2][3] == count_text(both + few)
+    assert int(rows[0][4]) >= 40 and rows[1][4] == "—" and rows[2][4] == "—"
+    assert rows[0][0].startswith("令和")  # Japan time, 和暦
+    assert any("基準到達から発令まで" in line for line in section.intro)
+    workbook_cells = table.cell_rows()
+    assert workbook_cells[1][3] == "5未満"
+    english = council.build(e, incident="1", lang="en", draw_charts=False)
+    rows_en = next(t for t in english.appendix if t.key == "evacuation").text_rows()
+    assert rows_en[1][1] == "Alert level 4: Evacuation order" and rows_en[2][1] == "Lifted"

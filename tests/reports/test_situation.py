@@ -305,3 +305,85 @@ def test_nanao_snapshot_report(tmp_path, sqlite_template, opendata):
     assert text.count("\f") == 1
     assert "七尾市" in text and "データのない項目があります" in text
     assert "気象警報・注意報のデータがありません" in text
+
+
+# ------------------------------------------------------------------ evacuation information
+
+#: The two rectangular areas of tests/data/evacuation/areas.csv: (min lon, min lat, max lon, max lat).
+RECTANGLES = {
+    "YU-3": (139.925, 37.505, 139.935, 37.515),
+    "AG-2": (139.885, 37.505, 139.900, 37.525),
+}
+
+
+def residents_in(engine, code: str) -> int:
+    """Citizens whose home lies in a rectangular area (boundary included), counted in SQL."""
+    lon0, lat0, lon1, lat1 = RECTANGLES[code]
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM citizens WHERE home_lon BETWEEN :lon0 AND :lon1 "
+                "AND home_lat BETWEEN :lat0 AND :lat1"
+            ),
+            {"lon0": lon0, "lon1": lon1, "lat0": lat0, "lat1": lat1},
+        ).scalar_one()
+
+
+def test_evacuation_in_force_and_changes_since(evacuation_engine):
+    from reports.tables import count_text
+    from sql.actions.evacuation import issue
+    from sql.incident_clock import incident_clock
+    from sql.models import EvacuationArea
+    from sql.viewer import Viewer
+
+    e = evacuation_engine
+    hq = Viewer(role="hq", subject="hq-1")
+    with e.connect() as conn:
+        found = dict(conn.execute(sa.select(EvacuationArea.code, EvacuationArea.id)).all())
+    start = incident_clock(e, 1)
+    reached = (start - dt.timedelta(minutes=25)).isoformat()
+    d1 = issue(
+        e,
+        hq,
+        1,
+        [found["YU-3"], found["AG-2"]],
+        3,
+        "避難判断水位",
+        idempotency_key="sit-1",
+        trigger={"kind": "river_level", "triggered_at": reached},
+    )
+    d2 = issue(e, hq, 1, [found["YU-3"]], 4, "氾濫危険水位", idempotency_key="sit-2")
+    assert d1.at < d2.at
+
+    report = situation.build(e, "1", at=d2.at, since=d1.at)
+    now = report.evacuation_now
+    assert now["level"].tolist() == [4, 3]
+    assert now["area_codes"].tolist() == [["YU-3"], ["AG-2"]]
+    yu3, ag2 = residents_in(e, "YU-3"), residents_in(e, "AG-2")
+    assert now["people"].tolist() == [yu3, ag2]
+    between = report.evacuation_between
+    assert between["decision_key"].tolist() == ["sit-2"]  # the first is the previous report's
+    html = situation.to_html(report)
+    assert "警戒レベル4 避難指示" in html and "警戒レベル3 高齢者等避難" in html
+    assert f'<td class="num">{count_text(yu3)}</td>' in html
+    assert re.search(r'<span class="tag">新規</span>\S+ \S+ 警戒レベル4 避難指示：城北町字', html)
+    info = subprocess.run(
+        ["pdfinfo", "-"], input=situation.render(report, "pdf"), capture_output=True, check=True
+    ).stdout.decode()
+    assert re.search(r"Pages:\s+1\b", info), "still one page"
+
+    # A report whose previous moment is before both decisions lists both; the minutes from the
+    # trigger are kept for the council timeline.
+    wide = situation.build(e, "1", at=d2.at, since=start - dt.timedelta(minutes=1))
+    assert wide.evacuation_between["decision_key"].tolist() == ["sit-1", "sit-2"]
+    assert wide.evacuation_between["minutes_from_trigger"].tolist()[0] >= 25
+
+    # Before the first decision nothing is in force, and the report says so (JA and EN).
+    before = situation.build(
+        e, "1", at=d1.at - dt.timedelta(seconds=1), since=start - dt.timedelta(hours=1)
+    )
+    assert before.evacuation_now.empty
+    assert "報告時点で発令中の避難情報はありません。" in situation.to_html(before)
+    english = situation.build(e, "1", at=d2.at, since=d1.at, lang="en")
+    text = situation.to_html(english)
+    assert "Alert level 4: Evacuation order" in text and "警戒レベル" not in text

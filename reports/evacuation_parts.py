@@ -1,0 +1,147 @@
+"""Evacuation information (避難情報, issue 17) in the reports: what is in force at a moment,
+what changed between two moments, and the decisions of an incident as a timeline — each with
+the people covered (citizens living in the areas, counted by
+:func:`sql.policy.evacuation_coverage`; aggregates only) and the minutes from the trigger to
+the decision.
+
+People covered by a decision or a level are the areas' counts added up (an area counted once
+per decision); a person living where two areas overlap counts in both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from sql.policy import evacuation_coverage
+from sql.queries import evacuation as evacuation_queries
+from sql.viewer import Viewer
+
+TIMELINE_COLUMNS = [
+    "decision_key",
+    "issued_at",
+    "action",
+    "level",
+    "area_codes",
+    "areas_ja",
+    "areas_en",
+    "people",
+    "triggered_at",
+    "minutes_from_trigger",
+    "is_exercise",
+]
+
+
+def _aware(moment: Any) -> dt.datetime | None:
+    if moment is None or (not isinstance(moment, dt.datetime) and pd.isna(moment)):
+        return None
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.to_pydatetime()
+
+
+def minutes_from_trigger(trigger: Any, issued_at: Any) -> int | None:
+    """Whole minutes from the trigger being reached to the decision (None when decided by hand).
+
+    >>> minutes_from_trigger({"triggered_at": "2026-07-10T04:00:00+00:00"},
+    ...                      dt.datetime(2026, 7, 10, 4, 25, 30, tzinfo=dt.UTC))
+    25
+    >>> minutes_from_trigger(None, dt.datetime(2026, 7, 10, tzinfo=dt.UTC)) is None
+    True
+    """
+    reached = trigger.get("triggered_at") if isinstance(trigger, dict) else None
+    issued = _aware(issued_at)
+    if not reached or issued is None:
+        return None
+    start = _aware(dt.datetime.fromisoformat(str(reached)))
+    return max(int((issued - start).total_seconds() // 60), 0)
+
+
+def _people_per_area(engine: Engine, viewer: Viewer, area_ids: set[int]) -> dict[int, int]:
+    if not area_ids:
+        return {}
+    areas = evacuation_queries.areas_frame(engine)
+    wkbs = {
+        int(i): bytes(g)
+        for i, g in zip(areas["id"], areas["geom_wkb"], strict=True)
+        if int(i) in area_ids
+    }
+    coverage = evacuation_coverage(engine, viewer, wkbs)
+    return {int(a): int(p) for a, p in zip(coverage["area_id"], coverage["people"], strict=True)}
+
+
+def timeline(engine: Engine, incident_id: int, viewer: Viewer) -> pd.DataFrame:
+    """One row per decision of the incident (issue or lift), oldest first: time, action,
+    level (None for a lift), the areas (codes, names JA/EN), the people living in them, the
+    trigger's time and the minutes from it to the decision, whether it was an exercise."""
+    history = evacuation_queries.issuance_history(engine, incident_id)
+    if history.empty:
+        return pd.DataFrame(columns=TIMELINE_COLUMNS)
+    people = _people_per_area(engine, viewer, {int(a) for a in history["area_id"]})
+    rows = []
+    for key, group in history.groupby("decision_key", sort=False):
+        first = group.iloc[0]
+        trigger = first["trigger"] if isinstance(first["trigger"], dict) else None
+        issued = _aware(first["issued_at"])
+        rows.append(
+            {
+                "decision_key": key,
+                "issued_at": issued,
+                "action": str(first["action"]),
+                "level": int(first["level"]) if pd.notna(first["level"]) else None,
+                "area_codes": [str(c) for c in group["area_code"]],
+                "areas_ja": [str(n) for n in group["area_name_ja"]],
+                "areas_en": [
+                    str(e) if isinstance(e, str) and e else str(j)
+                    for e, j in zip(group["area_name_en"], group["area_name_ja"], strict=True)
+                ],
+                "people": sum(people.get(int(a), 0) for a in group["area_id"].unique()),
+                "triggered_at": _aware(dt.datetime.fromisoformat(trigger["triggered_at"]))
+                if trigger and trigger.get("triggered_at")
+                else None,
+                "minutes_from_trigger": minutes_from_trigger(trigger, issued),
+                "is_exercise": bool(first["is_exercise"]),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
+    return frame.sort_values("issued_at", kind="stable").reset_index(drop=True)
+
+
+def in_force_by_level(
+    engine: Engine, incident_id: int, at: dt.datetime, viewer: Viewer
+) -> pd.DataFrame:
+    """The evacuation information in force at ``at``, one row per level (highest first):
+    level, area codes, names JA/EN, people living in those areas."""
+    columns = ["level", "area_codes", "areas_ja", "areas_en", "people"]
+    force = evacuation_queries.in_force(engine, incident_id, as_of=at)
+    if not force:
+        return pd.DataFrame(columns=columns)
+    areas = evacuation_queries.areas_frame(engine).set_index("id")
+    people = _people_per_area(engine, viewer, set(force))
+    rows = []
+    for level in sorted({f.level for f in force.values()}, reverse=True):
+        ids = sorted(
+            (a for a, f in force.items() if f.level == level), key=lambda a: areas.at[a, "code"]
+        )
+        rows.append(
+            {
+                "level": level,
+                "area_codes": [str(areas.at[a, "code"]) for a in ids],
+                "areas_ja": [str(areas.at[a, "name_ja"]) for a in ids],
+                "areas_en": [str(areas.at[a, "name_en"] or areas.at[a, "name_ja"]) for a in ids],
+                "people": sum(people.get(a, 0) for a in ids),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def changes_between(decisions: pd.DataFrame, since: dt.datetime, at: dt.datetime) -> pd.DataFrame:
+    """The decisions taken after ``since`` up to and including ``at`` (a :func:`timeline`)."""
+    if decisions.empty:
+        return decisions
+    times = pd.to_datetime(decisions["issued_at"], utc=True)
+    keep = (times > pd.Timestamp(since)) & (times <= pd.Timestamp(at))
+    return decisions[keep.to_numpy()].reset_index(drop=True)
