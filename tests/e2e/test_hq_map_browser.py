@@ -100,7 +100,8 @@ def test_the_map_draws_and_a_click_on_a_request_opens_its_panel(browser, server,
     page.wait_for_timeout(2000)  # let deck.gl finish its first frame
     screenshot(page, "hq-map")
     panel = page.get_by_text(f"救助要請 #{rid}").first
-    for _attempt in range(3):  # a loaded machine may still be drawing: click again if needed
+    for _attempt in range(5):  # a loaded machine may still be drawing: click again if needed
+        wait_for_app(page)  # a refresh in flight redraws the deck under the pointer
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         try:
             panel.wait_for(timeout=20_000)
