@@ -82,14 +82,23 @@ def _show_check(ctx: PageContext, check: uploads.UploadCheck) -> None:
 # ---------------------------------------------------------------- questionnaires
 
 
+def _section(title: str, name: str, expanded: bool):
+    """The upload's expander, its open state kept on the server (``{name}_section``): open as
+    the page asks at first, then as the reader leaves it — and open while a file is being
+    worked on, so an upload's reruns never fold the report away (the browser's own state did,
+    on a loaded machine)."""
+    key = f"{name}_section"
+    if key not in st.session_state or st.session_state.get(f"{name}_file") is not None:
+        st.session_state[key] = expanded or st.session_state.get(f"{name}_file") is not None
+    return st.expander(title, key=key, on_change="rerun")
+
+
 def survey_upload(ctx: PageContext, expanded: bool = False) -> None:
     """The questionnaire upload, in an expander."""
     from surveys.instrument import available
 
     t = ctx.t
-    # Open while a file is being worked on (a rerun must not fold the report away).
-    expanded = expanded or st.session_state.get("survey_upload_file") is not None
-    with st.expander(t("research.upload.survey_title"), expanded=expanded):
+    with _section(t("research.upload.survey_title"), "survey_upload", expanded):
         st.caption(
             t(
                 "research.upload.survey_help",
@@ -195,8 +204,7 @@ def _do(ctx: PageContext, action) -> None:
 
 def timings_upload(ctx: PageContext, expanded: bool = False) -> None:
     t = ctx.t
-    expanded = expanded or st.session_state.get("timings_upload_file") is not None
-    with st.expander(t("research.upload.timings_title"), expanded=expanded):
+    with _section(t("research.upload.timings_title"), "timings_upload", expanded):
         st.caption(
             t(
                 "research.upload.timings_help",
