@@ -203,6 +203,29 @@ def _audit_view(
         _recent[key] = time.monotonic()
 
 
+def _audit_safety(
+    engine: Engine,
+    viewer: Viewer,
+    incident_id: int | None,
+    target: str,
+    frame: pd.DataFrame,
+    details: dict[str, Any],
+    *,
+    mode: Mode,
+) -> None:
+    """Audit a safety read of ``frame``'s citizens for the incident, naming the personal
+    fields that actually left (the reception, unaccounted-for and plan reads share this)."""
+    _audit_view(
+        engine,
+        viewer.for_incident(incident_id),
+        target,
+        frame["citizen_id"],
+        details,
+        mode=mode,
+        fields=disclosed_fields(frame, SAFETY_PERSONAL),
+    )
+
+
 def forget_recent_views() -> None:
     """Audit the next view even when identical to a recent one (tests, sign-out)."""
     with _recent_lock:
@@ -1040,14 +1063,14 @@ def reception_search(
     more = len(frame) > RECEPTION_SEARCH_LIMIT
     frame = frame.head(RECEPTION_SEARCH_LIMIT)
     frame.attrs["more"] = more
-    _audit_view(
+    _audit_safety(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.reception_search",
-        frame["citizen_id"],
+        frame,
         {"shelter_id": shelter_id, "by": "name" if wanted else "birth_date", "rows": len(frame)},
         mode=mode,
-        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -1066,14 +1089,14 @@ def reception_by_subject(
         .where(c.c.subject == subject)
     )
     frame = _reception_frame(engine, stmt)
-    _audit_view(
+    _audit_safety(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.reception_search",
-        frame["citizen_id"],
+        frame,
         {"shelter_id": shelter_id, "by": "qr"},
         mode=mode,
-        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -1096,14 +1119,14 @@ def reception_household(
         .order_by(c.c.id != citizen_id, c.c.birth_date, c.c.id)
     )
     frame = _reception_frame(engine, stmt)
-    _audit_view(
+    _audit_safety(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.reception_household",
-        frame["citizen_id"],
+        frame,
         {"shelter_id": shelter_id},
         mode=mode,
-        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -1221,14 +1244,14 @@ def unaccounted_details(
     )
     with engine.connect() as conn:
         frame = query_frame(conn, stmt)
-    _audit_view(
+    _audit_safety(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.unaccounted",
-        frame["citizen_id"],
+        frame,
         {"names": bool(mode.emergency), "rows": len(frame)},
         mode=mode,
-        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -1368,14 +1391,14 @@ def evacuation_plans(
         stmt = stmt.where(in_ids(engine, p.c.citizen_id, citizen_ids))
     with engine.connect() as conn:
         frame = query_frame(conn, stmt)
-    _audit_view(
+    _audit_safety(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.evacuation_plans",
-        frame["citizen_id"],
+        frame,
         {"scope": "all" if viewer.role == "admin" else register_scope(mode), "rows": len(frame)},
         mode=mode,
-        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
