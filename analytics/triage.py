@@ -67,6 +67,11 @@ def minutes_waiting(requested_at: pd.Series, now: dt.datetime) -> pd.Series:
     return minutes.clip(lower=0).fillna(0)
 
 
+def _numbers(column: pd.Series) -> pd.Series:
+    """The column as floats (an object column of numbers and None, as a queue row may be)."""
+    return pd.to_numeric(column, errors="coerce").astype(float)
+
+
 def triage_scores(
     requests: pd.DataFrame, now: dt.datetime, weights: TriageWeights = DEFAULT_WEIGHTS
 ) -> pd.Series:
@@ -74,9 +79,9 @@ def triage_scores(
     flood_depth_m, requested_at)."""
     w = weights
     register = requests["on_register"].fillna(False).astype(bool).astype(float)
-    people = requests["people_count"].fillna(1).clip(lower=0, upper=w.people_cap)
-    injured = requests["injured_count"].fillna(0).clip(lower=0, upper=w.injured_cap)
-    depth = requests["flood_depth_m"].fillna(0).clip(lower=0, upper=w.depth_cap_m)
+    people = _numbers(requests["people_count"]).fillna(1).clip(lower=0, upper=w.people_cap)
+    injured = _numbers(requests["injured_count"]).fillna(0).clip(lower=0, upper=w.injured_cap)
+    depth = _numbers(requests["flood_depth_m"]).fillna(0).clip(lower=0, upper=w.depth_cap_m)
     waiting = minutes_waiting(requests["requested_at"], now).clip(upper=w.minutes_cap)
     score = (
         w.register * register
