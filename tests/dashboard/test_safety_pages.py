@@ -5,6 +5,11 @@ page for the admin and for headquarters."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import json
+import re
 import shutil
 
 import pytest
@@ -14,6 +19,7 @@ from bosai.cli import main
 from cityos.citizen_qr import encode
 from sql import policy
 from sql.engine import make_engine
+from sql.incident_clock import incident_clock
 
 pytestmark = pytest.mark.slow
 
@@ -36,10 +42,19 @@ def query(url: str, statement: str, **values):
         engine.dispose()
 
 
-def signed_in(app, url: str, role: str):
+def write(url: str, statement: str, **values) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(statement), values)
+    finally:
+        engine.dispose()
+
+
+def signed_in(app, url: str, role: str, **session):
     policy.forget_recent_views()
     subject = query(url, "SELECT subject FROM staff WHERE role = :r LIMIT 1", r=role)[0][0]
-    at = app(url)
+    at = app(url, **session)
     at.user = {"is_logged_in": True, "sub": subject, "roles": [role]}
     at.run()
     return at
@@ -168,3 +183,93 @@ def test_roles_without_rows_see_only_figures_and_plans_for_admin(app, demo_url):
     at.switch_page("views/plans.py").run()
     assert not at.exception
     assert "計画を編集" not in [t.label for t in at.tabs]
+
+
+# ------------------------------------------------------------------ the list as a file
+
+
+def download(at, media_files, key: str) -> tuple[str, list[dict]]:
+    """What the browser's request for a deferred download runs (the server's download thread,
+    outside the script): the file name and its rows."""
+    button = next(b for b in at.download_button if b.key == key)
+    url = media_files[-1].execute_deferred(button.proto.deferred_file_id)
+    stored = media_files[-1]._storage.get_file(url.rsplit("/", 1)[1])
+    rows = list(csv.DictReader(io.StringIO(stored.content.decode("utf-8-sig"), newline="")))
+    return stored.filename or "", rows
+
+
+def downloads_audited(url: str) -> list:
+    return query(
+        url,
+        "SELECT actor, role, citizen_ids, details FROM audit_log "
+        "WHERE target = 'policy.unaccounted_download' ORDER BY id",
+    )
+
+
+def test_the_list_downloads_for_the_follow_up_teams_audited_and_spreadsheet_safe(
+    app, demo_url, media_files
+):
+    engine = make_engine(demo_url)
+    try:
+        now = incident_clock(engine, 1)
+    finally:
+        engine.dispose()
+    at = signed_in(app, demo_url, "hq")
+    at.session_state["ua_scope"] = "all"
+    at.switch_page("views/unaccounted.py").run()
+    assert not at.exception
+    total = int(
+        re.search(r"全 ([\d,]+) 人", " ".join(c.value for c in at.caption))
+        .group(1)
+        .replace(",", "")
+    )
+    assert downloads_audited(demo_url) == []  # nothing before the file is requested
+    # A name typed by someone who meant harm, on a register person (named in an emergency).
+    person = query(
+        demo_url,
+        "SELECT citizen_id FROM support_register WHERE citizen_id NOT IN (SELECT citizen_id "
+        "FROM status_reports) AND citizen_id NOT IN (SELECT citizen_id FROM safety_observations "
+        "WHERE citizen_id IS NOT NULL) ORDER BY citizen_id LIMIT 1",
+    )[0][0]
+    write(demo_url, "UPDATE citizens SET name = :n WHERE id = :i", n="=1+2", i=person)
+    write(demo_url, "UPDATE citizens SET phone = :n WHERE id = :i", n="+81-90-0000-0000", i=person)
+    name, rows = download(at, media_files, "ua_download")
+    assert name == f"安否未確認者_{now + dt.timedelta(hours=9):%Y%m%d_%H%M}.csv"  # Japan time
+    assert len(rows) == total
+    assert list(rows[0])[:6] == ["優先", "番号", "氏名", "ふりがな", "電話", "住所"]
+    assert {"地区", "状態", "最後の情報", "最終連絡", "経過（分）", "避難支援者"} <= set(rows[0])
+    hostile = next(r for r in rows if r["番号"] == str(person))
+    assert hostile["氏名"] == "'=1+2" and hostile["電話"] == "'+81-90-0000-0000"
+    assert hostile["最終連絡"] == "連絡なし" and hostile["要支援者"] == "○"
+    assert all(not r[c].startswith(("=", "+", "-", "@")) for r in rows for c in r)
+    stamped = [r["最終連絡"] for r in rows if r["最終連絡"] != "連絡なし"]
+    assert stamped and all(re.fullmatch(r"令和\d+年\d+月\d+日 \d\d:\d\d", s) for s in stamped)
+    assert any(r["氏名"] for r in rows)  # names: hq in an emergency
+    audited = downloads_audited(demo_url)
+    assert len(audited) == 1
+    actor, role, ids, details = audited[0]
+    ids = ids if isinstance(ids, list) else json.loads(ids)
+    details = details if isinstance(details, dict) else json.loads(details)
+    assert role == "hq" and sorted(ids) == sorted(int(r["番号"]) for r in rows)
+    assert details["filters"]["scope"] == "all" and details["rows"] == total
+    download(at, media_files, "ua_download")  # the same file again: a second provision
+    assert len(downloads_audited(demo_url)) == 2
+    # Normal mode: the same list, numbers without names or contacts.
+    write(demo_url, "UPDATE incidents SET emergency_mode = 0 WHERE id = 1")
+    at = signed_in(app, demo_url, "rescue")
+    at.session_state["ua_scope"] = "all"
+    at.switch_page("views/unaccounted.py").run()
+    _, rows = download(at, media_files, "ua_download")
+    assert len(rows) == total
+    assert not any(r["氏名"] or r["電話"] or r["住所"] for r in rows)
+    assert downloads_audited(demo_url)[-1][1] == "rescue"
+
+
+def test_the_file_speaks_english_in_the_english_ui(app, demo_url, media_files):
+    at = signed_in(app, demo_url, "hq", lang="en")
+    at.switch_page("views/unaccounted.py").run()
+    name, rows = download(at, media_files, "ua_download")
+    assert name.startswith("unaccounted_") and name.endswith(".csv")
+    assert list(rows[0])[:3] == ["Priority", "No.", "Name"]
+    assert all(r["Last contact"] == "never" or r["Last contact"].endswith("JST") for r in rows)
+

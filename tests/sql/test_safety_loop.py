@@ -426,6 +426,52 @@ def test_the_list_names_people_only_in_an_emergency(loop_engine):
             policy.unaccounted_details(loop_engine, Viewer(role=role, subject="x"), 1, ids)
 
 
+def test_the_list_as_a_file_is_audited_every_time_before_it_leaves(loop_engine, monkeypatch):
+    """The follow-up teams' file: the list's rules per role and mode; each download its own
+    audit row (a repeat too), committed before any row returns."""
+    from tests.sql.test_policy import audit_lock_held, impatient, set_emergency
+
+    ids = list(range(1, 40))
+    target = "policy.unaccounted_download"
+    hurried = impatient(loop_engine, monkeypatch)
+    try:
+        with audit_lock_held(loop_engine):
+            with pytest.raises(sa.exc.OperationalError):
+                policy.unaccounted_download(hurried, HQ, 1, ids)
+    finally:
+        hurried.dispose()
+    assert _audit(loop_engine, target) == []
+    named = policy.unaccounted_download(loop_engine, HQ, 1, ids, filters={"scope": "all"})
+    assert named["citizen_id"].tolist() == ids and named["name"].notna().any()
+    again = policy.unaccounted_download(loop_engine, RESCUE, 1, ids)
+    assert again["name"].tolist() == named["name"].tolist()  # rescue: the same rule
+    policy.unaccounted_download(loop_engine, HQ, 1, ids)  # the same file a moment later
+    rows = _audit(loop_engine, target)
+    assert [(r.actor, r.role) for r in rows] == [("hq-1", "hq"), ("rescue-1", "rescue")] + [
+        ("hq-1", "hq")
+    ]
+    assert sorted(rows[0].citizen_ids) == ids
+    assert rows[0].details["filters"] == {"scope": "all"} and rows[0].details["format"] == "csv"
+    assert "name" in rows[0].details["fields"]
+    assert len({r.details["download"] for r in rows}) == 3
+    set_emergency(loop_engine, False)
+    unnamed = policy.unaccounted_download(loop_engine, HQ, 1, ids)
+    assert unnamed["name"].isna().all() and unnamed["phone"].isna().all()
+    assert unnamed["address"].isna().all() and unnamed["kana"].isna().all()
+    assert _audit(loop_engine, target)[-1].details["fields"] == []
+    for role in ("shelter_staff", "researcher", "council", "admin"):
+        with pytest.raises(policy.PolicyDenied):
+            policy.unaccounted_download(loop_engine, Viewer(role=role, subject="x"), 1, ids)
+    assert len(_audit(loop_engine, target)) == 4
+
+
+def _audit(engine, target: str) -> list:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(AuditLog).where(AuditLog.target == target).order_by(AuditLog.id)
+        ).all()
+
+
 def test_check_ins_are_arrivals_of_the_drill_and_plans_cover_the_register(demo_engine):
     from analytics.drill_evaluation import evaluate_drill
     from sql.models import Drill
