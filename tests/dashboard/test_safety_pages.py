@@ -273,3 +273,40 @@ def test_the_file_speaks_english_in_the_english_ui(app, demo_url, media_files):
     assert list(rows[0])[:3] == ["Priority", "No.", "Name"]
     assert all(r["Last contact"] == "never" or r["Last contact"].endswith("JST") for r in rows)
 
+
+# ------------------------------------------------------------------ deleting a plan
+
+
+def test_an_admin_deletes_a_plan_after_a_dialog_stating_the_consequence(app, demo_url):
+    person, version = query(
+        demo_url, "SELECT citizen_id, version FROM evacuation_plans ORDER BY citizen_id LIMIT 1"
+    )[0]
+    at = signed_in(app, demo_url, "admin")
+    at.switch_page("views/plans.py").run()
+    at.selectbox(key="pe_person").set_value(person).run()
+    assert not at.exception
+    at.button(key="pe_delete").click().run()
+    said = " ".join(str(t.value) for t in [*at.text, *at.caption])
+    assert f"の個別避難計画（版 {version}）を削除します。" in said
+    assert "避難支援者の確認と計画した避難先への到着が追跡されなくなり" in said
+    at.button(key="pe_delete_no").click().run()  # cancel: nothing happens
+    assert query(demo_url, "SELECT COUNT(*) FROM evacuation_plans WHERE citizen_id = :p", p=person)[
+        0
+    ] == (1,)
+    assert not [t for t in at.text if "削除します" in str(t.value)]
+    at.button(key="pe_delete").click().run()
+    at.button(key="pe_delete_yes").click().run()
+    assert not at.exception
+    assert f"計画（版 {version}）を削除しました" in texts(at)
+    assert query(demo_url, "SELECT COUNT(*) FROM evacuation_plans WHERE citizen_id = :p", p=person)[
+        0
+    ] == (0,)
+    logged = query(
+        demo_url,
+        "SELECT incident_id, actor FROM incident_activity WHERE action = 'plan_deleted'",
+    )
+    audited = query(demo_url, "SELECT target FROM audit_log WHERE action = 'write:plan_deleted'")
+    assert len(logged) == 1 and logged[0][0] == 1
+    assert audited == [(f"evacuation_plan:{person}",)]
+    assert at.session_state["pe_person"] == person
+    assert not [b for b in at.button if b.key == "pe_delete"]  # no plan left to delete
