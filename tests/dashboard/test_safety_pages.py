@@ -110,6 +110,49 @@ def test_a_reception_desk_checks_a_household_in(app, demo_url):
     assert {s.shelter_id for s in stays} == {shelter} and {s.method for s in stays} == {"household"}
 
 
+def test_a_desk_is_told_of_a_move_and_of_someone_already_here(app, demo_url):
+    """Bad input at the desk: a person checked in at another shelter is moved (and the desk
+    told from where); checking them in again doubles nothing and says so."""
+    from sql.actions.reception import check_in
+    from sql.viewer import Viewer
+
+    at = signed_in(app, demo_url, "shelter_staff")
+    at.switch_page("views/reception.py").run()
+    shelter = at.selectbox(key="rcp_shelter").value
+    family, kana = a_family_to_check_in(demo_url)
+    person = family[0]
+    other, other_name = query(
+        demo_url,
+        "SELECT s.id, s.name FROM shelters s JOIN shelter_operations o ON o.shelter_id = s.id "
+        "WHERE o.incident_id = 1 AND o.closed_at IS NULL AND s.id != :s ORDER BY s.id LIMIT 1",
+        s=shelter,
+    )[0]
+    engine = make_engine(demo_url)
+    try:
+        desk = Viewer(role="shelter_staff", subject="desk-elsewhere", shelter_ids=(other,))
+        check_in(engine, desk, 1, other, [person])
+    finally:
+        engine.dispose()
+    at.session_state["rcp_query"] = (kana, None)
+    at.session_state["rcp_person"] = person
+    at.run()
+    at.button(key=f"rcp_check_in_{person}").click().run()
+    assert not at.exception
+    assert f"1 人は「{other_name}」から移動として記録しました（前の受付は終了）。" in texts(at)
+    at.session_state["rcp_query"] = (kana, None)  # found again, as by a second desk
+    at.session_state["rcp_person"] = person
+    at.run()
+    at.button(key=f"rcp_check_in_{person}").click().run()
+    assert "1 人はすでにこの避難所で受付済みです" in texts(at)
+    assert "二重に受付していません" in texts(at)
+    stays = query(
+        demo_url,
+        "SELECT shelter_id, left_at IS NULL FROM evacuee_stays WHERE citizen_id = :p ORDER BY id",
+        p=person,
+    )
+    assert stays == [(other, 0), (shelter, 1)]  # moved once, never doubled
+
+
 def test_qr_codes_of_this_city_another_city_and_not_a_user_code(app, demo_url):
     at = signed_in(app, demo_url, "shelter_staff")
     at.switch_page("views/reception.py").run()
