@@ -343,6 +343,13 @@ def _close_dialog_body(
     )
 
 
+def _reception_count(ctx: PageContext, head: int) -> None:
+    """A shelter using reception counts its check-ins: no manual count to enter (it would be
+    recorded and never used), the count and where it comes from instead."""
+    st.metric(ctx.t("shelter.reception_count"), f"{head:,}")
+    st.caption(ctx.t("shelter.reception_count_note"))
+
+
 def shelter_panel(
     ctx: PageContext, incident_id: int | None, shelter: pd.Series, expected: int | None = None
 ) -> None:
@@ -433,7 +440,9 @@ def shelter_panel(
             gate.dialog(ctx.t("shelter.close_title"), dismissible=False)(_close_dialog_body)(
                 ctx, incident_id, shelter_id, name, head_now
             )
-    if role == "hq" or (role == "shelter_staff" and shelter_id in ctx.viewer.shelter_ids):
+    if shelter.get("head_count_source") == "reception":
+        _reception_count(ctx, head_now)
+    elif role == "hq" or (role == "shelter_staff" and shelter_id in ctx.viewer.shelter_ids):
         with st.form(f"shelter_count_form_{shelter_id}"):
             st.number_input(
                 ctx.t("shelter.enter_count"),

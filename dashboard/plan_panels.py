@@ -1,5 +1,6 @@
 """The individual evacuation plans page's parts: tables, the supporter confirmation, the
-admin's edit form and the CSV import (checked first, confirmed in a dialog)."""
+admin's edit form, deletion (confirmed in a dialog stating what the person loses) and the CSV
+import (checked first, confirmed in a dialog)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bosai.vocab import PLAN_DESTINATIONS, PLAN_TRANSPORTS
 from importers.evacuation_plans import parse_plans
 from sql.actions import ActionRefused, ConflictError
 from sql.actions.follow_up import record_report
-from sql.actions.plans import save_plan
+from sql.actions.plans import delete_plan, save_plan
 from sql.queries.shelter_board import shelter_board
 
 from . import gate, safety_panels
@@ -139,6 +140,11 @@ def supporter_form(ctx: PageContext, incident_id: int, tracked: pd.DataFrame) ->
 # ------------------------------------------------------------------ admin: edit
 
 
+def _say_conflict(ctx: PageContext, key: str, exc: ConflictError) -> None:
+    """Someone changed the plan first: who, and which version is current."""
+    say("error", ctx.t(key, by=exc.current.get("by"), version=exc.current.get("version")))
+
+
 def on_save(ctx: PageContext, citizen_id: int, version: int | None) -> None:
     state = st.session_state
     supporters = [
@@ -164,14 +170,7 @@ def on_save(ctx: PageContext, citizen_id: int, version: int | None) -> None:
             notes=state.get("pe_notes"),
         )
     except ConflictError as exc:
-        say(
-            "error",
-            ctx.t(
-                "safety.refused.plan_conflict",
-                by=exc.current.get("by"),
-                version=exc.current.get("version"),
-            ),
-        )
+        _say_conflict(ctx, "safety.refused.plan_conflict", exc)
     except ActionRefused as exc:
         say("error", safety_panels.refusal(ctx, exc))
     else:
@@ -179,7 +178,9 @@ def on_save(ctx: PageContext, citizen_id: int, version: int | None) -> None:
     state.pop("pe_loaded", None)
 
 
-def edit_form(ctx: PageContext, plans: pd.DataFrame) -> None:
+def edit_form(ctx: PageContext, plans: pd.DataFrame, incident_id: int | None = None) -> None:
+    """The admin's form for one register person's plan, and the deletion of an existing plan
+    (``incident_id``: the active incident whose activity log records a deletion)."""
     from sql import policy
 
     candidates = policy.plan_candidates(ctx.engine, ctx.viewer)
@@ -254,6 +255,8 @@ def edit_form(ctx: PageContext, plans: pd.DataFrame) -> None:
             on_click=gate.callback(on_save),
             args=(ctx, person, None if plan is None else int(plan["version"])),
         )
+    if plan is not None:
+        delete_button(ctx, incident_id, person, int(plan["version"]), labels[person])
 
 
 def _load(plan) -> None:
@@ -274,6 +277,63 @@ def _load(plan) -> None:
     state["pe_transport"] = plan["transport"] if plan is not None else "walk"
     state["pe_transport_note"] = _text(plan["transport_note"]) if plan is not None else ""
     state["pe_notes"] = _text(plan["notes"]) if plan is not None else ""
+
+
+# ------------------------------------------------------------------ admin: delete
+
+DELETE_ASKED = "pe_delete_asked"
+
+
+def _ask_delete(citizen_id: int, version: int) -> None:
+    st.session_state[DELETE_ASKED] = (citizen_id, version)
+
+
+def delete_button(
+    ctx: PageContext, incident_id: int | None, citizen_id: int, version: int, label: str
+) -> None:
+    """The plan shown, deleted after a question in a dialog stating what the person loses."""
+    st.button(
+        ctx.t("safety.plans.delete"),
+        icon=":material/delete:",
+        on_click=gate.callback(_ask_delete),
+        args=(citizen_id, version),
+        key="pe_delete",
+    )
+    if st.session_state.get(DELETE_ASKED) == (citizen_id, version):
+        gate.dialog(ctx.t("safety.plans.delete_title"), dismissible=False)(_delete_body)(
+            ctx, incident_id, citizen_id, version, label
+        )
+
+
+def _delete_body(
+    ctx: PageContext, incident_id: int | None, citizen_id: int, version: int, label: str
+) -> None:
+    st.text(ctx.t("safety.plans.delete_confirm", person=label, version=version))  # no markup
+    st.caption(ctx.t("safety.plans.delete_effect"))
+    left, right = st.columns(2)
+    if left.button(
+        ctx.t("safety.plans.delete_yes"), type="primary", width="stretch", key="pe_delete_yes"
+    ):
+        st.session_state.pop(DELETE_ASKED, None)
+        on_delete(ctx, incident_id, citizen_id, version)
+        st.rerun()
+    if right.button(ctx.t("safety.reception.cancel"), width="stretch", key="pe_delete_no"):
+        st.session_state.pop(DELETE_ASKED, None)
+        st.rerun()
+
+
+def on_delete(ctx: PageContext, incident_id: int | None, citizen_id: int, version: int) -> None:
+    """The deletion itself, saying what really happened: deleted (which version), changed
+    meanwhile (by whom; nothing deleted) or already gone."""
+    try:
+        deleted = delete_plan(ctx.engine, ctx.viewer, citizen_id, version, incident_id)
+    except ConflictError as exc:
+        _say_conflict(ctx, "safety.refused.plan_delete_conflict", exc)
+    except ActionRefused as exc:
+        say("error", safety_panels.refusal(ctx, exc))
+    else:
+        say("success", ctx.t("safety.plans.deleted", version=deleted["version"]))
+    st.session_state.pop("pe_loaded", None)
 
 
 # ------------------------------------------------------------------ admin: import

@@ -553,6 +553,104 @@ def history_table(ctx: PageContext, history: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+# ------------------------------------------------------------------ the list as a file
+
+
+def unaccounted_file(ctx: PageContext, rows: pd.DataFrame, details: pd.DataFrame) -> pd.DataFrame:
+    """The unaccounted-for list as the follow-up teams' file: one row per person in the list's
+    order, headers and words in the viewer's language, times in Japan time.
+
+    Parameters
+    ----------
+    ctx
+        The page context (language).
+    rows
+        Rows of the safety state's board (citizen_id, escalated, district, state, source,
+        detail, last_contact_at, minutes_since_contact, on_register, in_zone).
+    details
+        What :func:`sql.policy.unaccounted_download` returned for them (names and contacts
+        only where the policy allowed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text cells (spreadsheet escaping is the writer's, ``bosai.spreadsheet_safe``).
+    """
+    info = details.set_index("citizen_id").reindex(rows["citizen_id"].astype(int))
+    col = "safety.unaccounted.col."
+    yes = ctx.t("safety.unaccounted.mark")
+
+    def text(name: str) -> list[str]:
+        return ["" if pd.isna(v) else str(v) for v in info[name]]
+
+    return pd.DataFrame(
+        {
+            ctx.t(col + "priority"): [
+                ctx.t("safety.unaccounted.escalated_mark") if e else "" for e in rows["escalated"]
+            ],
+            ctx.t(col + "number"): rows["citizen_id"].astype(int).to_numpy(),
+            ctx.t(col + "name"): text("name"),
+            ctx.t("safety.reception.col.kana"): text("kana"),
+            ctx.t(col + "phone"): text("phone"),
+            ctx.t(col + "address"): text("address"),
+            ctx.t(col + "district"): ["" if pd.isna(d) else str(d) for d in rows["district"]],
+            ctx.t(col + "state"): [state_text(ctx, s) for s in rows["state"]],
+            ctx.t(col + "source"): [
+                source_text(ctx, s, d) for s, d in zip(rows["source"], rows["detail"], strict=True)
+            ],
+            ctx.t(col + "last_contact"): [
+                format_datetime(v, ctx.lang) if pd.notna(v) else ctx.t("safety.unaccounted.never")
+                for v in rows["last_contact_at"]
+            ],
+            ctx.t(col + "since_minutes"): [
+                str(int(m)) if pd.notna(m) else "" for m in rows["minutes_since_contact"]
+            ],
+            ctx.t(col + "register"): [yes if v else "" for v in rows["on_register"]],
+            ctx.t(col + "zone"): [yes if v else "" for v in rows["in_zone"]],
+            ctx.t(col + "follow_up"): [
+                ctx.t(f"safety.follow_up.{s}") if s else "" for s in text("follow_up_status")
+            ],
+            ctx.t(col + "assignee"): text("assignee"),
+            ctx.t(col + "attempts"): ["" if pd.isna(v) else str(int(v)) for v in info["attempts"]],
+            ctx.t(col + "supporter"): text("supporter_name"),
+            ctx.t(col + "supporter_phone"): text("supporter_phone"),
+        }
+    )
+
+
+def unaccounted_download(
+    ctx: PageContext,
+    incident_id: int,
+    board: pd.DataFrame,
+    as_of: dt.datetime,
+    filters: dict[str, Any],
+) -> None:
+    """The download button of the list as shown (every page of it): the file is made when
+    requested, after the gate re-checks the viewer, from the policy's audited download."""
+    from bosai.jpdate import file_stamp
+    from bosai.spreadsheet_safe import to_csv_bytes
+
+    engine, viewer = ctx.engine, ctx.viewer
+    rows = board.reset_index(drop=True)
+
+    def produce() -> bytes:
+        details = policy.unaccounted_download(
+            engine, viewer, incident_id, rows["citizen_id"], filters=filters
+        )
+        return to_csv_bytes(unaccounted_file(ctx, rows, details))
+
+    gate.download_button(
+        ctx.t("safety.unaccounted.download"),
+        produce,
+        file_name=ctx.t("safety.unaccounted.file_name", stamp=file_stamp(as_of)),
+        mime="text/csv",
+        disabled=rows.empty,
+        icon=":material/download:",
+        key="ua_download",
+    )
+    st.caption(ctx.t("safety.unaccounted.download_note"))
+
+
 def follow_up_forms(
     ctx: PageContext, state, incident_id: int, person: int, seen_version: int | None
 ) -> None:

@@ -1208,6 +1208,64 @@ def unaccounted_details(
     follow_up_status, assignee, method, attempts, follow_up_version. Audited."""
     _require(may_see_unaccounted(viewer), viewer, "the unaccounted-for list")
     mode = mode_of(engine, incident_id)
+    frame = _unaccounted_frame(engine, mode, incident_id, citizen_ids)
+    _audit_safety(
+        engine,
+        viewer,
+        incident_id,
+        "policy.unaccounted",
+        frame,
+        {"names": bool(mode.emergency), "rows": len(frame)},
+        mode=mode,
+    )
+    return frame
+
+
+def unaccounted_download(
+    engine: Engine,
+    viewer: Viewer,
+    incident_id: int | None,
+    citizen_ids: Iterable[int],
+    *,
+    filters: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """The list's rows for a file the follow-up teams take with them: the same columns and
+    rules as :func:`unaccounted_details` (names and contacts only in an emergency, where the
+    person shares them or is on the register).
+
+    A file leaves the system, so every download is audited — an identical one a minute later
+    too (each gets its own id, so the repeat window never swallows it); the audit row is
+    committed before the rows return. ``hq`` and ``rescue`` only.
+    """
+    _require(may_see_unaccounted(viewer), viewer, "the unaccounted-for list")
+    mode = mode_of(engine, incident_id)
+    frame = _unaccounted_frame(engine, mode, incident_id, citizen_ids)
+    download_id = hashlib.sha256(
+        f"{time.time_ns()}|{viewer.subject}|{frame['citizen_id'].tolist()}".encode()
+    ).hexdigest()
+    _audit_safety(
+        engine,
+        viewer,
+        incident_id,
+        "policy.unaccounted_download",
+        frame,
+        {
+            "names": bool(mode.emergency),
+            "format": "csv",
+            "rows": len(frame),
+            "filters": filters or {},
+            "download": download_id[:16],
+        },
+        mode=mode,
+    )
+    return frame
+
+
+def _unaccounted_frame(
+    engine: Engine, mode: Mode, incident_id: int | None, citizen_ids: Iterable[int]
+) -> pd.DataFrame:
+    """The list's details of these people under the mode's rules (not audited: the callers
+    audit what they return)."""
     ids = sorted({int(i) for i in citizen_ids})
     c = Citizen.__table__
     reg = SupportRegisterEntry.__table__
@@ -1243,17 +1301,7 @@ def unaccounted_details(
         .order_by(c.c.id)
     )
     with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
-    _audit_safety(
-        engine,
-        viewer,
-        incident_id,
-        "policy.unaccounted",
-        frame,
-        {"names": bool(mode.emergency), "rows": len(frame)},
-        mode=mode,
-    )
-    return frame
+        return query_frame(conn, stmt)
 
 
 def unaccounted_households(

@@ -1,7 +1,8 @@
 """個別避難計画 — individual evacuation plans of register people: coverage, the plans, and in an
 incident the tracking (supporter's confirmation, arrival at the planned destination, overdue
 plans escalated on the unaccounted-for list). Administrators edit plans and import them from
-CSV; headquarters record a supporter's confirmation.
+CSV, and delete them (confirmed in a dialog; the deletion is audited and, in an incident, in its
+activity log); headquarters record a supporter's confirmation.
 
 Plans with names for ``admin`` (administration of plans) and for ``hq``/``rescue`` within the
 register's scope for the mode (``sql.policy.evacuation_plans``)."""
@@ -67,7 +68,7 @@ with shown[position]:
         widgets.text_table(plan_panels.plans_table(ctx, plans), width="stretch", height=480)
 if ctx.viewer.role == "admin":
     with shown[position + 1]:
-        plan_panels.edit_form(ctx, plans)
+        plan_panels.edit_form(ctx, plans, incident_id if active else None)
     with shown[position + 2]:
         plan_panels.import_form(ctx)
 else:

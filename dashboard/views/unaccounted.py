@@ -4,7 +4,9 @@ confirmation in priority order, grouped by district or rolled up by household; a
 for each (a caller or a visiting team, and what they found), reports, at home or in a car.
 
 Rows for ``hq`` and ``rescue``; names and contacts only in an emergency (``sql.policy``);
-every view of rows is audited."""
+every view of rows is audited. The list as filtered (every page) downloads as CSV for the
+follow-up teams (``sql.policy.unaccounted_download``: each download audited before the file
+is made; Japan time in the name and cells; spreadsheet-safe cells)."""
 
 import pandas as pd
 import streamlit as st
@@ -97,6 +99,13 @@ def live() -> None:
             _households(state, district)
         else:
             shown = _people(board, mode, state)
+            safety_panels.unaccounted_download(
+                ctx,
+                incident_id,
+                board,
+                state.now,
+                {"scope": scope, "district": district, "states": list(states)},
+            )
     with right:
         if view != "households":
             person = st.session_state.get("ua_person")

@@ -19,7 +19,7 @@ from ..models import EvacuationPlan, Shelter, SupportRegisterEntry
 from ..models.base import utcnow
 from ..viewer import Viewer
 from . import ConflictError
-from .activity import require_role
+from .activity import log_action, require_role
 from .reception import SafetyRefused, _clean
 
 PLAN_ROLES = ("admin",)
@@ -121,3 +121,48 @@ def save_plan(
             details={"version": version, "destination_kind": destination_kind},
         )
     return version
+
+
+def delete_plan(
+    engine: Engine,
+    viewer: Viewer,
+    citizen_id: int,
+    expected_version: int,
+    incident_id: int | None = None,
+) -> dict[str, Any]:
+    """Delete a register person's plan; returns what was deleted (version, supporters: how
+    many).
+
+    From then on the person has no plan: during an incident nobody tracks their supporter's
+    confirmation or their arrival, and they no longer escalate on the unaccounted-for list for
+    lack of either (they stay on it as a register person). Refused with
+    :class:`~sql.actions.ConflictError` when the plan changed since ``expected_version`` (the
+    administrator deletes what they saw, not a newer import), with ``plan_gone`` when it is
+    already deleted. One audit row, and an activity-log row when ``incident_id`` is given.
+    """
+    require_role(viewer, PLAN_ROLES, "delete evacuation plans")
+    p = EvacuationPlan.__table__
+    with engine.begin() as conn:
+        audit.lock_for_write(conn)
+        current = conn.execute(sa.select(p).where(p.c.citizen_id == citizen_id)).first()
+        if current is None:
+            raise SafetyRefused("safety.refused.plan_gone", "the plan no longer exists")
+        if current.version != expected_version:
+            raise ConflictError(
+                f"the plan was changed by {current.updated_by} (version {current.version}, "
+                f"you started from {expected_version}); nothing was deleted: review and retry",
+                {"by": current.updated_by, "version": current.version},
+            )
+        conn.execute(sa.delete(p).where(p.c.id == current.id))
+        deleted = {"version": current.version, "supporters": len(current.supporters or [])}
+        log_action(
+            conn,
+            viewer,
+            incident_id,
+            "plan_deleted",
+            "evacuation_plan",
+            citizen_id,
+            deleted,
+            citizen_ids=(citizen_id,),
+        )
+    return deleted

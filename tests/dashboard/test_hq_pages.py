@@ -161,6 +161,14 @@ def test_researchers_do_not_get_the_rescue_queue_page(app, demo_sqlite):
 # ------------------------------------------------------------------ shelters
 
 
+#: An open shelter nobody was checked in at: it keeps manual head counts.
+MANUAL_SHELTER = (
+    "SELECT shelter_id FROM shelter_operations WHERE incident_id = 1 AND closed_at IS NULL "
+    "AND shelter_id NOT IN (SELECT shelter_id FROM evacuee_stays WHERE shelter_id IS NOT NULL) "
+    "ORDER BY shelter_id LIMIT 1"
+)
+
+
 def test_shelter_board_and_head_count_entry(app, demo_copy):
     at = page(app, demo_copy, "shelters")
     open_count = scalar(
@@ -169,10 +177,7 @@ def test_shelter_board_and_head_count_entry(app, demo_copy):
     )
     assert metrics(at)["開設避難所"].startswith(f"{open_count:,} /")
     assert len(at.dataframe[0].value) == open_count
-    sid = scalar(
-        demo_copy,
-        "SELECT shelter_id FROM shelter_operations WHERE incident_id = 1 AND closed_at IS NULL ORDER BY shelter_id LIMIT 1",
-    )
+    sid = scalar(demo_copy, MANUAL_SHELTER)
     at.selectbox(key="shelters_pick").set_value(sid).run()
     at.number_input(key=f"shelter_count_{sid}").set_value(77)
     next(b for b in at.button if b.label == "避難者数を記録").click().run()
@@ -432,6 +437,45 @@ def test_shelters_are_listed_by_attention_and_an_over_capacity_count_warns(app, 
     ), warned
     assert any("（5 人超過）" in w for w in warned)  # and the panel says so while it lasts
     assert at.number_input(key=f"shelter_count_{sid}").value == capacity + 5
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_reception_shelter_shows_its_check_ins_instead_of_a_count_form(app, demo_copy, lang):
+    """A shelter using reception counts its check-ins: the manual count (recorded, never used)
+    is not offered there, the check-in count is shown with where it comes from; a shelter
+    without reception keeps the form."""
+    sid = scalar(
+        demo_copy,
+        "SELECT shelter_id FROM evacuee_stays WHERE incident_key = 1 AND place_kind = 'shelter' "
+        "AND shelter_id IN (SELECT shelter_id FROM shelter_operations WHERE incident_id = 1 "
+        "AND closed_at IS NULL) GROUP BY shelter_id ORDER BY COUNT(*) DESC LIMIT 1",
+    )
+    staying = scalar(
+        demo_copy,
+        "SELECT SUM(CASE WHEN s.walk_in_id IS NULL THEN 1 ELSE w.household_size END) "
+        "FROM evacuee_stays s LEFT JOIN walk_ins w ON w.id = s.walk_in_id "
+        "WHERE s.incident_key = 1 AND s.shelter_id = :s AND s.left_at IS NULL",
+        s=sid,
+    )
+    at = page(app, demo_copy, "shelters", lang=lang)
+    at.selectbox(key="shelters_pick").set_value(sid).run()
+    assert not at.exception
+    label = "受付済みの避難者数" if lang == "ja" else "Checked in at reception"
+    assert metrics(at)[label] == f"{staying:,}"
+    said = " ".join(str(c.value) for c in at.caption)
+    assert (
+        "受付（チェックイン・チェックアウト）の記録から数えます" in said
+        if lang == "ja"
+        else "its head count comes from the check-ins and check-outs recorded there" in said
+    )
+    assert not [n for n in at.number_input if n.key == f"shelter_count_{sid}"]
+    save = "避難者数を記録" if lang == "ja" else "Record head count"
+    assert not [b for b in at.button if b.label == save]
+    manual = scalar(demo_copy, MANUAL_SHELTER)
+    at.selectbox(key="shelters_pick").set_value(manual).run()
+    assert at.number_input(key=f"shelter_count_{manual}")
+    assert [b for b in at.button if b.label == save]
+    assert label not in metrics(at)
 
 
 def sql_rows(url: str, statement: str, **params):

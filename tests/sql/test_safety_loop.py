@@ -426,6 +426,116 @@ def test_the_list_names_people_only_in_an_emergency(loop_engine):
             policy.unaccounted_details(loop_engine, Viewer(role=role, subject="x"), 1, ids)
 
 
+def test_the_list_as_a_file_is_audited_every_time_before_it_leaves(loop_engine, monkeypatch):
+    """The follow-up teams' file: the list's rules per role and mode; each download its own
+    audit row (a repeat too), committed before any row returns."""
+    from tests.sql.test_policy import audit_lock_held, impatient, set_emergency
+
+    ids = list(range(1, 40))
+    target = "policy.unaccounted_download"
+    hurried = impatient(loop_engine, monkeypatch)
+    try:
+        with audit_lock_held(loop_engine):
+            with pytest.raises(sa.exc.OperationalError):
+                policy.unaccounted_download(hurried, HQ, 1, ids)
+    finally:
+        hurried.dispose()
+    assert _audit(loop_engine, target) == []
+    named = policy.unaccounted_download(loop_engine, HQ, 1, ids, filters={"scope": "all"})
+    assert named["citizen_id"].tolist() == ids and named["name"].notna().any()
+    again = policy.unaccounted_download(loop_engine, RESCUE, 1, ids)
+    assert again["name"].tolist() == named["name"].tolist()  # rescue: the same rule
+    policy.unaccounted_download(loop_engine, HQ, 1, ids)  # the same file a moment later
+    rows = _audit(loop_engine, target)
+    assert [(r.actor, r.role) for r in rows] == [("hq-1", "hq"), ("rescue-1", "rescue")] + [
+        ("hq-1", "hq")
+    ]
+    assert sorted(rows[0].citizen_ids) == ids
+    assert rows[0].details["filters"] == {"scope": "all"} and rows[0].details["format"] == "csv"
+    assert "name" in rows[0].details["fields"]
+    assert len({r.details["download"] for r in rows}) == 3
+    set_emergency(loop_engine, False)
+    unnamed = policy.unaccounted_download(loop_engine, HQ, 1, ids)
+    assert unnamed["name"].isna().all() and unnamed["phone"].isna().all()
+    assert unnamed["address"].isna().all() and unnamed["kana"].isna().all()
+    assert _audit(loop_engine, target)[-1].details["fields"] == []
+    for role in ("shelter_staff", "researcher", "council", "admin"):
+        with pytest.raises(policy.PolicyDenied):
+            policy.unaccounted_download(loop_engine, Viewer(role=role, subject="x"), 1, ids)
+    assert len(_audit(loop_engine, target)) == 4
+
+
+def _audit(engine, target: str) -> list:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(AuditLog).where(AuditLog.target == target).order_by(AuditLog.id)
+        ).all()
+
+
+def test_an_admin_deletes_a_plan_as_seen_and_the_deletion_is_logged(demo_engine):
+    """Only the version the administrator saw is deleted; the person leaves plan tracking;
+    one audit row and one activity-log row; a second deletion says the plan is gone."""
+    from sql.actions.plans import delete_plan
+    from sql.models import EvacuationPlan
+
+    engine = demo_engine  # with the demo's plans
+    admin = Viewer(role="admin", subject="admin-1")
+    with engine.begin() as conn:
+        plan = conn.execute(sa.select(EvacuationPlan).order_by(EvacuationPlan.id).limit(1)).one()
+        conn.execute(
+            sa.update(EvacuationPlan)
+            .where(EvacuationPlan.id == plan.id)
+            .values(version=3, updated_by="import-1")
+        )
+    person = plan.citizen_id
+    assert person in set(safety_picture.plans(engine)["citizen_id"])
+    for viewer in (HQ, RESCUE):
+        with pytest.raises(ActionRefused):
+            delete_plan(engine, viewer, person, 3, 1)
+    with pytest.raises(ConflictError) as stale:  # an import changed it since the page showed v2
+        delete_plan(engine, admin, person, 2, 1)
+    assert stale.value.current == {"by": "import-1", "version": 3}
+    assert count(engine, EvacuationPlan, citizen_id=person) == 1
+    deleted = delete_plan(engine, admin, person, 3, 1)
+    assert deleted == {"version": 3, "supporters": len(plan.supporters or [])}
+    assert count(engine, EvacuationPlan, citizen_id=person) == 0
+    assert person not in set(safety_picture.plans(engine)["citizen_id"])
+    with engine.connect() as conn:
+        activity = conn.execute(
+            sa.select(IncidentActivity).where(IncidentActivity.action == "plan_deleted")
+        ).all()
+        audited = conn.execute(
+            sa.select(AuditLog).where(AuditLog.action == "write:plan_deleted")
+        ).all()
+    assert [(a.incident_id, a.actor, a.target_type, a.target_id) for a in activity] == [
+        (1, "admin-1", "evacuation_plan", str(person))
+    ]
+    assert [(a.actor, a.target, a.citizen_ids) for a in audited] == [
+        ("admin-1", f"evacuation_plan:{person}", [person])
+    ]
+    with pytest.raises(SafetyRefused) as gone:
+        delete_plan(engine, admin, person, 3, 1)
+    assert gone.value.key == "safety.refused.plan_gone"
+    # Outside an incident: audited, no activity row.
+    other = first_plan(engine)
+    delete_plan(engine, admin, other.citizen_id, other.version)
+    assert count(engine, IncidentActivity, action="plan_deleted") == 1
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                sa.select(sa.func.count()).where(AuditLog.action == "write:plan_deleted")
+            ).scalar_one()
+            == 2
+        )
+
+
+def first_plan(engine):
+    from sql.models import EvacuationPlan
+
+    with engine.connect() as conn:
+        return conn.execute(sa.select(EvacuationPlan).order_by(EvacuationPlan.id).limit(1)).one()
+
+
 def test_check_ins_are_arrivals_of_the_drill_and_plans_cover_the_register(demo_engine):
     from analytics.drill_evaluation import evaluate_drill
     from sql.models import Drill
