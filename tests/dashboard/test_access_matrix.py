@@ -35,8 +35,8 @@ import shapely
 import sqlalchemy as sa
 from google.protobuf import text_format
 
+from compositions.hq_map_state import ZONE_TOLERANCE
 from dashboard import registry
-from dashboard.hq_map_state import ZONE_TOLERANCE
 from sql import policy
 from sql.consent import record_consent
 from sql.engine import make_engine
