@@ -24,6 +24,24 @@ ConsentState = Literal[CONSENT_EVENTS]
 #: ``EventKind``: what a live event of the feed carries.
 EventKind = Literal["status", "location", "rescue_request", "arrival"]
 
+#: Data item → the field of the user payload it covers (the opt-in check on both sides of the
+#: boundary: the city OS leaves out, and the connector drops, the fields not consented to).
+ITEM_FIELDS: dict[str, str] = {
+    "basic_info": "basic_info",
+    "household_link": "household",
+    "safety_status": "safety_status",
+    "location": "location",
+    "support_register": "support_register",
+    "profile_image": "profile_image",
+}
+#: Event kind → the data items that must all be in force for the event to cross the boundary.
+EVENT_ITEMS: dict[str, tuple[str, ...]] = {
+    "status": ("safety_status",),
+    "arrival": ("safety_status",),
+    "location": ("location",),
+    "rescue_request": ("safety_status", "location"),
+}
+
 #: The enumerations by their schema name in ``cityos/openapi.yaml``.
 SCHEMA_ENUMS = {
     "StatusState": StatusState,
