@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import re
 from pathlib import Path
 
@@ -39,10 +40,16 @@ def test_no_page_folder_named_pages():
     assert found == []
 
 
+@functools.cache
+def syntax_tree(path: Path) -> ast.Module:
+    """The parsed source of ``path``, once per test session (the import rules read it often)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def unsafe_html_calls(path: Path) -> list[str]:
     """Calls in ``path`` with ``unsafe_allow_html=True`` whose one argument is not a string
     literal nor a module-level constant assigned a string literal (read from the syntax tree)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = syntax_tree(path)
     constants = {
         target.id
         for node in tree.body
@@ -103,7 +110,7 @@ def test_no_sql_above_the_data_layer():
 def imported_modules(path: Path) -> set[str]:
     """Every module ``path`` imports by absolute name (at the top or inside a function)."""
     modules = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(syntax_tree(path)):
         if isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -227,7 +234,7 @@ def layer_rules(text: str) -> dict[str, LayerRule]:
 def imported_names(path: Path) -> set[str]:
     """Like :func:`imported_modules`, with ``from bosai import i18n`` as ``bosai.i18n``."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(syntax_tree(path)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
