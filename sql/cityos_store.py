@@ -44,7 +44,7 @@ from .models import (
     SupportRegisterEntry,
 )
 from .models.base import utcnow
-from .models.vocab import HAZARD_KINDS
+from .models.shelters import shelter_columns
 from .upsert import dialect_insert, insert_ignore, upsert
 from .viewer import Viewer
 
@@ -459,19 +459,10 @@ def _write_register(
     conn.execute(stmt, rows)
 
 
+#: What a sync writes of a shelter: its place, capacity, hazard flags and kinds.
 SHELTER_COLUMNS = (
-    "name",
-    "kana",
-    "address",
-    "district",
-    "lat",
-    "lon",
-    "elevation_m",
-    "capacity",
-    *(f"hazard_{k}" for k in HAZARD_KINDS),
-    "is_emergency_site",
-    "is_designated_shelter",
-    "is_welfare_shelter",
+    *shelter_columns("name", "capacity"),
+    *shelter_columns("hazard_flood", "is_welfare_shelter"),
     "is_synthetic",
 )
 
