@@ -19,10 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import subprocess
-import time
 
 import sqlalchemy as sa
 
+from .bench_ingest import raw_rate
 from .core import BenchContext, Result
 
 CLIENT = "bosai-ops-bench"
@@ -42,25 +42,6 @@ def _provider() -> tuple[subprocess.Popen, str]:
         env={"BOSAI_BENCH_IDP_SECRET": "bench"},
     )
     return process, f"http://127.0.0.1:{port}"
-
-
-def _raw_rate(engine, rows: list[dict]) -> float:
-    dialect = engine.dialect.name
-    cols = list(rows[0])
-    mark = "?" if dialect == "sqlite" else "%s"
-    sql = f"INSERT INTO status_reports ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"  # noqa: S608
-
-    def fmt(v):
-        if dialect == "sqlite" and isinstance(v, dt.datetime):
-            return v.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return v
-
-    with engine.begin() as conn:
-        cur = conn.connection.driver_connection.cursor()
-        start = time.perf_counter()
-        cur.executemany(sql, [tuple(fmt(r[c]) for c in cols) for r in rows])
-        elapsed = time.perf_counter() - start
-    return len(rows) / elapsed
 
 
 def run(ctx: BenchContext) -> list[Result]:
@@ -150,7 +131,7 @@ def run(ctx: BenchContext) -> list[Result]:
                                 }
                                 for i, e in enumerate(events)
                             ]
-                            raw.append(_raw_rate(engine, raw_rows))
+                            raw.append(raw_rate(engine, raw_rows))
                             whole.append(n / sum(timings.values()))
                             db_side.append(n / timings["write_s"])
                             parts.append(timings)

@@ -102,7 +102,7 @@ def _naive_page(engine, kpi_states: tuple[str, ...]) -> str:
 
 def _our_page(engine, cache, viewer, city) -> str:
     from bosai.i18n import t
-    from dashboard.hq_map_state import build_hq_state
+    from compositions.hq_map_state import build_hq_state
     from dashboard.map_deck import build_deck
 
     state = build_hq_state(engine, cache, viewer, 1, city)
@@ -129,7 +129,7 @@ def _apptest_rerun(url: str) -> float:
 
 
 def run(ctx: BenchContext) -> list[Result]:
-    from dashboard.hq_map_state import HqMapCache
+    from compositions.hq_map_state import HqMapCache
     from sql.city_config import active_city
     from sql.engine import make_engine
     from sql.viewer import Viewer

@@ -56,7 +56,7 @@ def _reports(prefix: str, n: int, citizens: int) -> list[dict]:
     ]
 
 
-def _raw_rate(engine, rows: list[dict]) -> float:
+def raw_rate(engine, rows: list[dict]) -> float:
     """Bare driver executemany of the same rows (no idempotency, no derived table)."""
     dialect = engine.dialect.name
     cols = list(rows[0])
@@ -96,7 +96,7 @@ def run(ctx: BenchContext) -> list[Result]:
             targets.append(("postgresql", pg_url))
         for backend, url in targets:
             engine = _prepare(url, citizens)
-            raw = _raw_rate(engine, _reports("raw-", n, citizens))
+            raw = raw_rate(engine, _reports("raw-", n, citizens))
             ours = _our_rate(engine, _reports("ours-", n, citizens))
             with engine.connect() as conn:
                 total = conn.execute(sa.text("SELECT COUNT(*) FROM status_reports")).scalar_one()

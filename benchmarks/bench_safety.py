@@ -144,7 +144,7 @@ def naive_person(conn, citizen_id: int):
 
 def run(ctx: BenchContext) -> list[Result]:
     from analytics import unaccounted
-    from dashboard.safety_state import SafetyCache, build_safety_state, person_rows
+    from compositions.safety_state import SafetyCache, build_safety_state, person_rows
     from sql.actions.reception import check_in
     from sql.city_config import active_city
     from sql.engine import make_engine

@@ -3,7 +3,7 @@ on a demo city of 1,200,000 opted-in citizens (120,000 with ``--quick``), each a
 same figure on the 12,000-citizen demo city measured in the same run (``ratio`` = how much
 slower 100× — or 10× — the data makes it).
 
-- ``scale.hq_state.hq_ms``: :func:`dashboard.hq_map_state.build_hq_state` for HQ staff (every
+- ``scale.hq_state.hq_ms``: :func:`compositions.hq_map_state.build_hq_state` for HQ staff (every
   layer: status cells, KPIs, shelters, open rescue requests, unconfirmed register people),
   warm (the median of 5 after a first build); target ≤ 1 s;
 - ``scale.hq_state.aggregate_ms``: the same for a council member (cells, KPIs and shelters —
@@ -152,7 +152,7 @@ def _query_figures(
 def measure(url: str) -> dict[str, Any]:
     """Every figure of the module doc on the database at ``url`` (one settings variant)."""
     from bosai.vocab import RESCUE_OPEN_STATUSES
-    from dashboard.hq_map_state import HqMapCache, build_hq_state
+    from compositions.hq_map_state import HqMapCache, build_hq_state
     from sql import policy
     from sql.city_config import active_city
     from sql.content_hash import row_counts

@@ -431,7 +431,7 @@ class HqProbe:
         self._thread.start()
 
     def _loop(self, primary_url: str, replica_url: str) -> None:
-        from dashboard.hq_map_state import HqMapCache, build_hq_state
+        from compositions.hq_map_state import HqMapCache, build_hq_state
         from sql.city_config import active_city
         from sql.engine import make_engine
         from sql.viewer import Viewer

@@ -7,6 +7,7 @@ access-token refresh, logout — plus the live event feed, behind one configurab
 * :mod:`cityos.config` — the per-city configuration (addresses, client id, claim names, paths);
 * :mod:`cityos.client` — Authlib OAuth 2.0 service account, timeouts, retries, circuit breaker;
 * :mod:`cityos.payloads` — typed payloads of the contract ``cityos/openapi.yaml``;
+* :mod:`cityos.contract` — the contract's enumerations, once;
 * :mod:`cityos.optin` — the opt-in check on our side of the boundary;
 * :mod:`cityos.sync` — ``bosai cityos sync`` (all-or-nothing, incremental, stale marker);
 * :mod:`cityos.push` — push notifications, recorded with their delivery events;
@@ -14,5 +15,6 @@ access-token refresh, logout — plus the live event feed, behind one configurab
 * :mod:`cityos.reference_server` — the reference city OS; :mod:`cityos.identity_provider` —
   a local OpenID Connect provider for tests and the demo.
 
-Database writes go through :mod:`sql.cityos_store`; nothing here writes SQL.
+Database writes go through :mod:`sql.cityos_store` (the sync), :mod:`sql.cityos_drills` and
+:mod:`sql.cityos_push`; nothing here writes SQL.
 """

@@ -14,6 +14,7 @@ the pydantic models of :mod:`cityos.payloads`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -353,14 +354,36 @@ class CityOSClient:
         except ValidationError as exc:
             raise cls._contract_error(exc, what) from exc
 
+    def _revision_page(
+        self, kind: str, check: Callable, since: int, limit: int | None, quarantine: list | None
+    ) -> tuple[list[Any], p.RawPage]:
+        """One page of ``kind`` (users, shelters) changed after revision ``since``: its items
+        that pass ``check`` and its envelope."""
+        params = {"since": since, "limit": limit or self.config.page_size}
+        response = self._call("GET", self.config.url(kind), kind, params=params)
+        page, items = self._page(p.RawPage, check, response, f"{kind} since={since}", quarantine)
+        return items, page
+
+    @staticmethod
+    def _every_page(
+        kind: str, read_page: Callable[[int], Any], start: int, on_page, cursor: str
+    ) -> tuple[list[Any], int]:
+        """Read pages from ``start`` to the last (each next page starts from the page's
+        attribute ``cursor``): all their items, and the cursor after the last page."""
+        items: list[Any] = []
+        while True:
+            page = read_page(start)
+            items.extend(page.items)
+            start = getattr(page, cursor)
+            if on_page:
+                on_page(kind, len(items))
+            if not page.has_more:
+                return items, start
+
     def users_page(
         self, since: int = 0, limit: int | None = None, quarantine: list | None = None
     ) -> p.UserPage:
-        params = {"since": since, "limit": limit or self.config.page_size}
-        response = self._call("GET", self.config.url("users"), "users", params=params)
-        page, items = self._page(
-            p.RawPage, boundary.check_user, response, f"users since={since}", quarantine
-        )
+        items, page = self._revision_page("users", boundary.check_user, since, limit, quarantine)
         return p.UserPage(items=items, revision=page.revision, has_more=page.has_more)
 
     def all_users(
@@ -372,23 +395,14 @@ class CityOSClient:
         """Every user changed after revision ``since``; returns (users, new revision).
 
         Records failing the boundary checks go to ``quarantine`` when given (else raise)."""
-        users: list[p.User] = []
-        while True:
-            page = self.users_page(since, quarantine=quarantine)
-            users.extend(page.items)
-            since = page.revision
-            if on_page:
-                on_page("users", len(users))
-            if not page.has_more:
-                return users, since
+        read = functools.partial(self.users_page, quarantine=quarantine)
+        return self._every_page("users", read, since, on_page, "revision")
 
     def shelters_page(
         self, since: int = 0, limit: int | None = None, quarantine: list | None = None
     ) -> p.ShelterPage:
-        params = {"since": since, "limit": limit or self.config.page_size}
-        response = self._call("GET", self.config.url("shelters"), "shelters", params=params)
-        page, items = self._page(
-            p.RawPage, boundary.check_shelter, response, f"shelters since={since}", quarantine
+        items, page = self._revision_page(
+            "shelters", boundary.check_shelter, since, limit, quarantine
         )
         return p.ShelterPage(items=items, revision=page.revision, has_more=page.has_more)
 
@@ -398,15 +412,8 @@ class CityOSClient:
         on_page: Callable[[str, int], None] | None = None,
         quarantine: list[Quarantined] | None = None,
     ) -> tuple[list[p.Shelter], int]:
-        shelters: list[p.Shelter] = []
-        while True:
-            page = self.shelters_page(since, quarantine=quarantine)
-            shelters.extend(page.items)
-            since = page.revision
-            if on_page:
-                on_page("shelters", len(shelters))
-            if not page.has_more:
-                return shelters, since
+        read = functools.partial(self.shelters_page, quarantine=quarantine)
+        return self._every_page("shelters", read, since, on_page, "revision")
 
     def events_page(
         self, after: int = 0, limit: int | None = None, quarantine: list | None = None
@@ -426,15 +433,8 @@ class CityOSClient:
         quarantine: list[Quarantined] | None = None,
     ) -> tuple[list[p.Event], int]:
         """Every event after ``after``; returns (events, last event id seen)."""
-        events: list[p.Event] = []
-        while True:
-            page = self.events_page(after, limit, quarantine=quarantine)
-            events.extend(page.items)
-            after = page.last_event_id
-            if on_page:
-                on_page("events", len(events))
-            if not page.has_more:
-                return events, after
+        read = functools.partial(self.events_page, limit=limit, quarantine=quarantine)
+        return self._every_page("events", read, after, on_page, "last_event_id")
 
     # ------------------------------------------------------------ push
 

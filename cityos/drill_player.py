@@ -31,7 +31,7 @@ from drills.live_drill import (
     ShelterSite,
     build_timeline,
 )
-from sql import cityos_store
+from sql import cityos_drills
 
 from .client import CityOSClient
 from .sync import DrillContext, sync
@@ -107,7 +107,7 @@ def run_drill(
     timeline = [e for e in build_timeline(scenario, people, sites) if e.minute <= until]
     exercise = f"drill-{scenario.id}-{uuid.uuid4().hex[:8]}"
     started_at = dt.datetime.now(dt.UTC)
-    drill_id, incident_id = cityos_store.start_drill(
+    drill_id, incident_id = cityos_drills.start_drill(
         engine,
         external_id=exercise,
         name_ja=f"【訓練】{scenario.name_ja}",
@@ -142,8 +142,10 @@ def run_drill(
             break
         sleep(tick_s)
     ended = dt.datetime.now(dt.UTC)
-    cityos_store.end_drill(engine, drill_id, ended, feed_source=drill_feed_source(client, exercise))
-    report.stored = cityos_store.drill_counts(engine, drill_id)
+    cityos_drills.end_drill(
+        engine, drill_id, ended, feed_source=drill_feed_source(client, exercise)
+    )
+    report.stored = cityos_drills.drill_counts(engine, drill_id)
     report.wall_seconds = clock() - began
     return report
 

@@ -13,23 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from . import payloads as p
-
-#: Data item → the field of the user payload it covers.
-ITEM_FIELDS: dict[str, str] = {
-    "basic_info": "basic_info",
-    "household_link": "household",
-    "safety_status": "safety_status",
-    "location": "location",
-    "support_register": "support_register",
-    "profile_image": "profile_image",
-}
-#: Event kind → the data items that must all be in force.
-EVENT_ITEMS: dict[str, tuple[str, ...]] = {
-    "status": ("safety_status",),
-    "arrival": ("safety_status",),
-    "location": ("location",),
-    "rescue_request": ("safety_status", "location"),
-}
+from .contract import EVENT_ITEMS, ITEM_FIELDS
 
 
 def items_in_force(consents: Iterable[p.Consent], share_target: str, at: dt.datetime) -> set[str]:

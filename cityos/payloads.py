@@ -11,20 +11,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-StatusState = Literal[
-    "unknown",
-    "safe_at_home",
-    "evacuating",
-    "at_shelter",
-    "elsewhere_safe",
-    "injured",
-    "needs_rescue",
-]
-DataItem = Literal[
-    "basic_info", "location", "safety_status", "household_link", "support_register", "profile_image"
-]
-ShareTarget = Literal["city_hq", "family", "friends", "workplace", "neighbourhood", "medical_care"]
-EventKind = Literal["status", "location", "rescue_request", "arrival"]
+from .contract import ConsentState, DataItem, EventKind, ShareTarget, StatusState
 
 
 class Payload(BaseModel):
@@ -35,7 +22,7 @@ class Consent(Payload):
     consent_id: str
     data_item: DataItem
     share_target: ShareTarget
-    state: Literal["given", "withdrawn", "expired"]
+    state: ConsentState
     occurred_at: AwareDatetime
     expires_at: AwareDatetime | None = None
     purpose: str = "disaster_response"

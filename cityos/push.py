@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from bosai.errors import BosaiError
-from sql import cityos_store
+from sql import cityos_push
 
 from . import payloads as p
 from .client import CityOSClient
@@ -82,7 +82,7 @@ def send_push(
     spec = target.model_dump(exclude_none=True)
     if chosen:
         spec["chosen"] = chosen
-    notification_id = cityos_store.record_push_request(
+    notification_id = cityos_push.record_push_request(
         engine,
         idempotency_key=key,
         target_kind=TARGET_KINDS[target.kind],
@@ -96,9 +96,9 @@ def send_push(
         answer = client.push(target, title, body, idempotency_key=key)
         deliveries = client.deliveries(answer.request_id)
     except CityOSError as exc:
-        cityos_store.record_push_outcome(engine, notification_id, status="failed", error=str(exc))
+        cityos_push.record_push_outcome(engine, notification_id, status="failed", error=str(exc))
         raise
-    added = cityos_store.record_push_outcome(
+    added = cityos_push.record_push_outcome(
         engine,
         notification_id,
         status="sent" if answer.status in ("sent", "accepted") else "failed",
@@ -127,7 +127,7 @@ def refresh_deliveries(
     """Fetch the delivery events of a sent request again (opened events arrive later)."""
     deliveries = client.deliveries(request_id)
     answer = client.push_request(request_id)
-    return cityos_store.record_push_outcome(
+    return cityos_push.record_push_outcome(
         engine,
         notification_id,
         status="sent",

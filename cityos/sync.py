@@ -34,6 +34,7 @@ from sql.cityos_store import SyncBatch, SyncCursor, SyncWritten
 from . import payloads as p
 from .boundary import Quarantined
 from .client import CityOSClient
+from .contract import ITEM_FIELDS
 from .errors import (
     CityOSAuthError,
     CityOSContractError,
@@ -41,7 +42,7 @@ from .errors import (
     CityOSRequestError,
     CityOSUnavailable,
 )
-from .optin import ITEM_FIELDS, event_allowed, filter_user
+from .optin import event_allowed, filter_user
 
 DRILL_EVENT_TYPES = {
     "arrival": "arrived",

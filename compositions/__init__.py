@@ -1,4 +1,4 @@
-"""The research workbench's compositions: read → evaluate → flatten, once, without Streamlit.
+"""Compositions: read → evaluate → flatten, once, without Streamlit.
 
 Each composition reads through ``sql.queries`` (aggregates; personal reads audited there),
 calls the pure functions of ``analytics`` and ``surveys`` and returns a :class:`Composition`:
@@ -9,7 +9,16 @@ functions, so they print the same numbers (``tests/dashboard/test_research_one_s
 * :mod:`compositions.drill` — drill evaluation and the comparison of two drills;
 * :mod:`compositions.optin` — opt-in acceptance from the consent ledger and the questionnaire;
 * :mod:`compositions.survey` — questionnaire summary (scores, α, ω, items, group comparisons);
-* :mod:`compositions.uiux` — UI/UX task times and the paper/app comparison.
+* :mod:`compositions.uiux` — UI/UX task times and the paper/app comparison;
+* :mod:`compositions.time_to_safe` — a drill's time to safe, interval-censored.
+
+Beside the research workbench, the operating pictures at a moment, read by the pages, the
+replay, the reports and ``bosai bench`` alike:
+
+* :mod:`compositions.hq_map_state` — the headquarters' picture (KPIs, map layers, shelter
+  board) with its per-database cache;
+* :mod:`compositions.safety_state` — the safety loop's picture (merged state, the
+  unaccounted-for list, plan tracking) with its per-database cache.
 
 Times: every date a composition derives (a citizen's age band on a day, withdrawals per day)
 is the date in Japan (Asia/Tokyo), whoever calls it.

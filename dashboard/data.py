@@ -46,7 +46,7 @@ def current_incident(database_url: str):
 @st.cache_resource(show_spinner=False)
 def hq_cache(database_url: str):
     """The HQ map's memory for one database (home points on H3, zones, live status)."""
-    from dashboard.hq_map_state import HqMapCache
+    from compositions.hq_map_state import HqMapCache
 
     return HqMapCache()
 
@@ -71,7 +71,7 @@ def tiles_reachable(url: str) -> bool:
 def safety_cache(database_url: str):
     """The safety picture's memory for one database (people, home zones, the merge's inputs;
     ids and codes only — names are read per view through the policy)."""
-    from dashboard.safety_state import SafetyCache
+    from compositions.safety_state import SafetyCache
 
     return SafetyCache()
 
@@ -80,7 +80,7 @@ def safety_cache(database_url: str):
 def safety_summary(database_url: str, incident_id: int | None) -> dict:
     """Aggregates of the safety picture for the HQ map (shared by every session; no person):
     key figures, evacuees by place, and unaccounted people per district with a position."""
-    from dashboard.safety_state import build_safety_state, district_points
+    from compositions.safety_state import build_safety_state, district_points
     from sql.city_config import active_city
 
     engine = engine_for(database_url)

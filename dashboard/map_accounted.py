@@ -30,7 +30,7 @@ MAX_RADIUS_M = 900.0
 def district_records(
     points: pd.DataFrame, t: Callable[..., str], exact_counts: bool = True
 ) -> list[dict[str, Any]]:
-    """Records of :func:`dashboard.safety_state.district_points`: position, radius, label and
+    """Records of :func:`compositions.safety_state.district_points`: position, radius, label and
     a plain-text tooltip."""
     if points.empty:
         return []

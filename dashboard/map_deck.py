@@ -1,4 +1,4 @@
-"""The pydeck deck of the HQ map (and the replay) from an :class:`~dashboard.hq_map_state.HqState`.
+"""The pydeck deck of the HQ map (and the replay) from an :class:`~compositions.hq_map_state.HqState`.
 
 An operations map, not a dot cloud. Layers, bottom to top: the city's own base map when tiles
 cannot load (district areas, rivers, main roads, district names — :mod:`dashboard.local_basemap`),
@@ -30,9 +30,9 @@ from pydeck.bindings.json_tools import default_serialize
 
 from analytics.small_cells import MASK, hides, is_small
 from bosai.palette import rgba
+from compositions.hq_map_state import COORD_DECIMALS, HqState
 
 from . import map_symbols
-from .hq_map_state import COORD_DECIMALS, HqState
 from .local_basemap import LocalBase
 
 LAYER_BASE = "local-base"

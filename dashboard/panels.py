@@ -173,8 +173,9 @@ def rescue_panel(ctx: PageContext, incident_id: int | None, request_id: int) -> 
     st.subheader(ctx.t("rescue.panel_title", id=request_id))
     now = incident_clock(ctx.engine, incident_id)
     waiting = int(minutes_waiting(pd.Series([row["requested_at"]]), now).iloc[0])
+    from compositions.hq_map_state import score_requests
+
     from . import data
-    from .hq_map_state import score_requests
 
     scored = score_requests(rows, data.hq_cache(ctx.database_url).zones(ctx.engine).index, now)
     depth = scored["flood_depth_m"].iloc[0]

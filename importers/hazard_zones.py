@@ -436,26 +436,20 @@ def _record(
     columns = {c.lower(): c for c in attributes}
     phenomenon_code = attributes.get(columns.get("a33_001", ""), "")
     zone_code = attributes.get(columns.get("a33_002", ""), "")
-    if phenomenon_code not in codes.LANDSLIDE_PHENOMENA:
-        _reject(
-            batch,
-            label,
-            number,
-            columns.get("a33_001", "A33_001"),
-            reason("importers.problem.unknown_code", value=quoted(phenomenon_code)),
-            attributes,
-        )
-        return None
-    if zone_code not in codes.LANDSLIDE_ZONES:
-        _reject(
-            batch,
-            label,
-            number,
-            columns.get("a33_002", "A33_002"),
-            reason("importers.problem.unknown_code", value=quoted(zone_code)),
-            attributes,
-        )
-        return None
+    for column, code, known in (
+        ("A33_001", phenomenon_code, codes.LANDSLIDE_PHENOMENA),
+        ("A33_002", zone_code, codes.LANDSLIDE_ZONES),
+    ):
+        if code not in known:
+            _reject(
+                batch,
+                label,
+                number,
+                columns.get(column.lower(), column),
+                reason("importers.problem.unknown_code", value=quoted(code)),
+                attributes,
+            )
+            return None
     zone_number = "-".join(attributes.get(columns.get(c, ""), "") for c in ("a33_003", "a33_004"))
     name = attributes.get(columns.get("a33_005", ""), "") or None
     key = f"A33:{_slug(zone_number)}:{phenomenon_code}:{zone_code}:{digest}"

@@ -201,16 +201,8 @@ def _report_time(
     try:
         value = dt.datetime.fromisoformat(raw)
     except ValueError:
-        problems.append(
-            Problem(
-                label,
-                line,
-                "ReportDateTime",
-                reason("importers.problem.not_a_datetime", value=quoted(raw)),
-            )
-        )
-        return None
-    if value.tzinfo is None:
+        value = None
+    if value is None or value.tzinfo is None:  # not a date-time, or one without its offset
         problems.append(
             Problem(
                 label,

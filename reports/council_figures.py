@@ -2,7 +2,7 @@
 
 :func:`incident_figures` reads the incident through ``sql.queries`` (aggregates and
 pseudonymous rows for counting), computes with ``analytics`` and takes the HQ picture at the
-end of the period (:func:`dashboard.hq_map_state.build_hq_state`, council role) for the map's
+end of the period (:func:`compositions.hq_map_state.build_hq_state`, council role) for the map's
 H3 cells and the shelter board.
 """
 
@@ -74,7 +74,7 @@ def incident_figures(
     engine: Engine, incident: IncidentSummary, city: CityConfig, viewer: Viewer
 ) -> IncidentFigures:
     """Read and compute the aggregates of ``incident`` over its whole period."""
-    from dashboard.hq_map_state import HqMapCache, build_hq_state
+    from compositions.hq_map_state import HqMapCache, build_hq_state
 
     timeline = incident_timeline(engine, incident.id)
     start, end = timeline["start"], timeline["end"]

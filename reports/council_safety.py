@@ -20,7 +20,7 @@ from .tables import Column, ReportTable, count_text, share_text
 def safety_section(
     engine: Engine, incident: IncidentSummary, city: CityConfig, lang: str
 ) -> tuple[Section, list[ReportTable]]:
-    from dashboard.safety_state import SafetyCache, build_safety_state
+    from compositions.safety_state import SafetyCache, build_safety_state
 
     at = incident.ended_at
     state = build_safety_state(engine, SafetyCache(), incident.id, city, as_of=at)

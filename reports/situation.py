@@ -1,7 +1,7 @@
 """The situation report (災害状況報告): one page on the state of an incident at a moment, and
 what changed since the previous report — highlighted — with a warning for every empty section.
 
-The state at a moment is the headquarters' picture then (:func:`dashboard.hq_map_state.
+The state at a moment is the headquarters' picture then (:func:`compositions.hq_map_state.
 build_hq_state` with ``as_of``, as the replay shows it), read with the council's role so that
 only aggregates are read. The previous report is ``since``: by default the previous head-count
 snapshot of the incident (for an incident known from snapshots, such as the Nanao 2024
@@ -132,8 +132,8 @@ class SituationReport:
 
 
 def _moment(engine: Engine, incident: IncidentSummary, at: dt.datetime, viewer: Viewer) -> Moment:
-    from dashboard.hq_map_state import HqMapCache, build_hq_state
-    from dashboard.safety_state import SafetyCache, build_safety_state
+    from compositions.hq_map_state import HqMapCache, build_hq_state
+    from compositions.safety_state import SafetyCache, build_safety_state
 
     city = active_city(engine)
     state = build_hq_state(

@@ -1,4 +1,5 @@
-"""Writes of the city-OS connector: a sync in one transaction, the stale marker, drills, pushes.
+"""Writes of the city-OS connector's sync: a sync in one transaction and the stale marker (a
+drill's start and end are :mod:`sql.cityos_drills`, pushes :mod:`sql.cityos_push`).
 
 :func:`apply_sync` writes everything one sync fetched — citizens, the consent ledger (appended,
 never overwritten), the removal of data whose consent was withdrawn, shelters, status reports
@@ -23,7 +24,6 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import audit
 from .consent import in_force_clause, rederive_state, validate_event
-from .incident_clock import action_time, offset_from_wall
 from .ingest import BATCH_SIZE as INGEST_BATCH
 from .ingest import IngestResult, write_location_batch, write_status_batch
 from .models import (
@@ -31,13 +31,10 @@ from .models import (
     CitizenLatestStatus,
     ConsentEvent,
     ConsentState,
-    Drill,
     DrillEvent,
     Household,
     Incident,
     LocationFix,
-    NotificationEvent,
-    NotificationRequest,
     QuarantinedRecord,
     RescueRequest,
     RescueRequestEvent,
@@ -47,7 +44,7 @@ from .models import (
     SupportRegisterEntry,
 )
 from .models.base import utcnow
-from .models.vocab import HAZARD_KINDS
+from .models.shelters import shelter_columns
 from .upsert import dialect_insert, insert_ignore, upsert
 from .viewer import Viewer
 
@@ -213,7 +210,7 @@ def apply_sync(engine: Engine, batch: SyncBatch, now: dt.datetime | None = None)
     with engine.begin() as conn:
         households = _upsert_households(conn, batch)
         written.citizens_changed = _upsert_citizens(conn, batch, households, now)
-        ids = _citizen_ids(conn, _subjects_of(batch))
+        ids = citizen_ids(conn, _subjects_of(batch))
         written.consents_appended = _append_consents(conn, batch, ids)
         written.removed = _remove_unconsented(conn, batch, ids)
         _write_register(conn, batch, ids, now)
@@ -254,7 +251,8 @@ def _subjects_of(batch: SyncBatch) -> set[str]:
     return subjects
 
 
-def _citizen_ids(conn: Connection, subjects: Iterable[str]) -> dict[str, int]:
+def citizen_ids(conn: Connection, subjects: Iterable[str]) -> dict[str, int]:
+    """subject → our citizen id, for the subjects we know."""
     wanted = sorted(set(subjects))
     ids: dict[str, int] = {}
     for start in range(0, len(wanted), CHUNK):
@@ -363,12 +361,8 @@ def _append_consents(conn: Connection, batch: SyncBatch, ids: dict[str, int]) ->
         return 0
     for start in range(0, len(rows), 5000):
         conn.execute(sa.insert(table), rows[start : start + 5000])
-    _rederive_state(conn, sorted({r["citizen_id"] for r in rows}))
+    rederive_state(conn, sorted({r["citizen_id"] for r in rows}))
     return len(rows)
-
-
-def _rederive_state(conn: Connection, citizen_ids: list[int]) -> None:
-    rederive_state(conn, citizen_ids)
 
 
 def _in_chunks(conn: Connection, stmt_for, ids: list[int]) -> int:
@@ -465,19 +459,10 @@ def _write_register(
     conn.execute(stmt, rows)
 
 
+#: What a sync writes of a shelter: its place, capacity, hazard flags and kinds.
 SHELTER_COLUMNS = (
-    "name",
-    "kana",
-    "address",
-    "district",
-    "lat",
-    "lon",
-    "elevation_m",
-    "capacity",
-    *(f"hazard_{k}" for k in HAZARD_KINDS),
-    "is_emergency_site",
-    "is_designated_shelter",
-    "is_welfare_shelter",
+    *shelter_columns("name", "capacity"),
+    *shelter_columns("hazard_flood", "is_welfare_shelter"),
     "is_synthetic",
 )
 
@@ -739,195 +724,3 @@ def mark_failed(
                 update=["last_attempt_at", "last_error", "error_kind", "stale"],
             )
         )
-
-
-# ---------------------------------------------------------------- drills
-
-
-def start_drill(
-    engine: Engine,
-    *,
-    external_id: str,
-    name_ja: str,
-    name_en: str,
-    scenario: str,
-    hazard: str | None,
-    seed: int | None,
-    speed: float,
-    started_at: dt.datetime,
-    municipality_code: str | None = None,
-) -> tuple[int, int]:
-    """Create the drill and its own incident (kind ``drill``); returns (drill id, incident id).
-
-    A drill's status reports, fixes and rescue requests belong to this incident only, so they
-    never mix with a real incident's picture.
-    """
-    with engine.begin() as conn:
-        incident_id = conn.execute(
-            sa.insert(Incident.__table__)
-            .values(
-                external_id=f"{external_id}:incident",
-                kind="drill",
-                name_ja=name_ja,
-                name_en=name_en,
-                hazard=hazard,
-                municipality_code=municipality_code,
-                declared_at=started_at,
-                emergency_mode=True,
-                declared_by="drill",
-                is_synthetic=True,
-                notes=f"Live drill of scenario {scenario!r} through the city OS.",
-            )
-            .returning(Incident.id)
-        ).scalar_one()
-        drill_id = conn.execute(
-            sa.insert(Drill.__table__)
-            .values(
-                external_id=external_id,
-                incident_id=incident_id,
-                name=name_ja,
-                scenario=scenario,
-                seed=seed,
-                speed=speed,
-                started_at=started_at,
-                is_synthetic=True,
-            )
-            .returning(Drill.id)
-        ).scalar_one()
-    return drill_id, incident_id
-
-
-def end_drill(
-    engine: Engine, drill_id: int, ended_at: dt.datetime, feed_source: str | None = None
-) -> None:
-    """End the drill and its incident; forget the drill's own feed cursor (``feed_source``)."""
-    with engine.begin() as conn:
-        if feed_source:
-            conn.execute(
-                sa.delete(SourceHealth.__table__).where(SourceHealth.source == feed_source)
-            )
-        incident_id = conn.execute(
-            sa.select(Drill.incident_id).where(Drill.id == drill_id)
-        ).scalar()
-        conn.execute(
-            sa.update(Drill.__table__).where(Drill.id == drill_id).values(ended_at=ended_at)
-        )
-        if incident_id is not None:
-            conn.execute(
-                sa.update(Incident.__table__)
-                .where(Incident.id == incident_id)
-                .values(ended_at=ended_at, ended_by="drill", emergency_mode=False)
-            )
-
-
-def drill_counts(engine: Engine, drill_id: int) -> dict[str, int]:
-    """Rows a drill wrote, per table and per drill-event type."""
-    with engine.connect() as conn:
-        incident_id = conn.execute(
-            sa.select(Drill.incident_id).where(Drill.id == drill_id)
-        ).scalar()
-
-        def count(model, *where) -> int:
-            return conn.execute(
-                sa.select(sa.func.count()).select_from(model).where(*where)
-            ).scalar_one()
-
-        out = {
-            "status_reports": count(StatusReport, StatusReport.incident_id == incident_id),
-            "location_fixes": count(LocationFix, LocationFix.incident_id == incident_id),
-            "rescue_requests": count(RescueRequest, RescueRequest.incident_id == incident_id),
-        }
-        for kind, n in conn.execute(
-            sa.select(DrillEvent.event_type, sa.func.count())
-            .where(DrillEvent.drill_id == drill_id)
-            .group_by(DrillEvent.event_type)
-        ):
-            out[f"drill_events.{kind}"] = n
-    return out
-
-
-# ---------------------------------------------------------------- push notifications
-
-
-def record_push_request(
-    engine: Engine,
-    *,
-    idempotency_key: str,
-    target_kind: str,
-    target_spec: dict[str, Any],
-    title: str,
-    body: str,
-    requested_by: str | None,
-    incident_id: int | None,
-) -> int:
-    """The request as we are about to send it (status ``draft``), stamped by the incident
-    clock; repeated keys return the existing row's id."""
-    table = NotificationRequest.__table__
-    with engine.begin() as conn:
-        created_at = action_time(conn, incident_id)
-        conn.execute(
-            insert_ignore(conn, table, ["idempotency_key"]).values(
-                idempotency_key=idempotency_key,
-                incident_id=incident_id,
-                requested_by=requested_by,
-                target_kind=target_kind,
-                target_spec=target_spec,
-                title=title,
-                body=body,
-                recipient_count=0,
-                status="draft",
-                created_at=created_at,
-            )
-        )
-        return conn.execute(
-            sa.select(table.c.id).where(table.c.idempotency_key == idempotency_key)
-        ).scalar_one()
-
-
-def record_push_outcome(
-    engine: Engine,
-    request_id: int,
-    *,
-    status: str,
-    cityos_request_id: str | None = None,
-    recipient_count: int | None = None,
-    sent_at: dt.datetime | None = None,
-    error: str | None = None,
-    deliveries: Sequence[tuple[str, str, dt.datetime]] = (),
-) -> int:
-    """The city OS's answer and its delivery events (subject, event, at); returns events added.
-
-    The city OS's times are moved onto the incident's clock (:func:`offset_from_wall`), so a
-    push on the demo incident is sent and delivered inside it."""
-    table = NotificationRequest.__table__
-    values: dict[str, Any] = {"status": status, "error": error}
-    if cityos_request_id is not None:
-        values["cityos_request_id"] = cityos_request_id
-    if recipient_count is not None:
-        values["recipient_count"] = recipient_count
-    with engine.begin() as conn:
-        incident_id = conn.execute(
-            sa.select(table.c.incident_id).where(table.c.id == request_id)
-        ).scalar()
-        shift = offset_from_wall(conn, incident_id)
-        if sent_at is not None:
-            values["sent_at"] = sent_at + shift
-        if shift:
-            deliveries = [(s, e, at + shift) for s, e, at in deliveries]
-        conn.execute(sa.update(table).where(table.c.id == request_id).values(**values))
-        if not deliveries:
-            return 0
-        ids = _citizen_ids(conn, {d[0] for d in deliveries})
-        rows = [
-            {"request_id": request_id, "citizen_id": ids[s], "event": e, "at": at}
-            for s, e, at in deliveries
-            if s in ids
-        ]
-        if not rows:
-            return 0
-        result = conn.execute(
-            insert_ignore(conn, NotificationEvent.__table__, ["request_id", "citizen_id", "event"]),
-            rows,
-            execution_options={"preserve_rowcount": True},
-        )
-        return max(result.rowcount or 0, 0)

@@ -270,9 +270,10 @@ def has_consent(
     return conn.execute(stmt).first() is not None
 
 
-def ledger_facts(conn: Connection, citizen_ids: Iterable[int] | None = None) -> list[ConsentFact]:
+def ledger_select() -> sa.Select:
+    """``SELECT`` of the ledger's rows as :class:`ConsentFact` fields (the ledger id last)."""
     ev = ConsentEvent.__table__
-    stmt = sa.select(
+    return sa.select(
         ev.c.citizen_id,
         ev.c.data_item,
         ev.c.share_target,
@@ -281,6 +282,11 @@ def ledger_facts(conn: Connection, citizen_ids: Iterable[int] | None = None) -> 
         ev.c.expires_at,
         ev.c.id,
     )
+
+
+def ledger_facts(conn: Connection, citizen_ids: Iterable[int] | None = None) -> list[ConsentFact]:
+    ev = ConsentEvent.__table__
+    stmt = ledger_select()
     if citizen_ids is not None:
         stmt = stmt.where(ev.c.citizen_id.in_(list(citizen_ids)))
     return [ConsentFact(*row) for row in conn.execute(stmt)]

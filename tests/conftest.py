@@ -177,6 +177,44 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+def sqlite_backup(source_url: str, target: Path, *, empty_audit: bool = False) -> str:
+    """Copy the SQLite database at ``source_url`` to ``target`` with SQLite's backup API (so
+    the WAL comes along) — with ``empty_audit``, its audit log emptied for a test that counts
+    its own rows. The copy's URL."""
+    import sqlite3
+
+    source = sqlite3.connect(source_url.removeprefix("sqlite:///"))
+    copy = sqlite3.connect(target)
+    source.backup(copy)
+    source.close()
+    if empty_audit:
+        empty_sqlite_audit_log(copy)  # rows other tests left are not this test's
+        copy.commit()
+    copy.close()
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="session")
+def demo_city(tmp_path_factory, sqlite_template):
+    """``demo_city(citizens)``: the URL of a SQLite file holding the demo city of that size
+    (``bosai demo``; seeded, so the same every time), built once per size per test session.
+    Tests only read it; one that writes takes a copy (:func:`sqlite_backup`)."""
+    from bosai.cli import main
+
+    built: dict[int, str] = {}
+
+    def build(citizens: int) -> str:
+        if citizens not in built:
+            path = tmp_path_factory.mktemp(f"demo{citizens}") / "demo.sqlite"
+            shutil.copyfile(sqlite_template, path)
+            url = f"sqlite:///{path}"
+            assert main(["--database-url", url, "demo", "--citizens", str(citizens)]) == 0
+            built[citizens] = url
+        return built[citizens]
+
+    return build
+
+
 def _sqlite_copy(template: Path, tmp_path: Path) -> str:
     target = tmp_path / "bosai.sqlite"
     shutil.copyfile(template, target)

@@ -98,6 +98,28 @@ def test_every_bosai_command_and_flag_the_readme_shows_exists():
             assert flag in result.output, (path, flag)
 
 
+def test_every_make_target_the_readme_shows_exists_and_test_fast_names_real_markers():
+    import tomllib
+
+    targets = {line.split()[1] for b in shell_blocks(README) for line in b if line[:5] == "make "}
+    assert {"demo", "test", "test-fast"} <= targets
+    for target in sorted(targets):
+        result = subprocess.run(
+            ["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, (target, result.stderr)
+    recipe = subprocess.run(
+        ["make", "-n", "test-fast"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    ).stdout
+    expression = re.search(r'pytest -m "([^"]+)"', recipe).group(1)
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "pytest"
+    ]["ini_options"]["markers"]
+    markers = {m.split(":")[0] for m in declared}
+    used = set(expression.split()) - {"not", "and", "or"}
+    assert used == {"browser", "pg", "slow"} and used <= markers
+
+
 def test_every_python_module_the_readme_names_runs_with_its_flags():
     modules = {}
     for span in code_spans(README) + [line for b in shell_blocks(README) for line in b]:

@@ -104,6 +104,22 @@ def _check_problems(
     return count
 
 
+def _check_table_batch(
+    batch: Any, skip_invalid: bool, error_key: str, inputs: Sequence[Path], what: str
+) -> int:
+    """:func:`_check_problems` for a batch read from tables (shelters, occupancy): its rejected
+    rows as read, and every column its files had."""
+    return _check_problems(
+        batch.problems,
+        {key: origin.raw for key, origin in batch.rejected.items()},
+        skip_invalid=skip_invalid,
+        error_key=error_key,
+        inputs=inputs,
+        what=what,
+        columns=[c for cols in batch.raw_columns.values() for c in cols],
+    )
+
+
 def _report(summary: Any, dry_run: bool, started: float) -> None:
     """The dry run's per-item lines (capped), then the one-line summary."""
     if dry_run:
@@ -158,14 +174,8 @@ def import_shelters(
     engine = _engine(obj)
     with _ProgressBar(PROGRESS_MIN_ROWS) as bar:
         batch = read_shelters(file, file_format, progress=bar)
-    rejected = _check_problems(
-        batch.problems,
-        {key: origin.raw for key, origin in batch.rejected.items()},
-        skip_invalid=skip_invalid,
-        error_key="importers.error.invalid_shelters",
-        inputs=[file],
-        what="shelters",
-        columns=[c for cols in batch.raw_columns.values() for c in cols],
+    rejected = _check_table_batch(
+        batch, skip_invalid, "importers.error.invalid_shelters", [file], "shelters"
     )
     if not batch.records:
         raise InvalidInputError(_both("importers.error.nothing_valid"))
@@ -191,14 +201,8 @@ def import_occupancy(obj: dict, paths: tuple[Path, ...], dry_run: bool, skip_inv
     engine = _engine(obj)
     with _ProgressBar(PROGRESS_MIN_FILES) as bar:
         batch = read_occupancy(paths, progress=bar)
-    rejected = _check_problems(
-        batch.problems,
-        {key: origin.raw for key, origin in batch.rejected.items()},
-        skip_invalid=skip_invalid,
-        error_key="importers.error.invalid_occupancy",
-        inputs=list(paths),
-        what="occupancy",
-        columns=[c for cols in batch.raw_columns.values() for c in cols],
+    rejected = _check_table_batch(
+        batch, skip_invalid, "importers.error.invalid_occupancy", list(paths), "occupancy"
     )
     if not batch.observations:
         raise InvalidInputError(_both("importers.error.nothing_valid"))

@@ -15,25 +15,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..contract import ConsentState, DataItem, EventKind, ShareTarget, StatusState
 from .settings import ServerSettings
 from .state import CityOSState, Conflict, NotFound, now
 from .tokens import Caller, InvalidToken, ProviderUnavailable, TokenVerifier, token_digest
 
 PROBLEM = "application/problem+json"
 ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
-StatusState = Literal[
-    "unknown",
-    "safe_at_home",
-    "evacuating",
-    "at_shelter",
-    "elsewhere_safe",
-    "injured",
-    "needs_rescue",
-]
-DataItem = Literal[
-    "basic_info", "location", "safety_status", "household_link", "support_register", "profile_image"
-]
-ShareTarget = Literal["city_hq", "family", "friends", "workplace", "neighbourhood", "medical_care"]
 Exercise = Annotated[str, Field(max_length=64, pattern=ID_PATTERN)] | None
 
 
@@ -120,7 +108,7 @@ class RescueInput(_Strict):
 
 
 class EventInput(_Strict):
-    kind: Literal["status", "location", "rescue_request", "arrival"]
+    kind: EventKind
     subject: Annotated[str, Field(min_length=1, max_length=64)]
     at: Timestamp
     exercise: Exercise = None
@@ -154,7 +142,7 @@ class EventBatch(_Strict):
 class ConsentChange(_Strict):
     data_item: DataItem
     share_target: ShareTarget
-    state: Literal["given", "withdrawn", "expired"]
+    state: ConsentState
     expires_at: Timestamp | None = None
 
 

@@ -14,22 +14,7 @@ import hashlib
 import threading
 from typing import Any
 
-#: Data item → the user payload field it covers.
-ITEM_FIELDS = {
-    "basic_info": "basic_info",
-    "household_link": "household",
-    "safety_status": "safety_status",
-    "location": "location",
-    "support_register": "support_register",
-    "profile_image": "profile_image",
-}
-#: Event kind → the data items that must all be consented for the event to leave the city OS.
-EVENT_ITEMS = {
-    "status": ("safety_status",),
-    "arrival": ("safety_status",),
-    "location": ("location",),
-    "rescue_request": ("safety_status", "location"),
-}
+from ..contract import EVENT_ITEMS, ITEM_FIELDS
 
 
 def iso(value: dt.datetime) -> str:

@@ -5,6 +5,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from analytics.status_cells import resolution_for_zoom
+from compositions.hq_map_state import build_hq_state
 from dashboard import (
     basemap,
     data,
@@ -19,7 +20,6 @@ from dashboard import (
     widgets,
 )
 from dashboard.context import current
-from dashboard.hq_map_state import build_hq_state
 from dashboard.text import plain, warning_names
 from sql import policy, replication
 

@@ -10,9 +10,9 @@ import streamlit as st
 from analytics.notification_targets import in_circle
 from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
+from compositions.hq_map_state import build_hq_state
 from dashboard import data, gate, panels
 from dashboard.context import current
-from dashboard.hq_map_state import build_hq_state
 from dashboard.notify_words import CONFIRM_ABOVE, target_name
 from dashboard.text import say
 from sql import policy

@@ -10,9 +10,9 @@ register's scope for the mode (``sql.policy.evacuation_plans``)."""
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from compositions.safety_state import DEFAULT_ESCALATE_MINUTES, build_safety_state
 from dashboard import data, plan_panels, widgets
 from dashboard.context import current
-from dashboard.safety_state import DEFAULT_ESCALATE_MINUTES, build_safety_state
 from sql import policy
 
 ctx = current()

@@ -11,6 +11,8 @@ from analytics.replay_steps import replay_moments
 from analytics.small_cells import count_label, is_small
 from bosai.jpdate import format_datetime, moment_label
 from bosai.palette import colour
+from compositions.hq_map_state import build_hq_state
+from compositions.safety_state import build_safety_state, district_points
 from dashboard import (
     data,
     evacuation_state,
@@ -22,8 +24,6 @@ from dashboard import (
     widgets,
 )
 from dashboard.context import current
-from dashboard.hq_map_state import build_hq_state
-from dashboard.safety_state import build_safety_state, district_points
 from dashboard.text import plain
 from sql import policy
 from sql.queries.incidents import incident_timeline, list_incidents

@@ -8,9 +8,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bosai.jpdate import clock
 from bosai.vocab import RESCUE_OPEN_STATUSES, RESCUE_PRIORITIES, RESCUE_STATUSES
+from compositions.hq_map_state import score_requests
 from dashboard import data, gate, panels, widgets
 from dashboard.context import current
-from dashboard.hq_map_state import score_requests
 from sql import policy
 from sql.queries.incidents import incident_clock
 from sql.queries.rescue import count_by_status

@@ -8,9 +8,9 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from analytics.shelter_status import shelter_attention
+from compositions.hq_map_state import build_hq_state, expected_arrivals
 from dashboard import data, gate, map_deck, map_view, panels, widgets
 from dashboard.context import current
-from dashboard.hq_map_state import build_hq_state, expected_arrivals
 
 ctx = current()
 st.title(ctx.t("shelters.title"))

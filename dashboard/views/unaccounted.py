@@ -13,9 +13,9 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from bosai.jpdate import format_datetime
+from compositions.safety_state import build_safety_state
 from dashboard import data, gate, safety_panels, widgets
 from dashboard.context import current
-from dashboard.safety_state import build_safety_state
 from sql import policy
 
 PAGE_ROWS = 200

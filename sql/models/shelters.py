@@ -56,6 +56,13 @@ class Shelter(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+def shelter_columns(first: str, last: str) -> tuple[str, ...]:
+    """The names of :class:`Shelter`'s columns from ``first`` to ``last``, in table order (the
+    writers and readers that take a run of them name its ends, not every column)."""
+    names = list(Shelter.__table__.columns.keys())
+    return tuple(names[names.index(first) : names.index(last) + 1])
+
+
 class ShelterOperation(Base):
     """A period during which a shelter is open (closed_at None: still open)."""
 

@@ -28,6 +28,7 @@ from ..models import (
     SupportRegisterEntry,
 )
 from .incidents import IncidentSummary, _summary
+from .notifications import delivery_counts, funnel_columns
 
 
 def find_incident(engine: Engine, ref: str | int) -> IncidentSummary | None:
@@ -74,19 +75,7 @@ def notification_reach(
     created_at, sent_at, target_kind, title, status, recipient_count, delivered, opened,
     failed`` (event counts up to ``until``)."""
     nr = NotificationRequest.__table__
-    ev = NotificationEvent.__table__
-    ev_cond = [ev.c.at <= until] if until is not None else []
-    counts = (
-        sa.select(
-            ev.c.request_id,
-            sa.func.count().filter(ev.c.event == "delivered").label("delivered"),
-            sa.func.count().filter(ev.c.event == "opened").label("opened"),
-            sa.func.count().filter(ev.c.event == "failed").label("failed"),
-        )
-        .where(*ev_cond)
-        .group_by(ev.c.request_id)
-        .subquery()
-    )
+    counts = delivery_counts(until)
     cond = [nr.c.incident_id == incident_id]
     if until is not None:
         cond.append(nr.c.created_at <= until)
@@ -99,9 +88,7 @@ def notification_reach(
             nr.c.title,
             nr.c.status,
             nr.c.recipient_count,
-            sa.func.coalesce(counts.c.delivered, 0).label("delivered"),
-            sa.func.coalesce(counts.c.opened, 0).label("opened"),
-            sa.func.coalesce(counts.c.failed, 0).label("failed"),
+            *funnel_columns(counts),
         )
         .select_from(nr.outerjoin(counts, counts.c.request_id == nr.c.id))
         .where(*cond)

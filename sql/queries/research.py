@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .. import audit
+from ..consent import ledger_select
 from ..models import (
     Citizen,
     ConsentEvent,
@@ -235,15 +236,7 @@ def consent_ledger(engine: Engine, viewer: Viewer) -> pd.DataFrame:
     occurred_at, expires_at, event_id``."""
     _require_research(viewer)
     ev = ConsentEvent.__table__
-    stmt = sa.select(
-        ev.c.citizen_id,
-        ev.c.data_item,
-        ev.c.share_target,
-        ev.c.event_type,
-        ev.c.occurred_at,
-        ev.c.expires_at,
-        ev.c.id,
-    ).order_by(ev.c.occurred_at, ev.c.id)
+    stmt = ledger_select().order_by(ev.c.occurred_at, ev.c.id)
     cols = [
         "citizen_id",
         "data_item",

@@ -12,29 +12,14 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bosai.vocab import HAZARD_KINDS
-
 from ..frames import query_frame
 from ..models import CitizenLatestStatus, Shelter, ShelterOccupancy, ShelterOperation
+from ..models.shelters import shelter_columns
 
+#: The board's shelter columns: name … capacity, the hazard flags and kinds, whom it takes.
 SHELTER_COLUMNS = (
     "id",
-    "name",
-    "kana",
-    "address",
-    "district",
-    "lat",
-    "lon",
-    "elevation_m",
-    "capacity",
-    "capacity_text",
-    *(f"hazard_{k}" for k in HAZARD_KINDS),
-    "is_emergency_site",
-    "is_designated_shelter",
-    "is_welfare_shelter",
-    "target_groups",
-    "barrier_free",
-    "pets_allowed",
+    *shelter_columns("name", "pets_allowed"),
     "source",
     "is_synthetic",
     "standard_id",

@@ -13,15 +13,9 @@ APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
 
 @pytest.fixture(scope="session")
-def demo_sqlite(tmp_path_factory, sqlite_template) -> str:
+def demo_sqlite(demo_city) -> str:
     """A SQLite file holding a small demo city (shared by the page tests; they only read)."""
-    import shutil
-
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "2000"]) == 0
-    return url
+    return demo_city(2000)
 
 
 @pytest.fixture
@@ -29,21 +23,12 @@ def demo_copy(demo_sqlite, tmp_path) -> str:
     """A private copy of the demo database for a test that writes or counts audit rows
     (SQLite's backup API, so the WAL comes along), with an empty audit log and the policy's
     repeat window forgotten."""
-    import sqlite3
-
     from sql import policy
-    from tests.conftest import empty_sqlite_audit_log
+    from tests.conftest import sqlite_backup
 
-    source = sqlite3.connect(demo_sqlite.removeprefix("sqlite:///"))
-    target_path = tmp_path / "demo_copy.sqlite"
-    target = sqlite3.connect(target_path)
-    source.backup(target)
-    source.close()
-    empty_sqlite_audit_log(target)  # rows other tests left are not this test's
-    target.commit()
-    target.close()
+    url = sqlite_backup(demo_sqlite, tmp_path / "demo_copy.sqlite", empty_audit=True)
     policy.forget_recent_views()
-    return f"sqlite:///{target_path}"
+    return url
 
 
 @pytest.fixture
@@ -61,6 +46,20 @@ def app(monkeypatch):
         return at
 
     return make
+
+
+def open_page(app, url: str, page: str, role: str = "hq", **session) -> AppTest:
+    """Run the real entry point on ``url`` and switch to ``views/<page>.py`` (or ``page``, a path
+    under dashboard/): in DEMO mode as ``role``, or signed in with ``user=claims``; ``session``
+    sets session state before the first run (``lang="en"`` …). The page ran without an
+    exception."""
+    if "user" not in session:
+        session["demo_role"] = role
+    at = app(url, **session)
+    at.run()
+    at.switch_page(page if page.endswith(".py") else f"views/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 #: Roles of the staff a fresh installation has in :func:`empty_city` (shelter staff need a

@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import os
 import re
-import sqlite3
 from collections.abc import Iterator
 
 import numpy as np
@@ -35,12 +34,12 @@ import shapely
 import sqlalchemy as sa
 from google.protobuf import text_format
 
+from compositions.hq_map_state import ZONE_TOLERANCE
 from dashboard import registry
-from dashboard.hq_map_state import ZONE_TOLERANCE
 from sql import policy
 from sql.consent import record_consent
 from sql.engine import make_engine
-from tests.conftest import empty_sqlite_audit_log
+from tests.conftest import sqlite_backup
 from tests.dashboard.conftest import has_fragments, refresh_fragments
 
 pytestmark = pytest.mark.slow
@@ -119,28 +118,9 @@ expect(["plans"], ["admin"], PLAN, PLAN, PLAN, PLAN)
 # ------------------------------------------------------------------ the databases
 
 
-def _copy(source_url: str, target) -> str:
-    source = sqlite3.connect(source_url.removeprefix("sqlite:///"))
-    dest = sqlite3.connect(target)
-    source.backup(dest)
-    source.close()
-    empty_sqlite_audit_log(dest)
-    dest.commit()
-    dest.close()
-    return f"sqlite:///{target}"
-
-
 @pytest.fixture(scope="module")
-def small_demo(tmp_path_factory, sqlite_template) -> str:
-    import shutil
-
-    from bosai.cli import main
-
-    path = tmp_path_factory.mktemp("matrix") / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "300"]) == 0
-    return url
+def small_demo(demo_city) -> str:
+    return demo_city(300)
 
 
 def _prepare(url: str, mode: str, consent: str) -> None:
@@ -177,7 +157,7 @@ def databases(small_demo, tmp_path_factory) -> dict[tuple[str, str], str]:
     folder = tmp_path_factory.mktemp("matrix_states")
     for mode in MODES:
         for consent in CONSENTS:
-            url = _copy(small_demo, folder / f"{mode}_{consent}.sqlite")
+            url = sqlite_backup(small_demo, folder / f"{mode}_{consent}.sqlite", empty_audit=True)
             _prepare(url, mode, consent)
             out[(mode, consent)] = url
     return out

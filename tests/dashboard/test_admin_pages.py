@@ -11,18 +11,9 @@ import sqlalchemy as sa
 from sql import policy
 from sql.engine import make_engine
 from tests.conftest import drop_audit_triggers, sql
+from tests.dashboard.conftest import open_page
 
 ADMIN = {"is_logged_in": True, "sub": "demo-admin", "name": "Admin", "roles": ["admin"]}
-
-
-def open_page(app, url: str, page: str, claims=ADMIN):
-    at = app(url)
-    at.user = claims
-    at.run()
-    at.switch_page(f"views/{page}.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def press(at, label: str):
@@ -37,7 +28,7 @@ def messages(at) -> str:
 
 
 def test_the_staff_list_shows_every_account(app, demo_copy):
-    at = open_page(app, demo_copy, "admin_staff")
+    at = open_page(app, demo_copy, "admin_staff", user=ADMIN)
     assert at.title[0].value == "職員管理"
     table = at.dataframe[0].value
     truth = sql(demo_copy, "SELECT name, subject, role FROM staff")
@@ -56,7 +47,7 @@ def test_the_staff_list_shows_every_account(app, demo_copy):
 
 def test_adding_a_shelter_staff_member_writes_the_account_and_the_audit_row(app, demo_copy):
     shelter = sql(demo_copy, "SELECT id, name FROM shelters ORDER BY id LIMIT 1")[0]
-    at = open_page(app, demo_copy, "admin_staff")
+    at = open_page(app, demo_copy, "admin_staff", user=ADMIN)
     at.text_input(key="new_staff_subject").input("sato@city.example.jp")
     at.text_input(key="new_staff_name").input("佐藤 次郎")
     at.selectbox(key="new_staff_role").select("shelter_staff")
@@ -83,7 +74,7 @@ def test_adding_a_shelter_staff_member_writes_the_account_and_the_audit_row(app,
 
 def test_a_shelter_staff_member_without_a_shelter_is_refused_and_nothing_written(app, demo_copy):
     before = sql(demo_copy, "SELECT COUNT(*) FROM staff")[0][0]
-    at = open_page(app, demo_copy, "admin_staff")
+    at = open_page(app, demo_copy, "admin_staff", user=ADMIN)
     at.text_input(key="new_staff_subject").input("nobody@city.example.jp")
     at.text_input(key="new_staff_name").input("名前")
     at.selectbox(key="new_staff_role").select("shelter_staff")
@@ -95,7 +86,7 @@ def test_a_shelter_staff_member_without_a_shelter_is_refused_and_nothing_written
 
 def test_changing_a_role_and_deactivating(app, demo_copy):
     hq_id = sql(demo_copy, "SELECT id FROM staff WHERE subject = 'demo-hq'")[0][0]
-    at = open_page(app, demo_copy, "admin_staff")
+    at = open_page(app, demo_copy, "admin_staff", user=ADMIN)
     at.selectbox(key="edit_staff_id").select(hq_id).run()
     at.selectbox(key=f"edit_staff_role_{hq_id}").select("council")
     at.text_input(key=f"edit_staff_team_{hq_id}").input("本部班")
@@ -123,7 +114,7 @@ def test_changing_a_role_and_deactivating(app, demo_copy):
 
 def test_the_last_administrator_cannot_lock_everyone_out(app, demo_copy):
     admin_id = sql(demo_copy, "SELECT id FROM staff WHERE subject = 'demo-admin'")[0][0]
-    at = open_page(app, demo_copy, "admin_staff")
+    at = open_page(app, demo_copy, "admin_staff", user=ADMIN)
     at.selectbox(key="edit_staff_id").select(admin_id).run()
     at.toggle(key=f"edit_staff_active_{admin_id}").set_value(False)
     press(at, "保存する")
@@ -155,7 +146,7 @@ def test_audit_search_by_citizen_finds_who_saw_them_and_is_itself_audited(app, d
         for r in sql(demo_copy, "SELECT id, citizen_ids FROM audit_log ORDER BY id DESC")
         if r[1] and citizen in json.loads(r[1])
     ]
-    at = open_page(app, demo_copy, "admin_audit")
+    at = open_page(app, demo_copy, "admin_audit", user=ADMIN)
     assert at.title[0].value == "監査ログ"
     at.text_input(key="audit_citizen").input(str(citizen))
     press(at, "検索")
@@ -184,7 +175,7 @@ def test_the_chain_check_reports_tampering(app, demo_copy):
 
     policy.register_people(engine, Viewer(role="hq", subject="demo-hq"), 1)
     engine.dispose()
-    at = open_page(app, demo_copy, "admin_audit")
+    at = open_page(app, demo_copy, "admin_audit", user=ADMIN)
     press(at, "ハッシュチェーンを検証")
     assert any("改ざんされていません" in s.value for s in at.success)
     first = sql(demo_copy, "SELECT MIN(id) FROM audit_log")[0][0]
@@ -219,7 +210,7 @@ def test_admins_see_the_records_held_back_with_their_reason_and_position(app, de
     ]
     cityos_store.apply_sync(engine, batch)
     engine.dispose()
-    at = open_page(app, demo_copy, "admin_quarantine")
+    at = open_page(app, demo_copy, "admin_quarantine", user=ADMIN)
     assert at.title[0].value == "取り込み保留"
     table = at.dataframe[0].value
     assert list(table["記録 ID"]) == ["u-000042"]

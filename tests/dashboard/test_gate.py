@@ -16,21 +16,13 @@ import sqlalchemy as sa
 
 from sql.engine import make_engine
 from tests.conftest import ROOT, sql
-from tests.dashboard.conftest import read, refresh_fragments
+from tests.dashboard.conftest import open_page, read, refresh_fragments
 
 DASHBOARD = ROOT / "dashboard"
 
 
 def signed_in(sub: str, role: str, **claims) -> dict:
     return {"is_logged_in": True, "sub": sub, "name": sub, "roles": [role], **claims}
-
-
-def open_page(app, url: str, page: str, claims: dict):
-    at = app(url, user=claims)
-    at.run()
-    at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
 
 
 def deactivate(url: str, subject: str) -> None:
@@ -74,7 +66,7 @@ def add_register_person(url: str) -> int:
 
 
 def test_a_deactivated_member_gets_no_new_register_rows_from_the_next_refresh(app, demo_copy):
-    at = open_page(app, demo_copy, "register", signed_in("demo-hq", "hq"))
+    at = open_page(app, demo_copy, "register", user=signed_in("demo-hq", "hq"))
     rows_before = len(at.dataframe[0].value)
     refresh_fragments(at)  # a refresh while active: the rows come again
     assert len(at.dataframe[0].value) == rows_before
@@ -103,7 +95,7 @@ def test_a_deactivated_member_gets_no_new_register_rows_from_the_next_refresh(ap
 
 
 def test_a_role_taken_away_ends_the_session_on_the_next_refresh(app, demo_copy):
-    at = open_page(app, demo_copy, "rescue_queue", signed_in("demo-rescue", "rescue"))
+    at = open_page(app, demo_copy, "rescue_queue", user=signed_in("demo-rescue", "rescue"))
     assert len(at.dataframe[0].value) > 0
     sql(demo_copy, "UPDATE staff SET role = 'council' WHERE subject = 'demo-rescue'")
     refresh_fragments(at)
@@ -114,7 +106,7 @@ def test_a_role_taken_away_ends_the_session_on_the_next_refresh(app, demo_copy):
 def test_an_expired_token_gets_nothing_from_the_next_refresh(app, demo_copy):
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
     claims = signed_in("demo-hq", "hq", exp=int(soon.timestamp()))
-    at = open_page(app, demo_copy, "hq_map", claims)
+    at = open_page(app, demo_copy, "hq_map", user=claims)
     assert at.get("deck_gl_json_chart")
     # The shift ends: the same sign-in, its exp now in the past.
     at.user = {
@@ -140,7 +132,7 @@ def first_new_request(url: str) -> int:
 
 def test_a_deactivated_members_save_assigns_no_rescue_team(app, demo_copy):
     rid = first_new_request(demo_copy)
-    at = open_page(app, demo_copy, "rescue_queue", signed_in("demo-rescue", "rescue"))
+    at = open_page(app, demo_copy, "rescue_queue", user=signed_in("demo-rescue", "rescue"))
     at.selectbox(key="queue_pick").set_value(rid).run()
     at.selectbox(key=f"rescue_to_{rid}").set_value("assigned")
     at.selectbox(key=f"rescue_team_{rid}").set_value("消防3隊")
@@ -169,7 +161,7 @@ def test_a_click_after_the_token_expired_does_not_close_a_shelter(app, demo_copy
     )[0][0]
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
     claims = signed_in("demo-hq", "hq", exp=int(soon.timestamp()))
-    at = open_page(app, demo_copy, "shelters", claims)
+    at = open_page(app, demo_copy, "shelters", user=claims)
     at.selectbox(key="shelters_pick").set_value(sid).run()
     at.user = {
         **claims,
@@ -191,7 +183,7 @@ def test_a_click_after_the_token_expired_does_not_close_a_shelter(app, demo_copy
 def test_an_active_member_still_acts(app, demo_copy):
     """The gate lets the current account through (the same clicks as above, not deactivated)."""
     rid = first_new_request(demo_copy)
-    at = open_page(app, demo_copy, "rescue_queue", signed_in("demo-rescue", "rescue"))
+    at = open_page(app, demo_copy, "rescue_queue", user=signed_in("demo-rescue", "rescue"))
     at.selectbox(key="queue_pick").set_value(rid).run()
     at.selectbox(key=f"rescue_to_{rid}").set_value("assigned")
     at.selectbox(key=f"rescue_team_{rid}").set_value("消防3隊")
@@ -206,7 +198,7 @@ def test_an_active_member_still_acts(app, demo_copy):
 def test_a_shelter_reassignment_rebuilds_the_page_instead_of_acting_on_the_old_one(app, demo_copy):
     staff = sql(demo_copy, "SELECT shelter_ids FROM staff WHERE subject = 'demo-shelter'")[0][0]
     shelters = json.loads(staff)
-    at = open_page(app, demo_copy, "shelters", signed_in("demo-shelter", "shelter_staff"))
+    at = open_page(app, demo_copy, "shelters", user=signed_in("demo-shelter", "shelter_staff"))
     sql(
         demo_copy,
         "UPDATE staff SET shelter_ids = :s WHERE subject = 'demo-shelter'",
@@ -221,7 +213,7 @@ def test_a_shelter_reassignment_rebuilds_the_page_instead_of_acting_on_the_old_o
 
 
 def test_a_download_after_deactivation_produces_no_file(app, demo_copy, media_files):
-    at = open_page(app, demo_copy, "register", signed_in("demo-hq", "hq"))
+    at = open_page(app, demo_copy, "register", user=signed_in("demo-hq", "hq"))
     button = at.download_button[0]
     deactivate(demo_copy, "demo-hq")
     mark = last_audit_id(demo_copy)

@@ -1,4 +1,4 @@
-"""The HQ picture (dashboard/hq_map_state.py) against independent SQL, and its incremental
+"""The HQ picture (compositions/hq_map_state.py) against independent SQL, and its incremental
 live status against a full re-read — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from analytics.zone_exposure import ZoneMembership
 from bosai.i18n import t
-from dashboard.hq_map_state import HqMapCache, build_hq_state, expected_arrivals
+from compositions.hq_map_state import HqMapCache, build_hq_state, expected_arrivals
 from dashboard.map_deck import LAYER_CELLS, LAYER_REGISTER, LAYER_RESCUE, LAYER_SHELTERS, build_deck
 from drills.demo_city import DemoParams, generate
 from reports.parts import report_viewer

@@ -14,8 +14,8 @@ import shapely
 
 from bosai import palette
 from bosai.i18n import t
+from compositions.hq_map_state import HqMapCache, build_hq_state
 from dashboard import basemap, map_deck, map_symbols
-from dashboard.hq_map_state import HqMapCache, build_hq_state
 from dashboard.local_basemap import local_base
 from sql.city_config import active_city
 from sql.engine import make_engine
@@ -24,11 +24,11 @@ from tests.conftest import ROOT
 
 HQ = Viewer(role="hq", subject="demo-hq", demo=True)
 MAP_MODULES = (
-    "map_deck.py",
-    "map_symbols.py",
-    "local_basemap.py",
-    "map_view.py",
-    "hq_map_state.py",
+    "dashboard/map_deck.py",
+    "dashboard/map_symbols.py",
+    "dashboard/local_basemap.py",
+    "dashboard/map_view.py",
+    "compositions/hq_map_state.py",
 )
 
 
@@ -56,9 +56,9 @@ def test_each_meaning_on_the_map_has_its_own_colour():
 
 def test_map_modules_take_every_colour_from_the_meaning_table():
     for name in MAP_MODULES:
-        text = (ROOT / "dashboard" / name).read_text(encoding="utf-8")
+        text = (ROOT / name).read_text(encoding="utf-8")
         assert "OKABE_ITO" not in text, name
-        if name != "map_symbols.py":  # the symbols draw black outlines and white bodies
+        if name != "dashboard/map_symbols.py":  # the symbols draw black outlines and white bodies
             assert not re.search(r'"#[0-9A-Fa-f]{6}"', text), name
 
 

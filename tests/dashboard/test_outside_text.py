@@ -12,17 +12,9 @@ import re
 from bosai.cli import main
 from dashboard.text import plain
 from tests.conftest import hostile_headline, sql
-from tests.dashboard.conftest import read
+from tests.dashboard.conftest import open_page, read
 
 BEACON = "http://127.0.0.1:9"
-
-
-def open_page(app, url: str, page: str, role: str = "hq", **session):
-    at = app(url, demo_role=role, **session)
-    at.run()
-    at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
 
 
 def markdown_sources(at) -> list[str]:

@@ -15,19 +15,10 @@ import pandas as pd
 import pytest
 
 from tests.conftest import sql
-from tests.dashboard.conftest import staff_claims
+from tests.dashboard.conftest import open_page, staff_claims
 
 PAGE = "views/register.py"
 SAFE = ("safe_at_home", "at_shelter", "elsewhere_safe")
-
-
-def open_page(app, url: str, role: str = "hq", **session):
-    at = app(url, demo_role=role, **session)
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def metrics(at) -> dict[str, str]:
@@ -77,7 +68,7 @@ def test_hq_in_an_emergency_sees_every_entry_unconfirmed_first_and_the_view_is_a
     app, demo_copy
 ):
     truth = register_truth(demo_copy)
-    at = open_page(app, demo_copy)
+    at = open_page(app, demo_copy, PAGE)
     assert at.title[0].value == "要支援者"
     shown = metrics(at)
     assert shown["名簿登録者"] == f"{len(truth['all']):,}"
@@ -107,7 +98,7 @@ def test_hq_in_an_emergency_sees_every_entry_unconfirmed_first_and_the_view_is_a
 def test_normal_mode_shows_only_consented_entries_with_the_legal_basis(app, demo_copy):
     sql(demo_copy, "UPDATE incidents SET ended_at = :t", t=dt.datetime(2026, 7, 10, tzinfo=dt.UTC))
     truth = register_truth(demo_copy)
-    at = open_page(app, demo_copy)
+    at = open_page(app, demo_copy, PAGE)
     table = at.dataframe[0].value
     assert len(table) == len(truth["consented"]) < len(truth["all"])
     assert set(table["氏名"]) == {truth["names"][i] for i in truth["consented"]}
@@ -121,7 +112,7 @@ def test_normal_mode_shows_only_consented_entries_with_the_legal_basis(app, demo
 @pytest.mark.parametrize("role", ["shelter_staff", "admin"])
 def test_other_operational_roles_get_counts_only(app, demo_copy, role):
     truth = register_truth(demo_copy)
-    at = open_page(app, demo_copy, role=role)
+    at = open_page(app, demo_copy, PAGE, role=role)
     shown = metrics(at)
     assert shown == {
         "名簿登録者": f"{len(truth['all']):,}",
@@ -148,7 +139,7 @@ def test_filters_by_district_and_status(app, demo_copy):
         "WHERE r.citizen_id NOT IN (SELECT citizen_id FROM status_reports WHERE incident_id = 1) "
         "GROUP BY c.district ORDER BY COUNT(*) DESC, c.district LIMIT 1",
     )[0]
-    at = open_page(app, demo_copy)
+    at = open_page(app, demo_copy, PAGE)
     at.multiselect(key="register_district").set_value([district]).run()
     in_district = sql(
         demo_copy,
@@ -177,7 +168,7 @@ def test_csv_download_is_spreadsheet_safe_and_audited(app, demo_copy, media_file
         "UPDATE support_register SET supporter_phone = '+81-90-0000-0000' WHERE citizen_id = :i",
         i=first,
     )
-    at = open_page(app, demo_copy)
+    at = open_page(app, demo_copy, PAGE)
     shown = at.dataframe[0].value
     button = at.download_button[0]
     assert audit_rows(demo_copy, "policy.register_download") == []  # nothing before a request
@@ -202,7 +193,7 @@ def test_csv_download_is_spreadsheet_safe_and_audited(app, demo_copy, media_file
 
 
 def test_english_labels(app, demo_copy):
-    at = open_page(app, demo_copy, lang="en")
+    at = open_page(app, demo_copy, PAGE, lang="en")
     assert at.title[0].value == "Evacuation-support register"
     assert "On the register" in metrics(at)
     columns = list(at.dataframe[0].value.columns)
@@ -212,6 +203,6 @@ def test_english_labels(app, demo_copy):
 
 
 def test_an_empty_city_shows_zeroes_not_errors(app, empty_city):
-    at = open_page(app, empty_city, user=staff_claims("hq"))
+    at = open_page(app, empty_city, PAGE, user=staff_claims("hq"))
     assert metrics(at) == {"名簿登録者": "0", "無事が未確認": "0", "表示対象": "0"}
     assert at.download_button[0].proto.disabled

@@ -11,14 +11,7 @@ from dashboard.registry import can_open
 from reports import council, situation
 from sql.engine import make_engine
 from sql.viewer import Viewer
-
-
-def open_page(app, url: str, role: str):
-    at = app(url, demo_role=role)
-    at.run()
-    at.switch_page("views/reports.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from tests.dashboard.conftest import open_page
 
 
 def test_roles():
@@ -30,7 +23,7 @@ def test_roles():
 
 @pytest.mark.slow
 def test_council_report_ends_in_a_download(app, demo_sqlite):
-    at = open_page(app, demo_sqlite, "council")
+    at = open_page(app, demo_sqlite, "reports", "council")
     assert at.title[0].value == "報告書"
     assert not at.get("download_button")
     at.radio(key="council_format").set_value("xlsx").run()
@@ -46,7 +39,7 @@ def test_council_report_ends_in_a_download(app, demo_sqlite):
 
 @pytest.mark.slow
 def test_situation_report_ends_in_a_download(app, demo_sqlite):
-    at = open_page(app, demo_sqlite, "hq")
+    at = open_page(app, demo_sqlite, "reports", "hq")
     at.radio(key="situation_format").set_value("html").run()
     at.button(key="situation_make").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -70,7 +63,7 @@ def test_the_functions_the_page_calls_return_the_files(demo_sqlite):
 
 @pytest.mark.slow
 def test_drill_report_for_the_council_reads_research_through_the_report_account(app, demo_sqlite):
-    at = open_page(app, demo_sqlite, "council")
+    at = open_page(app, demo_sqlite, "reports", "council")
     at.radio(key="council_subject").set_value("drill").run()
     at.radio(key="council_format").set_value("xlsx").run()
     at.button(key="council_make").click().run()

@@ -14,14 +14,7 @@ import sqlalchemy as sa
 
 from dashboard.registry import can_open
 from sql.engine import make_engine
-
-
-def open_page(app, url: str, page: str, role: str = "researcher"):
-    at = app(url, demo_role=role)
-    at.run()
-    at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from tests.dashboard.conftest import open_page
 
 
 def export_audit_rows(url: str) -> list:
@@ -35,7 +28,7 @@ def export_audit_rows(url: str) -> list:
 
 
 def test_drill_page_shows_turnbull_beside_kaplan_meier_and_the_cox_table(app, demo_copy):
-    at = open_page(app, demo_copy, "research_drill")
+    at = open_page(app, demo_copy, "research_drill", "researcher")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["中央値（ターンブル法、分）"].endswith("分")
     km = float(metrics["中央値（カプラン・マイヤー法、分）"])
@@ -70,7 +63,7 @@ def test_microdata_page_makes_an_audited_k_anonymous_export(app, demo_copy):
     assert can_open("researcher", "research-microdata") and can_open("admin", "research-microdata")
     for role in ("hq", "rescue", "council", "shelter_staff"):
         assert not can_open(role, "research-microdata")
-    at = open_page(app, demo_copy, "research_microdata")
+    at = open_page(app, demo_copy, "research_microdata", "researcher")
     at.text_input[0].input("訓練の所要時間の分析")
     at.button[0].click().run()  # the form's submit
     assert not at.exception

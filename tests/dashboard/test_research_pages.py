@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from bosai.cli import main
 from dashboard.registry import can_open, pages_for_role
 from sql.engine import make_engine
-from tests.dashboard.conftest import staff_claims
+from tests.conftest import sql
+from tests.dashboard.conftest import open_page, staff_claims
 
 SAMPLES = Path(__file__).resolve().parents[1] / "surveys" / "samples"
 PAGES = ("research_survey", "research_optin", "research_uiux", "research_drill")
@@ -51,22 +52,6 @@ def research_sqlite(tmp_path_factory, sqlite_template) -> str:
     timings = ["survey", "import-timings", str(SAMPLES / "uiux_timings_2021.csv")]
     assert main(["--database-url", url, *timings, "--name", "UI/UXテスト（2021年秋）"]) == 0
     return url
-
-
-def open_page(app, url: str, page: str, role: str = "researcher", **session):
-    at = app(url, demo_role=role, **session)
-    at.run()
-    at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def sql(url: str, query: str, **params) -> list:
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text(query), params).all()
-    engine.dispose()
-    return rows
 
 
 def values(data) -> list:
@@ -127,7 +112,7 @@ def test_every_research_page_renders_with_charts_tables_downloads(
 
 
 def test_survey_page_equals_independent_counts_and_pingouin(app, research_sqlite):
-    at = open_page(app, research_sqlite, "research_survey")
+    at = open_page(app, research_sqlite, "research_survey", "researcher")
     (responses,) = sql(
         research_sqlite,
         "SELECT COUNT(*) FROM survey_responses WHERE instrument_id = 'drill-2022'",
@@ -151,7 +136,7 @@ def test_survey_page_equals_independent_counts_and_pingouin(app, research_sqlite
 
 
 def test_survey_page_comparison_suppresses_small_groups(app, research_sqlite):
-    at = open_page(app, research_sqlite, "research_survey")
+    at = open_page(app, research_sqlite, "research_survey", "researcher")
     at.selectbox(key="research_compare_by").set_value("age_band").run()
     assert not at.exception
     (sixties,) = sql(
@@ -168,7 +153,7 @@ def test_survey_page_comparison_suppresses_small_groups(app, research_sqlite):
 
 
 def test_sus_instrument_on_the_survey_page(app, research_sqlite):
-    at = open_page(app, research_sqlite, "research_survey")
+    at = open_page(app, research_sqlite, "research_survey", "researcher")
     at.selectbox(key="research_instrument").set_value("sus").run()
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
@@ -193,7 +178,7 @@ def independent_acceptance(url: str, at: dt.datetime) -> dict[str, int]:
 
 
 def test_optin_page_equals_the_ledger_by_plain_sql(app, research_sqlite):
-    at = open_page(app, research_sqlite, "research_optin")
+    at = open_page(app, research_sqlite, "research_optin", "researcher")
     day = at.date_input(key="optin_day").value
     expected = independent_acceptance(
         research_sqlite, dt.datetime.combine(day, dt.time(23, 59, 59), ZoneInfo("Asia/Tokyo"))
@@ -221,7 +206,7 @@ def test_optin_page_equals_the_ledger_by_plain_sql(app, research_sqlite):
 
 
 def test_uiux_page_shows_the_r_reference_comparison(app, research_sqlite):
-    at = open_page(app, research_sqlite, "research_uiux")
+    at = open_page(app, research_sqlite, "research_uiux", "researcher")
     summary = at.dataframe[0].value
     elderly_paper = summary[(summary["区分"] == "高齢者") & (summary["方法"] == "紙")].iloc[0]
     times = [
@@ -248,7 +233,7 @@ def test_uiux_page_shows_the_r_reference_comparison(app, research_sqlite):
 
 
 def test_drill_page_equals_the_event_log(app, research_sqlite):
-    at = open_page(app, research_sqlite, "research_drill")
+    at = open_page(app, research_sqlite, "research_drill", "researcher")
     stages = dict(
         sql(
             research_sqlite,
@@ -283,7 +268,7 @@ def test_drill_page_equals_the_event_log(app, research_sqlite):
     ],
 )
 def test_english_labels(app, research_sqlite, page, title):
-    at = open_page(app, research_sqlite, page, lang="en")
+    at = open_page(app, research_sqlite, page, "researcher", lang="en")
     assert at.title[0].value == title
     headers = {str(c) for d in at.dataframe for c in d.value.columns}
     assert "n" in headers or "Count" in headers
@@ -393,7 +378,7 @@ def test_two_drills_compare_medians_curves_and_log_rank(app, two_drills):
     from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
     url, first, second = two_drills
-    at = open_page(app, url, "research_drill")
+    at = open_page(app, url, "research_drill", "researcher")
     at.selectbox(key="research_drill_compare").set_value(second).run()
     assert not at.exception, [e.value for e in at.exception]
     a, b = reference_times(url, first), reference_times(url, second)
@@ -442,7 +427,7 @@ def test_optin_tables_read_as_a_researcher_reads_them(app, research_sqlite):
     Japanese UI, withdrawals per day in Japan time with labelled axes."""
     import re
 
-    at = open_page(app, research_sqlite, "research_optin")
+    at = open_page(app, research_sqlite, "research_optin", "researcher")
     frames = [d.value for d in at.dataframe]
     headers = {str(c) for f in frames for c in f.columns}
     assert not {"or_ci_low", "or_ci_high", "odds_ratio", "term", "p", "share"} & headers
@@ -484,12 +469,12 @@ def test_optin_tables_read_as_a_researcher_reads_them(app, research_sqlite):
 def test_method_notes_read_in_the_ui_language(app, research_sqlite, page, at_least):
     """The method-note expanders (手法) speak the catalog's Japanese in the Japanese UI — no
     ASCII-only ``key: value`` lines — and the composition's English note in the English UI."""
-    ja = open_page(app, research_sqlite, page)
+    ja = open_page(app, research_sqlite, page, "researcher")
     lines = [x.value for e in ja.expander if e.label == "手法" for x in e.text]
     assert len(lines) >= at_least, lines
     assert all(not line.isascii() for line in lines), [line for line in lines if line.isascii()]
     assert all("：" in line and "research.notes" not in line for line in lines), lines
-    en = open_page(app, research_sqlite, page, lang="en")
+    en = open_page(app, research_sqlite, page, "researcher", lang="en")
     english = [x.value for e in en.expander if e.label == "Method" for x in e.text]
     assert len(english) == len(lines)
     assert all(line.isascii() for line in english), english
@@ -502,7 +487,7 @@ def test_download_names_carry_the_japan_time_of_the_run(app, research_sqlite, me
     import re
 
     before = dt.datetime.now(dt.UTC)
-    at = open_page(app, research_sqlite, page)
+    at = open_page(app, research_sqlite, page, "researcher")
     after = dt.datetime.now(dt.UTC)
     stamps = {
         (moment + dt.timedelta(hours=9)).replace(tzinfo=None).strftime("%Y%m%d_%H%M")

@@ -11,21 +11,12 @@ import pytest
 
 from bosai.palette import OKABE_ITO
 from tests.conftest import sql
-from tests.dashboard.conftest import staff_claims
+from tests.dashboard.conftest import open_page, staff_claims
 
 PAGE = "views/safety.py"
 SAFE = {"safe_at_home", "at_shelter", "elsewhere_safe"}
 DAY = dt.date(2026, 7, 10)  # the demo incident is declared on 10 July (JST)
 BANDS = ((75, "75歳以上"), (65, "65〜74歳"), (40, "40〜64歳"), (15, "15〜39歳"), (0, "0〜14歳"))
-
-
-def open_page(app, url: str, role: str = "hq", **session):
-    at = app(url, demo_role=role, **session)
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def band(birth: str | None) -> str:
@@ -81,7 +72,7 @@ def audit_actors(url: str, target: str) -> list[tuple[str, str]]:
 
 def test_hq_sees_exact_rates_by_district_and_age_and_the_households(app, demo_copy):
     truth = people(demo_copy)
-    at = open_page(app, demo_copy)
+    at = open_page(app, demo_copy, PAGE)
     assert at.title[0].value == "安否"
     shown = metrics(at)
     n = len(truth)
@@ -127,7 +118,7 @@ def test_hq_sees_exact_rates_by_district_and_age_and_the_households(app, demo_co
 
 
 def test_the_chart_uses_the_colour_blind_safe_palette(app, demo_copy):
-    at = open_page(app, demo_copy)
+    at = open_page(app, demo_copy, PAGE)
     charts = at.get("plotly_chart")
     assert len(charts) == 2
     spec = json.loads(charts[0].proto.spec)
@@ -138,7 +129,7 @@ def test_the_chart_uses_the_colour_blind_safe_palette(app, demo_copy):
 
 def test_a_researcher_sees_suppressed_small_cells_and_no_household_addresses(app, demo_copy):
     truth = people(demo_copy)
-    at = open_page(app, demo_copy, role="researcher")
+    at = open_page(app, demo_copy, PAGE, role="researcher")
     both = at.dataframe[2].value
     expected = tally(truth, "district")
     small = {(r["district"], r["band"]) for r in truth}
@@ -180,7 +171,7 @@ def test_hq_in_normal_mode_gets_household_counts_only(app, demo_copy):
     sql(demo_copy, "UPDATE incidents SET ended_at = :t", t=dt.datetime(2026, 7, 10, tzinfo=dt.UTC))
     # Once the incident ended the page shows the state now (issue 14 item 5): normal time.
     truth = people(demo_copy, "IS NULL")
-    at = open_page(app, demo_copy)
+    at = open_page(app, demo_copy, PAGE)
     households = at.dataframe[3].value
     assert "住所" not in households.columns
     missing = households_unaccounted(truth)
@@ -190,7 +181,7 @@ def test_hq_in_normal_mode_gets_household_counts_only(app, demo_copy):
 
 
 def test_english_labels(app, demo_copy):
-    at = open_page(app, demo_copy, lang="en")
+    at = open_page(app, demo_copy, PAGE, lang="en")
     assert at.title[0].value == "Safety overview"
     assert {"Opted-in citizens", "Responded", "Confirmed safe"} <= set(metrics(at))
     assert at.dataframe[1].value["Age band"].tolist() == ["0–14", "15–39", "40–64", "65–74", "75+"]
@@ -198,5 +189,5 @@ def test_english_labels(app, demo_copy):
 
 
 def test_an_empty_city_shows_zeroes_not_errors(app, empty_city):
-    at = open_page(app, empty_city, user=staff_claims("hq"))
+    at = open_page(app, empty_city, PAGE, user=staff_claims("hq"))
     assert set(metrics(at).values()) == {"0"}

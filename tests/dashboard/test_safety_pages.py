@@ -10,27 +10,22 @@ import datetime as dt
 import io
 import json
 import re
-import shutil
 
 import pytest
 import sqlalchemy as sa
 
-from bosai.cli import main
 from cityos.citizen_qr import encode
 from sql import policy
 from sql.engine import make_engine
 from sql.incident_clock import incident_clock
+from tests.conftest import sqlite_backup
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def demo_url(tmp_path, sqlite_template) -> str:
-    path = tmp_path / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "800"]) == 0
-    return url
+def demo_url(tmp_path, demo_city) -> str:
+    return sqlite_backup(demo_city(800), tmp_path / "demo.sqlite")
 
 
 def query(url: str, statement: str, **values):

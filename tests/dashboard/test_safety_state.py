@@ -7,7 +7,7 @@ import datetime as dt
 
 import numpy as np
 
-from dashboard.safety_state import (
+from compositions.safety_state import (
     Observations,
     SafetyCache,
     build_safety_state,

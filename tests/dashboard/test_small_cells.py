@@ -14,6 +14,7 @@ import re
 import pytest
 
 from dashboard.map_deck import LAYER_CELLS, LAYER_SHELTERS, SUPPRESSED_CELL
+from tests.dashboard.conftest import open_page
 
 SMALL = {"1", "2", "3", "4"}
 #: 「{citizens}人中 未確認{unconfirmed}（{share}）要救助{rescue}」
@@ -24,14 +25,6 @@ CELL_TIP = re.compile(
 
 def signed_in(role: str) -> dict:
     return {"is_logged_in": True, "sub": f"demo-{role}", "name": role, "roles": [role]}
-
-
-def open_page(app, url: str, page: str, role: str):
-    at = app(url, user=signed_in(role))
-    at.run()
-    at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
 
 
 def layer(at, layer_id: str) -> list[dict]:
@@ -45,7 +38,7 @@ def numbers_shown(at) -> list[str]:
 
 @pytest.mark.parametrize("role", ["researcher"])
 def test_the_replay_map_hides_what_small_cells_would_give_away(app, demo_sqlite, role):
-    at = open_page(app, demo_sqlite, "replay", role)
+    at = open_page(app, demo_sqlite, "replay", user=signed_in(role))
     cells = layer(at, LAYER_CELLS)
     suppressed = 0
     for record in cells:
@@ -70,7 +63,7 @@ def test_the_replay_map_hides_what_small_cells_would_give_away(app, demo_sqlite,
 
 
 def test_operational_roles_see_the_exact_cells(app, demo_sqlite):
-    at = open_page(app, demo_sqlite, "replay", "hq")
+    at = open_page(app, demo_sqlite, "replay", user=signed_in("hq"))
     cells = layer(at, LAYER_CELLS)
     assert all("5未満" not in r["t"] and "—" not in r["t"] for r in cells)
     assert any(CELL_TIP.match(r["t"])["citizens"] in SMALL for r in cells)
@@ -97,12 +90,12 @@ def test_the_overview_suppresses_small_counts_for_non_operational_roles(app, dem
             f"citizen_id IN ({','.join(str(i) for i in ids[2:])})"
         )
     engine.dispose()
-    at = open_page(app, demo_copy, "overview", role)
+    at = open_page(app, demo_copy, "overview", user=signed_in(role))
     assert {m.label: m.value for m in at.metric}["要救助"] == "5未満"
     table = at.dataframe[0].value
     row = table[table["状況"] == "要救助"].iloc[0]
     assert row["人数"] == "5未満" and row.isna()["割合"]
     bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
     assert "要救助" not in [y for bar in bars for y in bar["y"]], "no bar for a small count"
-    hq = open_page(app, demo_copy, "overview", "hq")
+    hq = open_page(app, demo_copy, "overview", user=signed_in("hq"))
     assert {m.label: m.value for m in hq.metric}["要救助"] == "2"

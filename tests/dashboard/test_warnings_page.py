@@ -11,7 +11,7 @@ import shapely
 
 from bosai.palette import OKABE_ITO
 from tests.conftest import sql
-from tests.dashboard.conftest import staff_claims
+from tests.dashboard.conftest import open_page, staff_claims
 
 PAGE = "views/warnings.py"
 ENDED = ("解除", "発表警報・注意報はなし")
@@ -26,15 +26,6 @@ STATUS_JA = {
     "safe_at_home": "自宅で無事",
     None: "応答なし",
 }
-
-
-def open_page(app, url: str, role: str = "hq", **session):
-    at = app(url, demo_role=role, **session)
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def frame_with(at, column: str):
@@ -72,7 +63,7 @@ KIND_JA = {"flood": "洪水", "landslide": "崖崩れ・土石流・地滑り"}
 
 
 def test_warnings_in_force_and_their_history(app, demo_copy):
-    at = open_page(app, demo_copy)
+    at = open_page(app, demo_copy, PAGE)
     assert at.title[0].value == "警報・ハザード"
     newest = sql(
         demo_copy, "SELECT id FROM jma_telegrams ORDER BY report_time DESC, id DESC LIMIT 1"
@@ -108,7 +99,7 @@ def test_warnings_in_force_and_their_history(app, demo_copy):
 
 def test_people_per_zone_rank_and_status_equal_an_independent_count(app, demo_copy):
     expected = people_per_rank(demo_copy)
-    at = open_page(app, demo_copy)
+    at = open_page(app, demo_copy, PAGE)
     table = frame_with(at, "区域の種類")
     statuses = list(STATUS_JA.values())
     got = {}
@@ -129,7 +120,7 @@ def test_people_per_zone_rank_and_status_equal_an_independent_count(app, demo_co
 
 
 def test_counts_follow_a_new_home_in_a_zone_and_a_lifted_warning(app, demo_copy):
-    at = open_page(app, demo_copy)
+    at = open_page(app, demo_copy, PAGE)
     before = frame_with(at, "区域の種類").set_index("ランク")
     wkb = sql(
         demo_copy, "SELECT geom_wkb FROM hazard_zones WHERE rank_code = '4' AND kind = 'flood'"
@@ -173,7 +164,7 @@ def test_counts_follow_a_new_home_in_a_zone_and_a_lifted_warning(app, demo_copy)
 
 def test_a_researcher_sees_small_cells_suppressed_and_no_per_status_chart(app, demo_copy):
     expected = people_per_rank(demo_copy)
-    at = open_page(app, demo_copy, role="researcher")
+    at = open_page(app, demo_copy, PAGE, role="researcher")
     table = frame_with(at, "区域の種類")
     suppressed = 0
     for row in table.to_dict("records"):
@@ -188,7 +179,7 @@ def test_a_researcher_sees_small_cells_suppressed_and_no_per_status_chart(app, d
 
 
 def test_english_labels(app, demo_copy):
-    at = open_page(app, demo_copy, lang="en")
+    at = open_page(app, demo_copy, PAGE, lang="en")
     assert at.title[0].value == "Warnings and hazards"
     table = frame_with(at, "Zone kind")
     assert "Flood" in set(table["Zone kind"])
@@ -197,7 +188,7 @@ def test_english_labels(app, demo_copy):
 
 
 def test_a_city_without_warnings_or_zones_says_so(app, empty_city):
-    at = open_page(app, empty_city, user=staff_claims("hq"))
+    at = open_page(app, empty_city, PAGE, user=staff_claims("hq"))
     info = " ".join(i.value for i in at.info)
     assert "警報・注意報の記録はまだありません" in info and "bosai import hazards" in info
     assert not at.dataframe

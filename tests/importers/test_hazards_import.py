@@ -95,6 +95,7 @@ def test_flood_depth_ranks_keep_their_meaning(db_url, bosai, tmp_path):
     assert content_hash(get_engine(db_url)) == before
 
 
+@pytest.mark.pg
 def test_postgis_geometry_agrees_with_the_stored_polygons(pg_url, bosai, tmp_path):
     assert bosai(pg_url, "db", "upgrade").code == 0
     path = a31_geojson(tmp_path / "A31.geojson")

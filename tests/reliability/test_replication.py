@@ -11,7 +11,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from dashboard.hq_map_state import HqMapCache, build_hq_state
+from compositions.hq_map_state import HqMapCache, build_hq_state
 from sql import audit, replication
 from sql.city_config import active_city
 from sql.engine import engine_for, make_engine, url_for

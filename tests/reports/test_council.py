@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import shutil
 import statistics
 import subprocess
 from pathlib import Path
@@ -21,21 +20,13 @@ from PIL import Image
 from bosai.cli import main
 from reports import council
 from sql.engine import make_engine
+from tests.conftest import sql, sqlite_backup
 
 SAMPLES = Path(__file__).resolve().parents[1] / "surveys" / "samples"
 HOSTILE = '=HYPERLINK("http://evil.invalid/","x")'
 SCRIPT = "<script>alert(1)</script>"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SAFE = ("safe_at_home", "at_shelter", "elsewhere_safe")
-
-
-def sql(url: str, query: str, **params):
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(sa.text(query), params).all()
-    finally:
-        engine.dispose()
 
 
 def seed_hostile_names(url: str) -> dict[str, int]:
@@ -74,13 +65,11 @@ def seed_hostile_names(url: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory, sqlite_template) -> tuple[str, dict[str, int]]:
+def demo(tmp_path_factory, demo_city) -> tuple[str, dict[str, int]]:
     """The demo city (2,000 citizens), the sample questionnaires linked to its drill, the
     UI/UX timing sheet, and hostile shelter names."""
     path = tmp_path_factory.mktemp("council") / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "2000"]) == 0
+    url = sqlite_backup(demo_city(2000), path)
     for file in ("google_forms_drill_2022.csv", "kobo_drill_2022.csv"):
         args = [
             "survey",

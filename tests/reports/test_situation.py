@@ -18,21 +18,12 @@ import sqlalchemy as sa
 from bosai.cli import main
 from reports import situation
 from sql.engine import make_engine
-from tests.conftest import ROOT
+from tests.conftest import ROOT, sql
 
 JST = dt.timezone(dt.timedelta(hours=9))
 SAFE = ("safe_at_home", "at_shelter", "elsewhere_safe")
 OPEN = ("new", "triaged", "assigned", "en_route")
 NANAO_CITY = ROOT / "tests" / "importers" / "data" / "nanao_172022.yaml"
-
-
-def sql(url: str, query: str, **params):
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(sa.text(query), params).all()
-    finally:
-        engine.dispose()
 
 
 def utc_text(moment: dt.datetime) -> str:
@@ -141,12 +132,8 @@ def figure_rows(html: str) -> dict[str, tuple[list[str], bool]]:
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory, sqlite_template) -> str:
-    path = tmp_path_factory.mktemp("situation") / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "1200"]) == 0
-    return url
+def demo_url(demo_city) -> str:
+    return demo_city(1200)
 
 
 def test_figures_match_sql_and_changes_are_highlighted(demo_url):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sql.actions.incidents import declare_incident, end_incident
 from sql.actions.rescue import change_rescue_request
 from sql.actions.shelters import close_shelter, open_shelter, record_head_count
-from sql.cityos_store import record_push_outcome, record_push_request
+from sql.cityos_push import record_push_outcome, record_push_request
 from sql.incident_clock import ACTION_STEP, incident_clock
 from sql.models import (
     Citizen,
