@@ -336,3 +336,27 @@ def import_observations(
                 details={"added": summary.added, "unchanged": unchanged},
             )
     return summary
+
+
+def known_station_codes(engine: Engine) -> set[str]:
+    """The codes of the active city's river stations."""
+    st = RiverStation.__table__
+    city = active_city(engine).municipality_code
+    with engine.connect() as conn:
+        return set(
+            conn.execute(sa.select(st.c.code).where(st.c.municipality_code == city)).scalars()
+        )
+
+
+def record_played_levels(
+    engine: Engine,
+    viewer: Viewer,
+    readings: list[tuple[str, dt.datetime, float, int]],
+    label: str,
+    source: str,
+) -> ImportSummary:
+    """Store the readings a drill plays live — ``(station, observed_at, level_m, row)`` with
+    ``label`` the scenario file for errors — through :func:`import_observations`'s checks
+    (synthetic, audited, all or nothing, a repeat unchanged)."""
+    records = [ObservationRecord(label, row, code, at, level) for code, at, level, row in readings]
+    return import_observations(engine, viewer, Parsed(records, []), source, synthetic=True)
