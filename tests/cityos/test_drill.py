@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 
 import pytest
@@ -208,3 +209,111 @@ def test_the_drill_plays_the_water_levels_and_the_board_proposes_live(engine, cl
     assert all(p == {} for p in before)
     assert all(p == {"YU-1": 3, "YU-2": 3, "YU-3": 3} for p in judged)
     assert all(p == {"YU-1": 4, "YU-2": 4, "YU-3": 4} for p in danger)
+
+
+def test_the_drill_evaluation_measures_trigger_issuance_opened_safe(engine, client, city_os):
+    """HQ takes the rules' proposal during a live drill and pushes it; the drill evaluation
+    (composition, council report) gives per decision the minutes from trigger to issuance and,
+    among the citizens the push reached, who opened it and reported safe — checked against a
+    plain count of the stored rows."""
+    import compositions.drill
+    from cityos.evacuation_push import push_decision
+    from dashboard.evacuation_state import build_board
+    from importers.evacuation import read_areas, read_stations
+    from reports import council
+    from sql.actions.evacuation import issue
+    from sql.city_config import active_city
+    from sql.imports.evacuation import import_areas, import_stations
+    from sql.viewer import SYSTEM, Viewer
+    from tests.conftest import EVACUATION_DATA
+
+    for name in ("areas.geojson", "areas.csv"):
+        import_areas(engine, SYSTEM, read_areas(EVACUATION_DATA / name), name)
+    import_stations(engine, SYSTEM, read_stations(EVACUATION_DATA / "stations.csv"), "stations.csv")
+    city = active_city(engine)
+    hq = Viewer(role="hq", subject="hq-drill")
+    decided: list[str] = []
+
+    def on_tick(_minute: float, report) -> None:
+        board = build_board(engine, hq, report.incident_id, city)
+        chosen = [p for p in board.proposals if p.level == 3]
+        if decided or not chosen:
+            return
+        first = chosen[0]
+        trigger = {**first.trigger, "triggered_at": first.triggered_at.isoformat()}
+        decision = issue(
+            engine,
+            hq.for_incident(report.incident_id),
+            report.incident_id,
+            [board.code_to_id[p.area] for p in chosen],
+            3,
+            "訓練: 避難判断水位",
+            idempotency_key="drill-l3",
+            trigger=trigger,
+        )
+        push_decision(engine, client, hq, decision.decision_key)
+        decided.append(decision.decision_key)
+
+    report = run_drill(
+        engine,
+        client,
+        load_scenario("flood"),
+        speed=3600,
+        until_min=60,
+        tick_s=0.05,
+        on_tick=on_tick,
+    )
+    assert decided == ["drill-l3"]
+    researcher = Viewer(role="researcher", subject="r-1")
+    table = compositions.drill.evaluate(engine, researcher, report.drill_id).tables["evacuation"]
+    assert len(table) == 1
+    row = table.iloc[0]
+    # the oracle: the stored rows, counted plainly
+    with engine.connect() as conn:
+        issued_at, trigger = conn.execute(
+            sa.text(
+                "SELECT issued_at, trigger FROM evacuation_issuances "
+                "WHERE decision_key = 'drill-l3' ORDER BY id LIMIT 1"
+            )
+        ).one()
+        events = conn.execute(
+            sa.text(
+                "SELECT e.citizen_id, e.event, e.at FROM notification_events e "
+                "JOIN notification_requests r ON r.id = e.request_id "
+                "WHERE r.idempotency_key = 'bosai:evacuation:drill-l3'"
+            )
+        ).all()
+        reports = conn.execute(
+            sa.text(
+                "SELECT citizen_id, state, reported_at FROM status_reports WHERE incident_id = :i"
+            ),
+            {"i": report.incident_id},
+        ).all()
+
+    def aware(v):
+        v = v if isinstance(v, dt.datetime) else dt.datetime.fromisoformat(str(v))
+        return v if v.tzinfo else v.replace(tzinfo=dt.UTC)
+
+    issued_at = aware(issued_at)
+    trigger = trigger if isinstance(trigger, dict) else json.loads(trigger)
+    reached = {c for c, ev, _ in events if c is not None and ev in ("delivered", "opened")}
+    opened = {c for c, ev, _ in events if c in reached and ev == "opened"}
+    safe = {
+        c
+        for c, state, at in reports
+        if c in reached
+        and state in ("safe_at_home", "at_shelter", "elsewhere_safe")
+        and aware(at) >= issued_at
+    }
+    assert row["reached"] == len(reached) > 0
+    assert row["opened"] == len(opened) > 0
+    assert row["safe"] == len(safe)
+    expected = (issued_at - dt.datetime.fromisoformat(trigger["triggered_at"])).total_seconds()
+    assert row["trigger_to_issue_min"] == round(expected / 60, 1)
+    assert row["level"] == 3 and row["action"] == "issue" and row["areas"] == 3
+    assert row["issue_to_opened_median_min"] > 0
+    # the council report of the drill carries the same table
+    built = council.build(engine, drill=report.drill_id, draw_charts=False)
+    (shown,) = [tb for s in built.sections for tb in s.tables if tb.key == "drill_evacuation"]
+    assert list(shown.frame["reached"]) == [len(reached)]
+    assert list(shown.frame["decision"]) == ["警戒レベル3 高齢者等避難"]

@@ -94,3 +94,37 @@ def test_the_replay_steps_through_the_night(demo_url):
     ]
     engine.dispose()
     assert levels == [[], [3], [4]]
+
+
+def test_the_drill_evaluation_page_shows_the_decisions_of_the_drill_s_incident(app, demo_url):
+    """The research page's trigger → issuance → opened → safe table, one row per decision
+    (the demo's drill pointed at the demo incident; nobody was pushed its evacuation
+    decisions, so nobody reached — 0, shown as 0, and no median)."""
+    engine = make_engine(demo_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE drills SET incident_id = 1"))
+    engine.dispose()
+    policy.forget_recent_views()
+    at = app(demo_url, demo_role="researcher")
+    at.run()
+    at.switch_page("views/research_drill.py").run()
+    assert not at.exception, at.exception
+    (table,) = [d.value for d in at.dataframe if "発令時刻" in d.value.columns]
+    assert list(table.columns) == [
+        "発令時刻",
+        "内容",
+        "区域数",
+        "基準到達から発令まで（分）",
+        "通知が届いた人",
+        "開封した人",
+        "発令から開封まで（中央値・分）",
+        "安全を報告した人",
+        "発令から安全報告まで（中央値・分）",
+    ]
+    assert list(table["内容"]) == ["警戒レベル3 高齢者等避難"] * 2 + ["警戒レベル4 避難指示"] * 2
+    assert list(table["区域数"]) == ["3", "2", "3", "2"]
+    assert set(table["基準到達から発令まで（分）"]) == {"3"}
+    assert set(table["通知が届いた人"]) == {"0"} and set(
+        table["発令から開封まで（中央値・分）"]
+    ) == {"—"}
+    assert table["発令時刻"].iloc[0].startswith("令和8年7月10日")
