@@ -74,7 +74,10 @@ def trigger_text(ctx: PageContext, trigger: dict[str, Any]) -> str:
             threshold_m=f"{trigger.get('threshold_m', 0):.2f}",
         )
     if kind == "flood_forecast":
-        return ctx.t("evacuation.trigger.flood_forecast", kind=trigger.get("forecast", ""))
+        river = trigger.get("river")
+        forecast = trigger.get("forecast", "")
+        kind = f"{river} {forecast}" if river else forecast
+        return ctx.t("evacuation.trigger.flood_forecast", kind=kind)
     return ctx.t(f"evacuation.trigger.{kind}")
 
 

@@ -322,3 +322,18 @@ def decision_responses(engine: Engine, incident_id: int | None) -> pd.DataFrame:
     with engine.connect() as conn:
         frame = query_frame(conn, stmt)
     return frame if len(frame) else pd.DataFrame(columns=columns)
+
+
+def trigger_rows(engine: Engine, as_of: dt.datetime | None = None) -> pd.DataFrame:
+    """The stored JMA triggers (土砂災害警戒情報, 指定河川洪水予報) up to ``as_of``, oldest first:
+    kind, subject_code, subject_name, forecast, in_force, report_time (public data)."""
+    from ..models import EvacuationTrigger
+
+    t = EvacuationTrigger.__table__
+    stmt = sa.select(
+        t.c.kind, t.c.subject_code, t.c.subject_name, t.c.forecast, t.c.in_force, t.c.report_time
+    ).order_by(t.c.report_time, t.c.id)
+    if as_of is not None:
+        stmt = stmt.where(t.c.report_time <= as_of)
+    with engine.connect() as conn:
+        return query_frame(conn, stmt)
