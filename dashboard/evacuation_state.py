@@ -102,7 +102,7 @@ def build_board(
         observations = evq.recent_observations(engine, now - WINDOW, now)
         by_id = dict(zip(areas["id"].astype(int), areas["code"], strict=True))
         levels = {by_id[a]: f.level for a, f in in_force.items() if a in by_id}
-        active = active_triggers(evq.trigger_rows(engine, now))
+        active = active_triggers(evq.trigger_rows(engine, now, incident_id))
         proposals = evaluate(rules, thresholds, observations, active, levels)
         known = set(areas["code"])
         proposals = [p for p in proposals if p.area in known]

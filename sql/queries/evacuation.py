@@ -324,10 +324,13 @@ def decision_responses(engine: Engine, incident_id: int | None) -> pd.DataFrame:
     return frame if len(frame) else pd.DataFrame(columns=columns)
 
 
-def trigger_rows(engine: Engine, as_of: dt.datetime | None = None) -> pd.DataFrame:
+def trigger_rows(
+    engine: Engine, as_of: dt.datetime | None = None, incident_id: int | None = None
+) -> pd.DataFrame:
     """The stored JMA triggers (土砂災害警戒情報, 指定河川洪水予報) up to ``as_of``, oldest first:
-    kind, subject_code, subject_name, forecast, in_force, report_time (public data)."""
-    from ..models import EvacuationTrigger
+    kind, subject_code, subject_name, forecast, in_force, report_time (public data). Drill
+    telegrams (訓練) count only for a drill's incident, never for a real one."""
+    from ..models import EvacuationTrigger, Incident
 
     t = EvacuationTrigger.__table__
     stmt = sa.select(
@@ -336,4 +339,11 @@ def trigger_rows(engine: Engine, as_of: dt.datetime | None = None) -> pd.DataFra
     if as_of is not None:
         stmt = stmt.where(t.c.report_time <= as_of)
     with engine.connect() as conn:
+        kind = (
+            conn.execute(sa.select(Incident.kind).where(Incident.id == incident_id)).scalar()
+            if incident_id is not None
+            else None
+        )
+        if kind != "drill":
+            stmt = stmt.where(t.c.is_drill.is_(False))
         return query_frame(conn, stmt)

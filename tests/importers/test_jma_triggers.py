@@ -214,6 +214,18 @@ def test_the_board_proposes_from_the_telegrams(evacuation_engine, files, expecte
             assert p.triggered_at == dt.datetime(2026, 7, 9, 20, 5, tzinfo=dt.UTC)
 
 
+def test_a_drill_telegram_proposes_nothing_for_a_real_incident(evacuation_engine, tmp_path):
+    from dashboard.evacuation_state import build_board
+    from sql.city_config import active_city
+
+    drill = edited(tmp_path, "vxww50_issued.xml", "<Status>通常</Status>", "<Status>訓練</Status>")
+    (telegram,) = read_trigger_telegrams([drill]).telegrams
+    assert telegram.is_drill
+    import_trigger_telegrams(evacuation_engine, SYSTEM, [telegram])
+    board = build_board(evacuation_engine, HQ, 1, active_city(evacuation_engine))
+    assert board.proposals == []  # the demo's incident is real (its own clock, synthetic data)
+
+
 def test_the_cli_imports_a_folder_and_says_what_it_did(sqlite_url, capsys):
     args = ["--database-url", sqlite_url, "evacuation", "import-jma", str(DATA)]
     assert main(args) == 0
