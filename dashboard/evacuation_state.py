@@ -99,7 +99,7 @@ def build_board(
             )
             for row in stations.itertuples()
         }
-        observations = evq.recent_observations(engine, now - WINDOW, now)
+        observations = evq.recent_observations(engine, now - WINDOW, now, incident_id)
         by_id = dict(zip(areas["id"].astype(int), areas["code"], strict=True))
         levels = {by_id[a]: f.level for a, f in in_force.items() if a in by_id}
         active = active_triggers(evq.trigger_rows(engine, now, incident_id))

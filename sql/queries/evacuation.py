@@ -41,9 +41,16 @@ def stations_frame(engine: Engine, municipality_code: str | None = None) -> pd.D
 
 
 def recent_observations(
-    engine: Engine, since: dt.datetime, until: dt.datetime | None = None
+    engine: Engine,
+    since: dt.datetime,
+    until: dt.datetime | None = None,
+    incident_id: int | None = None,
 ) -> pd.DataFrame:
-    """Observations since ``since`` (up to ``until``): station code, time, level."""
+    """Observations since ``since`` (up to ``until``): station code, time, level. For a real
+    incident of real data (``incident_id`` neither a drill nor synthetic) synthetic readings —
+    a drill's played gauges, the demo's — are left out: they never reach a real board."""
+    from ..models import Incident
+
     st = RiverStation.__table__
     obs = WaterLevelObservation.__table__
     stmt = (
@@ -55,6 +62,12 @@ def recent_observations(
     if until is not None:
         stmt = stmt.where(obs.c.observed_at <= until)
     with engine.connect() as conn:
+        if incident_id is not None:
+            kind, synthetic = conn.execute(
+                sa.select(Incident.kind, Incident.is_synthetic).where(Incident.id == incident_id)
+            ).one()
+            if kind != "drill" and not synthetic:
+                stmt = stmt.where(obs.c.is_synthetic.is_(False))
         return query_frame(conn, stmt)
 
 

@@ -190,7 +190,7 @@ def test_the_drill_plays_the_water_levels_and_the_board_proposes_live(engine, cl
         engine,
         client,
         load_scenario("flood"),
-        speed=3600,
+        speed=600,  # ten scenario minutes a second: ticks land in each 15-minute band
         until_min=45,
         tick_s=0.05,
         on_tick=on_tick,
@@ -209,6 +209,11 @@ def test_the_drill_plays_the_water_levels_and_the_board_proposes_live(engine, cl
     assert all(p == {} for p in before)
     assert all(p == {"YU-1": 3, "YU-2": 3, "YU-3": 3} for p in judged)
     assert all(p == {"YU-1": 4, "YU-2": 4, "YU-3": 4} for p in danger)
+    # the drill's played readings never reach a real incident's board
+    from sql.actions.incidents import declare_incident
+
+    real = declare_incident(engine, hq, "real", "大雨")
+    assert build_board(engine, hq, real, city).proposals == []
 
 
 def test_the_drill_evaluation_measures_trigger_issuance_opened_safe(engine, client, city_os):
@@ -258,7 +263,7 @@ def test_the_drill_evaluation_measures_trigger_issuance_opened_safe(engine, clie
         engine,
         client,
         load_scenario("flood"),
-        speed=3600,
+        speed=600,
         until_min=60,
         tick_s=0.05,
         on_tick=on_tick,
