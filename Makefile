@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 # it, sharing a client secret made up at start; Ctrl-C stops all three.
 demo: $(VENV)/.installed
 	$(BIN)/bosai db upgrade
-	$(BIN)/bosai demo --if-empty
+	$(BIN)/bosai demo --if-empty --evacuation
 	$(BIN)/bosai serve-demo
 
 test: $(VENV)/.installed-dev

@@ -16,7 +16,9 @@ per city, ``sql/cities/evacuation/<code>.yaml``), never code::
 Trigger kinds: ``river_level`` (a station reaches one of its thresholds: ``standby_m``,
 ``caution_m``, ``judgement_m`` 避難判断水位, ``danger_m`` 氾濫危険水位; optional ``level_m``
 overrides the station's figure), ``landslide_warning`` (土砂災害警戒情報 in force) and
-``flood_forecast`` (指定河川洪水予報 of a ``forecast`` kind such as 氾濫危険情報 in force).
+``flood_forecast`` (指定河川洪水予報 of a ``forecast`` kind such as 氾濫危険情報 — or a higher
+one — in force, for the rule's ``river`` when it names one, else for any river).
+:func:`active_triggers` turns the stored JMA triggers into what :func:`evaluate` reads.
 
 :func:`evaluate` is pure: given the rules, the stations' thresholds, the recent observations,
 the triggers in force and the levels in force per area, it returns one :class:`Proposal` per
@@ -53,6 +55,8 @@ from bosai.errors import InvalidInputError
 from bosai.vocab import EVACUATION_LEVELS, EVACUATION_TRIGGER_KINDS
 
 THRESHOLD_NAMES = ("standby_m", "caution_m", "judgement_m", "danger_m")
+#: 指定河川洪水予報 kinds, lowest first: a rule for one fires at it or any higher one.
+FORECAST_RANKS = {"氾濫注意情報": 2, "氾濫警戒情報": 3, "氾濫危険情報": 4, "氾濫発生情報": 5}
 RULE_KINDS = tuple(k for k in EVACUATION_TRIGGER_KINDS if k != "manual")
 
 
@@ -80,6 +84,8 @@ class Rule:
     level_m: float | None = None
     #: flood_forecast: which forecast kind (氾濫警戒情報, 氾濫危険情報, 氾濫発生情報).
     forecast: str | None = None
+    #: flood_forecast: the river it is about (None: any river's forecast).
+    river: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +136,7 @@ def parse_rules(text: str, label: str) -> list[Rule]:
         areas = item.get("areas")
         if not isinstance(areas, list) or not areas:
             found.append(("areas", "a non-empty list of area codes"))
-        station = threshold = forecast = level_m = None
+        station = threshold = forecast = level_m = river = None
         if kind == "river_level":
             station = trigger.get("station")
             threshold = trigger.get("threshold", "judgement_m" if level == 3 else "danger_m")
@@ -143,8 +149,11 @@ def parse_rules(text: str, label: str) -> list[Rule]:
                 found.append(("trigger.level_m", "a number of metres"))
         elif kind == "flood_forecast":
             forecast = trigger.get("forecast")
-            if not forecast:
-                found.append(("trigger.forecast", "the forecast kind is required"))
+            river = trigger.get("river")
+            if forecast not in FORECAST_RANKS:
+                found.append(
+                    ("trigger.forecast", f"{forecast!r} is not one of {', '.join(FORECAST_RANKS)}")
+                )
         problems += [_problem(label, number, col, why) for col, why in found]
         if not found:
             rules.append(
@@ -157,6 +166,7 @@ def parse_rules(text: str, label: str) -> list[Rule]:
                     threshold,
                     None if level_m is None else float(level_m),
                     None if forecast is None else str(forecast),
+                    None if river is None else str(river),
                 )
             )
     if problems:
@@ -225,8 +235,73 @@ def _other_fired(rule: Rule, active: Mapping[str, dt.datetime]) -> dt.datetime |
     if rule.kind == "landslide_warning":
         return active.get("landslide_warning")
     if rule.kind == "flood_forecast":
+        if rule.river:
+            return active.get(f"flood_forecast:{rule.forecast}:{rule.river}")
         return active.get(f"flood_forecast:{rule.forecast}")
     return None
+
+
+def _run_start(times: list[Any], ranks: list[int], rank: int) -> Any:
+    """When the current run at or above ``rank`` began (series oldest first), or None."""
+    if not ranks or ranks[-1] < rank:
+        return None
+    start = len(ranks) - 1
+    while start > 0 and ranks[start - 1] >= rank:
+        start -= 1
+    return times[start]
+
+
+def active_triggers(rows: pd.DataFrame) -> dict[str, dt.datetime]:
+    """What :func:`evaluate` reads as ``active`` from the stored JMA triggers (columns
+    ``kind``, ``subject_code``, ``subject_name``, ``forecast``, ``in_force``, ``report_time``):
+    per municipality or river the newest telegram decides whether it is in force, and since
+    when is the start of the current run. Keys: ``landslide_warning``;
+    ``flood_forecast:<kind>:<river>`` for the river's forecast kind and every lower one, and
+    ``flood_forecast:<kind>`` for any river (the earliest).
+
+    >>> import pandas as pd, datetime as dt
+    >>> t = [dt.datetime(2026, 7, 10, h, tzinfo=dt.UTC) for h in (1, 2, 3)]
+    >>> rows = pd.DataFrame({"kind": ["flood_forecast"] * 3, "subject_code": ["r"] * 3,
+    ...     "subject_name": ["阿賀川"] * 3, "forecast": ["氾濫警戒情報", "氾濫危険情報", "氾濫警戒情報"],
+    ...     "in_force": [True] * 3, "report_time": t})
+    >>> {k: v.hour for k, v in sorted(active_triggers(rows).items())}
+    {'flood_forecast:氾濫注意情報': 1, 'flood_forecast:氾濫注意情報:阿賀川': 1, 'flood_forecast:氾濫警戒情報': 1, 'flood_forecast:氾濫警戒情報:阿賀川': 1}
+    """
+    out: dict[str, dt.datetime] = {}
+    if rows.empty:
+        return out
+
+    def keep(key: str, since: Any) -> None:
+        when = _to_time(since)
+        if when is not None and (key not in out or when < out[key]):
+            out[key] = when
+
+    ordered = rows.sort_values("report_time", kind="stable")
+    for (kind, _code), part in ordered.groupby(["kind", "subject_code"], sort=False):
+        times = list(part["report_time"])
+        if kind == "landslide_warning":
+            ranks = [int(bool(f)) for f in part["in_force"]]
+            keep("landslide_warning", _run_start(times, ranks, 1))
+            continue
+        ranks = [
+            FORECAST_RANKS.get(f, 0) if bool(on) else 0
+            for f, on in zip(part["forecast"], part["in_force"], strict=True)
+        ]
+        name = part["subject_name"].iloc[-1] or _code
+        for forecast, rank in FORECAST_RANKS.items():
+            since = _run_start(times, ranks, rank)
+            keep(f"flood_forecast:{forecast}:{name}", since)
+            keep(f"flood_forecast:{forecast}", since)
+    return out
+
+
+def _other_trigger(rule: Rule) -> dict[str, Any]:
+    trigger: dict[str, Any] = {"kind": rule.kind}
+    if rule.forecast:
+        trigger["forecast"] = rule.forecast
+    if rule.river:
+        trigger["river"] = rule.river
+    return trigger
 
 
 def _better(a: tuple[int, Any], b: tuple[int, Any]) -> bool:
@@ -272,10 +347,7 @@ def evaluate(
         if rule.kind != "river_level":
             since = _other_fired(rule, active)
             if since is not None:
-                trigger = {"kind": rule.kind}
-                if rule.forecast:
-                    trigger["forecast"] = rule.forecast
-                fired_at[rule.id] = (_to_time(since), trigger)
+                fired_at[rule.id] = (_to_time(since), _other_trigger(rule))
     best: dict[str, tuple[int, Any, Rule]] = {}
     fired_for: dict[str, list[str]] = {}
     for rule in rules:
@@ -343,9 +415,7 @@ def evaluate_naive(
                 start = _to_time(_other_fired(rule, active))
                 if start is None:
                     continue
-                trigger = {"kind": rule.kind}
-                if rule.forecast:
-                    trigger["forecast"] = rule.forecast
+                trigger = _other_trigger(rule)
             fired.append(rule.id)
             if best is None or _better((rule.level, start), (best[0], best[1])):
                 best = (rule.level, start, trigger)

@@ -163,6 +163,10 @@ JSON_COUNTS = (
     "n_second",
     "n_pairs",
     "at_risk",
+    # the drill evaluation's evacuation decisions: citizens reached, opened, reported safe
+    "reached",
+    "opened",
+    "safe",
 )
 
 

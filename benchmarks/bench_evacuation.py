@@ -16,6 +16,11 @@
   naive per-area loop over every home with a shapely point each. The push request itself
   (the city OS's answer) is not in the figure. ``ratio`` = ours / naive. The issue's target
   is ≤ 2 s.
+- ``evacuation.demo_generate_s``: generating the demo city of 12,000 citizens (3,000 with
+  --quick) with its evacuation part (:mod:`drills.demo_evacuation`: gauges, areas, readings,
+  the decisions the rules propose) against the same demo without it in the same run.
+  ``ratio`` = with / without (what the part costs ``bosai demo --evacuation``; the tests'
+  demo leaves it out).
 """
 
 from __future__ import annotations
@@ -191,4 +196,39 @@ def run(ctx: BenchContext) -> list[Result]:
             "ratio = ours / naive per-area loop",
         ),
         _issuance(ctx),
+        _demo_part(ctx),
     ]
+
+
+def _demo_part(ctx: BenchContext) -> Result:
+    from bosai.cli.demo import city_evacuation_rules
+    from drills.demo_city import DemoParams, generate
+    from sql.city_config import active_city
+    from sql.engine import make_engine
+    from sql.setup import prepare_database
+
+    engine = make_engine(ctx.sqlite_url("evacuation_demo"))
+    prepare_database(engine)
+    city = active_city(engine)
+    engine.dispose()
+    rules = city_evacuation_rules(city)
+    citizens = 3_000 if ctx.quick else 12_000
+
+    def build(evacuation: bool):
+        params = DemoParams(citizens=citizens, evacuation=evacuation)
+        return generate(params, city, evacuation_rules=rules if evacuation else None)
+
+    decisions = len({r["decision_key"] for r in build(True).tables["evacuation_issuances"]})
+    # interleaved, so both see the same warm caches and the same garbage to collect
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for evacuation in (False, True) * 3:
+        times[evacuation].append(best_of(lambda e=evacuation: build(e), repeat=1))
+    with_part, without = min(times[True]), min(times[False])
+    return Result(
+        "evacuation.demo_generate_s",
+        with_part,
+        "s",
+        baseline=without,
+        note=f"{citizens:,} citizens, {decisions} decisions; ratio = with the evacuation part "
+        "/ without",
+    )

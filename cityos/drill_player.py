@@ -10,7 +10,11 @@
 4. every tick, post the events that are due to the city OS (marked with the drill's exercise
    id, time-stamped with the wall-clock time they are played) and pull the city OS's feed into
    the database — so the headquarters map moves while the drill runs;
-5. end the drill; the report compares what the scenario emitted with what was stored.
+5. play the scenario's river gauges beside them (its ``water_levels``): each tick stores the
+   readings that are due, stamped like the events, through the observations import's checks —
+   so the city's evacuation rules propose levels on the decision board while the drill runs
+   (readings of a station the city has not imported are left out and counted in the report);
+6. end the drill; the report compares what the scenario emitted with what was stored.
 """
 
 from __future__ import annotations
@@ -29,9 +33,13 @@ from drills.live_drill import (
     Scenario,
     ScenarioEvent,
     ShelterSite,
+    WaterReading,
     build_timeline,
+    water_level_timeline,
 )
 from sql import cityos_drills
+from sql.imports.evacuation import known_station_codes, record_played_levels
+from sql.viewer import SYSTEM
 
 from .client import CityOSClient
 from .sync import DrillContext, sync
@@ -56,6 +64,9 @@ class DrillReport:
     stored: dict[str, int] = dataclasses.field(default_factory=dict)
     #: The events themselves (subject, kind) as emitted, for checking.
     events: list[ScenarioEvent] = dataclasses.field(default_factory=list)
+    #: Gauge readings stored during the drill, and the scenario's stations the city lacks.
+    water_levels: int = 0
+    unknown_stations: tuple[str, ...] = ()
     wall_seconds: float = 0.0
 
     def summary(self) -> str:
@@ -65,7 +76,12 @@ class DrillReport:
             f"drill {self.drill_id} ({self.scenario}, exercise {self.exercise}) ran "
             f"{self.until_min:g} scenario minutes in {self.wall_seconds:.1f} s at speed "
             f"{self.speed:g}: emitted {emitted or 'nothing'}; stored {stored or 'nothing'}; "
-            f"skipped without consent {self.skipped_no_consent}"
+            f"skipped without consent {self.skipped_no_consent}; water levels {self.water_levels}"
+            + (
+                f" (stations not imported, left out: {', '.join(self.unknown_stations)})"
+                if self.unknown_stations
+                else ""
+            )
         )
 
 
@@ -119,9 +135,10 @@ def run_drill(
         started_at=started_at,
     )
     report = DrillReport(drill_id, incident_id, exercise, scenario.id, speed, until)
+    readings, report.unknown_stations = _playable_readings(engine, scenario, until)
     context = DrillContext(exercise=exercise, drill_id=drill_id, incident_id=incident_id)
     began = clock()
-    position = 0
+    position = played = 0
     while True:
         elapsed = clock() - began
         scenario_minute = min(elapsed * speed / 60.0, until)
@@ -134,11 +151,19 @@ def run_drill(
             client.post_events(_wire(e, exercise, started_at, speed) for e in part)
             report.emitted.update(e.kind for e in part)
             report.events.extend(part)
+        due_levels = []
+        while played < len(readings) and readings[played].minute <= scenario_minute:
+            due_levels.append(readings[played])
+            played += 1
+        if due_levels:
+            report.water_levels += _store_levels(
+                engine, scenario, due_levels, exercise, started_at, speed
+            )
         result = sync(engine, client, users=False, shelters=False, drill=context)
         report.skipped_no_consent += result.events_skipped_no_consent
         if on_tick:
             on_tick(scenario_minute, report)
-        if scenario_minute >= until and position >= len(timeline):
+        if scenario_minute >= until and position >= len(timeline) and played >= len(readings):
             break
         sleep(tick_s)
     ended = dt.datetime.now(dt.UTC)
@@ -148,6 +173,35 @@ def run_drill(
     report.stored = cityos_drills.drill_counts(engine, drill_id)
     report.wall_seconds = clock() - began
     return report
+
+
+def _playable_readings(
+    engine: Engine, scenario: Scenario, until: float
+) -> tuple[list[WaterReading], tuple[str, ...]]:
+    """The scenario's gauge readings up to ``until`` for the stations the city has."""
+    readings = [r for r in water_level_timeline(scenario) if r.minute <= until]
+    if not readings:
+        return [], ()
+    known = known_station_codes(engine)
+    unknown = tuple(sorted({r.station for r in readings} - known))
+    return [r for r in readings if r.station in known], unknown
+
+
+def _store_levels(
+    engine: Engine,
+    scenario: Scenario,
+    due: list[WaterReading],
+    exercise: str,
+    started_at: dt.datetime,
+    speed: float,
+) -> int:
+    """Store the due readings, stamped with the wall-clock time they are played."""
+    rows = [
+        (r.station, started_at + dt.timedelta(seconds=r.minute * 60.0 / speed), r.level_m, r.row)
+        for r in due
+    ]
+    summary = record_played_levels(engine, SYSTEM, rows, f"{scenario.id}.yaml", f"drill:{exercise}")
+    return summary.added
 
 
 def drill_feed_source(client: CityOSClient, exercise: str) -> str:

@@ -8,6 +8,9 @@ Tables (fixed columns):
 * ``time_to_event`` — :data:`TIME_TO_EVENT` + one ``share_by_T`` column per T;
 * ``curves`` — :data:`CURVES` (the Kaplan–Meier steps of every stage × group);
 * ``register`` — :data:`REGISTER`;
+* ``evacuation`` — :data:`analytics.evacuation_response.RESPONSE_COLUMNS`: per evacuation
+  decision of the drill's incident, minutes from trigger to issuance, and among the citizens
+  its push reached, those who opened it and reported safe with the median minutes to each;
 * with ``compare``: ``comparison`` — :data:`COMPARISON` + ``share_by_T``; ``log_rank`` —
   :data:`LOG_RANK`; ``comparison_curves`` — :data:`CURVES` with ``drill_id`` for ``group``.
 """
@@ -21,6 +24,8 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from analytics.drill_evaluation import STAGES, compare_drills, evaluate_drill
+from analytics.evacuation_response import RESPONSE_COLUMNS, response_times
+from sql.queries import evacuation as evq
 from sql.queries import research, safety_picture
 from sql.viewer import Viewer
 
@@ -80,6 +85,28 @@ def _same_keys(result: dict[str, Any]) -> None:
                 _same_keys(value)
 
 
+def evacuation_responses(engine: Engine, incident_id: int | None) -> pd.DataFrame:
+    """Trigger → issuance → opened → safe per decision of the drill's incident (none when
+    the drill has no incident or HQ decided nothing)."""
+    history = evq.issuance_history(engine, incident_id)
+    if history.empty:
+        return tidy([], RESPONSE_COLUMNS)
+    decisions = (
+        history.groupby("decision_key", sort=False)
+        .agg(
+            action=("action", "first"),
+            level=("level", "first"),
+            areas=("area_id", "nunique"),
+            issued_at=("issued_at", "min"),
+            trigger=("trigger", "first"),
+        )
+        .reset_index()
+    )
+    return tidy(
+        response_times(decisions, evq.decision_responses(engine, incident_id)), RESPONSE_COLUMNS
+    )
+
+
 def _find(engine: Engine, ref: str | int) -> dict[str, Any]:
     found = research.drill(engine, ref)
     if found is None:
@@ -119,8 +146,14 @@ def evaluate(
         "time_to_event": tidy(rows, (*TIME_TO_EVENT, *shares)),
         "curves": pd.concat(steps, ignore_index=True) if steps else tidy([], CURVES),
         "register": tidy(result["register_confirmed"], REGISTER),
+        "evacuation": evacuation_responses(engine, found.get("incident_id")),
     }
     notes = dict(result["method"])
+    notes["evacuation"] = (
+        "per evacuation decision of the drill's incident: minutes from the rules' trigger to the "
+        "issuance; among the citizens its push reached (delivered or opened), how many opened it "
+        "and reported a safe state afterwards, with the median minutes from the issuance"
+    )
     if compare is not None:
         other = _find(engine, compare)
         other_events = research.drill_events(engine, viewer, int(other["id"]))

@@ -5,7 +5,9 @@ outside text (area names, reasons) is shown as text (tables, ``st.text``)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -13,17 +15,22 @@ import streamlit as st
 
 from bosai.jpdate import format_datetime
 from reports.announcement import announcement_pdf
-from reports.cap import decision_message
+from reports.cap import FEED_NAME, decision_message, publish_dir
 from sql.actions import ActionRefused
 from sql.actions.evacuation import EvacuationRefused, issue, lift
 from sql.queries.evacuation import issuance_history
 
 from . import gate
+from .basemap import STATIC_DIR, STATIC_URL_PATH
 from .context import PageContext
 from .evacuation_state import BoardState
 from .text import say
 
 MESSAGES_KEY = "evac_messages"
+#: Where the board republishes the Atom feed and its CAP files after a decision (served by
+#: Streamlit's static serving at ``<app>/app/static/evacuation/feed.atom``); the environment
+#: variable moves it (tests, a web server's own folder).
+FEED_DIR_ENV = "BOSAI_EVACUATION_FEED_DIR"
 LEVELS = (3, 4, 5)
 
 
@@ -67,7 +74,10 @@ def trigger_text(ctx: PageContext, trigger: dict[str, Any]) -> str:
             threshold_m=f"{trigger.get('threshold_m', 0):.2f}",
         )
     if kind == "flood_forecast":
-        return ctx.t("evacuation.trigger.flood_forecast", kind=trigger.get("forecast", ""))
+        river = trigger.get("river")
+        forecast = trigger.get("forecast", "")
+        kind = f"{river} {forecast}" if river else forecast
+        return ctx.t("evacuation.trigger.flood_forecast", kind=kind)
     return ctx.t(f"evacuation.trigger.{kind}")
 
 
@@ -338,12 +348,34 @@ def _do_issue(
         state.pop("evac_issue_key", None)
         return
     _report(ctx, decision)
+    if decision.written and not decision.repeated:
+        _republish(ctx, incident_id)
     if state.get("evac_push", True) and decision.written and not decision.repeated:
         _push(ctx, decision.decision_key)
     for key in ("evac_issue_key", "evac_trigger"):
         state.pop(key, None)
     state["evac_areas"] = []
     state["evac_reason"] = ""
+
+
+def feed_dir() -> Path:
+    """The folder of the published feed (``dashboard/static/evacuation`` unless configured)."""
+    configured = os.environ.get(FEED_DIR_ENV)
+    return Path(configured) if configured else STATIC_DIR / "evacuation"
+
+
+def _republish(ctx: PageContext, incident_id: int) -> None:
+    """Write the feed and the CAP messages it links again, as ``bosai evacuation feed --dir``
+    does (:func:`reports.cap.publish_dir`), with links under this app's address."""
+    origin = "/".join((st.context.url or "").split("/", 3)[:3])
+    base_url = f"{origin}/{STATIC_URL_PATH}/evacuation"
+    try:
+        written = publish_dir(ctx.engine, incident_id, base_url, feed_dir())
+    except OSError as exc:
+        _say("error", say(ctx.t, "evacuation.page.feed_failed", error=exc))
+        return
+    n = sum(1 for p in written if p.name != FEED_NAME)
+    _say("info", ctx.t("evacuation.page.feed_published", n=n))
 
 
 def _push(ctx: PageContext, decision_key: str) -> None:
@@ -463,6 +495,8 @@ def _do_lift(ctx: PageContext, incident_id: int, area_ids: list[int], reason: st
         state.pop("evac_lift_key", None)
         return
     _report(ctx, decision)
+    if decision.written and not decision.repeated:
+        _republish(ctx, incident_id)
     if state.get("evac_lift_push", True) and decision.written and not decision.repeated:
         _push(ctx, decision.decision_key)
     state.pop("evac_lift_key", None)

@@ -4,7 +4,8 @@ cover per area (used by the page, and by tests without a browser).
 
 Proposals come from the city's rules (:func:`sql.city_config.evacuation_rules_path`) evaluated
 by :func:`analytics.evacuation_rules.evaluate` on the stations' readings of the last
-:data:`WINDOW` before the incident's "now"; nothing is issued here.
+:data:`WINDOW` before the incident's "now" and the JMA triggers (土砂災害警戒情報,
+指定河川洪水予報) in force then; nothing is issued here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from analytics.evacuation_rules import Proposal, Thresholds, evaluate, parse_rules
+from analytics.evacuation_rules import (
+    Proposal,
+    Thresholds,
+    active_triggers,
+    evaluate,
+    parse_rules,
+)
 from bosai.errors import InvalidInputError
 from sql import policy
 from sql.city_config import CityConfig, evacuation_rules_path
@@ -92,10 +99,11 @@ def build_board(
             )
             for row in stations.itertuples()
         }
-        observations = evq.recent_observations(engine, now - WINDOW, now)
+        observations = evq.recent_observations(engine, now - WINDOW, now, incident_id)
         by_id = dict(zip(areas["id"].astype(int), areas["code"], strict=True))
         levels = {by_id[a]: f.level for a, f in in_force.items() if a in by_id}
-        proposals = evaluate(rules, thresholds, observations, {}, levels)
+        active = active_triggers(evq.trigger_rows(engine, now, incident_id))
+        proposals = evaluate(rules, thresholds, observations, active, levels)
         known = set(areas["code"])
         proposals = [p for p in proposals if p.area in known]
     coverage = (

@@ -60,7 +60,7 @@ from shapely import STRtree
 
 from bosai.vocab import HAZARD_KINDS
 
-from . import names
+from . import demo_evacuation, names
 from .city_geography import CityGeography
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -130,9 +130,12 @@ class DemoParams:
     start: dt.datetime = DEFAULT_START
     duration_min: int = 180
     shelters: int = 300
+    #: River gauges, issuance areas and HQ's evacuation decisions of the night
+    #: (:mod:`drills.demo_evacuation`; ``bosai demo`` turns it on).
+    evacuation: bool = False
 
     def as_meta(self) -> dict[str, Any]:
-        return {
+        meta = {
             "citizens": self.citizens,
             "seed": self.seed,
             "start": self.start.isoformat(),
@@ -140,6 +143,9 @@ class DemoParams:
             "shelters": self.shelters,
             "version": DEMO_VERSION,
         }
+        if self.evacuation:
+            meta["evacuation"] = True
+        return meta
 
 
 @dataclasses.dataclass
@@ -202,8 +208,16 @@ class ShelterAllocator:
 
 
 class _Builder:
-    def __init__(self, params: DemoParams, city, geo: CityGeography, shelters: list[dict] | None):
+    def __init__(
+        self,
+        params: DemoParams,
+        city,
+        geo: CityGeography,
+        shelters: list[dict] | None,
+        evacuation_rules: list[Any] | None = None,
+    ):
         self.p = params
+        self.evacuation_rules = evacuation_rules or []
         self.city = city
         self.geo = geo
         self.rng = np.random.default_rng(params.seed)
@@ -228,6 +242,8 @@ class _Builder:
         self.register()
         self.consent()
         self.jma()
+        if self.p.evacuation:
+            self.tables.update(demo_evacuation.build(self, self.evacuation_rules))
         self.timeline()
         self.notifications()
         self.staff()
@@ -237,6 +253,10 @@ class _Builder:
             "incidents",
             "shelters",
             "hazard_zones",
+            "evacuation_areas",
+            "river_stations",
+            "water_level_observations",
+            "evacuation_issuances",
             "households",
             "citizens",
             "support_register",
@@ -1558,13 +1578,20 @@ def safety_loop(b: _Builder) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def generate(params: DemoParams, city, shelters: list[dict] | None = None) -> DemoCity:
+def generate(
+    params: DemoParams,
+    city,
+    shelters: list[dict] | None = None,
+    evacuation_rules: list[Any] | None = None,
+) -> DemoCity:
     """Build the demo city for ``city`` (a :class:`sql.city_config.CityConfig`).
 
     ``shelters``: shelter rows already in the database (with ``id``) to use instead of
     synthetic ones — e.g. the real sites of ``bosai demo --shelters FILE``.
+    ``evacuation_rules``: the city's evacuation rules (with ``params.evacuation``: HQ issues
+    what they propose as the gauges rise; see :mod:`drills.demo_evacuation`).
     """
     if params.citizens < 10:
         raise ValueError("the demo city needs at least 10 citizens")
     geo = CityGeography.load(city.municipality_code, city.center_lat, city.center_lon)
-    return _Builder(params, city, geo, shelters).build()
+    return _Builder(params, city, geo, shelters, evacuation_rules).build()

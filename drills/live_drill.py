@@ -3,8 +3,10 @@
 :func:`build_timeline` turns a scenario, its participants (subject and home position) and the
 shelters into an ordered list of :class:`ScenarioEvent` — safety answers, evacuations with
 location fixes on the way, shelter arrivals, rescue requests — from the scenario's seed only,
-so a drill can be replayed exactly. Playing it through the city OS in accelerated real time is
-the player's job (:mod:`cityos.drill_player`); nothing here talks to a server or a database.
+so a drill can be replayed exactly. :func:`water_level_timeline` gives the river gauges'
+readings a scenario plays beside them (its optional ``water_levels`` section), which the city's
+evacuation rules evaluate while the drill runs. Playing both in accelerated real time is the
+player's job (:mod:`cityos.drill_player`); nothing here talks to a server or a database.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ class Scenario:
     walk_m_per_min: float
     ready_min: tuple[float, float]
     arrival_rate: float
+    #: Gauges played live: station code → ((minute, level_m), …) points, read every
+    #: ``water_level_every_min`` minutes between them (none: the drill plays no water levels).
+    water_levels: tuple[tuple[str, tuple[tuple[float, float], ...]], ...] = ()
+    water_level_every_min: float = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +72,17 @@ class ScenarioEvent:
     status: dict[str, Any] | None = None
     location: dict[str, Any] | None = None
     rescue: dict[str, Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class WaterReading:
+    """A gauge's reading at ``minute`` of the drill; ``row`` is the station's position in the
+    scenario's ``water_levels.stations`` (for errors naming the file and row)."""
+
+    minute: float
+    station: str
+    level_m: float
+    row: int
 
 
 OUTCOMES = ("evacuate", "elsewhere_safe", "needs_rescue", "injured")
@@ -108,6 +125,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: outcomes: probabilities must be numbers >= 0")
     if sum(outcomes.values()) > 1:
         raise ScenarioError(f"{path}: outcomes: probabilities add up to more than 1")
+    water_levels, every = _water_levels(path, doc.get("water_levels"))
     ready = doc.get("ready_min", [3, 12])
     if not (isinstance(ready, list) and len(ready) == 2 and 0 <= ready[0] <= ready[1]):
         raise ScenarioError(f"{path}: ready_min: expected [min, max] minutes")
@@ -125,7 +143,56 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         walk_m_per_min=need("walk_m_per_min", float, 1, 1000),
         ready_min=(float(ready[0]), float(ready[1])),
         arrival_rate=need("arrival_rate", float, 0, 1),
+        water_levels=water_levels,
+        water_level_every_min=every,
     )
+
+
+def _water_levels(
+    path: Path, section: Any
+) -> tuple[tuple[tuple[str, tuple[tuple[float, float], ...]], ...], float]:
+    """The scenario's ``water_levels``: ``every_min`` and ``stations`` (code → [[minute,
+    level_m], …] with minutes increasing); errors name the file and the field."""
+    if section is None:
+        return (), 5.0
+    if not isinstance(section, dict) or not isinstance(section.get("stations"), dict):
+        raise ScenarioError(f"{path}: water_levels: expected every_min and a stations mapping")
+    every = section.get("every_min", 5)
+    if isinstance(every, bool) or not isinstance(every, int | float) or not 0.5 <= every <= 600:
+        raise ScenarioError(f"{path}: water_levels.every_min: expected minutes in 0.5..600")
+    out = []
+    for code, points in section["stations"].items():
+        field = f"water_levels.stations.{code}"
+        ok = isinstance(points, list) and len(points) >= 1
+        ok = ok and all(
+            isinstance(p, list)
+            and len(p) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in p)
+            for p in points
+        )
+        if not ok:
+            raise ScenarioError(f"{path}: {field}: expected a list of [minute, level_m]")
+        minutes = [float(p[0]) for p in points]
+        if any(b <= a for a, b in zip(minutes, minutes[1:], strict=False)) or minutes[0] < 0:
+            raise ScenarioError(f"{path}: {field}: minutes must start at 0 or later and increase")
+        out.append((str(code), tuple((float(m), float(v)) for m, v in points)))
+    return tuple(out), float(every)
+
+
+def water_level_timeline(scenario: Scenario) -> list[WaterReading]:
+    """Every gauge reading of the drill, ordered by minute (then station): each station read
+    every ``water_level_every_min`` minutes from its first point to its last (or the drill's
+    end), the level interpolated linearly between the points (two decimals)."""
+    out = []
+    for row, (code, points) in enumerate(scenario.water_levels, start=1):
+        x = np.array([m for m, _ in points])
+        y = np.array([v for _, v in points])
+        last = min(float(x[-1]), scenario.duration_min)
+        minutes = np.arange(x[0], last + 1e-9, scenario.water_level_every_min)
+        for minute, level in zip(minutes, np.round(np.interp(minutes, x, y), 2), strict=True):
+            out.append(WaterReading(round(float(minute), 3), code, float(level), row))
+    out.sort(key=lambda r: (r.minute, r.station))
+    return out
 
 
 def _metres(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:

@@ -56,6 +56,48 @@ def _stage(stage: str, lang: str) -> str:
     return t(f"research.drill.stages.{stage}", lang)
 
 
+def evacuation_response_table(frame: pd.DataFrame, lang: str) -> ReportTable | None:
+    """The drill's evacuation decisions: trigger → issuance → opened → safe (None when HQ
+    decided nothing in the drill)."""
+    if frame.empty:
+        return None
+
+    def col(key: str) -> str:
+        return t(f"research.drill.evacuation_col.{key}", lang)
+
+    decisions = [
+        t(f"evacuation.level.{int(level)}", lang)
+        if action == "issue"
+        else t("evacuation.lifted", lang)
+        for action, level in zip(frame["action"], frame["level"], strict=True)
+    ]
+    return ReportTable(
+        "drill_evacuation",
+        t("research.drill.evacuation", lang),
+        frame.assign(decision=decisions),
+        [
+            Column("issued_at", col("issued_at"), "datetime"),
+            Column("decision", col("decision")),
+            Column("areas", col("areas"), "number", digits=0),
+            Column("trigger_to_issue_min", col("trigger_to_issue_min"), "minutes"),
+            Column("reached", col("reached"), "count"),
+            Column("opened", col("opened"), "count"),
+            Column(
+                "issue_to_opened_median_min",
+                col("issue_to_opened_median_min"),
+                "minutes",
+                basis="opened",
+            ),
+            Column("safe", col("safe"), "count"),
+            Column(
+                "issue_to_safe_median_min", col("issue_to_safe_median_min"), "minutes", basis="safe"
+            ),
+        ],
+        note=t("research.drill.evacuation_note", lang),
+        lang=lang,
+    )
+
+
 def drill_sections(
     engine: Engine,
     drill: dict[str, Any],
@@ -229,6 +271,10 @@ def drill_sections(
         )
         section.tables += [funnel_table, reg]
         tables += [funnel_table, tte, reg]
+    evacuation = evacuation_response_table(composition.tables["evacuation"], lang)
+    if evacuation is not None:
+        section.tables.append(evacuation)
+        tables.append(evacuation)
     sections.append(section)
     progress(0.2, t("report.progress.reading", lang))
 

@@ -145,3 +145,74 @@ def changes_between(decisions: pd.DataFrame, since: dt.datetime, at: dt.datetime
     times = pd.to_datetime(decisions["issued_at"], utc=True)
     keep = (times > pd.Timestamp(since)) & (times <= pd.Timestamp(at))
     return decisions[keep.to_numpy()].reset_index(drop=True)
+
+
+#: The drill evaluation's evacuation table as shown (page and council report), in order.
+RESPONSE_DISPLAY = (
+    "issued_at",
+    "decision",
+    "areas",
+    "trigger_to_issue_min",
+    "reached",
+    "opened",
+    "issue_to_opened_median_min",
+    "safe",
+    "issue_to_safe_median_min",
+)
+
+
+def response_display(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The drill evaluation's trigger → issuance → opened → safe table
+    (:func:`compositions.drill.evacuation_responses`) as a reader sees it: labelled columns,
+    Japan time, counts of 1–4 as 「5未満」 and a median derived from a small count hidden."""
+    from analytics.small_cells import LABELS, is_small
+    from bosai.i18n import t
+    from bosai.jpdate import format_datetime
+
+    small_label = LABELS.get(lang, LABELS["ja"])
+
+    def count(v: Any) -> str:
+        return small_label if is_small(v) else f"{int(v):,}"
+
+    def minutes(v: Any, basis: Any) -> str:
+        return "—" if v is None or pd.isna(v) or is_small(basis) else f"{float(v):g}"
+
+    rows = []
+    for r in frame.itertuples(index=False):
+        decision = (
+            t(f"evacuation.level.{int(r.level)}", lang)
+            if r.action == "issue"
+            else t("evacuation.lifted", lang)
+        )
+        rows.append(
+            {
+                "issued_at": format_datetime(r.issued_at, lang),
+                "decision": decision,
+                "areas": f"{int(r.areas):,}",
+                "trigger_to_issue_min": minutes(r.trigger_to_issue_min, None),
+                "reached": count(r.reached),
+                "opened": count(r.opened),
+                "issue_to_opened_median_min": minutes(r.issue_to_opened_median_min, r.opened),
+                "safe": count(r.safe),
+                "issue_to_safe_median_min": minutes(r.issue_to_safe_median_min, r.safe),
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(RESPONSE_DISPLAY))
+    return out.rename(
+        columns={c: t(f"research.drill.evacuation_col.{c}", lang) for c in RESPONSE_DISPLAY}
+    )
+
+
+def response_download(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same table as a tidy download: counts of 1–4 and the medians derived from them
+    missing, a ``suppressed`` column saying which rows lost something."""
+    from analytics.small_cells import suppress_tidy
+
+    out = suppress_tidy(frame, ["reached", "opened", "safe"], [], basis="reached")
+    for median, basis in (
+        ("issue_to_opened_median_min", "opened"),
+        ("issue_to_safe_median_min", "safe"),
+    ):
+        small = suppress_tidy(frame, [basis])["suppressed"].to_numpy()
+        out[median] = pd.to_numeric(frame[median], errors="coerce").astype(float).where(~small)
+    return out

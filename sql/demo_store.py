@@ -16,11 +16,16 @@ from sqlalchemy.engine import Connection, Engine
 
 from bosai.errors import BosaiError
 
+from . import audit
 from .bulk import bulk_insert
 from .consent import rebuild_state
 from .ingest import rebuild_latest_status
 from .models import Base, Citizen, Incident, Meta
 from .models.base import utcnow
+from .viewer import Viewer
+
+#: Activity rows of the demo's decisions that HQ's actions also write to the audit chain.
+AUDITED_DEMO_ACTIONS = ("evacuation_issued", "evacuation_lifted")
 
 #: Tables the demo writes to, children before parents (the order to delete in).
 DEMO_TABLES_DELETE_ORDER = (
@@ -34,6 +39,10 @@ DEMO_TABLES_DELETE_ORDER = (
     "drills",
     "staff",
     "incident_activity",
+    "evacuation_issuances",
+    "water_level_observations",
+    "river_stations",
+    "evacuation_areas",
     "notification_events",
     "notification_requests",
     "shelter_occupancy",
@@ -107,6 +116,22 @@ def _reset_sequences(conn: Connection, tables: list[str]) -> None:
         )
 
 
+def _audit_decisions(conn: Connection, activity: list[dict[str, Any]]) -> int:
+    """One audit row per demo decision of :data:`AUDITED_DEMO_ACTIONS`, as
+    :func:`sql.actions.activity.log_action` writes it for HQ (the chain keeps the wall clock)."""
+    rows = [a for a in activity if a["action"] in AUDITED_DEMO_ACTIONS]
+    for a in rows:
+        viewer = Viewer(role="hq", subject=a["actor"], demo=True, incident_id=a["incident_id"])
+        audit.append(
+            conn,
+            viewer,
+            f"write:{a['action']}",
+            target=f"{a['target_type']}:{a['target_id']}",
+            details=a["details"],
+        )
+    return len(rows)
+
+
 def load_demo(
     engine: Engine,
     tables: dict[str, list[dict[str, Any]]],
@@ -125,6 +150,7 @@ def load_demo(
             written[name] = bulk_insert(conn, Base.metadata.tables[name], rows)
             if progress:
                 progress(name, len(rows))
+        written["audit_log"] = _audit_decisions(conn, tables.get("incident_activity", []))
         written["consent_state"] = rebuild_state(conn)
         written["citizen_latest_status"] = rebuild_latest_status(conn)
         _reset_sequences(conn, list(tables))

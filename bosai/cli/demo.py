@@ -39,9 +39,21 @@ def register(cli: click.Group) -> None:
     "--if-empty", is_flag=True, help="Load only into an empty database; otherwise do nothing."
 )
 @click.option("--replace", is_flag=True, help="Replace a different demo already in the database.")
+@click.option(
+    "--evacuation",
+    is_flag=True,
+    help="Add river gauges, issuance areas and the evacuation information HQ issues as the "
+    "city's rules propose (`make demo` does; the tests' demo leaves them to each test).",
+)
 @click.pass_obj
 def demo(
-    obj: dict, citizens: int, seed: int, start: str | None, if_empty: bool, replace: bool
+    obj: dict,
+    citizens: int,
+    seed: int,
+    start: str | None,
+    if_empty: bool,
+    replace: bool,
+    evacuation: bool,
 ) -> None:
     """Generate the demo city for the configured city and load it (idempotent)."""
     from drills.demo_city import DEFAULT_START, DemoParams, generate
@@ -61,7 +73,7 @@ def demo(
             raise BosaiError(f"--start: not an ISO 8601 date-time: {start!r}") from exc
         if start_at.tzinfo is None:
             raise BosaiError("--start: give a UTC offset, e.g. 2026-07-10T04:00+09:00")
-    params = DemoParams(citizens=citizens, seed=seed, start=start_at)
+    params = DemoParams(citizens=citizens, seed=seed, start=start_at, evacuation=evacuation)
     state = demo_store.demo_state(engine)
     if state == params.as_meta():
         click.echo(f"demo already loaded ({citizens:,} citizens, seed {seed}); nothing changed")
@@ -82,7 +94,9 @@ def demo(
         )
     city = active_city(engine)
     began = time.perf_counter()
-    data = generate(params, city)
+    data = generate(
+        params, city, evacuation_rules=city_evacuation_rules(city) if evacuation else None
+    )
     generated = time.perf_counter() - began
     written = demo_store.load_demo(engine, data.tables, params.as_meta())
     total = time.perf_counter() - began
@@ -92,6 +106,17 @@ def demo(
         f"{written.get('status_reports', 0):,} status reports, {written.get('rescue_requests', 0):,} rescue "
         f"requests in {total:.1f} s (generation {generated:.1f} s)"
     )
+
+
+def city_evacuation_rules(city) -> list:
+    """The city's evacuation rules (``sql/cities/evacuation/<code>.yaml``; none when absent)."""
+    from analytics.evacuation_rules import parse_rules
+    from sql.city_config import evacuation_rules_path
+
+    path = evacuation_rules_path(city.municipality_code)
+    if not path.is_file():
+        return []
+    return parse_rules(path.read_text(encoding="utf-8"), path.name)
 
 
 @click.command("serve-demo")

@@ -84,6 +84,28 @@ def import_levels_command(obj: dict, file: Path, dry_run: bool) -> None:
     )
 
 
+@evacuation_group.command("import-jma")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be added.")
+@click.pass_obj
+def import_jma_command(obj: dict, paths: tuple[Path, ...], dry_run: bool) -> None:
+    """JMA XML telegrams the rules use as triggers: 土砂災害警戒情報 (VXWW50) for the city and
+    指定河川洪水予報 (VXKO) for its rivers — files or folders; other telegrams are skipped, a
+    telegram already stored changes nothing, any problem refuses the whole batch."""
+    from importers.jma_triggers import read_trigger_telegrams
+    from sql.imports.evacuation import import_trigger_telegrams
+    from sql.viewer import SYSTEM
+
+    started = time.perf_counter()
+    engine = _engine(obj)
+    batch = read_trigger_telegrams(paths)
+    _refuse(batch)
+    summary = import_trigger_telegrams(engine, SYSTEM, batch.telegrams, dry_run=dry_run)
+    summary.skipped += len(batch.skipped)
+    summary.notes += [f"{file}: {why}" for file, why in batch.skipped]
+    _report(summary, dry_run, started)
+
+
 @evacuation_group.command("check-rules")
 @click.argument("file", type=click.Path(path_type=Path), required=False)
 @click.pass_obj

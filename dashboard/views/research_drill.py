@@ -15,6 +15,7 @@ from bosai.palette import OKABE_ITO
 from dashboard import drill_models_panel
 from dashboard.context import current
 from dashboard.research_kit import GROUP_COLOURS, Kit
+from reports.evacuation_parts import response_display, response_download
 from sql.queries import research
 
 ctx = current()
@@ -171,6 +172,16 @@ kit.downloads(
     f"drill_{drill_id}_register",
     note,
 )
+
+# ---------------------------------------------------------------- evacuation information
+st.subheader(t("research.drill.evacuation"))
+responses = composition.tables["evacuation"]
+if responses.empty:
+    st.caption(t("research.drill.evacuation_none"))
+else:
+    st.caption(t("research.drill.evacuation_note"))
+    st.dataframe(response_display(responses, ctx.lang), hide_index=True)
+    kit.downloads(response_download(responses), f"drill_{drill_id}_evacuation", note)
 
 # ---------------------------------------------------------------- comparison
 if "comparison" in result:

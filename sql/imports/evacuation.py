@@ -336,3 +336,107 @@ def import_observations(
                 details={"added": summary.added, "unchanged": unchanged},
             )
     return summary
+
+
+def known_station_codes(engine: Engine) -> set[str]:
+    """The codes of the active city's river stations."""
+    st = RiverStation.__table__
+    city = active_city(engine).municipality_code
+    with engine.connect() as conn:
+        return set(
+            conn.execute(sa.select(st.c.code).where(st.c.municipality_code == city)).scalars()
+        )
+
+
+def record_played_levels(
+    engine: Engine,
+    viewer: Viewer,
+    readings: list[tuple[str, dt.datetime, float, int]],
+    label: str,
+    source: str,
+) -> ImportSummary:
+    """Store the readings a drill plays live — ``(station, observed_at, level_m, row)`` with
+    ``label`` the scenario file for errors — through :func:`import_observations`'s checks
+    (synthetic, audited, all or nothing, a repeat unchanged)."""
+    records = [ObservationRecord(label, row, code, at, level) for code, at, level, row in readings]
+    return import_observations(engine, viewer, Parsed(records, []), source, synthetic=True)
+
+
+def import_trigger_telegrams(
+    engine: Engine,
+    viewer: Viewer,
+    telegrams: list[Any],
+    *,
+    dry_run: bool = False,
+    synthetic: bool = False,
+) -> ImportSummary:
+    """Store the triggers of JMA telegrams (:mod:`importers.jma_triggers`): a 土砂災害警戒情報's
+    row for the city's municipality, every river of a 指定河川洪水予報. A telegram whose rows
+    are stored already is unchanged; one with nothing for the city is skipped. One audit row
+    when anything was written."""
+    from importers.problems import reason as why
+
+    from ..models import EvacuationTrigger
+
+    summary = ImportSummary("evacuation_triggers", dry_run=dry_run)
+    city = active_city(engine)
+    municipality = city.jma_municipality_code
+    table = EvacuationTrigger.__table__
+    with engine.begin() as conn:
+        stored = {
+            (r.content_sha256, r.subject_code)
+            for r in conn.execute(
+                sa.select(table.c.content_sha256, table.c.subject_code).where(
+                    table.c.content_sha256.in_([t.content_sha256 for t in telegrams])
+                )
+            )
+        }
+        rows = []
+        for telegram in telegrams:
+            items = [
+                i
+                for i in telegram.items
+                if telegram.kind == "flood_forecast" or i.subject_code == municipality
+            ]
+            if not items:
+                summary.skipped += 1
+                summary.notes.append(f"{telegram.file}: {why('importers.skip.other_area')}")
+                continue
+            new = [i for i in items if (telegram.content_sha256, i.subject_code) not in stored]
+            if not new:
+                summary.unchanged += 1
+                continue
+            summary.added += 1
+            for item in new:
+                summary.diff.append(
+                    f"+ {telegram.kind} {item.subject_name or item.subject_code}: "
+                    f"{item.forecast or '—'} ({'in force' if item.in_force else 'ended'})"
+                )
+                rows.append(
+                    {
+                        "content_sha256": telegram.content_sha256,
+                        "kind": telegram.kind,
+                        "subject_code": item.subject_code,
+                        "subject_name": item.subject_name,
+                        "kind_code": item.kind_code,
+                        "forecast": item.forecast,
+                        "in_force": item.in_force,
+                        "report_time": telegram.report_time,
+                        "info_type": telegram.info_type,
+                        "title": (telegram.title or "")[:200] or None,
+                        "file_name": str(telegram.file)[-200:],
+                        "is_drill": telegram.is_drill,
+                        "is_synthetic": synthetic,
+                        "received_at": utcnow(),
+                    }
+                )
+        if rows and not dry_run:
+            conn.execute(sa.insert(table), rows)
+            audit.append(
+                conn,
+                viewer,
+                "write:evacuation_triggers_imported",
+                target="evacuation_triggers",
+                details={"telegrams": summary.added, "rows": len(rows)},
+            )
+    return summary

@@ -5,7 +5,13 @@ from .citizens import Citizen, Household
 from .city import City, Meta, QuarantinedRecord, SourceHealth
 from .consent import ConsentEvent, ConsentState
 from .drills import Drill, DrillEvent
-from .evacuation import EvacuationArea, EvacuationIssuance, RiverStation, WaterLevelObservation
+from .evacuation import (
+    EvacuationArea,
+    EvacuationIssuance,
+    EvacuationTrigger,
+    RiverStation,
+    WaterLevelObservation,
+)
 from .hazards import HazardZone, JmaTelegram, JmaWarning
 from .incidents import Incident, IncidentActivity
 from .notifications import NotificationEvent, NotificationRequest
@@ -34,6 +40,7 @@ from .status import CitizenLatestStatus, LocationFix, StatusReport
 __all__ = [
     "EvacuationArea",
     "EvacuationIssuance",
+    "EvacuationTrigger",
     "RiverStation",
     "WaterLevelObservation",
     "EvacuationPlan",

@@ -122,3 +122,34 @@ class EvacuationIssuance(Base):
     #: What prompted it: kind, station, level, time of the trigger (None when decided by hand).
     trigger: Mapped[dict[str, Any] | None]
     is_exercise: Mapped[bool] = mapped_column(default=False)
+
+
+class EvacuationTrigger(Base):
+    """A trigger from a JMA telegram the rules can use (migration 0018): a 土砂災害警戒情報
+    for a municipality or a 指定河川洪水予報 for a river — one row per telegram and subject,
+    so a re-import of the same telegram changes nothing."""
+
+    __tablename__ = "evacuation_triggers"
+    __table_args__ = (
+        sa.UniqueConstraint("content_sha256", "subject_code"),
+        sa.CheckConstraint("kind IN ('landslide_warning', 'flood_forecast')", name="kind"),
+        sa.Index("ix_evacuation_triggers_subject_report", "kind", "subject_code", "report_time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_sha256: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    #: The municipality's JMA code (landslide) or the river's code (flood forecast).
+    subject_code: Mapped[str] = mapped_column(sa.String(16))
+    subject_name: Mapped[str | None] = mapped_column(sa.String(100))
+    kind_code: Mapped[str] = mapped_column(sa.String(8))
+    #: 土砂災害警戒 / なし, or the forecast kind (氾濫危険情報 …; None when lifted).
+    forecast: Mapped[str | None] = mapped_column(sa.String(32))
+    in_force: Mapped[bool]
+    report_time: Mapped[dt.datetime]
+    info_type: Mapped[str | None] = mapped_column(sa.String(16))
+    title: Mapped[str | None] = mapped_column(sa.String(200))
+    file_name: Mapped[str | None] = mapped_column(sa.String(200))
+    is_drill: Mapped[bool] = mapped_column(default=False)
+    is_synthetic: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

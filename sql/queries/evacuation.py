@@ -41,9 +41,16 @@ def stations_frame(engine: Engine, municipality_code: str | None = None) -> pd.D
 
 
 def recent_observations(
-    engine: Engine, since: dt.datetime, until: dt.datetime | None = None
+    engine: Engine,
+    since: dt.datetime,
+    until: dt.datetime | None = None,
+    incident_id: int | None = None,
 ) -> pd.DataFrame:
-    """Observations since ``since`` (up to ``until``): station code, time, level."""
+    """Observations since ``since`` (up to ``until``): station code, time, level. For a real
+    incident of real data (``incident_id`` neither a drill nor synthetic) synthetic readings —
+    a drill's played gauges, the demo's — are left out: they never reach a real board."""
+    from ..models import Incident
+
     st = RiverStation.__table__
     obs = WaterLevelObservation.__table__
     stmt = (
@@ -55,6 +62,12 @@ def recent_observations(
     if until is not None:
         stmt = stmt.where(obs.c.observed_at <= until)
     with engine.connect() as conn:
+        if incident_id is not None:
+            kind, synthetic = conn.execute(
+                sa.select(Incident.kind, Incident.is_synthetic).where(Incident.id == incident_id)
+            ).one()
+            if kind != "drill" and not synthetic:
+                stmt = stmt.where(obs.c.is_synthetic.is_(False))
         return query_frame(conn, stmt)
 
 
@@ -262,3 +275,88 @@ def current_decision_keys(engine: Engine, incident_id: int | None) -> list[str]:
     for r in ordered:
         seen.setdefault(r.decision_key, None)
     return list(seen)
+
+
+#: The key :mod:`cityos.evacuation_push` sends a decision's push under.
+PUSH_KEY_PREFIX = "bosai:evacuation:"
+
+
+def decision_responses(engine: Engine, incident_id: int | None) -> pd.DataFrame:
+    """For each decision's push, one row per citizen it reached (delivered or opened):
+    ``decision_key``, ``opened_at`` (first opening, NaT if never) and ``safe_at`` (first
+    report in a safe state at or after the decision, NaT if none) — times only, no one's id
+    leaves the query (the drill evaluation's trigger → issuance → opened → safe)."""
+    from bosai.vocab import SAFE_STATES
+
+    from ..models import NotificationEvent, NotificationRequest, StatusReport
+
+    columns = ["decision_key", "opened_at", "safe_at"]
+    if incident_id is None:
+        return pd.DataFrame(columns=columns)
+    i = EvacuationIssuance.__table__
+    r = NotificationRequest.__table__
+    e = NotificationEvent.__table__
+    s = StatusReport.__table__
+    decisions = (
+        sa.select(i.c.decision_key, sa.func.min(i.c.issued_at).label("issued_at"))
+        .where(i.c.incident_id == incident_id)
+        .group_by(i.c.decision_key)
+        .subquery()
+    )
+    reached = (
+        sa.select(
+            decisions.c.decision_key,
+            decisions.c.issued_at,
+            e.c.citizen_id,
+            sa.func.min(sa.case((e.c.event == "opened", e.c.at))).label("opened_at"),
+        )
+        .select_from(
+            decisions.join(
+                r, r.c.idempotency_key == sa.literal(PUSH_KEY_PREFIX) + decisions.c.decision_key
+            ).join(e, e.c.request_id == r.c.id)
+        )
+        .where(e.c.citizen_id.is_not(None), e.c.event.in_(("delivered", "opened")))
+        .group_by(decisions.c.decision_key, decisions.c.issued_at, e.c.citizen_id)
+        .subquery()
+    )
+    safe = (
+        sa.select(sa.func.min(s.c.reported_at))
+        .where(
+            s.c.citizen_id == reached.c.citizen_id,
+            s.c.incident_id == incident_id,
+            s.c.state.in_(SAFE_STATES),
+            s.c.reported_at >= reached.c.issued_at,
+        )
+        .scalar_subquery()
+    )
+    stmt = sa.select(reached.c.decision_key, reached.c.opened_at, safe.label("safe_at")).order_by(
+        reached.c.decision_key
+    )
+    with engine.connect() as conn:
+        frame = query_frame(conn, stmt)
+    return frame if len(frame) else pd.DataFrame(columns=columns)
+
+
+def trigger_rows(
+    engine: Engine, as_of: dt.datetime | None = None, incident_id: int | None = None
+) -> pd.DataFrame:
+    """The stored JMA triggers (土砂災害警戒情報, 指定河川洪水予報) up to ``as_of``, oldest first:
+    kind, subject_code, subject_name, forecast, in_force, report_time (public data). Drill
+    telegrams (訓練) count only for a drill's incident, never for a real one."""
+    from ..models import EvacuationTrigger, Incident
+
+    t = EvacuationTrigger.__table__
+    stmt = sa.select(
+        t.c.kind, t.c.subject_code, t.c.subject_name, t.c.forecast, t.c.in_force, t.c.report_time
+    ).order_by(t.c.report_time, t.c.id)
+    if as_of is not None:
+        stmt = stmt.where(t.c.report_time <= as_of)
+    with engine.connect() as conn:
+        kind = (
+            conn.execute(sa.select(Incident.kind).where(Incident.id == incident_id)).scalar()
+            if incident_id is not None
+            else None
+        )
+        if kind != "drill":
+            stmt = stmt.where(t.c.is_drill.is_(False))
+        return query_frame(conn, stmt)

@@ -218,6 +218,11 @@ def test_the_benchmark_runs_quick_and_reports_a_ratio(tmp_path):
 
     assert "benchmarks.bench_evacuation" in MODULES
     results = bench_evacuation.run(BenchContext(workdir=tmp_path, quick=True))
-    assert [r.name for r in results] == ["evacuation.rules_batch_ms", "evacuation.issue_30k_ms"]
+    assert [r.name for r in results] == [
+        "evacuation.rules_batch_ms",
+        "evacuation.issue_30k_ms",
+        "evacuation.demo_generate_s",
+    ]
     for result in results:
-        assert result.unit == "ms" and result.baseline and result.ratio is not None
+        assert result.unit in ("ms", "s") and result.baseline and result.ratio is not None
+    assert "4 decisions" in results[-1].note  # the demo's part made its decisions

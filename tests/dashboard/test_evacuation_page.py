@@ -54,7 +54,24 @@ def texts(at) -> str:
     )
 
 
-def test_headquarters_take_a_proposal_confirm_and_lift(app, board_url):
+def feed_entries(folder) -> list[str]:
+    """The CAP files the published feed links (each must exist beside it)."""
+    from lxml import etree
+
+    from reports.cap import ATOM_NS
+
+    doc = etree.parse(str(folder / "feed.atom"))
+    hrefs = doc.xpath("//a:entry/a:link/@href", namespaces={"a": ATOM_NS})
+    names = [h.rsplit("/", 1)[-1] for h in hrefs]
+    assert all((folder / n).is_file() for n in names), names
+    return names
+
+
+def test_headquarters_take_a_proposal_confirm_and_lift(app, board_url, monkeypatch, tmp_path):
+    from dashboard.evacuation_panels import FEED_DIR_ENV
+
+    feed = tmp_path / "feed"
+    monkeypatch.setenv(FEED_DIR_ENV, str(feed))
     at = signed_in_hq(app, board_url)
     proposals = at.dataframe[0].value
     assert list(proposals["区域"]) == [
@@ -88,6 +105,9 @@ def test_headquarters_take_a_proposal_confirm_and_lift(app, board_url):
     assert list(history["基準到達から（分）"]) == ["20", "20", "20"]
     activity = [r for r in rows(board_url, IncidentActivity) if r.action == "evacuation_issued"]
     assert len(activity) == 1
+    # the board republished the feed as `bosai evacuation feed --dir` does: one decision
+    assert len(feed_entries(feed)) == 1
+    assert "避難情報のフィード（Atom）と CAP メッセージを更新しました（発令中 1 件）。" in texts(at)
     # nothing more is proposed for those areas; the lift names them
     assert at.session_state["evac_areas"] == [] or "evac_areas" not in at.session_state
     at.checkbox(key="evac_lift_push").uncheck().run()
@@ -100,6 +120,8 @@ def test_headquarters_take_a_proposal_confirm_and_lift(app, board_url):
     lifted = rows(board_url, EvacuationIssuance)[-1]
     assert lifted.action == "lift" and lifted.lifts_id == issued[0].id
     assert "1 区域の避難情報を解除しました" in texts(at)
+    # republished: the issue (still in force in two areas) and the lift's Cancel
+    assert len(feed_entries(feed)) == 2
 
 
 def test_the_page_says_when_no_area_is_imported(app, demo_copy):

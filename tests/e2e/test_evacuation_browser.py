@@ -29,10 +29,27 @@ def demo_db(tmp_path_factory, sqlite_template) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(demo_db):
-    srv = StreamlitServer(demo_db)
+def feed_dir(tmp_path_factory):
+    """Where the board republishes the feed (instead of dashboard/static/evacuation)."""
+    return tmp_path_factory.mktemp("evacuation-feed")
+
+
+@pytest.fixture(scope="module")
+def server(demo_db, feed_dir):
+    from dashboard.evacuation_panels import FEED_DIR_ENV
+
+    srv = StreamlitServer(demo_db, extra_env={FEED_DIR_ENV: str(feed_dir)})
     yield srv
     srv.stop()
+
+
+def feed_links(folder) -> list[str]:
+    from lxml import etree
+
+    from reports.cap import ATOM_NS
+
+    doc = etree.parse(str(folder / "feed.atom"))
+    return doc.xpath("//a:entry/a:link/@href", namespaces={"a": ATOM_NS})
 
 
 def issuances(url: str):
@@ -48,7 +65,7 @@ def issuances(url: str):
         engine.dispose()
 
 
-def test_issue_and_lift_in_the_browser(browser, server, demo_db):
+def test_issue_and_lift_in_the_browser(browser, server, demo_db, feed_dir):
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.goto(server.url)
     wait_for_app(page)
@@ -69,6 +86,11 @@ def test_issue_and_lift_in_the_browser(browser, server, demo_db):
     wait_for_app(page)
     issued = issuances(demo_db)
     assert [(r.action, r.level) for r in issued] == [("issue", 3)] * 3
+    # the feed was republished, its links under this app's static address
+    page.get_by_text("避難情報のフィード（Atom）と CAP メッセージを更新しました").wait_for()
+    (link,) = feed_links(feed_dir)
+    assert link.startswith(f"{server.url.rstrip('/')}/app/static/evacuation/")
+    assert (feed_dir / link.rsplit("/", 1)[-1]).is_file()
     screenshot(page, "evacuation-issued")
 
     box = page.get_by_label("解除する区域").first
@@ -88,5 +110,6 @@ def test_issue_and_lift_in_the_browser(browser, server, demo_db):
     after = issuances(demo_db)
     assert len(after) == 4 and after[-1].action == "lift"
     assert after[-1].lifts_id in {r.id for r in issued}
+    assert len(feed_links(feed_dir)) == 2  # the issue, still in force in two areas, and the lift
     screenshot(page, "evacuation-lifted")
     page.close()
