@@ -24,7 +24,7 @@ from sql import audit
 from sql.engine import database_url
 from sql.viewer import Viewer
 
-from . import data, gate, registry, sign_in, widgets
+from . import data, gate, registry, sign_in, widget_texts, widgets
 from .context import SESSION_KEY, PageContext, install
 from .text import plain, plain_values
 
@@ -182,6 +182,7 @@ def prepare() -> PageContext:
         t("app.large_type", lang), key="large_type", on_change=gate.callback(_type_size_changed)
     )
     st.markdown(SURFACE_CSS, unsafe_allow_html=True)  # static CSS, no data
+    widget_texts.apply(lang)  # Streamlit's own English in Japanese (catalog texts as CSS)
     if large:
         st.markdown(LARGE_TYPE_CSS, unsafe_allow_html=True)  # static CSS, no data
     url = database_url()
