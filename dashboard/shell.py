@@ -177,12 +177,12 @@ def _demo_viewer(engine, lang: str) -> Viewer:
 def prepare() -> PageContext:
     """Set up this run's :class:`PageContext` (or stop with a clear message)."""
     lang = _language()
+    widget_texts.apply(lang)  # first: Streamlit's own English in Japanese (catalog texts, CSS)
     gate.stop_if_ended(lang)
     large = st.sidebar.toggle(
         t("app.large_type", lang), key="large_type", on_change=gate.callback(_type_size_changed)
     )
     st.markdown(SURFACE_CSS, unsafe_allow_html=True)  # static CSS, no data
-    widget_texts.apply(lang)  # Streamlit's own English in Japanese (catalog texts as CSS)
     if large:
         st.markdown(LARGE_TYPE_CSS, unsafe_allow_html=True)  # static CSS, no data
     url = database_url()

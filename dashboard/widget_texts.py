@@ -40,21 +40,24 @@ from bosai.i18n import t
 _DROPZONE = '[data-testid="stFileUploaderDropzone"]'
 _TOOLTIP = '[data-testid="stTooltipContent"] [data-testid="stMarkdownContainer"]'
 
-#: A text element Streamlit sizes itself: (its selector, catalog key, the text's size). The
-#: element's own text is shrunk to nothing and the catalog's takes its place, in its colour.
-SIZED = (
-    # The size-and-type line under the button (Streamlit's 200 MB; see the module's note).
-    ('[data-testid="stFileUploaderDropzoneInstructions"] span', "uploader_hint", "0.875rem"),
+#: Streamlit's text elements: (selector, catalog key). Each element's own text shrinks to
+#: nothing and the catalog's takes its place, in the element's colour and weight, at Streamlit's
+#: size for these texts (0.875rem, which grows with 大きな文字 as theirs do).
+WRITTEN_OVER = (
+    # The button ("Upload").
+    (
+        f'{_DROPZONE} [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p',
+        "uploader_button",
+    ),
+    # The size-and-type line beside it (Streamlit's 200 MB; see the module's note).
+    ('[data-testid="stFileUploaderDropzoneInstructions"] span', "uploader_hint"),
     # While a file is dragged over the uploader.
-    (f"{_DROPZONE} > div:not([data-testid]) > span", "uploader_drop", "0.875rem"),
+    (f"{_DROPZONE} > div:not([data-testid]) > span", "uploader_drop"),
     # The Stop button beside the running man; Stopping... while it is disabled.
-    ('[data-testid="stStatusWidget"] button:not(:disabled)', "status_stop", "0.875rem"),
-    ('[data-testid="stStatusWidget"] button:disabled', "status_stopping", "0.875rem"),
+    ('[data-testid="stStatusWidget"] button:not(:disabled)', "status_stop"),
+    ('[data-testid="stStatusWidget"] button:disabled', "status_stopping"),
 )
-
-#: Markdown Streamlit writes into one of its own containers: (the container, catalog key). The
-#: paragraph is hidden and the container shows the catalog text in the paragraph's place.
-CONTAINED = ((f'{_DROPZONE} [data-testid="stBaseButton-secondary"]', "uploader_button"),)
+SIZE = "0.875rem"
 
 #: Toolbar buttons over tables and charts, by the English label Streamlit gives them (their
 #: ``aria-label`` is the label, or "label: the element's name"): the tooltip shown while one
@@ -117,17 +120,14 @@ def css(lang: str) -> str:
     def text(key: str) -> str:
         return css_string(t(f"streamlit_widget.{key}", lang))
 
+    written_over = [
+        *WRITTEN_OVER,
+        *((f"{_hovered(english)} {_TOOLTIP} > p", key) for english, key in TOOLTIPS),
+    ]
     rules = []
-    for selector, key, size in SIZED:
+    for selector, key in written_over:
         rules.append(f"{selector} {{ font-size: 0 !important; }}")
-        rules.append(f"{selector}::after {{ content: {text(key)}; font-size: {size}; }}")
-    for container, key in CONTAINED:
-        markdown = f'{container} [data-testid="stMarkdownContainer"]'
-        rules.append(f"{markdown} > p {{ display: none !important; }}")
-        rules.append(f"{markdown}::after {{ content: {text(key)}; }}")
-    for english, key in TOOLTIPS:
-        rules.append(f"{_hovered(english)} {_TOOLTIP} > p {{ display: none !important; }}")
-        rules.append(f"{_hovered(english)} {_TOOLTIP}::after {{ content: {text(key)}; }}")
+        rules.append(f"{selector}::after {{ content: {text(key)}; font-size: {SIZE}; }}")
     for english, key in PLOTLY:
         button = f'.js-plotly-plot .plotly .modebar-btn[data-title="{english}"]:hover::after'
         rules.append(f"{button} {{ content: {text(key)} !important; }}")
