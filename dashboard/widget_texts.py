@@ -20,6 +20,8 @@ What CSS cannot do, and is left:
   English one November and S M T, whatever the UI language. Its range quick-select ("Date
   range: Past Month", options in a list of their own) is hidden on the Japanese UI; the dates
   are typed or picked as before.
+- The style goes with each run of a page; in the first moments of a switch to another page,
+  before the new page's run has sent it, a Stop button already showing can read "Stop".
 - Accessible names (``aria-label`` such as "Running...", "Download as CSV"), the tables'
   column menus (sort, format, pin; many items of one kind), and Streamlit's error dialogs
   ("Page not found", "Connection error") stay in English.
@@ -71,15 +73,17 @@ TOOLTIPS = (
     ("Clear selection", "table_clear_selection"),
 )
 
-#: plotly's chart buttons (their tooltip is plotly's own CSS showing ``data-title``).
+#: The buttons over plotly charts, by their ``data-title`` (plotly's own CSS shows it as the
+#: tooltip).
 PLOTLY = (
-    ("Download plot as a png", "chart_download"),
+    ("Download plot as a PNG", "chart_download"),
     ("Zoom", "chart_zoom"),
     ("Pan", "chart_pan"),
     ("Zoom in", "chart_zoom_in"),
     ("Zoom out", "chart_zoom_out"),
     ("Autoscale", "chart_autoscale"),
     ("Reset axes", "chart_reset"),
+    ("Fullscreen", "fullscreen"),
 )
 
 #: Streamlit's parts that have nothing to write over and are hidden on the Japanese UI.

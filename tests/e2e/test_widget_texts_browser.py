@@ -161,12 +161,32 @@ def hover_tooltip(page, english: str):
 
 def test_table_toolbar_tooltips_read_japanese_and_english_in_english(browser, server):
     page = open_as(browser, server, "hq", "queue.title")
-    for english, key in (("Download as CSV", "table_download"), ("Search", "table_search")):
-        assert_japanese(shown(hover_tooltip(page, english)), key)
+    assert_japanese(shown(hover_tooltip(page, "Download as CSV")), "table_download")
     screenshot(page, "widget-texts-table-tooltip-ja-1366x768")
+    assert_japanese(shown(hover_tooltip(page, "Search")), "table_search")
     page.close()
     page = open_as(browser, server, "hq", "queue.title", "en")
     assert_streamlit_english(shown(hover_tooltip(page, "Download as CSV")), "Download as CSV")
+    page.close()
+
+
+def chart_button_tooltip(page) -> str:
+    """The tooltip of the first plotly chart's download button, hovered."""
+    chart = page.locator(".js-plotly-plot").first
+    chart.scroll_into_view_if_needed()
+    chart.hover()
+    button = page.locator(".modebar-btn[data-title='Download plot as a PNG']").first
+    button.hover()
+    return button.evaluate("e => getComputedStyle(e, '::after').content")
+
+
+def test_chart_button_tooltips_read_japanese_and_english_in_english(browser, server):
+    page = open_as(browser, server, "hq", "warnings.title")
+    assert chart_button_tooltip(page) == css_text("chart_download")
+    screenshot(page, "widget-texts-chart-tooltip-ja-1366x768")
+    page.close()
+    page = open_as(browser, server, "hq", "warnings.title", "en")
+    assert chart_button_tooltip(page) == '"Download plot as a PNG"'
     page.close()
 
 
