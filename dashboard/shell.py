@@ -24,7 +24,7 @@ from sql import audit
 from sql.engine import database_url
 from sql.viewer import Viewer
 
-from . import data, gate, registry, sign_in, widgets
+from . import data, gate, registry, sign_in, widget_texts, widgets
 from .context import SESSION_KEY, PageContext, install
 from .text import plain, plain_values
 
@@ -177,6 +177,7 @@ def _demo_viewer(engine, lang: str) -> Viewer:
 def prepare() -> PageContext:
     """Set up this run's :class:`PageContext` (or stop with a clear message)."""
     lang = _language()
+    widget_texts.apply(lang)  # first: Streamlit's own English in Japanese (catalog texts, CSS)
     gate.stop_if_ended(lang)
     large = st.sidebar.toggle(
         t("app.large_type", lang), key="large_type", on_change=gate.callback(_type_size_changed)
