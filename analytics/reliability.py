@@ -363,22 +363,39 @@ def omega_bootstrap_ci(
 
 
 def item_total(data: pd.DataFrame) -> pd.DataFrame:
-    """Per item: ``n``, ``mean``, ``sd``, corrected item–total ``r`` and ``alpha_if_deleted``."""
+    """Per item: ``n``, ``mean``, ``sd``, corrected item–total ``r`` and ``alpha_if_deleted``.
+
+    ``r`` is taken over the complete rows (the item against the sum of the others);
+    ``alpha_if_deleted`` is :func:`cronbach_alpha` of the other items, read off the one
+    pairwise covariance matrix (deleting an item changes no other pair's covariance)."""
     frame = _frame(data)
-    rows = []
-    for col in frame.columns:
-        rest = frame.drop(columns=[col])
-        pair = pd.concat([frame[col], rest.sum(axis=1, min_count=rest.shape[1])], axis=1).dropna()
-        r = pair.iloc[:, 0].corr(pair.iloc[:, 1]) if len(pair) > 2 else float("nan")
-        deleted = cronbach_alpha(rest).alpha if rest.shape[1] >= 2 else float("nan")
-        rows.append(
-            {
-                "item": col,
-                "n": int(frame[col].notna().sum()),
-                "mean": float(frame[col].mean()),
-                "sd": float(frame[col].std()),
-                "r_item_total": float(r),
-                "alpha_if_deleted": float(deleted),
-            }
-        )
-    return pd.DataFrame(rows)
+    k = frame.shape[1]
+    x = frame.to_numpy()
+    complete = x[~np.isnan(x).any(axis=1)]
+    rest = complete.sum(axis=1)[:, None] - complete
+    if len(complete) > 2:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xd = complete - complete.mean(axis=0)
+            rd = rest - rest.mean(axis=0)
+            r = (xd * rd).sum(axis=0) / np.sqrt((xd * xd).sum(axis=0) * (rd * rd).sum(axis=0))
+    else:
+        r = np.full(k, np.nan)
+    cov = frame.cov().to_numpy()
+    diag = np.diag(cov)
+    total = cov.sum() - 2 * cov.sum(axis=1) + diag
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deleted = ((k - 1) / (k - 2)) * (1 - (diag.sum() - diag) / total) if k > 2 else None
+    if deleted is None:
+        deleted = np.full(k, np.nan)
+    else:
+        deleted = np.where(total > 0, deleted, np.nan)
+    return pd.DataFrame(
+        {
+            "item": frame.columns,
+            "n": frame.notna().sum().astype(int).to_numpy(),
+            "mean": frame.mean().to_numpy(dtype=float),
+            "sd": frame.std().to_numpy(dtype=float),
+            "r_item_total": np.asarray(r, dtype=float),
+            "alpha_if_deleted": np.asarray(deleted, dtype=float),
+        }
+    )
