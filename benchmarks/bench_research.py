@@ -38,8 +38,8 @@ def naive_alpha(frame: pd.DataFrame) -> float:
 
 def run(ctx: BenchContext) -> list[Result]:
     from analytics.reliability import (
-        alpha_bootstrap,
         _seeded_counts,
+        alpha_bootstrap,
         alpha_bootstrap_ci,
         bootstrap_indices,
         cronbach_alpha,
