@@ -14,8 +14,8 @@ Turnbull's estimator uses the interval itself.
   Same estimate as R ``icenReg::ic_np`` and lifelines' ``lifelines.fitters.npmle.npmle``.
   Each observation covers a run of consecutive innermost intervals, so an EM step is two
   cumulative sums (O(n + m), not O(n·m)); SQUAREM accelerates it, vanishing masses are dropped
-  and the Kuhn–Tucker conditions checked at the end (5,000 people: under a second, was over
-  nine minutes; ``benchmarks/bench_research_turnbull.py``).
+  and the Kuhn–Tucker conditions checked at the end (5,000 people: seconds, was over nine
+  minutes; ``benchmarks/bench_research_turnbull.py``).
 * :func:`turnbull_median` — the interval in which the estimated survival crosses one half.
 * :func:`drill_intervals` — the intervals of one drill's log for an event (``arrived``: time to
   safe), from the drill start.
