@@ -15,6 +15,10 @@ Items must already be reverse-coded (see :func:`surveys.scoring.item_scores`).
   the items' variances: ``ω = (Σλ)² / ((Σλ)² + Σψ)`` with the model-implied total variance in the
   denominator (McDonald 1999, ch. 6). ML is scale-free, so the loadings on the covariance
   matrix are ``λ_std × sd``. :func:`omega_bootstrap_ci` gives a percentile bootstrap interval.
+* The subscales of one questionnaire share their resamples: a seeded draw depends only on the
+  number of rows, of resamples and the seed, so :func:`resample_counts` keeps the last two
+  (α's and ω's) as read-only counts, and ω's resampled covariances come from the same counts
+  (one matrix product with the items' pairwise products, not a copy of the rows).
 * :func:`item_total` — corrected item–total correlation (the item against the sum of the other
   items) and α if the item is deleted.
 
@@ -31,6 +35,7 @@ Items must already be reverse-coded (see :func:`surveys.scoring.item_scores`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pandas as pd
@@ -125,6 +130,40 @@ def bootstrap_indices(
     return rng.integers(0, n, size=(n_boot, n), dtype=dtype)
 
 
+def _counts(indices: np.ndarray, n: int, chunk: int = 250) -> np.ndarray:
+    """Each resample as multinomial counts over the ``n`` rows (``B × n``; a count never
+    exceeds ``n``, so 16 bits hold it up to 65,535 rows)."""
+    out = np.empty(indices.shape, dtype=np.uint16 if n < 2**16 else np.uint32)
+    for start in range(0, indices.shape[0], chunk):
+        block = indices[start : start + chunk]
+        b = block.shape[0]
+        flat = (block.astype(np.int64) + (np.arange(b, dtype=np.int64) * n)[:, None]).ravel()
+        out[start : start + b] = np.bincount(flat, minlength=b * n).reshape(b, n)
+    return out
+
+
+@functools.lru_cache(maxsize=2)
+def _seeded_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
+    counts = _counts(bootstrap_indices(n, n_boot, seed), n)
+    counts.flags.writeable = False
+    return counts
+
+
+def resample_counts(
+    n: int, n_boot: int, seed: int | None = 0, indices: np.ndarray | None = None
+) -> np.ndarray:
+    """The counts of :func:`bootstrap_indices`' resamples (or of ``indices``), read-only.
+
+    The draw depends only on ``n``, ``n_boot`` and the seed, so the subscales of one
+    questionnaire (the same complete rows, one seed) share it: the last two seeded draws are
+    kept (α's and ω's), and each is drawn and counted once, not once per subscale."""
+    if indices is not None:
+        return _counts(indices, n)
+    if isinstance(seed, int | np.integer):
+        return _seeded_counts(n, n_boot, int(seed))
+    return _counts(bootstrap_indices(n, n_boot, seed), n)
+
+
 def alpha_bootstrap(
     data: pd.DataFrame | np.ndarray,
     n_boot: int = 2000,
@@ -138,17 +177,13 @@ def alpha_bootstrap(
     n = x.shape[0]
     # Centre for numerical stability (α is location-free per item).
     x = x - x.mean(axis=0)
-    if indices is None:
-        indices = bootstrap_indices(n, n_boot, seed)
+    counts = resample_counts(n, n_boot, seed, indices)
     moments = _alpha_moments(x)
     k = x.shape[1]
-    out = np.empty(indices.shape[0])
-    for start in range(0, indices.shape[0], chunk):
-        block = indices[start : start + chunk]
-        b = block.shape[0]
-        flat = (block.astype(np.int64) + (np.arange(b, dtype=np.int64) * n)[:, None]).ravel()
-        counts = np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
-        out[start : start + b] = _alpha_from_counts(counts, moments, n, k)
+    out = np.empty(counts.shape[0])
+    for start in range(0, counts.shape[0], chunk):
+        block = counts[start : start + chunk].astype(float)
+        out[start : start + block.shape[0]] = _alpha_from_counts(block, moments, n, k)
     return out
 
 
@@ -246,7 +281,13 @@ def _omega(x: np.ndarray, start: np.ndarray | None = None, tol: float = 1e-15) -
         )
     if n <= k:
         raise ValueError(f"ω needs more respondents ({n}) than items ({k})")
-    cov = np.cov(x, rowvar=False)
+    return _omega_from_cov(np.cov(x, rowvar=False), n, start, tol)
+
+
+def _omega_from_cov(
+    cov: np.ndarray, n: int, start: np.ndarray | None = None, tol: float = 1e-15
+) -> OmegaResult:
+    k = cov.shape[0]
     sd = np.sqrt(np.diag(cov))
     if np.any(sd == 0):
         raise ValueError("an item without variance: ω is undefined")
@@ -260,49 +301,101 @@ def _omega(x: np.ndarray, start: np.ndarray | None = None, tol: float = 1e-15) -
     return OmegaResult(float(omega), loadings, psi, std_loadings, ok, int(n), int(k))
 
 
+def _resample_covariances(x: np.ndarray, counts: np.ndarray, chunk: int = 250) -> np.ndarray:
+    """The covariance matrix (``ddof=1``) of each resample given as counts (``B × k × k``):
+    one matrix product per chunk with the centred items and their pairwise products, instead
+    of copying the resampled rows."""
+    n, k = x.shape
+    xc = x - x.mean(axis=0)
+    upper = np.triu_indices(k)
+    moments = np.column_stack([xc, xc[:, upper[0]] * xc[:, upper[1]]])
+    out = np.empty((counts.shape[0], k, k))
+    for start in range(0, counts.shape[0], chunk):
+        s = counts[start : start + chunk].astype(float) @ moments / n
+        mean = s[:, :k]
+        cross = np.empty((s.shape[0], k, k))
+        cross[:, upper[0], upper[1]] = s[:, k:]
+        cross[:, upper[1], upper[0]] = s[:, k:]
+        out[start : start + s.shape[0]] = (
+            (cross - mean[:, :, None] * mean[:, None, :]) * n / (n - 1)
+        )
+    return out
+
+
+def omega_bootstrap(
+    data: pd.DataFrame | np.ndarray,
+    n_boot: int = 500,
+    seed: int | None = 0,
+    indices: np.ndarray | None = None,
+) -> np.ndarray:
+    """ω of each bootstrap resample (complete rows; NaN where ω is undefined). Each resample's
+    covariance comes from its counts (:func:`_resample_covariances`); the fit starts from the
+    full sample's uniquenesses and stops at 1e-10 (ample for a percentile interval, and 3×
+    faster). ``indices`` replaces the seeded draw, as for :func:`alpha_bootstrap`."""
+    x = _frame(data).dropna().to_numpy()
+    full = _omega(x)
+    start = full.uniquenesses / np.var(x, axis=0, ddof=1)
+    n = x.shape[0]
+    covariances = _resample_covariances(x, resample_counts(n, n_boot, seed, indices))
+    values = np.empty(covariances.shape[0])
+    # Thousands of tiny (k × k) eigendecompositions: BLAS threads cost more than they give
+    # (L-BFGS-B is ten times slower with them on a busy machine).
+    with threadpool_limits(1), np.errstate(divide="ignore", invalid="ignore"):
+        for b, cov in enumerate(covariances):
+            try:
+                values[b] = _omega_from_cov(cov, n, start, tol=1e-10).omega
+            except (ValueError, np.linalg.LinAlgError):
+                values[b] = np.nan
+    return values
+
+
 def omega_bootstrap_ci(
     data: pd.DataFrame | np.ndarray,
     n_boot: int = 500,
     confidence: float = 0.95,
     seed: int | None = 0,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of ω (seeded). Each resample is refitted starting from the
-    full sample's uniquenesses, to 1e-10 (ample for a percentile interval, and 3× faster)."""
-    x = _frame(data).dropna().to_numpy()
-    full = _omega(x)
-    start = full.uniquenesses / np.var(x, axis=0, ddof=1)
-    indices = bootstrap_indices(x.shape[0], n_boot, seed)
-    values = np.empty(n_boot)
-    # Thousands of tiny (k × k) eigendecompositions: BLAS threads cost more than they give.
-    with threadpool_limits(1), np.errstate(divide="ignore", invalid="ignore"):
-        for b, idx in enumerate(indices):
-            try:
-                values[b] = _omega(x[idx], start, tol=1e-10).omega
-            except (ValueError, np.linalg.LinAlgError):
-                values[b] = np.nan
-    return percentile_ci(values, confidence)
+    """Percentile bootstrap interval of ω (seeded): :func:`omega_bootstrap`."""
+    return percentile_ci(omega_bootstrap(data, n_boot, seed), confidence)
 
 
 # ---------------------------------------------------------------- items
 
 
 def item_total(data: pd.DataFrame) -> pd.DataFrame:
-    """Per item: ``n``, ``mean``, ``sd``, corrected item–total ``r`` and ``alpha_if_deleted``."""
+    """Per item: ``n``, ``mean``, ``sd``, corrected item–total ``r`` and ``alpha_if_deleted``.
+
+    ``r`` is taken over the complete rows (the item against the sum of the others);
+    ``alpha_if_deleted`` is :func:`cronbach_alpha` of the other items, read off the one
+    pairwise covariance matrix (deleting an item changes no other pair's covariance)."""
     frame = _frame(data)
-    rows = []
-    for col in frame.columns:
-        rest = frame.drop(columns=[col])
-        pair = pd.concat([frame[col], rest.sum(axis=1, min_count=rest.shape[1])], axis=1).dropna()
-        r = pair.iloc[:, 0].corr(pair.iloc[:, 1]) if len(pair) > 2 else float("nan")
-        deleted = cronbach_alpha(rest).alpha if rest.shape[1] >= 2 else float("nan")
-        rows.append(
-            {
-                "item": col,
-                "n": int(frame[col].notna().sum()),
-                "mean": float(frame[col].mean()),
-                "sd": float(frame[col].std()),
-                "r_item_total": float(r),
-                "alpha_if_deleted": float(deleted),
-            }
-        )
-    return pd.DataFrame(rows)
+    k = frame.shape[1]
+    x = frame.to_numpy()
+    complete = x[~np.isnan(x).any(axis=1)]
+    rest = complete.sum(axis=1)[:, None] - complete
+    if len(complete) > 2:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xd = complete - complete.mean(axis=0)
+            rd = rest - rest.mean(axis=0)
+            r = (xd * rd).sum(axis=0) / np.sqrt((xd * xd).sum(axis=0) * (rd * rd).sum(axis=0))
+    else:
+        r = np.full(k, np.nan)
+    cov = frame.cov().to_numpy()
+    diag = np.diag(cov)
+    total = cov.sum() - 2 * cov.sum(axis=1) + diag
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deleted = ((k - 1) / (k - 2)) * (1 - (diag.sum() - diag) / total) if k > 2 else None
+    if deleted is None:
+        deleted = np.full(k, np.nan)
+    else:
+        deleted = np.where(total > 0, deleted, np.nan)
+    return pd.DataFrame(
+        {
+            "item": frame.columns,
+            "n": frame.notna().sum().astype(int).to_numpy(),
+            "mean": frame.mean().to_numpy(dtype=float),
+            "sd": frame.std().to_numpy(dtype=float),
+            "r_item_total": np.asarray(r, dtype=float),
+            "alpha_if_deleted": np.asarray(deleted, dtype=float),
+        }
+    )

@@ -194,8 +194,26 @@ class Kit:
         st.dataframe(self.headers(frame, extra), hide_index=True)
 
     def downloads(self, frame: pd.DataFrame, stem: str, note: str) -> None:
-        """CSV, Parquet (the method note in its metadata) and the note, each after the gate."""
-        widgets.tidy_downloads(self.t, frame, stem, note)
+        """CSV, Parquet (the method note in its metadata) and the note, each after the gate;
+        the note in the session's language (:meth:`note_text`)."""
+        widgets.tidy_downloads(self.t, frame, stem, self.note_text(note))
+
+    def note_text(self, note: str) -> str:
+        """The downloaded method note. In English the note as the composition (and ``bosai
+        analyze``) writes it, ``key: text`` a line; in Japanese each of those lines as
+        :meth:`method_lines` shows it (catalog label and text), then the note as written
+        under a heading that says so — it carries the settings used (resamples, seeds), which
+        the catalog's texts leave out."""
+        if self.lang == "en":
+            return note
+        notes = {}
+        for line in note.splitlines():
+            key, sep, value = line.partition(": ")
+            if sep and key.isidentifier():
+                notes[key] = value
+        return "\n".join(
+            [*self.method_lines(notes), "", self.t("research.common.note_original"), note]
+        )
 
     def method_notes(self, notes: Mapping[str, str]) -> None:
         """The method notes in an expander (手法), each under its catalog label: in Japanese the

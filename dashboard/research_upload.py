@@ -8,17 +8,40 @@ The research pages are open to researchers and admins only (``registry``)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from bosai.jpdate import format_datetime
 from sql.imports import research_uploads as uploads
+from surveys.instrument import Instrument, Item
 
 from . import gate, safety_panels
 from .context import PageContext
 
 UPLOAD_INSTRUMENT = "__upload__"
+#: Preview columns whose codes the catalog labels (``research.group.*``, ``research.method.*``).
+CATALOG_CODES = {
+    "participant_type": "research.group",
+    "age_band": "research.group",
+    "sex": "research.group",
+    "group": "research.group",
+    "method": "research.method",
+}
+#: Preview columns that are not items, with their catalog header.
+PREVIEW_HEADERS = {
+    "submitted_at": "research.upload.preview_col.submitted_at",
+    "source_row": "research.upload.col.row",
+    "participant": "research.upload.preview_col.participant",
+    "group": "research.common.group",
+    "task": "research.uiux.task",
+    "method": "research.uiux.method",
+    "seconds": "research.upload.preview_col.seconds",
+    "success": "research.upload.preview_col.success",
+    "error_count": "research.uiux.errors",
+}
 
 
 def _file(upload) -> tuple[str, bytes] | None:
@@ -46,7 +69,9 @@ def _cached_check(slot: str, key: str, check) -> uploads.UploadCheck:
     return stored[1]
 
 
-def _show_check(ctx: PageContext, check: uploads.UploadCheck) -> None:
+def _show_check(
+    ctx: PageContext, check: uploads.UploadCheck, instrument: Instrument | None = None
+) -> None:
     t = ctx.t
     if check.report.empty:
         st.success(t("research.upload.passed", file=check.file, rows=f"{check.rows:,}"))
@@ -76,7 +101,92 @@ def _show_check(ctx: PageContext, check: uploads.UploadCheck) -> None:
         )
         if not check.preview.empty:
             st.caption(t("research.upload.preview", n=len(check.preview)))
-            st.dataframe(check.preview.astype(str), hide_index=True, width="stretch")
+            st.dataframe(
+                preview_frame(check.preview, t, ctx.lang, instrument),
+                hide_index=True,
+                width="stretch",
+            )
+
+
+def preview_frame(
+    preview: pd.DataFrame,
+    t: Callable[..., str],
+    lang: str,
+    instrument: Instrument | None = None,
+) -> pd.DataFrame:
+    """The preview as the page shows it, in the session's language: codes as their labels —
+    groups, age bands, sex and methods from the catalog, other choices from the instrument
+    (several answers joined) —, whole numbers without ``.0``, times in Japan time, missing
+    values 「—」; headers are the items' texts and the catalog's names."""
+    items = {i.id: i for i in instrument.items} if instrument is not None else {}
+    out = pd.DataFrame(index=preview.index)
+    for column in preview.columns:
+        item = items.get(column)
+        prefix = CATALOG_CODES.get((item.maps_to if item else None) or column)
+        out[_preview_header(column, item, t, lang)] = [
+            _preview_value(value, item, prefix, t, lang) for value in preview[column]
+        ]
+    return out.reset_index(drop=True)
+
+
+def _preview_header(column: str, item: Item | None, t: Callable[..., str], lang: str) -> str:
+    if item is not None and item.maps_to:
+        key = f"research.survey.attribute.{item.maps_to}"
+        return t(key) if t(key) != key else item.text(lang)
+    if item is not None:
+        return item.text(lang)
+    key = PREVIEW_HEADERS.get(column)
+    return t(key) if key else column
+
+
+def _preview_value(
+    value: Any, item: Item | None, prefix: str | None, t: Callable[..., str], lang: str
+) -> str:
+    import datetime as dt
+
+    if value is None or (not isinstance(value, str | list | tuple) and pd.isna(value)):
+        return "—"
+    if isinstance(value, dt.datetime):
+        return format_datetime(value, lang)
+    if isinstance(value, bool):
+        return t(f"research.upload.yes_no.{str(value).lower()}")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str) and (prefix or (item is not None and item.options)):
+        codes = value.split(";") if item is not None and item.type == "multiple" else [value]
+        return ("、" if lang == "ja" else "; ").join(
+            _code_label(code, item, prefix, t, lang) for code in codes
+        )
+    return str(value)
+
+
+def _code_label(
+    code: str, item: Item | None, prefix: str | None, t: Callable[..., str], lang: str
+) -> str:
+    """The catalog's label of a code (``research.group.70plus`` → 70代以上), else the
+    instrument's option label, else the code."""
+    if prefix:
+        key = f"{prefix}.{code}"
+        if (text := t(key)) != key:
+            return text
+    option = item.option(code) if item is not None else None
+    return option.label(lang) if option is not None else code
+
+
+def _instrument(choice: str, own) -> Instrument | None:
+    """The instrument the upload is checked against (shipped, or the uploaded YAML), for the
+    preview's labels; None when it does not load (the check says why)."""
+    import yaml
+
+    from bosai.errors import InvalidInputError
+    from surveys.instrument import load_instrument, parse_instrument
+
+    try:
+        if choice != UPLOAD_INSTRUMENT:
+            return load_instrument(choice)
+        return parse_instrument(yaml.safe_load(own.getvalue().decode("utf-8")), own.name)
+    except (InvalidInputError, yaml.YAMLError, UnicodeDecodeError, AttributeError, TypeError):
+        return None
 
 
 # ---------------------------------------------------------------- questionnaires
@@ -146,7 +256,7 @@ def survey_upload(ctx: PageContext, expanded: bool = False) -> None:
         check = _cached_check(
             "survey_upload_check", key, lambda: uploads.check_survey(ctx.engine, **args)
         )
-        _show_check(ctx, check)
+        _show_check(ctx, check, _instrument(choice, own) if check.ok else None)
         if check.ok and st.button(
             t("research.upload.import"),
             type="primary",

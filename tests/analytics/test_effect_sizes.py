@@ -89,3 +89,23 @@ def test_bootstrap_intervals_are_seeded_and_resample_within_groups():
 def test_too_small_groups_are_refused():
     with pytest.raises(ValueError):
         effect_sizes.hedges_g([1.0], [2.0, 3.0])
+
+
+def test_rank_bootstraps_from_counts_equal_re_ranking_every_resample():
+    """r and ε² of each resample from the pooled counts (ranked once) equal the statistic
+    re-ranked from scratch on the same resamples (``stratified_bootstrap`` with scipy's
+    ``rankdata``) — with heavy ties (Likert means) and without."""
+    rng = np.random.default_rng(4)
+    tied = [np.round(rng.normal(3, 1, n) * 4) / 4 for n in (120, 90, 60)]
+    distinct = [rng.normal(0, 1, n) for n in (30, 45, 25)]
+    for groups in (tied, distinct):
+        loop = effect_sizes.stratified_bootstrap(groups, effect_sizes._epsilon2, 300, 9)
+        assert effect_sizes._epsilon2_boot(groups, 300, 9) == pytest.approx(loop, abs=1e-12)
+        x, y = groups[0], groups[1]
+        loop = effect_sizes.stratified_bootstrap(
+            [x, y], lambda s: effect_sizes._rbc(s[0], s[1]), 300, 9
+        )
+        assert effect_sizes._rbc_boot(x, y, 300, 9) == pytest.approx(loop, abs=1e-12)
+    # A resample with a single value leaves ε² undefined, as the loop says.
+    same = [np.ones(4), np.ones(3)]
+    assert np.isnan(effect_sizes._epsilon2_boot(same, 5, 0)).all()

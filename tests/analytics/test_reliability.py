@@ -161,6 +161,31 @@ def test_omega_bootstrap_interval_brackets_the_estimate():
     assert (low, high) == reliability.omega_bootstrap_ci(x, n_boot=60, seed=2)
 
 
+def test_omega_bootstrap_from_counts_equals_refitting_the_resampled_rows():
+    """Each resample's ω from its counts' covariance equals ω fitted on the resampled rows
+    themselves (numpy.cov of x[idx]) from the same start — resample by resample."""
+    x = np.loadtxt(DATA / "omega_items_300x5.csv", delimiter=",")
+    indices = reliability.bootstrap_indices(len(x), 40, seed=4)
+    full = reliability.omega_total(x)
+    start = full.uniquenesses / np.var(x, axis=0, ddof=1)
+    rows = [reliability._omega(x[idx], start, tol=1e-10).omega for idx in indices]
+    ours = reliability.omega_bootstrap(x, indices=indices)
+    np.testing.assert_allclose(ours, rows, atol=1e-7)
+
+
+def test_seeded_resamples_are_shared_and_read_only():
+    """α's draw is made once for the subscales of one questionnaire (same rows, same seed)
+    and cannot be changed by a caller; another seed draws anew."""
+    a = reliability.resample_counts(500, 30, seed=8)
+    assert reliability.resample_counts(500, 30, seed=8) is a
+    assert not a.flags.writeable
+    assert (a.sum(axis=1) == 500).all()
+    assert not np.array_equal(reliability.resample_counts(500, 30, seed=9), a)
+    indices = reliability.bootstrap_indices(500, 30, seed=8)
+    expected = np.stack([np.bincount(row, minlength=500) for row in indices])
+    assert np.array_equal(a, expected)
+
+
 def test_item_total_correlations(likert):
     table = reliability.item_total(likert).set_index("item")
     complete = likert.dropna()

@@ -503,3 +503,32 @@ def test_download_names_carry_the_japan_time_of_the_run(app, research_sqlite, me
         found = pattern.match(name)
         assert found and found.group(1) in stamps, (name, stamps)
     assert {n.rsplit(".", 1)[1] for n in names} == {"csv", "parquet", "txt"}
+
+
+def _method_note(at, media_files) -> str:
+    """The text of the page's first method-note download (``…_method.txt``)."""
+    for button in at.download_button:
+        url = media_files[-1].execute_deferred(button.proto.deferred_file_id)
+        stored = media_files[-1]._storage.get_file(url.rsplit("/", 1)[1])
+        if stored.filename.endswith("_method.txt"):
+            return stored.content.decode("utf-8")
+    raise AssertionError("no method note download")
+
+
+def test_the_downloaded_method_note_follows_the_ui_language(app, research_sqlite, media_files):
+    """In the Japanese UI the method note download opens with the catalog's Japanese lines
+    (label：text, one per note of the survey composition), then the note as written under a
+    heading that says so; in the English UI it is the composition's note itself."""
+    ja = _method_note(open_page(app, research_sqlite, "research_survey", "researcher"), media_files)
+    japanese, _, original = ja.partition("\n\n")
+    lines = japanese.splitlines()
+    assert lines[0].startswith("逆転項目：")
+    assert "クロンバックのα：" in japanese and "マクドナルドのω：" in japanese
+    assert all(not line.isascii() and "：" in line for line in lines), lines
+    assert "research.notes" not in ja and "research.common" not in ja
+    assert original.startswith("英語の原文")
+    en = _method_note(
+        open_page(app, research_sqlite, "research_survey", "researcher", lang="en"), media_files
+    )
+    assert en.isascii() and en.startswith("reverse_coding: points + 1 - answer")
+    assert original.split("\n", 1)[1] == en
