@@ -14,10 +14,12 @@ fragment refresh, callback, dialog and download makes (:mod:`dashboard.gate`).
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
+from streamlit.errors import StreamlitAPIException
 
 from bosai.i18n import LANGUAGES, t
 from sql import audit
@@ -82,10 +84,42 @@ def redraw_after_type_size_change(page) -> None:
         st.switch_page(page)
 
 
+def _keep_choices_across_languages() -> None:
+    """Keep every choice when the language changes. A choice widget sends back the *label* of
+    what is chosen; after a switch that label is in the other language, matches no option and
+    the box falls back to its first option or shows the old language's label (the demo role
+    jumped to HQ, or read 研究者 in the English UI). Writing each value back to its own key
+    before the run makes Streamlit send the value itself, labelled in the new language.
+    Only choice-like values are written (text, numbers, dates, lists of them): buttons,
+    uploaders and tables refuse a value set in code — when drawn, not when set."""
+    for key in list(st.session_state.keys()):
+        value = st.session_state.get(key)
+        if key != "lang" and _is_choice(value):
+            try:
+                st.session_state[key] = value
+            except StreamlitAPIException:
+                pass
+
+
+def _is_choice(value: object) -> bool:
+    """Whether ``value`` is what a choice, text, number or date widget holds."""
+    plain = (str, int, float, dt.date, dt.time)
+    if isinstance(value, bool) or value is None:  # buttons hold booleans; empty uploaders None
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(isinstance(v, plain) and not isinstance(v, bool) for v in value)
+    return isinstance(value, plain)
+
+
 def _language() -> str:
     labels = {"ja": "日本語", "en": "English"}
     lang = st.sidebar.segmented_control(
-        "表示言語 / Language", LANGUAGES, format_func=labels.get, default="ja", key="lang"
+        "表示言語 / Language",
+        LANGUAGES,
+        format_func=labels.get,
+        default="ja",
+        key="lang",
+        on_change=gate.callback(_keep_choices_across_languages),
     )
     return lang or "ja"
 
