@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from .jma_warnings import NS_BODY, NS_HEAD, NS_REPORT, _report_time, _text, parse_xml
-from .problems import FileRejected, Problem, quoted, reason
+from .jma_warnings import NS_BODY, NS_HEAD, NS_REPORT, _report_time, _text, open_report
+from .problems import Problem, quoted, reason
 from .text_encoding import files_to_read
 
 LANDSLIDE_TITLE = "土砂災害警戒情報"
@@ -203,26 +203,11 @@ def read_trigger_telegram(
     path: Path | str,
 ) -> tuple[TriggerTelegram | None, str | None, list[Problem]]:
     """``(telegram, skip_reason, problems)`` for one file: a trigger telegram, or why not."""
-    path = Path(path)
-    label = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None, None, [Problem(label, "-", "-", reason("importers.problem.no_file"))]
-    if not data.strip():
-        return None, None, [Problem(label, "-", "-", reason("importers.problem.empty_file"))]
-    try:
-        root, lines = parse_xml(data, label)
-    except FileRejected as exc:
-        return None, None, [exc.problem]
-    if root.tag != f"{{{NS_REPORT}}}Report":
-        return (
-            None,
-            None,
-            [Problem(label, lines.get(id(root), 1), "-", reason("importers.problem.not_jma_xml"))],
-        )
-    control = root.find(f"{{{NS_REPORT}}}Control")
-    head = root.find(f"{{{NS_HEAD}}}Head")
+    report, problems = open_report(path)
+    if report is None:
+        return None, None, problems
+    label, root, lines, data = report.label, report.root, report.lines, report.data
+    control, head = report.control, report.head
     title = _text(control, f"{{{NS_REPORT}}}Title") or ""
     status = _text(control, f"{{{NS_REPORT}}}Status") or ""
     if title not in (LANDSLIDE_TITLE, FLOOD_TITLE):

@@ -120,28 +120,48 @@ def _text(element: Element | None, path: str) -> str | None:
     return found.text.strip() or None
 
 
-def read_telegram(path: Path | str) -> tuple[Telegram | None, str | None, list[Problem]]:
-    """``(telegram, skip_reason, problems)``: a telegram to import, or why not."""
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """A JMA XML report as read: its file label and bytes, root, source lines by element, and
+    the Control and Head blocks (either may be missing; the callers say what they need)."""
+
+    label: str
+    data: bytes
+    root: Element
+    lines: dict[int, int]
+    control: Element | None
+    head: Element | None
+
+
+def open_report(path: Path | str) -> tuple[Report | None, list[Problem]]:
+    """Read and safely parse one JMA XML file: the report, or the problems that name why not
+    (missing or empty file, unsafe or broken XML, not a JMA ``Report``)."""
     path = Path(path)
     label = str(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return None, None, [Problem(label, "-", "-", reason("importers.problem.no_file"))]
+        return None, [Problem(label, "-", "-", reason("importers.problem.no_file"))]
     if not data.strip():
-        return None, None, [Problem(label, "-", "-", reason("importers.problem.empty_file"))]
+        return None, [Problem(label, "-", "-", reason("importers.problem.empty_file"))]
     try:
         root, lines = parse_xml(data, label)
     except FileRejected as exc:
-        return None, None, [exc.problem]
+        return None, [exc.problem]
     if root.tag != f"{{{NS_REPORT}}}Report":
-        return (
-            None,
-            None,
-            [Problem(label, lines.get(id(root), 1), "-", reason("importers.problem.not_jma_xml"))],
-        )
+        line = lines.get(id(root), 1)
+        return None, [Problem(label, line, "-", reason("importers.problem.not_jma_xml"))]
     control = root.find(f"{{{NS_REPORT}}}Control")
-    head = root.find(f"{{{NS_HEAD}}}Head")
+    return Report(label, data, root, lines, control, root.find(f"{{{NS_HEAD}}}Head")), []
+
+
+def read_telegram(path: Path | str) -> tuple[Telegram | None, str | None, list[Problem]]:
+    """``(telegram, skip_reason, problems)``: a telegram to import, or why not."""
+    report, problems = open_report(path)
+    if report is None:
+        return None, None, problems
+    label, root, lines, data = report.label, report.root, report.lines, report.data
+    control, head = report.control, report.head
     control_title = _text(control, f"{{{NS_REPORT}}}Title") or ""
     control_status = _text(control, f"{{{NS_REPORT}}}Status") or ""
     if control_title == jma_codes.VPWW53_TITLE:
