@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 import shapely
-from shapely import ops
 from sqlalchemy.engine import Engine
 
 from analytics.evacuation_rules import Proposal
@@ -79,14 +78,20 @@ def dashes(ring: np.ndarray, dash_m: float = DASH_M, gap_m: float = GAP_M) -> li
     (measured on a local flat projection; a ring shorter than one dash is one dash)."""
     lat0 = float(np.mean(ring[:, 1]))
     scale = np.array([M_PER_DEG * np.cos(np.radians(lat0)), M_PER_DEG])
-    line = shapely.LineString(ring * scale)
-    out = []
-    for start in np.arange(0.0, max(line.length, 1e-9), dash_m + gap_m):
-        piece = ops.substring(line, start, min(start + dash_m, line.length))
-        coords = np.asarray(piece.coords) / scale if not piece.is_empty else np.empty((0, 2))
-        if len(coords) >= 2:
-            out.append(np.round(coords, COORD_DECIMALS).tolist())
-    return out
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(*(np.diff(ring, axis=0) * scale).T))])
+    starts = np.arange(0.0, max(along[-1], 1e-9), dash_m + gap_m)
+    ends = np.minimum(starts + dash_m, along[-1])
+    first = np.column_stack([np.interp(starts, along, ring[:, i]) for i in (0, 1)])
+    last = np.column_stack([np.interp(ends, along, ring[:, i]) for i in (0, 1)])
+    # the ring's own corners inside each dash
+    inner_from = np.searchsorted(along, starts, side="right")
+    inner_to = np.searchsorted(along, ends, side="left")
+    return [
+        np.round(
+            np.vstack([first[k], ring[inner_from[k] : inner_to[k], :2], last[k]]), COORD_DECIMALS
+        ).tolist()
+        for k in range(len(starts))
+    ]
 
 
 def _tooltip(ctx: PageContext, name: str, proposal: Proposal, now: dt.datetime) -> str:
