@@ -53,17 +53,21 @@ class Pending:
     now: dt.datetime
     areas: pd.DataFrame
     proposals: list[Proposal]
+    #: In a drill: the tooltips say so, as the layer of the levels in force does.
+    exercise: bool = False
 
 
-def pending(engine: Engine, incident_id: int | None, city: CityConfig) -> Pending:
+def pending(
+    engine: Engine, incident_id: int | None, city: CityConfig, *, exercise: bool = False
+) -> Pending:
     """The proposals the decision board lists for ``incident_id`` (none without one)."""
     now = incident_clock(engine, incident_id)
     if incident_id is None:
-        return Pending(now, pd.DataFrame(), [])
+        return Pending(now, pd.DataFrame(), [], exercise)
     areas = evq.areas_frame(engine, city.municipality_code)
     in_force = evq.in_force(engine, incident_id)
     proposals, _problems = pending_proposals(engine, incident_id, city, now, areas, in_force)
-    return Pending(now, areas, proposals)
+    return Pending(now, areas, proposals, exercise)
 
 
 def minutes_since(now: dt.datetime, at: dt.datetime | None) -> int | None:
@@ -122,6 +126,8 @@ def proposal_records(ctx: PageContext, state: Pending) -> tuple[list[dict], list
             else row.name_ja
         )
         tip = _tooltip(ctx, name, proposal, state.now)
+        if state.exercise:
+            tip = f"{ctx.t('evacuation.page.exercise')}: {tip}"
         meaning = f"evacuation.level{proposal.level}"
         geometry = shapely.from_wkb(row.geom_wkb)
         parts = list(geometry.geoms) if geometry.geom_type == "MultiPolygon" else [geometry]

@@ -30,6 +30,7 @@ st.title(ctx.t("hqmap.title"))
 incident = data.current_incident(ctx.database_url)
 incident_id = incident.id if incident else None
 board_incident = incident.id if incident and incident.active else None
+incident_is_drill = bool(incident and incident.kind == "drill")
 st.caption(
     f"{ctx.t('overview.incident')}: {plain(incident.name(ctx.lang))}"
     if incident
@@ -120,7 +121,10 @@ def live_picture() -> None:
             # The decision board's proposals, for the roles that see the board (while an
             # incident or a drill is active, as there); nothing is issued from the map.
             extra[map_proposals.LEGEND_KEY] = map_proposals.proposal_layers(
-                ctx, map_proposals.pending(ctx.aggregates, board_incident, ctx.city)
+                ctx,
+                map_proposals.pending(
+                    ctx.aggregates, board_incident, ctx.city, exercise=incident_is_drill
+                ),
             )
         shown = map_view.legend(
             ctx, "hq", drawn, state.shows_register, state.shows_positions, tuple(extra)

@@ -120,3 +120,32 @@ def test_dashes_cover_the_outline_with_gaps():
     lengths = [shapely.LineString(np.asarray(p) * scale).length for p in pieces]
     assert all(length <= DASH_M + 1 for length in lengths)
     assert sum(lengths) == pytest.approx(4 * side * DASH_M / (DASH_M + GAP_M), rel=0.1)
+
+
+@pytest.mark.parametrize("exercise", [False, True])
+def test_a_drill_s_proposals_say_exercise(exercise):
+    import datetime as dt
+
+    import pandas as pd
+    import shapely
+
+    from analytics.evacuation_rules import Proposal
+    from dashboard.context import PageContext
+    from dashboard.map_proposals import Pending, proposal_records
+    from sql.viewer import Viewer
+
+    now = dt.datetime(2026, 7, 10, 7, 0, tzinfo=dt.UTC)
+    square = shapely.box(139.92, 37.49, 139.93, 37.50)
+    areas = pd.DataFrame(
+        {"code": ["A"], "name_ja": ["区域A"], "name_en": ["Area A"], "geom_wkb": [square.wkb]}
+    )
+    proposal = Proposal(
+        "A", 4, 3, ("r1",), {"kind": "landslide_warning"}, now - dt.timedelta(minutes=45)
+    )
+    page = PageContext(None, "", Viewer(role="hq", subject="t"), "ja", None)  # t() and lang only
+    (area,), lines = proposal_records(page, Pending(now, areas, [proposal], exercise))
+    assert area["t"].startswith("訓練: 区域A") is exercise
+    assert "警戒レベル4 避難指示を提案中（現在：警戒レベル3 高齢者等避難）" in area["t"]
+    assert "土砂災害警戒情報が発表されました" in area["t"] and "（45 分前）" in area["t"]
+    assert lines and all(line["t"] == area["t"] for line in lines)
+    assert lines[0]["lc"][:3] == [170, 0, 170]  # level 4's purple
