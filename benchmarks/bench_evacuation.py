@@ -21,6 +21,14 @@
   the decisions the rules propose) against the same demo without it in the same run.
   ``ratio`` = with / without (what the part costs ``bosai demo --evacuation``; the tests'
   demo leaves it out).
+- ``evacuation.map_proposals_ms``: the HQ map's layer of pending proposals, once per refresh
+  (:mod:`dashboard.map_proposals`: the board's own evaluation,
+  :func:`dashboard.evacuation_state.pending_proposals`, and the dashed outlines with their
+  tooltips) on a demo city of 30,000 citizens (3,000 with --quick) with the tests' areas,
+  gauges and the 湯川 past its 避難判断水位 — against the decision board's whole picture
+  (:func:`dashboard.evacuation_state.build_board`, which also counts who each area covers)
+  in the same run: what the map would cost each refresh by reusing the board. ``ratio`` =
+  map layer / board.
 """
 
 from __future__ import annotations
@@ -197,6 +205,7 @@ def run(ctx: BenchContext) -> list[Result]:
         ),
         _issuance(ctx),
         _demo_part(ctx),
+        _map_proposals(ctx),
     ]
 
 
@@ -231,4 +240,64 @@ def _demo_part(ctx: BenchContext) -> Result:
         baseline=without,
         note=f"{citizens:,} citizens, {decisions} decisions; ratio = with the evacuation part "
         "/ without",
+    )
+
+
+#: The tests' issuance areas and gauges (their codes are the demo city's rules').
+EVACUATION_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "evacuation"
+
+
+def _map_proposals(ctx: BenchContext) -> Result:
+    from bosai.cli import main
+    from dashboard import map_proposals
+    from dashboard.context import PageContext
+    from dashboard.evacuation_state import build_board
+    from sql.city_config import active_city
+    from sql.engine import make_engine
+    from sql.incident_clock import incident_clock
+    from sql.viewer import Viewer
+
+    from .core import load_demo_city
+
+    citizens = 3_000 if ctx.quick else 30_000
+    url = ctx.sqlite_url("evacuation_map")
+    load_demo_city(url, citizens)
+    for command, name in (
+        ("import-areas", "areas.geojson"),
+        ("import-areas", "areas.csv"),
+        ("import-stations", "stations.csv"),
+    ):
+        main(["--database-url", url, "evacuation", command, str(EVACUATION_DATA / name)])
+    engine = make_engine(url)
+    now = incident_clock(engine, 1)
+    levels = ctx.workdir / "map-levels.csv"
+    levels.write_text(
+        "観測所コード,観測日時,水位\n"
+        + "".join(
+            f"yugawa-01,{(now - dt.timedelta(minutes=m)).isoformat()},{level}\n"
+            for m, level in ((30, 2.1), (20, 2.45), (10, 2.6))
+        ),
+        encoding="utf-8",
+    )
+    main(["--database-url", url, "evacuation", "import-levels", str(levels)])
+    city = active_city(engine)
+    hq = Viewer(role="hq", subject="bench-hq")
+    page = PageContext(engine, url, hq, "ja", city)
+
+    def layer() -> int:
+        return len(map_proposals.proposal_layers(page, map_proposals.pending(engine, 1, city)))
+
+    proposals = len(build_board(engine, hq, 1, city).proposals)
+    if not proposals or layer() != 2:
+        raise AssertionError("the rules proposed nothing to draw")
+    ours = best_of(layer, repeat=5)
+    board = best_of(lambda: build_board(engine, hq, 1, city), repeat=5)
+    engine.dispose()
+    return Result(
+        "evacuation.map_proposals_ms",
+        ours * 1000,
+        "ms",
+        baseline=board * 1000,
+        note=f"{citizens:,} citizens, {proposals} proposed areas; ratio = map layer / the "
+        "board's whole picture",
     )

@@ -78,12 +78,16 @@ def _rules(city: CityConfig) -> tuple[list[Any], tuple[str, ...]]:
         return [], tuple(exc.problems or [str(exc)])
 
 
-def build_board(
-    engine: Engine, viewer: Viewer, incident_id: int | None, city: CityConfig
-) -> BoardState:
-    now = incident_clock(engine, incident_id)
-    areas = evq.areas_frame(engine, city.municipality_code)
-    in_force = evq.in_force(engine, incident_id)
+def pending_proposals(
+    engine: Engine,
+    incident_id: int | None,
+    city: CityConfig,
+    now: dt.datetime,
+    areas: pd.DataFrame,
+    in_force: dict[int, evq.InForce],
+) -> tuple[list[Proposal], tuple[str, ...]]:
+    """The rules' proposals at ``now`` (levels higher than those in force, for known areas)
+    and the problems of the rules file — what the board lists and the HQ map draws."""
     rules, problems = _rules(city)
     proposals: list[Proposal] = []
     if rules and len(areas) and incident_id is not None:
@@ -106,6 +110,16 @@ def build_board(
         proposals = evaluate(rules, thresholds, observations, active, levels)
         known = set(areas["code"])
         proposals = [p for p in proposals if p.area in known]
+    return proposals, problems
+
+
+def build_board(
+    engine: Engine, viewer: Viewer, incident_id: int | None, city: CityConfig
+) -> BoardState:
+    now = incident_clock(engine, incident_id)
+    areas = evq.areas_frame(engine, city.municipality_code)
+    in_force = evq.in_force(engine, incident_id)
+    proposals, problems = pending_proposals(engine, incident_id, city, now, areas, in_force)
     coverage = (
         policy.evacuation_coverage(
             engine, viewer, dict(zip(areas["id"].astype(int), areas["geom_wkb"], strict=True))

@@ -152,11 +152,13 @@ def _areas(meanings: list[str]) -> str:
     return _svg(16 * len(meanings), 16, "".join(parts), f"0 0 {len(meanings) * CELL} {CELL}")
 
 
-def _outlines(meanings: list[str]) -> str:
-    """Open squares, wider for each next meaning (the evacuation levels' outlines)."""
+def _outlines(meanings: list[str], dashed: bool = False) -> str:
+    """Open squares, wider for each next meaning (the evacuation levels' outlines), or all in
+    the same dashes (the proposed levels')."""
+    dashes = ' stroke-dasharray="12,8"' if dashed else ""
     parts = [
         f'<rect x="{8 + k * CELL}" y="10" width="48" height="44" fill="none" '
-        f'stroke="{colour(m)}" stroke-width="{4 + 3 * k}"/>'
+        f'stroke="{colour(m)}" stroke-width="{6 if dashed else 4 + 3 * k}"{dashes}/>'
         for k, m in enumerate(meanings)
     ]
     return _svg(16 * len(meanings), 16, "".join(parts), f"0 0 {len(meanings) * CELL} {CELL}")
@@ -196,5 +198,8 @@ def legend_swatches() -> dict[str, str]:
         "unaccounted": data_url(_ring("unaccounted.district")),
         "evacuation": data_url(
             _outlines(["evacuation.level3", "evacuation.level4", "evacuation.level5"])
+        ),
+        "proposals": data_url(
+            _outlines(["evacuation.level3", "evacuation.level4", "evacuation.level5"], dashed=True)
         ),
     }

@@ -14,8 +14,10 @@ from dashboard import (
     map_accounted,
     map_deck,
     map_evacuation,
+    map_proposals,
     map_view,
     panels,
+    registry,
     safety_panels,
     widgets,
 )
@@ -27,6 +29,8 @@ ctx = current()
 st.title(ctx.t("hqmap.title"))
 incident = data.current_incident(ctx.database_url)
 incident_id = incident.id if incident else None
+board_incident = incident.id if incident and incident.active else None
+incident_is_drill = bool(incident and incident.kind == "drill")
 st.caption(
     f"{ctx.t('overview.incident')}: {plain(incident.name(ctx.lang))}"
     if incident
@@ -113,6 +117,15 @@ def live_picture() -> None:
                 safety["districts"], ctx.t, exact
             ),
         }
+        if registry.can_open(ctx.viewer.role, "evacuation"):
+            # The decision board's proposals, for the roles that see the board (while an
+            # incident or a drill is active, as there); nothing is issued from the map.
+            extra[map_proposals.LEGEND_KEY] = map_proposals.proposal_layers(
+                ctx,
+                map_proposals.pending(
+                    ctx.aggregates, board_incident, ctx.city, exercise=incident_is_drill
+                ),
+            )
         shown = map_view.legend(
             ctx, "hq", drawn, state.shows_register, state.shows_positions, tuple(extra)
         )

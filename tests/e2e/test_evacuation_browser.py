@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from sql.engine import make_engine
 from tests.conftest import prepare_evacuation_board
-from tests.e2e.conftest import StreamlitServer, screenshot, wait_for_app
+from tests.e2e.conftest import ARTIFACTS, StreamlitServer, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +65,24 @@ def issuances(url: str):
         engine.dispose()
 
 
+def look_at_the_proposals_on_the_hq_map(browser, server) -> None:
+    """The HQ map, before any decision, outlines the proposed areas and names the layer in its
+    legend (screenshot at 1366×768, what a laptop at HQ shows)."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(f"{server.url}/hq-map")
+    wait_for_app(page)
+    page.get_by_role("heading", name="本部マップ").wait_for()
+    page.get_by_text("提案中の避難情報").first.wait_for(timeout=60_000)
+    page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(timeout=60_000)
+    page.locator("[data-testid='stDeckGlJsonChart']").first.scroll_into_view_if_needed()
+    page.wait_for_timeout(2000)  # let deck.gl finish its first frame
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "hq-map-proposals.png"))
+    page.close()
+
+
 def test_issue_and_lift_in_the_browser(browser, server, demo_db, feed_dir):
+    look_at_the_proposals_on_the_hq_map(browser, server)
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.goto(server.url)
     wait_for_app(page)
