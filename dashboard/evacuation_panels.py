@@ -16,6 +16,7 @@ import streamlit as st
 from bosai.jpdate import format_datetime
 from reports.announcement import announcement_pdf
 from reports.cap import FEED_NAME, decision_message, publish_dir
+from reports.evacuation_parts import city_counts_text
 from sql.actions import ActionRefused
 from sql.actions.evacuation import EvacuationRefused, issue, lift
 from sql.queries.evacuation import issuance_history
@@ -178,6 +179,27 @@ def in_force_table(ctx: PageContext, state: BoardState) -> pd.DataFrame:
     )
 
 
+def _city_columns(ctx: PageContext, state: BoardState, area_ids: pd.Series) -> dict[str, list]:
+    """The city's residents, households and their source per area ("—" when not given)."""
+    areas = state.areas.set_index("id")
+
+    def cell(column: str, area_id: int) -> str:
+        value = areas.at[area_id, column] if column in areas else None
+        if value is None or pd.isna(value) or value == "":
+            return "—"
+        return f"{int(value):,}" if column != "counts_source" else str(value)
+
+    ids = [int(a) for a in area_ids]
+    return {
+        ctx.t(f"evacuation.counts.{key}"): [cell(column, a) for a in ids]
+        for key, column in (
+            ("col_residents", "residents"),
+            ("col_households", "households"),
+            ("col_source", "counts_source"),
+        )
+    }
+
+
 def coverage_table(ctx: PageContext, state: BoardState) -> pd.DataFrame:
     labels = area_labels(ctx, state)
     cov = state.coverage
@@ -192,8 +214,9 @@ def coverage_table(ctx: PageContext, state: BoardState) -> pd.DataFrame:
                 level_name(ctx, state.in_force[int(a)].level if int(a) in state.in_force else None)
                 for a in cov["area_id"]
             ],
-            ctx.t("evacuation.page.people"): cov["people"].astype(int),
-            ctx.t("evacuation.page.households"): cov["households"].astype(int),
+            **_city_columns(ctx, state, cov["area_id"]),
+            ctx.t("evacuation.counts.col_opted_in"): cov["people"].astype(int),
+            ctx.t("evacuation.counts.col_opted_in_households"): cov["households"].astype(int),
             ctx.t("evacuation.page.register_people"): cov["register_people"].astype(int),
             ctx.t("evacuation.page.shelters"): cov["shelters"].astype(int),
             ctx.t("evacuation.page.shelters_near"): cov["shelters_near"].astype(int),
@@ -209,7 +232,8 @@ def _covered_lines(ctx: PageContext, state: BoardState, area_ids: list[int]) -> 
     covered = state.covered(area_ids)
     return [
         ctx.t("evacuation.page.confirm_areas", areas="、".join(labels[a] for a in area_ids)),
-        ctx.t("evacuation.page.confirm_covered", **covered),
+        city_counts_text(state.city_counts(area_ids), ctx.lang),
+        ctx.t("evacuation.counts.confirm_opted_in", **covered),
     ]
 
 

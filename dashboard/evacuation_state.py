@@ -25,6 +25,7 @@ from analytics.evacuation_rules import (
     parse_rules,
 )
 from bosai.errors import InvalidInputError
+from reports.evacuation_parts import CityCounts, city_counts
 from sql import policy
 from sql.city_config import CityConfig, evacuation_rules_path
 from sql.incident_clock import incident_clock
@@ -38,7 +39,8 @@ WINDOW = dt.timedelta(hours=12)
 @dataclasses.dataclass(frozen=True)
 class BoardState:
     now: dt.datetime
-    #: id, code, kind, name_ja, name_en, geom_wkb … one row per area.
+    #: id, code, kind, name_ja, name_en, geom_wkb, the city's residents/households/
+    #: counts_source … one row per area.
     areas: pd.DataFrame
     #: area id → what is in force there.
     in_force: dict[int, evq.InForce]
@@ -66,6 +68,11 @@ class BoardState:
             "shelters": len(shelters),
             "shelters_near": len(near),
         }
+
+    def city_counts(self, area_ids: list[int]) -> CityCounts | None:
+        """All residents and households of ``area_ids`` by the city's counts (None when the
+        city gave none for them)."""
+        return city_counts(self.areas, area_ids)
 
 
 def _rules(city: CityConfig) -> tuple[list[Any], tuple[str, ...]]:

@@ -14,7 +14,13 @@ column         English      value
 区域名英語     name_en      optional
 種別           kind         地区 / 町字 / ハザード (district / chocho / hazard)
 WKT            geometry     CSV only: POLYGON/MULTIPOLYGON in lon lat order
+人口           residents    optional: all residents by the city's counts (also the
+                            e-Stat 小地域 boundary property JINKO)
+世帯数         households   optional: households (also e-Stat SETAI)
+集計の出典     counts_source  optional: where the counts come from (令和2年国勢調査)
 =============  ===========  ====================================================
+
+Counts are whole numbers ≥ 0 (「1,234」 accepted); an empty cell means the city gave none.
 
 *Stations* (水位観測所, CSV): 観測所コード, 観測所名, 河川名, 緯度, 経度, 水防団待機水位,
 氾濫注意水位, 避難判断水位, 氾濫危険水位 (metres, strictly increasing), and optionally
@@ -53,6 +59,9 @@ AREA_NAME = ("区域名", "name")
 AREA_NAME_EN = ("区域名英語", "name_en")
 AREA_KIND = ("種別", "kind")
 AREA_WKT = ("WKT", "geometry", "wkt")
+AREA_RESIDENTS = ("人口", "residents", "JINKO")
+AREA_HOUSEHOLDS = ("世帯数", "households", "SETAI")
+AREA_COUNTS_SOURCE = ("集計の出典", "counts_source")
 AREA_KINDS = {
     "地区": "district",
     "district": "district",
@@ -92,6 +101,10 @@ class AreaRecord:
     name_ja: str
     name_en: str | None
     geometry: BaseGeometry
+    #: All residents and households by the city's counts (None when not given).
+    residents: int | None = None
+    households: int | None = None
+    counts_source: str | None = None
 
     @property
     def wkb(self) -> bytes:
@@ -171,6 +184,20 @@ def _area_fields(fields: RowFields) -> tuple[str | None, str | None, str | None,
     return code, name, name_en, kind
 
 
+def _optional_count(fields: RowFields, names: tuple[str, ...]) -> int | None:
+    """A whole number ≥ 0 from the first of ``names`` with a value; None when all are empty."""
+    return fields.count(*names) if fields.raw(*names).strip() else None
+
+
+def _area_counts(fields: RowFields) -> dict[str, Any]:
+    """The city's residents, households and their source (each None when not given)."""
+    return {
+        "residents": _optional_count(fields, AREA_RESIDENTS),
+        "households": _optional_count(fields, AREA_HOUSEHOLDS),
+        "counts_source": fields.text(*AREA_COUNTS_SOURCE, max_length=200),
+    }
+
+
 def _geojson_rows(text: str, label: str) -> list[tuple[SourceRow, Any]]:
     try:
         data = json.loads(text)
@@ -208,6 +235,7 @@ def read_areas(path: Path, label: str | None = None) -> Parsed:
     for row, raw_geometry in pairs:
         fields = RowFields(row)
         code, name, name_en, kind = _area_fields(fields)
+        counts = _area_counts(fields)
         geometry, geometry_column = None, "geometry"
         try:
             if raw_geometry is not None:
@@ -233,7 +261,9 @@ def read_areas(path: Path, label: str | None = None) -> Parsed:
             seen[code] = row.row
         problems += fields.problems
         if not fields.problems and code and name and kind and geometry is not None:
-            records.append(AreaRecord(label, row.row, code, kind, name, name_en, geometry))
+            records.append(
+                AreaRecord(label, row.row, code, kind, name, name_en, geometry, **counts)
+            )
     if not records and not problems:
         problems.append(Problem(label, "-", "-", reason("importers.error.nothing_valid")))
     return Parsed(records, problems)

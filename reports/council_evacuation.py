@@ -1,7 +1,9 @@
 """The council report's section on evacuation information (避難情報, issue 17): the timeline
 of what was issued and lifted, in which areas, how many people live there and how many
 minutes passed from the trigger (the river reaching its threshold, a warning) to the
-decision — aggregates only, counts below 5 as 「5未満」 (:mod:`analytics.small_cells`)."""
+decision — aggregates only. The opted-in citizens' counts below 5 show as 「5未満」
+(:mod:`analytics.small_cells`); all residents by the city's counts are published statistics
+(public aggregates) and are shown as the city gave them."""
 
 from __future__ import annotations
 
@@ -35,6 +37,11 @@ def timeline_table(decisions: pd.DataFrame, lang: str) -> ReportTable:
                 for a, lv in zip(decisions["action"], decisions["level"], strict=True)
             ],
             "areas": [sep.join(a) for a in decisions[names]],
+            # The city's counts are public statistics: no small-counts rule (a text column).
+            "residents": [
+                evacuation_parts.city_counts_text(c, lang, labelled=False)
+                for c in decisions["residents"]
+            ],
             "people": decisions["people"],
             "minutes": decisions["minutes_from_trigger"].astype("float"),
             "exercise": [
@@ -50,7 +57,8 @@ def timeline_table(decisions: pd.DataFrame, lang: str) -> ReportTable:
             Column("issued_at", t("report.col.time", lang), "datetime"),
             Column("decision", t("report.col.evacuation_decision", lang)),
             Column("areas", t("report.col.evacuation_areas", lang)),
-            Column("people", t("report.col.evacuation_people", lang), "count"),
+            Column("residents", t("evacuation.counts.report_residents", lang)),
+            Column("people", t("evacuation.counts.report_opted_in", lang), "count"),
             Column("minutes", t("report.col.minutes_from_trigger", lang), "minutes", digits=0),
             Column("exercise", t("report.col.exercise", lang)),
         ],

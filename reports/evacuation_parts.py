@@ -6,10 +6,16 @@ the decision.
 
 People covered by a decision or a level are the areas' counts added up (an area counted once
 per decision); a person living where two areas overlap counts in both.
+
+Beside the opted-in citizens, an area may carry *all* its residents and households by the
+city's counts (``evacuation_areas.residents``/``households``, e.g. 国勢調査 小地域): those are
+published statistics, public aggregates, so the small-counts rule (「5未満」) does not apply to
+them — it stays on the opted-in counts, which come from individual citizens.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -20,6 +26,76 @@ from sql.policy import evacuation_coverage
 from sql.queries import evacuation as evacuation_queries
 from sql.viewer import Viewer
 
+
+@dataclasses.dataclass(frozen=True)
+class CityCounts:
+    """All residents and households of some areas by the city's counts (public aggregates)."""
+
+    residents: int
+    #: None when no counted area gave households.
+    households: int | None
+    sources: tuple[str, ...]
+    #: Areas with a residents count, of ``areas`` chosen.
+    counted: int
+    areas: int
+
+
+def _known(value: Any) -> bool:
+    return value is not None and not pd.isna(value)
+
+
+def city_counts(areas: pd.DataFrame, area_ids: Any) -> CityCounts | None:
+    """The city's counts of ``area_ids`` added up (rows of :func:`areas_frame`; each area
+    once), or None when none of them has counts.
+
+    >>> frame = pd.DataFrame({"id": [1, 2], "residents": [120, None],
+    ...                       "households": [50, None], "counts_source": ["国勢調査", None]})
+    >>> city_counts(frame, [1, 2])
+    CityCounts(residents=120, households=50, sources=('国勢調査',), counted=1, areas=2)
+    >>> city_counts(frame, [2]) is None
+    True
+    """
+    ids = {int(a) for a in area_ids}
+    if "residents" not in areas:
+        return None
+    chosen = areas[areas["id"].astype(int).isin(ids)]
+    counted = chosen[[_known(v) for v in chosen["residents"]]]
+    if counted.empty:
+        return None
+    households = [int(h) for h in counted["households"] if _known(h)]
+    sources = tuple(dict.fromkeys(str(s) for s in counted["counts_source"] if _known(s) and s))
+    return CityCounts(
+        int(sum(int(r) for r in counted["residents"])),
+        sum(households) if households else None,
+        sources,
+        len(counted),
+        len(ids),
+    )
+
+
+def city_counts_text(counts: CityCounts | None, lang: str, *, labelled: bool = True) -> str:
+    """「住民（市の集計）N人・M世帯（出典: …）」, 「（k/n 区域分の集計）」 when only some areas
+    have counts, 「住民（市の集計）: 集計なし」 when none; without the label for a table cell
+    (「N人・M世帯（出典: …）」 / 「集計なし」)."""
+    from bosai.i18n import t
+
+    if counts is None:
+        return t("evacuation.counts.none" if labelled else "evacuation.counts.not_given", lang)
+    households = "—" if counts.households is None else f"{counts.households:,}"
+    text = t(
+        "evacuation.counts.city" if labelled else "evacuation.counts.cell",
+        lang,
+        residents=f"{counts.residents:,}",
+        households=households,
+    )
+    if counts.sources:
+        sep = "、" if lang == "ja" else ", "
+        text += t("evacuation.counts.source", lang, source=sep.join(counts.sources))
+    if counts.counted < counts.areas:
+        text += t("evacuation.counts.partial", lang, counted=counts.counted, areas=counts.areas)
+    return text
+
+
 TIMELINE_COLUMNS = [
     "decision_key",
     "issued_at",
@@ -29,6 +105,7 @@ TIMELINE_COLUMNS = [
     "areas_ja",
     "areas_en",
     "people",
+    "residents",
     "triggered_at",
     "minutes_from_trigger",
     "is_exercise",
@@ -75,12 +152,15 @@ def _people_per_area(engine: Engine, viewer: Viewer, area_ids: set[int]) -> dict
 
 def timeline(engine: Engine, incident_id: int, viewer: Viewer) -> pd.DataFrame:
     """One row per decision of the incident (issue or lift), oldest first: time, action,
-    level (None for a lift), the areas (codes, names JA/EN), the people living in them, the
-    trigger's time and the minutes from it to the decision, whether it was an exercise."""
+    level (None for a lift), the areas (codes, names JA/EN), the opted-in citizens living in
+    them (``people``), all residents by the city's counts (``residents``, a
+    :class:`CityCounts` or None), the trigger's time and the minutes from it to the decision,
+    whether it was an exercise."""
     history = evacuation_queries.issuance_history(engine, incident_id)
     if history.empty:
         return pd.DataFrame(columns=TIMELINE_COLUMNS)
     people = _people_per_area(engine, viewer, {int(a) for a in history["area_id"]})
+    areas = evacuation_queries.areas_frame(engine)
     rows = []
     for key, group in history.groupby("decision_key", sort=False):
         first = group.iloc[0]
@@ -99,6 +179,7 @@ def timeline(engine: Engine, incident_id: int, viewer: Viewer) -> pd.DataFrame:
                     for e, j in zip(group["area_name_en"], group["area_name_ja"], strict=True)
                 ],
                 "people": sum(people.get(int(a), 0) for a in group["area_id"].unique()),
+                "residents": city_counts(areas, group["area_id"].unique()),
                 "triggered_at": _aware(dt.datetime.fromisoformat(trigger["triggered_at"]))
                 if trigger and trigger.get("triggered_at")
                 else None,

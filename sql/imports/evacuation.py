@@ -38,7 +38,19 @@ from .summary import ImportSummary
 #: How far ahead of the server's clock an observation may be stamped (clock skew).
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
-AREA_FIELDS = ("kind", "name_ja", "name_en", "geom_wkb", "min_lon", "min_lat", "max_lon", "max_lat")
+AREA_FIELDS = (
+    "kind",
+    "name_ja",
+    "name_en",
+    "geom_wkb",
+    "min_lon",
+    "min_lat",
+    "max_lon",
+    "max_lat",
+    "residents",
+    "households",
+    "counts_source",
+)
 STATION_FIELDS = (
     "name_ja",
     "name_en",
@@ -80,6 +92,9 @@ def _area_values(record: AreaRecord) -> dict[str, Any]:
         "min_lat": min_lat,
         "max_lon": max_lon,
         "max_lat": max_lat,
+        "residents": record.residents,
+        "households": record.households,
+        "counts_source": record.counts_source,
     }
 
 

@@ -25,7 +25,11 @@ class EvacuationArea(Base):
     """An area HQ issues evacuation information for (地区, 町字, or a hazard-based area)."""
 
     __tablename__ = "evacuation_areas"
-    __table_args__ = (sa.UniqueConstraint("municipality_code", "code"),)
+    __table_args__ = (
+        sa.UniqueConstraint("municipality_code", "code"),
+        sa.CheckConstraint("residents IS NULL OR residents >= 0", name="residents"),
+        sa.CheckConstraint("households IS NULL OR households >= 0", name="households"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_code: Mapped[str] = mapped_column(sa.String(6))
@@ -39,6 +43,12 @@ class EvacuationArea(Base):
     min_lat: Mapped[float]
     max_lon: Mapped[float]
     max_lat: Mapped[float]
+    #: All residents and households by the city's counts (migration 0019; e-Stat 小地域
+    #: JINKO/SETAI or the city's register). Public aggregates; None when the city gave none.
+    residents: Mapped[int | None]
+    households: Mapped[int | None]
+    #: Where those counts come from, as the city wrote it (e.g. 令和2年国勢調査).
+    counts_source: Mapped[str | None] = mapped_column(sa.String(200))
     source: Mapped[str] = mapped_column(sa.String(200))
     is_synthetic: Mapped[bool] = mapped_column(default=False)
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -221,6 +221,7 @@ def test_the_benchmark_runs_quick_and_reports_a_ratio(tmp_path):
     assert [r.name for r in results] == [
         "evacuation.rules_batch_ms",
         "evacuation.issue_30k_ms",
+        "evacuation.city_counts_ms",
         "evacuation.demo_generate_s",
         "evacuation.map_proposals_ms",
     ]

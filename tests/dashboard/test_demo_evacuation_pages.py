@@ -51,7 +51,7 @@ def test_the_board_shows_the_demo_s_level_4_and_its_history(app, demo_url):
     ]
     assert set(in_force["現在"]) == {"警戒レベル4 避難指示"} and set(in_force["訓練"]) == {"訓練"}
     assert "氾濫危険水位" in in_force["理由"].iloc[0]
-    assert len(coverage) == 6 and coverage["人数"].astype(int).sum() > 0
+    assert len(coverage) == 6 and coverage["オプトイン市民"].astype(int).sum() > 0
     assert list(history["内容"]) == ["警戒レベル3 高齢者等避難"] * 5 + ["警戒レベル4 避難指示"] * 5
     assert list(history["基準到達から（分）"]) == ["3"] * 10
     # the rules ask for nothing more than what is in force

@@ -5,13 +5,14 @@ states who is covered, the result reported; then a lift (issue 17)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
 
 from sql import policy
 from sql.engine import make_engine
-from sql.models import EvacuationIssuance, IncidentActivity
+from sql.models import EvacuationArea, EvacuationIssuance, IncidentActivity
 from tests.conftest import prepare_evacuation_board
 
 pytestmark = pytest.mark.slow
@@ -89,6 +90,12 @@ def test_headquarters_take_a_proposal_confirm_and_lift(app, board_url, monkeypat
     shown = texts(at)
     assert "警戒レベル3 高齢者等避難 を次の区域に発令します。" in shown
     assert "人・" in shown and "世帯" in shown and "要支援者" in shown and "避難所" in shown
+    # all residents by the city's counts beside the opted-in citizens, each labelled
+    assert (
+        "住民（市の集計）5,675人・2,492世帯（出典: 令和2年国勢調査、住民基本台帳（令和8年4月1日））"
+        in shown.splitlines()
+    )
+    assert re.search(r"^対象: 3 区域・オプトイン市民 \d+人・\d+世帯", shown, re.MULTILINE)
     assert rows(board_url, EvacuationIssuance) == []  # nothing before the confirmation
     at.button(key="evac_issue_confirm").click().run()
     assert not at.exception, at.exception
@@ -122,6 +129,40 @@ def test_headquarters_take_a_proposal_confirm_and_lift(app, board_url, monkeypat
     assert "1 区域の避難情報を解除しました" in texts(at)
     # republished: the issue (still in force in two areas) and the lift's Cancel
     assert len(feed_entries(feed)) == 2
+
+
+def area_id(url: str, code: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                sa.select(EvacuationArea.id).where(EvacuationArea.code == code)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_the_city_counts_show_per_area_and_none_given_says_so(app, board_url):
+    at = signed_in_hq(app, board_url)
+    table = next(d.value for d in at.dataframe if "住民（市の集計）" in d.value.columns)
+    by_area = table.set_index("区域")
+    assert by_area.at["謹教地区（湯川沿い） (YU-1)", "住民（市の集計）"] == "2,480"
+    assert by_area.at["謹教地区（湯川沿い） (YU-1)", "世帯（市の集計）"] == "1,093"
+    assert by_area.at["謹教地区（湯川沿い） (YU-1)", "集計の出典"] == "令和2年国勢調査"
+    assert by_area.at["阿賀川 浸水想定区域（神指） (AG-2)", "住民（市の集計）"] == "—"
+    assert "オプトイン市民" in table.columns
+    ag2, yu3 = area_id(board_url, "AG-2"), area_id(board_url, "YU-3")
+    at.multiselect(key="evac_areas").set_value([ag2]).run()
+    at.button(key="evac_issue_open").click().run()
+    assert not at.exception, at.exception
+    assert "住民（市の集計）: 集計なし" in texts(at).splitlines()
+    at.multiselect(key="evac_areas").set_value([ag2, yu3]).run()
+    at.button(key="evac_issue_open").click().run()
+    assert (
+        "住民（市の集計）1,320人・587世帯（出典: 住民基本台帳（令和8年4月1日））（1/2 区域分の集計）"
+        in texts(at).splitlines()
+    )
+    assert rows(board_url, EvacuationIssuance) == []
 
 
 def test_the_page_says_when_no_area_is_imported(app, demo_copy):

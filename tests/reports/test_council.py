@@ -397,8 +397,9 @@ def test_maps_name_where_the_shelters_come_from(demo):
 
 def test_the_evacuation_timeline_with_people_and_minutes_from_trigger(evacuation_engine, tmp_path):
     """Issued, raised and lifted decisions in order, residents of the areas counted
-    independently in SQL (a tiny area around one household shows 「5未満」), the minutes from
-    the trigger, 「—」 for a decision by hand."""
+    independently in SQL (a tiny area around one household shows 「5未満」), all residents by
+    the city's counts beside them (public statistics: a small count is shown as given), the
+    minutes from the trigger, 「—」 for a decision by hand."""
     from importers.evacuation import read_areas
     from reports.tables import count_text
     from sql.actions.evacuation import issue, lift
@@ -418,8 +419,8 @@ def test_the_evacuation_timeline_with_people_and_minutes_from_trigger(evacuation
     d = 0.00005
     tiny = tmp_path / "tiny.csv"
     tiny.write_text(
-        "区域コード,区域名,種別,WKT\n"
-        f'TINY-1,小さな区域,町字,"POLYGON (({lon - d} {lat - d}, {lon + d} {lat - d}, '
+        "区域コード,区域名,種別,人口,世帯数,WKT\n"
+        f'TINY-1,小さな区域,町字,3,2,"POLYGON (({lon - d} {lat - d}, {lon + d} {lat - d}, '
         f'{lon + d} {lat + d}, {lon - d} {lat + d}, {lon - d} {lat - d}))"\n',
         encoding="utf-8",
     )
@@ -457,14 +458,20 @@ def test_the_evacuation_timeline_with_people_and_minutes_from_trigger(evacuation
     assert [r[1] for r in rows] == ["警戒レベル3 高齢者等避難", "警戒レベル4 避難指示", "解除"]
     assert rows[0][2] == "城北町字（湯川沿い）、阿賀川 浸水想定区域（神指）"
     both = residents_in(e, "YU-3") + residents_in(e, "AG-2")
-    assert rows[0][3] == count_text(both)
-    assert rows[1][3] == "5未満" and str(few) not in rows[1][3]  # suppressed for the council
-    assert rows[2][3] == count_text(both + few)
-    assert int(rows[0][4]) >= 40 and rows[1][4] == "—" and rows[2][4] == "—"
+    registry = "（出典: 住民基本台帳（令和8年4月1日））"
+    assert rows[0][3] == f"1,320人・587世帯{registry}（1/2 区域分の集計）"  # AG-2 has none
+    assert rows[1][3] == "3人・2世帯"  # the city's statistics: no 「5未満」
+    assert rows[2][3] == f"1,323人・589世帯{registry}（2/3 区域分の集計）"
+    assert rows[0][4] == count_text(both)
+    assert rows[1][4] == "5未満" and str(few) not in rows[1][4]  # suppressed for the council
+    assert rows[2][4] == count_text(both + few)
+    assert int(rows[0][5]) >= 40 and rows[1][5] == "—" and rows[2][5] == "—"
     assert rows[0][0].startswith("令和")  # Japan time, 和暦
     assert any("基準到達から発令まで" in line for line in section.intro)
     workbook_cells = table.cell_rows()
-    assert workbook_cells[1][3] == "5未満"
+    assert workbook_cells[1][4] == "5未満"
+    assert [c.label for c in table.columns][3:5] == ["区域の住民（市の集計）", "オプトイン市民"]
     english = council.build(e, incident="1", lang="en", draw_charts=False)
     rows_en = next(t for t in english.appendix if t.key == "evacuation").text_rows()
     assert rows_en[1][1] == "Alert level 4: Evacuation order" and rows_en[2][1] == "Lifted"
+    assert rows_en[1][3] == "3 people, 2 households"
