@@ -422,36 +422,40 @@ def _columns(table: Table, width: int) -> list[list[str]]:
     return [list(column) for column in zip(*(row.cells for row in table.rows), strict=True)]
 
 
-def _parse_column_with(texts: list[str], parse) -> list[Any]:
+ParsedColumn = tuple[list[Any], list[tuple[int, ValueProblem]]]
+
+
+def _parse_column_with(texts: list[str], parse) -> ParsedColumn:
     """``parse`` applied to each non-blank text of a column, each distinct text parsed once:
-    the result, the :class:`ValueProblem` it raised, or None for a blank cell."""
+    ``([result or None per row], [(row index, problem), ...])`` — None for a blank cell or one
+    whose text raised a :class:`ValueProblem`, which is listed with its row instead."""
     results: dict[str, Any] = {}
+    bad: dict[str, ValueProblem] = {}
     for text in dict.fromkeys(texts):
-        if not text.strip():
-            results[text] = None
-            continue
-        try:
-            results[text] = parse(text)
-        except ValueProblem as exc:
-            results[text] = exc
-    return [results[text] for text in texts]
+        results[text] = None
+        if text.strip():
+            try:
+                results[text] = parse(text)
+            except ValueProblem as exc:
+                bad[text] = exc
+    problems = [(r, bad[text]) for r, text in enumerate(texts) if text in bad] if bad else []
+    return [results[text] for text in texts], problems
 
 
-def _parse_column(texts: list[str], item: Item, extra: dict[str, Any] | None) -> list[Any]:
+def _parse_column(texts: list[str], item: Item, extra: dict[str, Any] | None) -> ParsedColumn:
     """One item's column parsed (see :func:`_parse_column_with`): ``(number, text)`` answers."""
     return _parse_column_with(texts, lambda text: parse_value(item, text, extra))
 
 
 def _problems_by_row(
-    headers: list[str], columns: list[list[Any]]
+    headers: list[str], columns: list[ParsedColumn]
 ) -> dict[int, list[tuple[str, ValueProblem]]]:
     """``{row index: [(column header, problem), ...]}`` in column order, for the rows with a
     problem in any of ``columns``."""
     out: dict[int, list[tuple[str, ValueProblem]]] = {}
-    for header, column in zip(headers, columns, strict=True):
-        for r, value in enumerate(column):
-            if isinstance(value, ValueProblem):
-                out.setdefault(r, []).append((header, value))
+    for header, (_values, problems) in zip(headers, columns, strict=True):
+        for r, problem in problems:
+            out.setdefault(r, []).append((header, problem))
     return out
 
 
@@ -552,7 +556,7 @@ def parse_export(
     extra = mapping.values if mapping else {}
     answered = [(i, item_id) for i, item_id in matched.items() if seen_items.get(item_id) == i]
     cells = _columns(table, width=len(table.headers))
-    values = [
+    parsed = [
         _parse_column(cells[i], items[item_id], extra.get(item_id)) for i, item_id in answered
     ]
     stamps = cells[time_index] if time_index is not None else [""] * len(table.rows)
@@ -564,27 +568,31 @@ def parse_export(
             *(table.headers[i] for i, _ in answered),
             table.headers[time_index] if time_index is not None else "-",
         ],
-        [*values, times],
+        [*parsed, times],
     )
     answered_ids = [item_id for _, item_id in answered]
+    by_row = (
+        zip(*(values for values, _ in parsed), strict=True) if parsed else [()] * len(table.rows)
+    )
+    likert_ids = [i.id for i in instrument.likert_items]
     responses: list[ParsedResponse] = []
     by_key: dict[str, int] = {}
-    for r, row in enumerate(table.rows):
+    for r, (row, row_values) in enumerate(zip(table.rows, by_row, strict=True)):
         answers: dict[str, Answer] = {
-            item_id: column[r]
-            for item_id, column in zip(answered_ids, values, strict=True)
-            if column[r] is not None and not isinstance(column[r], ValueProblem)
+            item_id: value
+            for item_id, value in zip(answered_ids, row_values, strict=True)
+            if value is not None
         }
         problems = row_problems.get(r, ())
         for column_name, exc in problems:
             report.add(ERROR, row.number, column_name, str(exc), exc.code)
         row_ok = not problems
         stamp = stamps[r]
-        submitted_at = times[r] if isinstance(times[r], dt.datetime) else None
+        submitted_at = times[0][r]
         if not answers and row_ok:
             report.add(WARNING, row.number, "-", "no answer in this row (skipped)", "empty_row")
             continue
-        likert = [answers[i.id][0] for i in instrument.likert_items if i.id in answers]
+        likert = [answers[i][0] for i in likert_ids if i in answers]
         if len(likert) >= STRAIGHT_LINING_MIN_ITEMS and len(set(likert)) == 1:
             report.add(
                 WARNING,
