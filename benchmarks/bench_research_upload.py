@@ -2,17 +2,18 @@
 respondents × 40 items (target: at most 5 s), against the command line on the same file in the
 same run (``bosai survey import`` then ``bosai analyze survey``).
 
-The page side is timed through the page's own functions, not through a browser: what the
-survey page calls when a file is dropped and imported — :func:`sql.imports.research_uploads.
+The page side is timed through the page's own functions, not through a browser: what the survey
+page calls when a file is dropped and imported — :func:`sql.imports.research_uploads.
 check_survey` (validate + dry-run counts, shown before the button), :func:`~sql.imports.
-research_uploads.import_survey_upload` (checks again, stores all or nothing, audit row) — and
-then the scoring the page shows, :func:`compositions.survey.from_database` with the page's
-options (1,000 α resamples, 100 ω resamples, small-cell threshold, compared by participant
-type). Streamlit's own upload transfer and rendering are not included. The command line runs
-``bosai survey import FILE --instrument YAML`` and ``bosai analyze survey FILE --instrument
-YAML --by participant_type --boot 1000 --omega-boot 100`` in-process (click's ``main``), each
-against its own fresh SQLite database. The file and the instrument (40 five-point items in four
-subscales, a participant type) are generated with a fixed seed into the bench's scratch folder.
+research_uploads.import_survey_upload` given that check (stores the checked file all or
+nothing, audit row) — and then the scoring the page shows,
+:func:`compositions.survey.from_database` with the page's options (1,000 α resamples, 100 ω
+resamples, small-cell threshold, compared by participant type). Streamlit's own upload transfer
+and rendering are not included. The command line runs ``bosai survey import FILE --instrument
+YAML`` and ``bosai analyze survey FILE --instrument YAML --by participant_type --boot 1000
+--omega-boot 100`` in-process (click's ``main``), each against its own fresh SQLite database.
+The file and the instrument (40 five-point items in four subscales, a participant type) are
+generated with a fixed seed into the bench's scratch folder.
 Ratio = page / command line (< 1: the page is faster).
 """
 
@@ -124,7 +125,7 @@ def run(ctx: BenchContext) -> list[Result]:
     if not check.ok:
         raise RuntimeError(f"generated export does not pass: {check.report.head().to_dict()}")
     done = uploads.import_survey_upload(
-        page_engine, researcher, export.name, data, instrument_yaml=yaml_upload
+        page_engine, researcher, export.name, data, instrument_yaml=yaml_upload, check=check
     )
     imported = time.perf_counter()
     scored = from_database(

@@ -279,7 +279,7 @@ def _survey_dialog(ctx: PageContext, check: uploads.UploadCheck, args: dict[str,
     )
     left, right = st.columns(2)
     if left.button(t("research.upload.confirm_go"), type="primary", width="stretch"):
-        _do(ctx, lambda: uploads.import_survey_upload(ctx.engine, ctx.viewer, **args))
+        _do(ctx, lambda: uploads.import_survey_upload(ctx.engine, ctx.viewer, check=check, **args))
         st.rerun()
     if right.button(t("research.upload.cancel"), width="stretch"):
         st.rerun()

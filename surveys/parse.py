@@ -415,10 +415,58 @@ def _respondent_key(table: Table, cells: list[str], key_index: int | None, stamp
     return f"{prefix}:h:{digest}"
 
 
+def _columns(table: Table, width: int) -> list[list[str]]:
+    """The table's cells column by column (one list of texts per column)."""
+    if not table.rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*(row.cells for row in table.rows), strict=True)]
+
+
+ParsedColumn = tuple[list[Any], list[tuple[int, ValueProblem]]]
+
+
+def _parse_column_with(texts: list[str], parse) -> ParsedColumn:
+    """``parse`` applied to each non-blank text of a column, each distinct text parsed once:
+    ``([result or None per row], [(row index, problem), ...])`` — None for a blank cell or one
+    whose text raised a :class:`ValueProblem`, which is listed with its row instead."""
+    results: dict[str, Any] = {}
+    bad: dict[str, ValueProblem] = {}
+    for text in dict.fromkeys(texts):
+        results[text] = None
+        if text.strip():
+            try:
+                results[text] = parse(text)
+            except ValueProblem as exc:
+                bad[text] = exc
+    problems = [(r, bad[text]) for r, text in enumerate(texts) if text in bad] if bad else []
+    return [results[text] for text in texts], problems
+
+
+def _parse_column(texts: list[str], item: Item, extra: dict[str, Any] | None) -> ParsedColumn:
+    """One item's column parsed (see :func:`_parse_column_with`): ``(number, text)`` answers."""
+    return _parse_column_with(texts, lambda text: parse_value(item, text, extra))
+
+
+def _problems_by_row(
+    headers: list[str], columns: list[ParsedColumn]
+) -> dict[int, list[tuple[str, ValueProblem]]]:
+    """``{row index: [(column header, problem), ...]}`` in column order, for the rows with a
+    problem in any of ``columns``."""
+    out: dict[int, list[tuple[str, ValueProblem]]] = {}
+    for header, (_values, problems) in zip(headers, columns, strict=True):
+        for r, problem in problems:
+            out.setdefault(r, []).append((header, problem))
+    return out
+
+
 def parse_export(
     table: Table, instrument: Instrument, mapping: Mapping | None = None
 ) -> ParsedSurvey:
-    """Match columns, parse every answer and validate; never raises for bad data (see report)."""
+    """Match columns, parse every answer and validate; never raises for bad data (see report).
+
+    Answers are parsed column by column, each distinct text of a column once (an export of
+    10,000 rows holds a handful of distinct answers per item); the report still lists every
+    problem in every row, row by row and in column order, as a cell-by-cell pass would."""
     file = table.name
     report = ValidationReport(
         file=file, source_format=table.source_format, encoding=table.encoding, rows=len(table.rows)
@@ -506,34 +554,45 @@ def parse_export(
 
     items = {item.id: item for item in instrument.items}
     extra = mapping.values if mapping else {}
+    answered = [(i, item_id) for i, item_id in matched.items() if seen_items.get(item_id) == i]
+    cells = _columns(table, width=len(table.headers))
+    parsed = [
+        _parse_column(cells[i], items[item_id], extra.get(item_id)) for i, item_id in answered
+    ]
+    stamps = cells[time_index] if time_index is not None else [""] * len(table.rows)
+    times = _parse_column_with(
+        stamps, lambda text: parse_timestamp(text, dt.UTC if kobo_utc else tz)
+    )
+    row_problems = _problems_by_row(
+        [
+            *(table.headers[i] for i, _ in answered),
+            table.headers[time_index] if time_index is not None else "-",
+        ],
+        [*parsed, times],
+    )
+    answered_ids = [item_id for _, item_id in answered]
+    by_row = (
+        zip(*(values for values, _ in parsed), strict=True) if parsed else [()] * len(table.rows)
+    )
+    likert_ids = [i.id for i in instrument.likert_items]
     responses: list[ParsedResponse] = []
     by_key: dict[str, int] = {}
-    for row in table.rows:
-        answers: dict[str, Answer] = {}
-        row_ok = True
-        for i, item_id in matched.items():
-            if seen_items.get(item_id) != i:
-                continue
-            text = row.cells[i]
-            if not text.strip():
-                continue
-            try:
-                answers[item_id] = parse_value(items[item_id], text, extra.get(item_id))
-            except ValueProblem as exc:
-                row_ok = False
-                report.add(ERROR, row.number, table.headers[i], str(exc), exc.code)
-        submitted_at = None
-        stamp = row.cells[time_index] if time_index is not None else ""
-        if stamp.strip():
-            try:
-                submitted_at = parse_timestamp(stamp, dt.UTC if kobo_utc else tz)
-            except ValueProblem as exc:
-                row_ok = False
-                report.add(ERROR, row.number, table.headers[time_index], str(exc), exc.code)
+    for r, (row, row_values) in enumerate(zip(table.rows, by_row, strict=True)):
+        answers: dict[str, Answer] = {
+            item_id: value
+            for item_id, value in zip(answered_ids, row_values, strict=True)
+            if value is not None
+        }
+        problems = row_problems.get(r, ())
+        for column_name, exc in problems:
+            report.add(ERROR, row.number, column_name, str(exc), exc.code)
+        row_ok = not problems
+        stamp = stamps[r]
+        submitted_at = times[0][r]
         if not answers and row_ok:
             report.add(WARNING, row.number, "-", "no answer in this row (skipped)", "empty_row")
             continue
-        likert = [answers[i.id][0] for i in instrument.likert_items if i.id in answers]
+        likert = [answers[i][0] for i in likert_ids if i in answers]
         if len(likert) >= STRAIGHT_LINING_MIN_ITEMS and len(set(likert)) == 1:
             report.add(
                 WARNING,

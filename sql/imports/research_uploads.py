@@ -7,7 +7,9 @@ imported with exactly the checks of ``bosai survey import`` / ``import-timings``
   be stored and the dry-run counts; nothing is written.
 * :func:`import_survey_upload` / :func:`import_timings_upload` — validate again and store all
   or nothing (idempotent: the same file twice changes nothing), then record the import in the
-  audit chain with the file, its SHA-256 and the counts.
+  audit chain with the file, its SHA-256 and the counts. A survey import given the page's
+  passing check of the very same inputs (same SHA-256) stores the check's parsed file instead
+  of reading, checking and dry-running it again; other inputs are checked again.
 
 Limits: :data:`MAX_BYTES` per file, :data:`MAX_ROWS` rows; a file over either is refused
 before it is parsed. The upload is written to a private temporary folder under its own base
@@ -52,6 +54,10 @@ class UploadCheck:
     counts: dict[str, int] | None
     rows: int
     what: str  # the instrument id, or the timing session key
+    #: SHA-256 of everything checked (file, instrument, mapping, drill): an import of the same
+    #: inputs may reuse ``parsed`` instead of reading and checking the file again.
+    inputs_sha256: str = ""
+    parsed: Any = dataclasses.field(default=None, repr=False, compare=False)
 
 
 QUOTED = re.compile(r"'([^']*)'")
@@ -124,6 +130,30 @@ def _too_big(name: str, data: bytes) -> str | None:
 # ---------------------------------------------------------------- questionnaires
 
 
+def _inputs_sha256(
+    name: str,
+    data: bytes,
+    instrument: str,
+    instrument_yaml: tuple[str, bytes] | None,
+    mapping_yaml: tuple[str, bytes] | None,
+    drill: str | int | None,
+) -> str:
+    """SHA-256 of a survey upload's inputs: the file (name and bytes) and what it is checked
+    against."""
+    digest = hashlib.sha256()
+    for part in (
+        safe_name(name),
+        instrument,
+        *(instrument_yaml or ("", b"")),
+        *(mapping_yaml or ("", b"")),
+    ):
+        chunk = part if isinstance(part, bytes) else str(part).encode()
+        digest.update(hashlib.sha256(chunk).digest())
+    digest.update(hashlib.sha256(str(drill).encode()).digest())
+    digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
 def _instrument_ref(paths: dict[str, Path], instrument: str, instrument_yaml: str | None) -> str:
     return str(paths[instrument_yaml]) if instrument_yaml else instrument
 
@@ -192,8 +222,17 @@ def _check_survey(
             )
         except InvalidInputError as exc:
             return _refused(file, str(exc), what), None
+    inputs = _inputs_sha256(name, data, instrument, instrument_yaml, mapping_yaml, drill)
     check = UploadCheck(
-        file, True, report, preview.head(PREVIEW_ROWS), result.counts.as_dict(), rows, what
+        file,
+        True,
+        report,
+        preview.head(PREVIEW_ROWS),
+        result.counts.as_dict(),
+        rows,
+        what,
+        inputs_sha256=inputs,
+        parsed=parsed,
     )
     return check, parsed
 
@@ -208,20 +247,35 @@ def import_survey_upload(
     instrument_yaml: tuple[str, bytes] | None = None,
     mapping_yaml: tuple[str, bytes] | None = None,
     drill: str | int | None = None,
+    check: UploadCheck | None = None,
 ) -> dict[str, Any]:
     """Check again and import (all or nothing); audited. Raises InvalidInputError when the
     file does not pass (nothing written), PermissionError for roles other than researcher and
-    admin."""
+    admin.
+
+    ``check``: the page's :func:`check_survey` of these inputs. When it passed and its
+    ``inputs_sha256`` is that of these inputs, its parsed file is stored as it is (no second
+    read, check or dry run); a check of other inputs (another or a changed file, instrument,
+    mapping or drill) is ignored and the file checked again."""
     _require_research(viewer)
-    check, parsed = _check_survey(
-        engine,
-        name,
-        data,
-        instrument,
-        instrument_yaml=instrument_yaml,
-        mapping_yaml=mapping_yaml,
-        drill=drill,
-    )
+    inputs = _inputs_sha256(name, data, instrument, instrument_yaml, mapping_yaml, drill)
+    if (
+        check is not None
+        and check.ok
+        and check.parsed is not None
+        and check.inputs_sha256 == inputs
+    ):
+        parsed = check.parsed
+    else:
+        check, parsed = _check_survey(
+            engine,
+            name,
+            data,
+            instrument,
+            instrument_yaml=instrument_yaml,
+            mapping_yaml=mapping_yaml,
+            drill=drill,
+        )
     if not check.ok:
         raise InvalidInputError(f"{check.file}: the file does not pass the checks; nothing written")
     # The file as just checked (read once): stored all or nothing.

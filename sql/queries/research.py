@@ -15,12 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .. import audit
 from ..consent import ledger_select
+from ..frames import query_columns, query_frame
 from ..models import (
     Citizen,
     ConsentEvent,
@@ -134,39 +136,55 @@ def survey_responses(
     if drill_id is not None:
         where.append(resp.c.drill_id == drill_id)
     with engine.connect() as conn:
-        meta = pd.DataFrame(
-            conn.execute(
-                sa.select(*[resp.c[c] for c in meta_cols]).where(*where).order_by(resp.c.id)
-            ).all(),
-            columns=meta_cols,
+        meta = query_frame(
+            conn, sa.select(*[resp.c[c] for c in meta_cols]).where(*where).order_by(resp.c.id)
         )
-        answers = pd.DataFrame(
-            conn.execute(
-                sa.select(ans.c.response_id, ans.c.item_id, ans.c.value_num, ans.c.value_text)
-                .join(resp, resp.c.id == ans.c.response_id)
-                .where(*where)
-            ).all(),
-            columns=["response_id", "item_id", "value_num", "value_text"],
+        answers = query_columns(
+            conn,
+            sa.select(ans.c.response_id, ans.c.item_id, ans.c.value_num, ans.c.value_text)
+            .join(resp, resp.c.id == ans.c.response_id)
+            .where(*where),
         )
     meta = meta.rename(columns={"id": "response_id"})
-    if answers.empty:
+    if not len(answers["response_id"]):
         return meta
-    answers["value"] = (
-        answers["value_num"]
-        .astype(object)
-        .where(answers["value_num"].notna(), answers["value_text"])
-    )
-    wide = answers.pivot(index="response_id", columns="item_id", values="value")
-    wide.columns.name = None
+    wide = _answers_wide(answers)
     # Items copied onto the response (maps_to: participant_type, age_band, sex) may share the
     # metadata column's name: the metadata column already holds the same code.
     wide = wide.drop(columns=[c for c in wide.columns if c in meta.columns])
-    out = meta.merge(wide, left_on="response_id", right_index=True, how="left")
-    for col in wide.columns:
-        converted = pd.to_numeric(out[col], errors="coerce")
-        if converted.notna().sum() == out[col].notna().sum():
-            out[col] = converted.astype(float)
-    return out
+    return meta.merge(wide, left_on="response_id", right_index=True, how="left")
+
+
+def _answers_wide(answers: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Long answers (``response_id, item_id, value_num, value_text``) as one column per item
+    (sorted by item id), indexed by response id: the number where there is one, else the text;
+    a column whose every answer reads as a number is float."""
+    long = pd.DataFrame(
+        {
+            "response_id": answers["response_id"],
+            "item_id": answers["item_id"],
+            "value_num": pd.to_numeric(pd.Series(answers["value_num"]), errors="coerce"),
+            "value_text": answers["value_text"],
+        }
+    )
+    numbers = long.pivot(index="response_id", columns="item_id", values="value_num")
+    numbers.columns.name = None
+    texts = long[long["value_num"].isna() & long["value_text"].notna()]
+    if texts.empty:  # Likert, number and duration items only: already float
+        return numbers.astype(float)
+    texts = texts.pivot(index="response_id", columns="item_id", values="value_text")
+    wide = numbers.astype(object)
+    for col in texts.columns:
+        text = texts[col].reindex(wide.index)
+        mixed = wide[col].where(wide[col].notna(), text)
+        converted = pd.to_numeric(mixed, errors="coerce")
+        if converted.notna().sum() == mixed.notna().sum():
+            wide[col] = converted.astype(float)
+        else:
+            wide[col] = mixed
+    for col in wide.columns.difference(texts.columns):
+        wide[col] = wide[col].astype(float)
+    return wide
 
 
 # ---------------------------------------------------------------- UI/UX

@@ -64,6 +64,30 @@ def test_stored_responses_equal_the_parsed_file(engine):
     assert stored["submitted_at"].notna().all()
 
 
+def test_stored_responses_read_back_column_by_column_with_the_parsed_types(engine):
+    """Every item of every format reads back as parsed: scale, number and duration items as
+    floats, choices and text as text, a missing answer as missing; one row per response."""
+    import pandas as pd
+
+    for name in ("google_forms_drill_2022.csv", "kobo_drill_2022.csv"):
+        import_survey(engine, SAMPLES / name, "drill-2022")
+    stored = research.survey_responses(engine, "drill-2022").set_index("respondent_key")
+    parsed = pd.concat(
+        responses_frame(validate_file(SAMPLES / name, "drill-2022"))
+        for name in ("google_forms_drill_2022.csv", "kobo_drill_2022.csv")
+    ).set_index("respondent_key")
+    assert stored.index.is_unique and sorted(stored.index) == sorted(parsed.index)
+    items = [c for c in stored.columns if c not in ("response_id", "submitted_at", "drill_id")]
+    items = [c for c in items if c not in ("participant_type", "age_band", "sex")]
+    assert items == sorted(items) and "ui_easy" in items and "share_targets" in items
+    for col in items:
+        mine, theirs = stored.loc[parsed.index, col], parsed[col]
+        assert mine.dtype == theirs.dtype, col
+        assert mine.isna().tolist() == theirs.isna().tolist(), col
+        assert mine.dropna().tolist() == theirs.dropna().tolist(), col
+    assert stored["ui_easy"].dtype == float and stored["share_targets"].dtype == object
+
+
 def test_a_bad_file_writes_nothing(engine):
     import_survey(engine, SAMPLES / "google_forms_drill_2022.csv", "drill-2022")
     before = counts(engine)

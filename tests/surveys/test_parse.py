@@ -194,3 +194,43 @@ def test_microsoft_forms_csv_export():
     assert parsed.responses[0].answers["share_targets"] == (None, "family;neighbourhood")
     assert parsed.responses[1].submitted_at == dt.datetime(2022, 3, 11, 1, 7, 40, tzinfo=dt.UTC)
     assert not any(p.code == "unknown_column" for p in parsed.report.problems)
+
+
+def test_a_value_repeated_in_many_rows_is_reported_in_each_row_in_row_then_column_order():
+    """Each distinct answer of a column is parsed once; its problem is still reported for
+    every row it is in, row by row, the answers' columns in file order before the time stamp."""
+    text = (
+        "タイムスタンプ,アプリの操作は簡単だった,文字やアイコンは見やすかった,年代\n"
+        "2022/03/11 10:00:00,6,6,20代\n"
+        "2022/03/11 10:01:00,4,4,20代\n"
+        "2022/13/45 99:99:99,6,とても,30代\n"
+        "2022/03/11 10:03:00,5,6,20代\n"
+    )
+    parsed = parse_export(read_table_text(text, "r.csv"), DRILL)
+    assert parsed.report.lines("error") == [
+        "r.csv:2:アプリの操作は簡単だった: '6' is out of range 1–5",
+        "r.csv:2:文字やアイコンは見やすかった: '6' is out of range 1–5",
+        "r.csv:4:アプリの操作は簡単だった: '6' is out of range 1–5",
+        "r.csv:4:文字やアイコンは見やすかった: 'とても' is not an answer on the 5-point scale",
+        "r.csv:4:タイムスタンプ: '2022/13/45 99:99:99' is not a date and time",
+        "r.csv:5:文字やアイコンは見やすかった: '6' is out of range 1–5",
+    ]
+    assert [p.code for p in parsed.report.errors] == [
+        "out_of_range",
+        "out_of_range",
+        "out_of_range",
+        "unparseable",
+        "bad_timestamp",
+        "out_of_range",
+    ]
+    # The rows' good answers are kept as parsed (the import is refused as a whole).
+    assert [r.answers.get("ui_easy") for r in parsed.responses] == [
+        None,
+        (4.0, None),
+        None,
+        (5.0, None),
+    ]
+    assert [r.answers["age_band"] for r in parsed.responses] == [(None, "20s")] * 2 + [
+        (None, "30s"),
+        (None, "20s"),
+    ]

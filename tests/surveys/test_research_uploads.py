@@ -121,3 +121,45 @@ def test_upload_names_lose_their_folders():
     assert uploads.safe_name("../../etc/passwd") == "passwd"
     assert uploads.safe_name("C:\\Users\\a\\b.csv") == "b.csv"
     assert Path(uploads.safe_name("")).name == "upload"
+
+
+def test_the_import_stores_the_pages_check_of_the_same_inputs_and_checks_other_inputs(
+    engine, monkeypatch
+):
+    """The confirmation dialog passes the page's check: the same file (SHA-256), instrument,
+    mapping and drill are stored as checked; anything else is checked again."""
+    import hashlib
+
+    name, bad = "google_forms_drill_2022.csv", "bad_google_forms_drill_2022.csv"
+    check = uploads.check_survey(engine, name, data(name), "drill-2022")
+    assert check.ok and len(check.inputs_sha256) == 64
+    for args in (
+        (bad, data(bad), "drill-2022"),  # another file
+        (name, data(bad), "drill-2022"),  # the file changed under the same name
+        (name, data(name), "sus"),  # another instrument
+    ):
+        with pytest.raises(InvalidInputError):
+            uploads.import_survey_upload(engine, RESEARCHER, *args, check=check)
+    with pytest.raises(InvalidInputError):  # another drill (none 99: refused when checked)
+        uploads.import_survey_upload(
+            engine, RESEARCHER, name, data(name), "drill-2022", drill=99, check=check
+        )
+    assert counts(engine)["survey_responses"] == 0 and imports_audited(engine) == []
+    # The same inputs: the checked file is stored as it is, not read and checked again (a
+    # limit lowered after the check does not apply to it) — all or nothing, audited.
+    monkeypatch.setattr(uploads, "MAX_BYTES", 10)
+    done = uploads.import_survey_upload(
+        engine, RESEARCHER, name, data(name), "drill-2022", check=check
+    )
+    assert done["inserted"] == 24 and counts(engine)["survey_responses"] == 24
+    with pytest.raises(InvalidInputError):  # without the check it is checked again
+        uploads.import_survey_upload(engine, RESEARCHER, name, data(name), "drill-2022")
+    monkeypatch.setattr(uploads, "MAX_BYTES", 20 * 1024 * 1024)
+    before = table_hashes(engine, TABLES)
+    again = uploads.import_survey_upload(
+        engine, RESEARCHER, name, data(name), "drill-2022", check=check
+    )
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 24)
+    assert table_hashes(engine, TABLES) == before
+    audited = imports_audited(engine)
+    assert [d["sha256"] for _, d in audited] == [hashlib.sha256(data(name)).hexdigest()] * 2
