@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from .bulk import bulk_insert
 from .models import (
     Drill,
     SurveyAnswer,
@@ -207,7 +208,7 @@ def store_survey(
                 for item, (num, text) in answers.items()
             ]
             if answer_rows:
-                conn.execute(sa.insert(ans), answer_rows)
+                bulk_insert(conn, ans, answer_rows)
         for response_id, rec in changed:
             conn.execute(
                 sa.update(resp)
@@ -228,7 +229,7 @@ def store_survey(
                 for item, (num, text) in rec.answers.items()
             ]
             if rows:
-                conn.execute(sa.insert(ans), rows)
+                bulk_insert(conn, ans, rows)
     return counts
 
 
