@@ -41,10 +41,14 @@ def test_large_type_keeps_kpis_legible(browser, readonly_demo_server, width, hei
     wait_for_app(page)
     page.get_by_role("heading", name="本部マップ").wait_for()
     page.get_by_text("要支援者 未確認").first.wait_for()
+    # On a loaded machine the key figures are drawn one after another: wait for all of them.
+    page.wait_for_function(f"() => ({METRICS})().length >= 10", timeout=90_000)
+    wait_for_app(page)
     normal = {m["label"]: m for m in page.evaluate(METRICS)}
     assert len(normal) >= 10  # every key figure of the HQ map, each with its own label
     switch_large_type_on(page)
     page.get_by_text("オプトイン市民").first.wait_for()
+    page.wait_for_function(f"() => ({METRICS})().length >= {len(normal)}", timeout=90_000)
     page.wait_for_timeout(1000)
     metrics = page.evaluate(METRICS)
     screenshot(page, f"large-type-hq-map-{width}x{height}")
