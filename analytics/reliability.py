@@ -270,7 +270,8 @@ def one_factor_ml(
 
 def omega_total(data: pd.DataFrame | np.ndarray) -> OmegaResult:
     """McDonald's ω from a one-factor ML model (complete rows)."""
-    return _omega(_frame(data).dropna().to_numpy())
+    with threadpool_limits(1):  # as in :func:`omega_bootstrap`
+        return _omega(_frame(data).dropna().to_numpy())
 
 
 def _omega(x: np.ndarray, start: np.ndarray | None = None, tol: float = 1e-15) -> OmegaResult:
@@ -322,6 +323,96 @@ def _resample_covariances(x: np.ndarray, counts: np.ndarray, chunk: int = 250) -
     return out
 
 
+def _batch_fit_state(
+    psi: np.ndarray, corr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_fa_objective` for a stack of fits (``B × k`` uniquenesses, ``B × k × k``
+    correlations) from one batched eigendecomposition: the objective, its gradient in ψ and the
+    standardised loadings."""
+    k = corr.shape[1]
+    sc = 1 / np.sqrt(psi)
+    values, vectors = np.linalg.eigh(corr * sc[:, :, None] * sc[:, None, :])
+    rest = values[:, :-1]
+    objective = -(np.sum(np.log(rest) - rest, axis=1) - 1 + k)
+    top = np.sqrt(np.maximum(values[:, -1] - 1, 0.0))
+    load = vectors[:, :, -1] * top[:, None] * np.sqrt(psi)
+    return objective, (load * load + psi - 1) / psi**2, load
+
+
+def _hessian(psi: np.ndarray, corr: np.ndarray, h: float = 1e-7) -> np.ndarray:
+    """:func:`_fa_objective`'s Hessian in ψ at one fit, by forward differences of the
+    gradient (symmetrised)."""
+    k = psi.size
+    shifted = psi + h * np.eye(k)
+    stack = np.concatenate([psi[None, :], shifted])
+    _, grads, _ = _batch_fit_state(stack, np.broadcast_to(corr, (k + 1, k, k)))
+    hessian = (grads[1:] - grads[0]).T / h
+    return (hessian + hessian.T) / 2
+
+
+def _chord_batch(
+    corr: np.ndarray, start: np.ndarray, hessian: np.ndarray, steps: int = 60, tol: float = 1e-11
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One-factor ML fits of a stack of correlation matrices at once: Newton steps that all use
+    one Hessian, the full sample's (a chord method; the resamples' Hessians differ from it by
+    their sampling error, so each step still shrinks the error many times), from the full
+    sample's uniquenesses ``start``.
+
+    Returns the uniquenesses, the standardised loadings and which fits converged (gradient
+    below ``tol``) inside the bounds with the objective never rising. With a positive definite
+    Hessian the steps lead away from saddles. A fit that would leave (PSI_LOWER, 1), raise the
+    objective or not settle is left to :func:`one_factor_ml` (L-BFGS-B within the bounds)."""
+    b = corr.shape[0]
+    psi = np.tile(np.clip(start, PSI_LOWER, 1.0), (b, 1))
+    if not (np.all(np.isfinite(hessian)) and np.linalg.eigvalsh(hessian)[0] > 0):
+        return psi, np.zeros_like(psi), np.zeros(b, dtype=bool)  # no minimum to start from
+    inverse = np.linalg.inv(hessian)
+    last = np.full(b, np.inf)
+    active = np.ones(b, dtype=bool)
+    done = np.zeros(b, dtype=bool)
+    for _ in range(steps):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        objective, grad, _ = _batch_fit_state(psi[idx], corr[idx])
+        stop = ~(objective <= last[idx] + 1e-12)
+        converged = ~stop & (np.max(np.abs(grad), axis=1) < tol)
+        done[idx[converged]] = True
+        active[idx[stop | converged]] = False
+        go = ~(stop | converged)
+        idx = idx[go]
+        last[idx] = objective[go]
+        moved = psi[idx] - grad[go] @ inverse.T
+        inside = np.all((moved > PSI_LOWER) & (moved < 1.0), axis=1)
+        psi[idx[inside]] = moved[inside]
+        active[idx[~inside]] = False
+    _, _, load = _batch_fit_state(psi, corr)
+    return psi, load, done
+
+
+def _omega_batch(
+    covariances: np.ndarray, n: int, start: np.ndarray, hessian: np.ndarray
+) -> np.ndarray:
+    """ω of each covariance matrix of a stack (NaN where undefined): the batched fit
+    (:func:`_chord_batch`) where it converges inside the bounds, :func:`_omega_from_cov`
+    (L-BFGS-B, tol 1e-10) for the rest."""
+    sd = np.sqrt(np.einsum("bii->bi", covariances))
+    values = np.full(covariances.shape[0], np.nan)
+    usable = np.all(sd > 0, axis=1) & np.all(np.isfinite(covariances), axis=(1, 2))
+    corr = covariances[usable] / (sd[usable][:, :, None] * sd[usable][:, None, :])
+    psi, load, done = _chord_batch(corr, start, hessian)
+    common = (load * sd[usable]).sum(axis=1) ** 2
+    fitted = common / (common + (psi * sd[usable] ** 2).sum(axis=1))
+    fitted[~done] = np.nan
+    values[usable] = fitted
+    for b in np.flatnonzero(usable)[~done]:
+        try:
+            values[b] = _omega_from_cov(covariances[b], n, start, tol=1e-10).omega
+        except (ValueError, np.linalg.LinAlgError):
+            values[b] = np.nan
+    return values
+
+
 def omega_bootstrap(
     data: pd.DataFrame | np.ndarray,
     n_boot: int = 500,
@@ -329,24 +420,21 @@ def omega_bootstrap(
     indices: np.ndarray | None = None,
 ) -> np.ndarray:
     """ω of each bootstrap resample (complete rows; NaN where ω is undefined). Each resample's
-    covariance comes from its counts (:func:`_resample_covariances`); the fit starts from the
-    full sample's uniquenesses and stops at 1e-10 (ample for a percentile interval, and 3×
-    faster). ``indices`` replaces the seeded draw, as for :func:`alpha_bootstrap`."""
+    covariance comes from its counts (:func:`_resample_covariances`); all resamples are fitted
+    at once by Newton steps from the full sample's uniquenesses (:func:`_chord_batch`; a
+    resample whose fit reaches a bound is fitted alone by L-BFGS-B): 100 resamples of ten items
+    in ~25 ms instead of ~450 ms, the same ω to 1e-9. ``indices`` replaces the seeded draw, as
+    for :func:`alpha_bootstrap`."""
     x = _frame(data).dropna().to_numpy()
-    full = _omega(x)
-    start = full.uniquenesses / np.var(x, axis=0, ddof=1)
     n = x.shape[0]
+    variances = np.var(x, axis=0, ddof=1)
     covariances = _resample_covariances(x, resample_counts(n, n_boot, seed, indices))
-    values = np.empty(covariances.shape[0])
-    # Thousands of tiny (k × k) eigendecompositions: BLAS threads cost more than they give
-    # (L-BFGS-B is ten times slower with them on a busy machine).
+    corr = np.cov(x, rowvar=False) / np.sqrt(np.outer(variances, variances))
+    # Many tiny (k × k) eigendecompositions and L-BFGS-B: BLAS threads cost more than they
+    # give (L-BFGS-B is ten times slower with them on a busy machine).
     with threadpool_limits(1), np.errstate(divide="ignore", invalid="ignore"):
-        for b, cov in enumerate(covariances):
-            try:
-                values[b] = _omega_from_cov(cov, n, start, tol=1e-10).omega
-            except (ValueError, np.linalg.LinAlgError):
-                values[b] = np.nan
-    return values
+        start = _omega(x).uniquenesses / variances
+        return _omega_batch(covariances, n, start, _hessian(start, corr))
 
 
 def omega_bootstrap_ci(

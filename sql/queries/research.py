@@ -13,16 +13,16 @@ aggregates (the pages cache only those).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from .. import audit
 from ..consent import ledger_select
-from ..frames import query_columns, query_frame
+from ..frames import query_frame
 from ..models import (
     Citizen,
     ConsentEvent,
@@ -122,7 +122,6 @@ def survey_responses(
     option codes (multiple choice: codes joined by ``;``); free text holds the text.
     """
     resp = SurveyResponse.__table__
-    ans = SurveyAnswer.__table__
     meta_cols = [
         "id",
         "respondent_key",
@@ -139,14 +138,9 @@ def survey_responses(
         meta = query_frame(
             conn, sa.select(*[resp.c[c] for c in meta_cols]).where(*where).order_by(resp.c.id)
         )
-        answers = query_columns(
-            conn,
-            sa.select(ans.c.response_id, ans.c.item_id, ans.c.value_num, ans.c.value_text)
-            .join(resp, resp.c.id == ans.c.response_id)
-            .where(*where),
-        )
+        answers = _answers_by_response(conn, where)
     meta = meta.rename(columns={"id": "response_id"})
-    if not len(answers["response_id"]):
+    if not answers:
         return meta
     wide = _answers_wide(answers)
     # Items copied onto the response (maps_to: participant_type, age_band, sex) may share the
@@ -155,36 +149,62 @@ def survey_responses(
     return meta.merge(wide, left_on="response_id", right_index=True, how="left")
 
 
-def _answers_wide(answers: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Long answers (``response_id, item_id, value_num, value_text``) as one column per item
-    (sorted by item id), indexed by response id: the number where there is one, else the text;
-    a column whose every answer reads as a number is float."""
-    long = pd.DataFrame(
-        {
-            "response_id": answers["response_id"],
-            "item_id": answers["item_id"],
-            "value_num": pd.to_numeric(pd.Series(answers["value_num"]), errors="coerce"),
-            "value_text": answers["value_text"],
-        }
+def _answers_by_response(conn: Connection, where: list) -> list[tuple[int, Any]]:
+    """``(response id, {item id: answer})`` per response, each response's answers gathered into
+    one JSON object by the database: the number where there is one, else the text.
+
+    One row per response instead of one per answer: 10,000 responses × 40 items are 10,000 rows
+    to fetch instead of 400,000 (the read of the survey page went from ~2.3 s to ~0.9 s). SQLite
+    writes a number into JSON with 15 significant digits, so the number is written as text with
+    17 (``%!.17g``, exact for a double) and read back as a JSON number."""
+    resp = SurveyResponse.__table__
+    ans = SurveyAnswer.__table__
+    if conn.dialect.name == "sqlite":
+        number = sa.func.json(sa.func.printf("%!.17g", ans.c.value_num))
+        answer = sa.case((ans.c.value_num.is_not(None), number), else_=ans.c.value_text)
+        gathered = sa.func.json_group_object(ans.c.item_id, answer)
+    else:
+        answer = sa.case(
+            (ans.c.value_num.is_not(None), sa.func.to_jsonb(ans.c.value_num)),
+            else_=sa.func.to_jsonb(ans.c.value_text),
+        )
+        gathered = sa.func.json_object_agg(ans.c.item_id, answer)
+    stmt = (
+        sa.select(ans.c.response_id, gathered)
+        .join(resp, resp.c.id == ans.c.response_id)
+        .where(*where)
+        .group_by(ans.c.response_id)
+        .order_by(ans.c.response_id)
     )
-    numbers = long.pivot(index="response_id", columns="item_id", values="value_num")
-    numbers.columns.name = None
-    texts = long[long["value_num"].isna() & long["value_text"].notna()]
-    if texts.empty:  # Likert, number and duration items only: already float
-        return numbers.astype(float)
-    texts = texts.pivot(index="response_id", columns="item_id", values="value_text")
-    wide = numbers.astype(object)
-    for col in texts.columns:
-        text = texts[col].reindex(wide.index)
-        mixed = wide[col].where(wide[col].notna(), text)
-        converted = pd.to_numeric(mixed, errors="coerce")
-        if converted.notna().sum() == mixed.notna().sum():
+    result = conn.execute(stmt)
+    try:
+        return result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+
+
+def _answers_wide(answers: list[tuple[int, Any]]) -> pd.DataFrame:
+    """Answers gathered per response (:func:`_answers_by_response`) as one column per item
+    (sorted by item id), indexed by response id; a column whose every answer reads as a number is
+    float, any other keeps its texts beside its numbers (as floats)."""
+    records = [json.loads(m) if isinstance(m, str) else m for _, m in answers]
+    index = pd.Index([response_id for response_id, _ in answers], name="response_id")
+    wide = pd.DataFrame.from_records(records, index=index).sort_index(axis=1)
+    for col in wide.columns:
+        if wide[col].dtype != object:
+            wide[col] = wide[col].astype(float)
+            continue
+        converted = pd.to_numeric(wide[col], errors="coerce")
+        if converted.notna().sum() == wide[col].notna().sum():
             wide[col] = converted.astype(float)
         else:
-            wide[col] = mixed
-    for col in wide.columns.difference(texts.columns):
-        wide[col] = wide[col].astype(float)
+            wide[col] = wide[col].map(_number_as_float)
     return wide
+
+
+def _number_as_float(value: Any) -> Any:
+    """A JSON number of a mixed column as a float (as the database stores it), a text as is."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 # ---------------------------------------------------------------- UI/UX
