@@ -15,11 +15,8 @@ from analytics.zone_exposure import ZoneMembership
 from bosai.i18n import t
 from compositions.hq_map_state import HqMapCache, build_hq_state, expected_arrivals
 from dashboard.map_deck import LAYER_CELLS, LAYER_REGISTER, LAYER_RESCUE, LAYER_SHELTERS, build_deck
-from drills.demo_city import DemoParams, generate
 from reports.parts import report_viewer
-from sql import policy
 from sql.city_config import active_city
-from sql.demo_store import load_demo
 from sql.ingest import ingest_status_reports
 from sql.models import CitizenLatestStatus, HazardZone, Shelter
 from sql.queries import hazards as hazard_queries
@@ -28,14 +25,6 @@ from sql.queries.incidents import incident_timeline
 from sql.viewer import SYSTEM, Viewer
 
 HQ = Viewer(role="hq", subject="hq-1")
-
-
-@pytest.fixture
-def demo_engine(engine):
-    data = generate(DemoParams(citizens=800), active_city(engine))
-    load_demo(engine, data.tables, data.params.as_meta())
-    policy.forget_recent_views()
-    return engine
 
 
 def sql_counts(engine) -> dict:
