@@ -21,7 +21,7 @@ import pytest
 
 from cityos.reference_server.runner import free_port
 from dashboard.launch import CHROMIUM, CHROMIUM_ARGS, headless_command
-from tests.conftest import ROOT, skip_or_fail
+from tests.conftest import ROOT, skip_or_fail, sqlite_backup
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -111,15 +111,35 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="package")
-def readonly_demo_url(tmp_path_factory, sqlite_template) -> str:
-    """A demo city (2,000 citizens) that the browser tests using it only read."""
+@pytest.fixture(scope="session")
+def demo_city_file(tmp_path_factory, sqlite_template):
+    """``demo_city_file(citizens, path)``: a copy at ``path`` of a demo city made by
+    ``bosai demo --citizens N`` (each size made once per test session; the copy by SQLite's
+    backup API), and its URL. The tests that change their city get a copy of their own."""
     from bosai.cli import main
+    from sql.engine import dispose_engines
 
+    made: dict[int, str] = {}
+
+    def copy(citizens: int, path: Path) -> str:
+        if citizens not in made:
+            source = tmp_path_factory.mktemp(f"demo-{citizens}") / "demo.sqlite"
+            shutil.copyfile(sqlite_template, source)
+            made[citizens] = f"sqlite:///{source}"
+            assert (
+                main(["--database-url", made[citizens], "demo", "--citizens", str(citizens)]) == 0
+            )
+            dispose_engines()
+        return sqlite_backup(made[citizens], path)
+
+    return copy
+
+
+@pytest.fixture(scope="package")
+def readonly_demo_url(tmp_path_factory, demo_city_file) -> str:
+    """A demo city (2,000 citizens) that the browser tests using it only read."""
     path = tmp_path_factory.mktemp("e2e-readonly") / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "2000"]) == 0
+    url = demo_city_file(2000, path)
     return url
 
 
@@ -170,14 +190,10 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory, sqlite_template) -> str:
-    """A demo city of 300 citizens made by ``bosai demo`` (one per test module)."""
-    from bosai.cli import main
-
+def demo_db(tmp_path_factory, demo_city_file) -> str:
+    """A demo city of 300 citizens made by ``bosai demo`` (a copy per test module)."""
     path = tmp_path_factory.mktemp("login") / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "300"]) == 0
+    url = demo_city_file(300, path)
     return url
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bosai.cli import main
 from bosai.i18n import t
 from cityos.local_stack import SECRET_FILE, port_is_free
 from cityos.reference_server.runner import free_port
@@ -32,11 +30,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def demo_stack(tmp_path, sqlite_template, chromium_path):
+def demo_stack(tmp_path, demo_city_file, chromium_path):
     path = tmp_path / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "300"]) == 0
+    url = demo_city_file(300, path)
     ports = {"port": free_port(), "idp": free_port(), "cityos": free_port()}
     work = tmp_path / "work"  # the secret file goes to ./var of the demo's working directory
     work.mkdir()

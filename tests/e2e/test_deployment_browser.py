@@ -30,10 +30,8 @@ USERS = ({"sub": "demo-hq", "name": "HQ at the provider", "roles": ["hq"]},)
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory, sqlite_template) -> Iterator:
-    import shutil
+def deployment(tmp_path_factory, demo_city_file) -> Iterator:
 
-    from bosai.cli import main
     from deploy import proxy
     from deploy.runner import Deployment
 
@@ -43,9 +41,7 @@ def deployment(tmp_path_factory, sqlite_template) -> Iterator:
         skip_or_fail("BROWSER", str(exc))
     work = tmp_path_factory.mktemp("deploy")
     database = work / "demo.sqlite"
-    shutil.copyfile(sqlite_template, database)
-    url = f"sqlite:///{database}"
-    assert main(["--database-url", url, "demo", "--citizens", "300"]) == 0
+    url = demo_city_file(300, database)
     provider_port = free_port()
     provider = spawn(provider_port, [], users=USERS)
     issuer = f"http://127.0.0.1:{provider_port}"

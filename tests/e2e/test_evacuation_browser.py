@@ -4,8 +4,6 @@ dialog that states who is covered, see what was recorded, then lift one area (is
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import sqlalchemy as sa
 
@@ -17,14 +15,11 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory, sqlite_template) -> str:
-    from bosai.cli import main
+def demo_db(tmp_path_factory, demo_city_file) -> str:
 
     folder = tmp_path_factory.mktemp("e2e-evacuation")
     path = folder / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "1000"]) == 0
+    url = demo_city_file(1000, path)
     return prepare_evacuation_board(url, folder)
 
 

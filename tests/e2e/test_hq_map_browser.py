@@ -5,7 +5,6 @@ persists, and two staff changing the same request get a conflict, not a lost upd
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 import sqlalchemy as sa
@@ -19,13 +18,10 @@ CENTRE = (37.495, 139.930)  # the configured city's map centre
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory, sqlite_template):
-    from bosai.cli import main
+def demo_db(tmp_path_factory, demo_city_file):
 
     path = tmp_path_factory.mktemp("e2e-hq") / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "1000"]) == 0
+    url = demo_city_file(1000, path)
     engine = make_engine(url)
     with engine.begin() as conn:
         # Nothing else to pick near the centre of the map (at zoom 12 a dot covers ~40 m)...

@@ -6,7 +6,6 @@ back with ``bosai restore``."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import time
 
@@ -57,12 +56,10 @@ def wait_until_gone(page, text: str, timeout_s: float = 60) -> None:
 
 
 def test_a_locked_sqlite_file_shows_the_banner_and_the_page_comes_back(
-    browser, tmp_path, sqlite_template
+    browser, tmp_path, demo_city_file
 ):
     path = tmp_path / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "600"]) == 0
+    url = demo_city_file(600, path)
     fast_refresh(url)
     server = StreamlitServer(url, {"BOSAI_SQLITE_BUSY_TIMEOUT_MS": "500"})
     dispose_engines()  # the `bosai demo` above keeps its pool open in this process

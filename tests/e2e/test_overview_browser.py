@@ -17,15 +17,10 @@ def server(demo_sqlite_e2e):
 
 
 @pytest.fixture(scope="module")
-def demo_sqlite_e2e(tmp_path_factory, sqlite_template):
-    import shutil
-
-    from bosai.cli import main
+def demo_sqlite_e2e(tmp_path_factory, demo_city_file):
 
     path = tmp_path_factory.mktemp("e2e") / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "1000"]) == 0
+    url = demo_city_file(1000, path)
     return url
 
 

@@ -5,8 +5,6 @@ that they were reached and safe. Screenshots at 1024×768 (tablet), 1366×768 an
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import sqlalchemy as sa
 
@@ -22,13 +20,10 @@ HEADER_PX, ROW_PX = 35, 35
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory, sqlite_template) -> str:
-    from bosai.cli import main
+def demo_db(tmp_path_factory, demo_city_file) -> str:
 
     path = tmp_path_factory.mktemp("e2e-safety") / "demo.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    assert main(["--database-url", url, "demo", "--citizens", "1000"]) == 0
+    url = demo_city_file(1000, path)
     return url
 
 
