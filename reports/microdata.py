@@ -37,7 +37,7 @@ DICTIONARY: dict[str, str] = {
     "data_item": "The consented data item (basic_info, location, ...).",
     "share_target": "With whom the item is shared (city_hq, family, ...).",
     "collection_method": "How the consent was collected (app, paper, ...).",
-    "occurred": "When the consent event occurred, Japan time, floored to the time step.",
+    "occurred": "The month the consent event occurred in (YYYY-MM, Japan time).",
     "incident_id": "The incident the status report belongs to (empty: none).",
     "state": "Reported status (safe_at_home, evacuated, needs_rescue, ...).",
     "source": "Where the status report came from (app, shelter, ...).",
@@ -81,9 +81,11 @@ def dictionary_markdown(export, made_at: dt.datetime) -> str:
         f"- purpose: {p['purpose']}",
         f"- requester: {p['requester']}",
         f"- k: {p['k']} (each combination of the quasi-identifiers is shared by at least k "
-        "people in its table; people in smaller groups are left out and counted below)",
+        "people in its table, and each row's combination with its rounded time too; people in "
+        "smaller groups and rows at rarer moments are left out and counted below)",
         f"- place of the home: {p['location']} (H3 resolution {p['h3_resolution']}); times floored to "
-        f"{p['time_step_minutes']} minutes; age bands on {p['age_bands_on']}",
+        f"{p['time_step_minutes']} minutes (consent events: to the month); age bands on "
+        f"{p['age_bands_on']}",
         "- no names, addresses, subjects, phone numbers, birth dates, positions or free text",
         "",
         "## k-anonymity",

@@ -1793,6 +1793,11 @@ class MicrodataExport:
     parameters: dict[str, Any]
 
 
+def _month(values: pd.Series) -> pd.Series:
+    """The month of each time in Japan time, as text ``YYYY-MM``."""
+    return pd.to_datetime(values, utc=True).dt.tz_convert("Asia/Tokyo").dt.strftime("%Y-%m")
+
+
 def _floor_time(values: pd.Series, step: int) -> pd.Series:
     """Times floored to ``step`` minutes in Japan time, as text ``YYYY-MM-DD HH:MM``."""
     jst = pd.to_datetime(values, utc=True).dt.tz_convert("Asia/Tokyo")
@@ -1800,29 +1805,54 @@ def _floor_time(values: pd.Series, step: int) -> pd.Series:
 
 
 def _k_suppress(
-    frame: pd.DataFrame, quasi: tuple[str, ...], k: int
+    frame: pd.DataFrame, quasi: tuple[str, ...], time_column: str, k: int
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Drop the rows of people whose quasi-identifier combination fewer than ``k`` people
-    share (missing values are a level of their own: ``unknown``)."""
+    """Keep only what at least ``k`` people share: each person's combination of the
+    quasi-identifiers (missing values are a level of their own: ``unknown``), and each row's
+    combination of those with its rounded time — a row whose moment fewer than ``k`` people of
+    its class share is dropped. Dropping rows can leave a class with fewer than ``k`` people,
+    so both checks repeat until nothing more is dropped."""
     keyed = frame.assign(**{q: frame[q].fillna("unknown").astype(str) for q in quasi})
-    people = keyed.drop_duplicates(["pseudonym", *quasi])
-    sizes = people.groupby(list(quasi), dropna=False)["pseudonym"].transform("nunique")
-    small = set(people.loc[sizes < k, "pseudonym"])
-    # A person whose rows carry two combinations (e.g. a group that changed) keeps neither.
-    per_person = people.groupby("pseudonym").size()
-    small |= set(per_person[per_person > 1].index)
-    kept = keyed[~keyed["pseudonym"].isin(small)]
+    moment = keyed[time_column].astype("string").fillna("unknown")
+    kept = keyed
+    while True:
+        small = _people_in_small_classes(kept, quasi, k)
+        kept = kept[~kept["pseudonym"].isin(small)]
+        rare = _rows_at_rare_moments(kept, quasi, moment.loc[kept.index], k)
+        if not small and not rare.any():
+            break
+        kept = kept[~rare]
     class_sizes = kept.drop_duplicates("pseudonym").groupby(list(quasi)).size()
+    people, exported = int(frame["pseudonym"].nunique()), int(kept["pseudonym"].nunique())
     return kept.reset_index(drop=True), {
         "rows": len(frame),
-        "people": int(frame["pseudonym"].nunique()),
+        "people": people,
         "classes": int(len(class_sizes)),
         "smallest_class": int(class_sizes.min()) if len(class_sizes) else 0,
         "rows_suppressed": len(frame) - len(kept),
-        "people_suppressed": len(small),
+        "people_suppressed": people - exported,
         "rows_exported": len(kept),
-        "people_exported": int(kept["pseudonym"].nunique()),
+        "people_exported": exported,
     }
+
+
+def _people_in_small_classes(frame: pd.DataFrame, quasi: tuple[str, ...], k: int) -> set:
+    """Pseudonyms whose combination of ``quasi`` fewer than ``k`` people share, and those whose
+    rows carry two combinations (e.g. a group that changed: they keep neither)."""
+    people = frame.drop_duplicates(["pseudonym", *quasi])
+    sizes = people.groupby(list(quasi), dropna=False)["pseudonym"].transform("nunique")
+    small = set(people.loc[sizes < k, "pseudonym"])
+    per_person = people.groupby("pseudonym").size()
+    return small | set(per_person[per_person > 1].index)
+
+
+def _rows_at_rare_moments(
+    frame: pd.DataFrame, quasi: tuple[str, ...], moment: pd.Series, k: int
+) -> pd.Series:
+    """True for the rows whose class and rounded time fewer than ``k`` people share."""
+    keys = [frame[q] for q in quasi] + [moment]
+    sizes = frame.groupby(keys, dropna=False)["pseudonym"].transform("nunique")
+    return sizes < k
 
 
 def microdata_export(
@@ -1976,8 +2006,11 @@ def microdata_export(
             frame["group"] = frame["group"].fillna("unknown")
             columns = ["pseudonym", *quasi_of[name], "event_type", "minutes"]
             order = ["pseudonym", "minutes", "event_type"]
+            moment = "minutes"
         elif name == "consent":
-            frame["occurred"] = _floor_time(frame["occurred_at"], time_step)
+            # Consent events spread over months: at minutes (or days) nearly every event's
+            # moment is its own in a class of k people, so the month is the rounded time.
+            frame["occurred"] = _month(frame["occurred_at"])
             columns = [
                 "pseudonym",
                 *quasi_of[name],
@@ -1988,6 +2021,7 @@ def microdata_export(
                 "occurred",
             ]
             order = ["pseudonym", "occurred", "data_item", "share_target"]
+            moment = "occurred"
         else:
             frame["reported"] = _floor_time(frame["reported_at"], time_step)
             frame["incident_id"] = frame["incident_id"].astype("Int64")
@@ -2000,7 +2034,8 @@ def microdata_export(
                 "reported",
             ]
             order = ["pseudonym", "reported", "state"]
-        kept, counts = _k_suppress(frame, quasi_of[name], int(k))
+            moment = "reported"
+        kept, counts = _k_suppress(frame, quasi_of[name], moment, int(k))
         exported |= set(
             attributes.loc[attributes["pseudonym"].isin(set(kept["pseudonym"])), "citizen_id"]
         )
@@ -2009,7 +2044,7 @@ def microdata_export(
             {
                 "table": name,
                 "k": int(k),
-                "quasi_identifiers": ", ".join(quasi_of[name]),
+                "quasi_identifiers": ", ".join([*quasi_of[name], moment]),
                 **counts,
             }
         )

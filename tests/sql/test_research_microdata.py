@@ -21,6 +21,8 @@ QUASI = {
     "consent": ["age_band", "sex", "home_cell"],
     "status": ["age_band", "sex", "home_cell"],
 }
+#: Each table's rounded time, a quasi-identifier of each row.
+MOMENT = {"drill": "minutes", "consent": "occurred", "status": "reported"}
 IDENTIFYING = {"citizen_id", "subject", "name", "kana", "address", "phone", "birth_date"}
 IDENTIFYING |= {"home_lat", "home_lon", "lat", "lon", "message", "details", "household_id"}
 
@@ -48,6 +50,9 @@ def test_every_class_holds_at_least_k_people_by_an_independent_count(exported):
         # plain pandas: people (distinct pseudonyms) per combination of quasi-identifiers
         people = table.groupby(QUASI[name], dropna=False)["pseudonym"].nunique()
         assert people.min() >= 5, (name, people[people < 5])
+        # and each row's moment: people per combination of quasi-identifiers and rounded time
+        at_moment = table.groupby([*QUASI[name], MOMENT[name]], dropna=False)["pseudonym"]
+        assert at_moment.nunique().min() >= 5, (name, at_moment.nunique().min())
         report = export.report.set_index("table").loc[name]
         assert report["rows_exported"] == len(table)
         assert report["people_exported"] == table["pseudonym"].nunique()
@@ -150,10 +155,13 @@ def test_admin_may_export_and_bad_requests_write_nothing(demo_engine):
         policy.microdata_export(demo_engine, admin, purpose="p", requester="y")
     assert export_rows(demo_engine) == []
     export = policy.microdata_export(
-        demo_engine, admin, purpose="p", requester="y", tables=("status",), k=10
+        demo_engine, admin, purpose="p", requester="y", tables=("status",), k=10, time_step=60
     )
-    people = export.tables["status"].groupby(QUASI["status"])["pseudonym"].nunique()
-    assert people.min() >= 10 and len(export_rows(demo_engine)) == 1
+    status = export.tables["status"]
+    people = status.groupby(QUASI["status"])["pseudonym"].nunique()
+    at_moment = status.groupby([*QUASI["status"], "reported"])["pseudonym"].nunique()
+    assert len(status) > 0 and people.min() >= 10 and at_moment.min() >= 10
+    assert len(export_rows(demo_engine)) == 1
 
 
 def test_research_attributes_carry_levels_not_places(demo_engine):
