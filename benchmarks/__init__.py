@@ -13,6 +13,7 @@ MODULES: tuple[str, ...] = (
     "benchmarks.bench_cityos",
     "benchmarks.bench_research",
     "benchmarks.bench_research_upload",
+    "benchmarks.bench_research_upload_browser",
     "benchmarks.bench_research_turnbull",
     "benchmarks.bench_hq_map",
     "benchmarks.bench_hq_pages",

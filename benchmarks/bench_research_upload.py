@@ -35,6 +35,8 @@ SUBSCALES = ("a", "b", "c", "d")
 TYPES = (("resident", "住民"), ("visitor", "来訪者"), ("staff", "市職員"))
 SEED = 20261206
 INSTRUMENT_ID = "bench-40"
+#: The survey page's resamples (α and effect sizes; ω).
+PAGE_BOOT, PAGE_OMEGA_BOOT = 1_000, 100
 
 
 def item_text(number: int) -> str:
@@ -96,52 +98,12 @@ def _prepared(url: str):
     return engine
 
 
-def run(ctx: BenchContext) -> list[Result]:
-    import dataclasses
-
-    from analytics.small_cells import THRESHOLD
+def command_line(ctx: BenchContext, export: Path, instrument: Path) -> float:
+    """Seconds for ``bosai survey import`` + ``bosai analyze survey`` (the page's options) on
+    ``export``, in-process, against a fresh SQLite database of its own."""
     from bosai.cli import main
-    from compositions.survey import from_database
     from sql.engine import dispose_engines
-    from sql.imports import research_uploads as uploads
-    from sql.viewer import SYSTEM
 
-    respondents = 2_000 if ctx.quick else RESPONDENTS
-    folder = ctx.workdir / "research_upload"
-    folder.mkdir(parents=True, exist_ok=True)
-    export = folder / "bench_survey_export.csv"
-    instrument = folder / f"{INSTRUMENT_ID}.yaml"
-    write_export(export, respondents)
-    instrument.write_text(instrument_yaml(), encoding="utf-8")
-    data, yaml_upload = export.read_bytes(), (instrument.name, instrument.read_bytes())
-    researcher = dataclasses.replace(SYSTEM, role="researcher", subject="bench", purpose="bench")
-    boot, omega_boot = 1_000, 100
-
-    # The page: check (report, preview, dry-run counts), import in the dialog, score.
-    page_engine = _prepared(ctx.sqlite_url("research_upload_page"))
-    page_start = time.perf_counter()
-    check = uploads.check_survey(page_engine, export.name, data, instrument_yaml=yaml_upload)
-    checked = time.perf_counter()
-    if not check.ok:
-        raise RuntimeError(f"generated export does not pass: {check.report.head().to_dict()}")
-    done = uploads.import_survey_upload(
-        page_engine, researcher, export.name, data, instrument_yaml=yaml_upload, check=check
-    )
-    imported = time.perf_counter()
-    scored = from_database(
-        page_engine,
-        INSTRUMENT_ID,
-        ("participant_type",),
-        n_boot=boot,
-        omega_boot=omega_boot,
-        min_group=THRESHOLD,
-    )
-    page_end = time.perf_counter()
-    page = page_end - page_start
-    page_engine.dispose()
-    dispose_engines()
-
-    # The command line on the same file, its own fresh database.
     cli_url = ctx.sqlite_url("research_upload_cli")
     _prepared(cli_url).dispose()
     sink = io.StringIO()
@@ -168,16 +130,64 @@ def run(ctx: BenchContext) -> list[Result]:
                 "--by",
                 "participant_type",
                 "--boot",
-                str(boot),
+                str(PAGE_BOOT),
                 "--omega-boot",
-                str(omega_boot),
+                str(PAGE_OMEGA_BOOT),
                 "--json",
             ]
         )
-    cli = time.perf_counter() - start
+    seconds = time.perf_counter() - start
     dispose_engines()
     if code_import or code_score:
         raise RuntimeError(f"command line failed ({code_import}, {code_score})")
+    return seconds
+
+
+def run(ctx: BenchContext) -> list[Result]:
+    import dataclasses
+
+    from analytics.small_cells import THRESHOLD
+    from compositions.survey import from_database
+    from sql.engine import dispose_engines
+    from sql.imports import research_uploads as uploads
+    from sql.viewer import SYSTEM
+
+    respondents = 2_000 if ctx.quick else RESPONDENTS
+    folder = ctx.workdir / "research_upload"
+    folder.mkdir(parents=True, exist_ok=True)
+    export = folder / "bench_survey_export.csv"
+    instrument = folder / f"{INSTRUMENT_ID}.yaml"
+    write_export(export, respondents)
+    instrument.write_text(instrument_yaml(), encoding="utf-8")
+    data, yaml_upload = export.read_bytes(), (instrument.name, instrument.read_bytes())
+    researcher = dataclasses.replace(SYSTEM, role="researcher", subject="bench", purpose="bench")
+    boot, omega_boot = PAGE_BOOT, PAGE_OMEGA_BOOT
+
+    # The page: check (report, preview, dry-run counts), import in the dialog, score.
+    page_engine = _prepared(ctx.sqlite_url("research_upload_page"))
+    page_start = time.perf_counter()
+    check = uploads.check_survey(page_engine, export.name, data, instrument_yaml=yaml_upload)
+    checked = time.perf_counter()
+    if not check.ok:
+        raise RuntimeError(f"generated export does not pass: {check.report.head().to_dict()}")
+    done = uploads.import_survey_upload(
+        page_engine, researcher, export.name, data, instrument_yaml=yaml_upload, check=check
+    )
+    imported = time.perf_counter()
+    scored = from_database(
+        page_engine,
+        INSTRUMENT_ID,
+        ("participant_type",),
+        n_boot=boot,
+        omega_boot=omega_boot,
+        min_group=THRESHOLD,
+    )
+    page_end = time.perf_counter()
+    page = page_end - page_start
+    page_engine.dispose()
+    dispose_engines()
+
+    cli = command_line(ctx, export, instrument)
     size = f"{respondents:,} x {ITEMS}"
     return [
         Result(

@@ -33,6 +33,9 @@ CATALOG_CODES = {
 #: Preview columns that are not items, with their catalog header.
 PREVIEW_HEADERS = {
     "submitted_at": "research.upload.preview_col.submitted_at",
+    "participant_type": "research.survey.attribute.participant_type",
+    "age_band": "research.survey.attribute.age_band",
+    "sex": "research.survey.attribute.sex",
     "source_row": "research.upload.col.row",
     "participant": "research.upload.preview_col.participant",
     "group": "research.common.group",
@@ -198,9 +201,21 @@ def _section(title: str, name: str, expanded: bool):
     worked on, so an upload's reruns never fold the report away (the browser's own state did,
     on a loaded machine)."""
     key = f"{name}_section"
-    if key not in st.session_state or st.session_state.get(f"{name}_file") is not None:
-        st.session_state[key] = expanded or st.session_state.get(f"{name}_file") is not None
+    working = st.session_state.get(_round_key(name, "file")) is not None
+    if key not in st.session_state or working:
+        st.session_state[key] = expanded or working
     return st.expander(title, key=key, on_change="rerun")
+
+
+def _round_key(name: str, part: str) -> str:
+    """The key of upload ``name``'s file widget ``part`` in the current round. An import ends
+    the round: the next run draws empty uploaders, so the imported file is neither checked
+    again nor offered for import a second time."""
+    return f"{name}_{part}_{st.session_state.get(f'{name}_round', 0)}"
+
+
+def _next_round(name: str) -> None:
+    st.session_state[f"{name}_round"] = st.session_state.get(f"{name}_round", 0) + 1
 
 
 def survey_upload(ctx: PageContext, expanded: bool = False) -> None:
@@ -217,7 +232,9 @@ def survey_upload(ctx: PageContext, expanded: bool = False) -> None:
             )
         )
         export = st.file_uploader(
-            t("research.upload.export"), type=["csv", "xlsx"], key="survey_upload_file"
+            t("research.upload.export"),
+            type=["csv", "xlsx"],
+            key=_round_key("survey_upload", "file"),
         )
         left, right = st.columns(2)
         choice = left.selectbox(
@@ -233,10 +250,12 @@ def survey_upload(ctx: PageContext, expanded: bool = False) -> None:
             own = right.file_uploader(
                 t("research.upload.instrument_yaml"),
                 type=["yaml", "yml"],
-                key="survey_upload_instrument_yaml",
+                key=_round_key("survey_upload", "instrument_yaml"),
             )
         mapping = st.file_uploader(
-            t("research.upload.mapping"), type=["yaml", "yml"], key="survey_upload_mapping"
+            t("research.upload.mapping"),
+            type=["yaml", "yml"],
+            key=_round_key("survey_upload", "mapping"),
         )
         if export is None or (choice == UPLOAD_INSTRUMENT and own is None):
             return
@@ -279,13 +298,17 @@ def _survey_dialog(ctx: PageContext, check: uploads.UploadCheck, args: dict[str,
     )
     left, right = st.columns(2)
     if left.button(t("research.upload.confirm_go"), type="primary", width="stretch"):
-        _do(ctx, lambda: uploads.import_survey_upload(ctx.engine, ctx.viewer, check=check, **args))
+        _do(
+            ctx,
+            "survey_upload",
+            lambda: uploads.import_survey_upload(ctx.engine, ctx.viewer, check=check, **args),
+        )
         st.rerun()
     if right.button(t("research.upload.cancel"), width="stretch"):
         st.rerun()
 
 
-def _do(ctx: PageContext, action) -> None:
+def _do(ctx: PageContext, name: str, action) -> None:
     from bosai.errors import InvalidInputError
 
     try:
@@ -297,6 +320,7 @@ def _do(ctx: PageContext, action) -> None:
     st.cache_data.clear()  # the page's aggregates include the new responses
     for slot in ("survey_upload_check", "timings_upload_check"):
         st.session_state.pop(slot, None)
+    _next_round(name)
     safety_panels.say(
         "success",
         ctx.t(
@@ -323,7 +347,9 @@ def timings_upload(ctx: PageContext, expanded: bool = False) -> None:
             )
         )
         sheet = st.file_uploader(
-            t("research.upload.sheet"), type=["csv", "xlsx"], key="timings_upload_file"
+            t("research.upload.sheet"),
+            type=["csv", "xlsx"],
+            key=_round_key("timings_upload", "file"),
         )
         name = st.text_input(t("research.upload.session_name"), key="timings_upload_name")
         if sheet is None:
@@ -358,7 +384,11 @@ def _timings_dialog(ctx: PageContext, check: uploads.UploadCheck, args: dict[str
     )
     left, right = st.columns(2)
     if left.button(t("research.upload.confirm_go"), type="primary", width="stretch"):
-        _do(ctx, lambda: uploads.import_timings_upload(ctx.engine, ctx.viewer, **args))
+        _do(
+            ctx,
+            "timings_upload",
+            lambda: uploads.import_timings_upload(ctx.engine, ctx.viewer, **args),
+        )
         st.rerun()
     if right.button(t("research.upload.cancel"), width="stretch"):
         st.rerun()

@@ -65,3 +65,27 @@ def test_the_timing_sheet_preview_labels_groups_and_methods(sqlite_engine):
     assert (shown.loc[missing, "所要時間（秒）"] == "—").all()
     assert set(shown["成功"]) <= {"はい", "いいえ"}
     assert pd.api.types.is_object_dtype(shown["所要時間（秒）"])
+
+
+def test_the_response_columns_are_labelled_when_the_instrument_asks_no_age_or_sex(
+    sqlite_engine, tmp_path
+):
+    """An instrument without age or sex items (the bench's 40 items) still gives each response
+    an age band and a sex column: their headers are the catalog's 年代・性別, never the codes."""
+    from benchmarks.bench_research_upload import instrument_yaml, write_export
+    from surveys.instrument import parse_instrument
+
+    export = tmp_path / "export.csv"
+    write_export(export, 30)
+    own = ("bench-40.yaml", instrument_yaml().encode())
+    check = uploads.check_survey(
+        sqlite_engine, export.name, export.read_bytes(), instrument_yaml=own
+    )
+    assert check.ok
+    import yaml
+
+    instrument = parse_instrument(yaml.safe_load(instrument_yaml()))
+    for lang, age, sex in (("ja", "年代", "性別"), ("en", "Age band", "Sex")):
+        shown = preview_frame(check.preview, _t(lang), lang, instrument)
+        assert age in shown and sex in shown
+        assert not {"age_band", "sex", "participant_type"} & set(shown.columns)
