@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -256,19 +257,47 @@ def issue_form(ctx: PageContext, incident_id: int, state: BoardState) -> None:
     st.text_area(ctx.t("evacuation.page.reason"), key="evac_reason", max_chars=2000)
     st.checkbox(ctx.t("evacuation.page.push"), value=True, key="evac_push")
     chosen = list(st.session_state.get("evac_areas") or [])
-    st.button(
-        ctx.t("evacuation.page.issue"),
-        type="primary",
-        disabled=not chosen,
-        key="evac_issue_open",
-        on_click=gate.callback(_open),
-        args=("evac_issue",),
-    )
-    if st.session_state.get("evac_issue_key") and chosen:
+    if _open_button("evac_issue", ctx.t("evacuation.page.issue"), chosen, type="primary"):
         gate.dialog(
             ctx.t("evacuation.page.confirm_issue_title"),
             on_dismiss=gate.callback(_close_issue),
         )(_issue_body)(ctx, incident_id, state, chosen)
+
+
+def _open_button(name: str, label: str, chosen: list[int], **style: Any) -> bool:
+    """The button that opens the confirmation ``name`` (usable once areas are chosen); True
+    while that confirmation is open."""
+    st.button(
+        label,
+        disabled=not chosen,
+        key=f"{name}_open",
+        on_click=gate.callback(_open),
+        args=(name,),
+        **style,
+    )
+    return bool(st.session_state.get(f"{name}_key") and chosen)
+
+
+def _confirm_or_cancel(
+    ctx: PageContext, name: str, label: str, decide: Callable, args: tuple, cancel: Callable
+) -> None:
+    """The confirmation's two buttons: ``label`` takes the decision (``decide(*args)``), the
+    other closes the confirmation (``cancel``)."""
+    left, right = st.columns(2)
+    left.button(
+        label,
+        type="primary",
+        width="stretch",
+        key=f"{name}_confirm",
+        on_click=gate.callback(decide),
+        args=args,
+    )
+    right.button(
+        ctx.t("evacuation.page.cancel"),
+        width="stretch",
+        key=f"{name}_cancel",
+        on_click=gate.callback(cancel),
+    )
 
 
 def _open(name: str) -> None:
@@ -300,20 +329,13 @@ def _issue_body(ctx: PageContext, incident_id: int, state: BoardState, area_ids:
     st.text(ctx.t("evacuation.page.confirm_reason", reason=reason or "—"))
     if st.session_state.get("evac_push", True):
         st.text(ctx.t("evacuation.page.confirm_push"))
-    left, right = st.columns(2)
-    left.button(
+    _confirm_or_cancel(
+        ctx,
+        "evac_issue",
         ctx.t("evacuation.page.confirm_issue_button", level=level_name(ctx, level)),
-        type="primary",
-        width="stretch",
-        key="evac_issue_confirm",
-        on_click=gate.callback(_do_issue),
-        args=(ctx, incident_id, area_ids, level, reason),
-    )
-    right.button(
-        ctx.t("evacuation.page.cancel"),
-        width="stretch",
-        key="evac_issue_cancel",
-        on_click=gate.callback(_close_issue),
+        _do_issue,
+        (ctx, incident_id, area_ids, level, reason),
+        _close_issue,
     )
 
 
@@ -371,15 +393,21 @@ def _do_issue(
         _say("error", _refusal(ctx, exc))
         state.pop("evac_issue_key", None)
         return
-    _report(ctx, decision)
-    if decision.written and not decision.repeated:
-        _republish(ctx, incident_id)
-    if state.get("evac_push", True) and decision.written and not decision.repeated:
-        _push(ctx, decision.decision_key)
+    _announce(ctx, incident_id, decision, push=state.get("evac_push", True))
     for key in ("evac_issue_key", "evac_trigger"):
         state.pop(key, None)
     state["evac_areas"] = []
     state["evac_reason"] = ""
+
+
+def _announce(ctx: PageContext, incident_id: int, decision, push: bool) -> None:
+    """Say what was decided; a decision that changed areas (not a repeated click) is published
+    in the feed again and, when ``push``, pushed to the citizens in its areas."""
+    _report(ctx, decision)
+    if decision.written and not decision.repeated:
+        _republish(ctx, incident_id)
+        if push:
+            _push(ctx, decision.decision_key)
 
 
 def feed_dir() -> Path:
@@ -461,14 +489,7 @@ def lift_form(ctx: PageContext, incident_id: int, state: BoardState) -> None:
     st.text_area(ctx.t("evacuation.page.lift_reason"), key="evac_lift_reason", max_chars=2000)
     st.checkbox(ctx.t("evacuation.page.push"), value=True, key="evac_lift_push")
     chosen = [a for a in (st.session_state.get("evac_lift_areas") or []) if a in state.in_force]
-    st.button(
-        ctx.t("evacuation.page.lift"),
-        disabled=not chosen,
-        key="evac_lift_open",
-        on_click=gate.callback(_open),
-        args=("evac_lift",),
-    )
-    if st.session_state.get("evac_lift_key") and chosen:
+    if _open_button("evac_lift", ctx.t("evacuation.page.lift"), chosen):
         gate.dialog(
             ctx.t("evacuation.page.confirm_lift_title"),
             on_dismiss=gate.callback(_close_lift),
@@ -486,20 +507,13 @@ def _lift_body(ctx: PageContext, incident_id: int, state: BoardState, area_ids: 
     for line in _covered_lines(ctx, state, area_ids)[1:]:
         st.text(line)
     st.text(ctx.t("evacuation.page.confirm_reason", reason=reason or "—"))
-    left, right = st.columns(2)
-    left.button(
+    _confirm_or_cancel(
+        ctx,
+        "evac_lift",
         ctx.t("evacuation.page.confirm_lift_button"),
-        type="primary",
-        width="stretch",
-        key="evac_lift_confirm",
-        on_click=gate.callback(_do_lift),
-        args=(ctx, incident_id, area_ids, reason),
-    )
-    right.button(
-        ctx.t("evacuation.page.cancel"),
-        width="stretch",
-        key="evac_lift_cancel",
-        on_click=gate.callback(_close_lift),
+        _do_lift,
+        (ctx, incident_id, area_ids, reason),
+        _close_lift,
     )
 
 
@@ -518,11 +532,7 @@ def _do_lift(ctx: PageContext, incident_id: int, area_ids: list[int], reason: st
         _say("error", _refusal(ctx, exc))
         state.pop("evac_lift_key", None)
         return
-    _report(ctx, decision)
-    if decision.written and not decision.repeated:
-        _republish(ctx, incident_id)
-    if state.get("evac_lift_push", True) and decision.written and not decision.repeated:
-        _push(ctx, decision.decision_key)
+    _announce(ctx, incident_id, decision, push=state.get("evac_lift_push", True))
     state.pop("evac_lift_key", None)
     state["evac_lift_areas"] = []
     state["evac_lift_reason"] = ""

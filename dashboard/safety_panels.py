@@ -29,7 +29,7 @@ from sql.actions.reception import (
     register_walk_in,
 )
 
-from . import gate
+from . import gate, widgets
 from .context import PageContext
 
 MESSAGES_KEY = "_bosai_safety_messages"
@@ -83,36 +83,16 @@ def accounted_kpis(
     def of(n: int) -> str:
         return ctx.t("safety.kpi.of_people", n=f"{n:,}")
 
-    row = st.columns(5)
-    row[0].metric(
-        ctx.t("safety.kpi.accounted"),
-        f"{counts['accounted']:,}",
-        ctx.t("safety.kpi.share", rate=f"{counts['accounted'] / people:.1%}"),
-        delta_color="off",
-        delta_arrow="off",
-    )
-    row[1].metric(
-        ctx.t("safety.kpi.unaccounted"),
-        f"{counts['unaccounted']:,}",
-        of(counts["people"]),
-        delta_color="off",
-        delta_arrow="off",
-    )
-    row[2].metric(ctx.t("safety.kpi.needs_help"), f"{counts['needs_help']:,}")
-    row[3].metric(
-        ctx.t("safety.kpi.priority_unaccounted"),
-        f"{counts['priority_unaccounted']:,}",
-        of(counts["priority"]),
-        delta_color="off",
-        delta_arrow="off",
-    )
-    row[4].metric(
-        ctx.t("safety.kpi.register_unaccounted"),
-        f"{counts['register_unaccounted']:,}",
-        of(counts["register"]),
-        delta_color="off",
-        delta_arrow="off",
-    )
+    # Each figure (a count under its own key) and what stands beside it.
+    figures = {
+        "accounted": ctx.t("safety.kpi.share", rate=f"{counts['accounted'] / people:.1%}"),
+        "unaccounted": of(counts["people"]),
+        "needs_help": None,
+        "priority_unaccounted": of(counts["priority"]),
+        "register_unaccounted": of(counts["register"]),
+    }
+    for slot, (key, beside) in zip(st.columns(len(figures)), figures.items(), strict=True):
+        widgets.key_figure(slot, ctx.t(f"safety.kpi.{key}"), f"{counts[key]:,}", beside)
     st.caption(
         ctx.t(
             "safety.unaccounted.more",
@@ -268,6 +248,19 @@ def person_table(ctx: PageContext, found: pd.DataFrame, shelter_id: int) -> pd.D
             ],
         }
     )
+
+
+def pick_person(
+    ctx: PageContext, found: pd.DataFrame, shelter_id: int, table_key: str, pick_key: str
+) -> int | None:
+    """The people found, as a table to pick one from (:func:`person_table`); the citizen id
+    picked, while it is among them."""
+    ids = found["citizen_id"].astype(int).tolist()
+    widgets.selectable_table(
+        person_table(ctx, found, shelter_id), ids, table_key, pick_key, width="stretch"
+    )
+    picked = st.session_state.get(pick_key)
+    return picked if picked in ids else None
 
 
 def household_desk(
@@ -659,15 +652,12 @@ def follow_up_forms(
     if ctx.viewer.role not in ("hq", "rescue"):
         return
     row = state.board[state.board["citizen_id"] == person].iloc[0]
-    assign_tab, outcome_tab, report_tab, place_tab = st.tabs(
+    assign_tab, outcome_tab, report_tab, place_tab = widgets.rerun_tabs(
+        "ua_panel_tabs",
         [
-            ctx.t("safety.unaccounted.tab_assign"),
-            ctx.t("safety.unaccounted.tab_outcome"),
-            ctx.t("safety.unaccounted.tab_report"),
-            ctx.t("safety.unaccounted.tab_place"),
+            ctx.t(f"safety.unaccounted.tab_{tab}")
+            for tab in ("assign", "outcome", "report", "place")
         ],
-        key="ua_panel_tabs",
-        on_change="rerun",
     )
     with assign_tab, st.form(f"fu_assign_form_{person}"):
         left, right = st.columns([3, 2])
@@ -706,13 +696,13 @@ def follow_up_forms(
         )
         st.text_input(ctx.t("safety.unaccounted.note"), max_chars=500, key=f"fu_note_{person}")
         if members:
-            st.multiselect(
+            widgets.choose_several(
+                ctx,
                 ctx.t("safety.unaccounted.also_members"),
                 members,
-                format_func=lambda i: ctx.t("safety.unaccounted.person", id=i),
-                placeholder=ctx.t("safety.unaccounted.also_members"),
                 key=f"fu_members_{person}",
-                select_all=False,  # no select-all entry (English, one click from everything)
+                placeholder=ctx.t("safety.unaccounted.also_members"),
+                format_func=lambda i: ctx.t("safety.unaccounted.person", id=i),
             )
         confirm = st.form_submit_button(
             ctx.t("safety.unaccounted.outcome"), type="primary", icon=":material/fact_check:"

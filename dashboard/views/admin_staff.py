@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from bosai.jpdate import format_datetime
-from dashboard import gate, panels
+from dashboard import gate, panels, widgets
 from dashboard.context import current
 from dashboard.registry import ALL_ROLES
 from dashboard.text import say
@@ -73,14 +73,13 @@ with add_tab, st.form("add_staff", clear_on_submit=True):
     st.text_input(ctx.t("admin.staff.subject"), key="new_staff_subject", max_chars=128)
     st.text_input(ctx.t("admin.staff.name"), key="new_staff_name", max_chars=100)
     st.selectbox(ctx.t("admin.staff.role"), ALL_ROLES, format_func=role_label, key="new_staff_role")
-    st.multiselect(
+    widgets.choose_several(
+        ctx,
         ctx.t("admin.staff.shelters"),
         list(shelters),
-        format_func=lambda s: shelters.get(s, f"#{s}"),
         key="new_staff_shelters",
+        format_func=lambda s: shelters.get(s, f"#{s}"),
         help=ctx.t("admin.staff.shelters_help"),
-        select_all=False,  # no select-all entry (English, one click from everything)
-        placeholder=ctx.t("common.choose"),
     )
     st.text_input(ctx.t("admin.staff.team"), key="new_staff_team", max_chars=64)
     st.form_submit_button(
@@ -124,15 +123,14 @@ with change_tab:
                 format_func=role_label,
                 key=f"edit_staff_role_{member.id}",
             )
-            st.multiselect(
+            widgets.choose_several(
+                ctx,
                 ctx.t("admin.staff.shelters"),
                 list(shelters),
+                key=f"edit_staff_shelters_{member.id}",
                 default=[s for s in member.shelter_ids if s in shelters],
                 format_func=lambda s: shelters.get(s, f"#{s}"),
-                key=f"edit_staff_shelters_{member.id}",
                 help=ctx.t("admin.staff.shelters_help"),
-                select_all=False,  # no select-all entry (English, one click from everything)
-                placeholder=ctx.t("common.choose"),
             )
             st.text_input(
                 ctx.t("admin.staff.team"),

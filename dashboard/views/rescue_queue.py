@@ -28,23 +28,23 @@ panels.triage_formula(ctx)
 @gate.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
 def queue() -> None:
     filters = st.columns([2, 2, 2, 2])
-    statuses = filters[0].multiselect(
+    statuses = widgets.choose_several(
+        ctx,
         ctx.t("rescue.col.status"),
         RESCUE_STATUSES,
+        key="queue_status",
+        slot=filters[0],
         default=list(RESCUE_OPEN_STATUSES),
         format_func=lambda s: ctx.t(f"rescue_status.{s}"),
-        key="queue_status",
-        select_all=False,  # no select-all entry (English, one click from everything)
-        placeholder=ctx.t("common.choose"),
     )
-    priorities = filters[1].multiselect(
+    priorities = widgets.choose_several(
+        ctx,
         ctx.t("rescue.col.priority"),
         RESCUE_PRIORITIES,
+        key="queue_priority",
+        slot=filters[1],
         default=list(RESCUE_PRIORITIES),
         format_func=lambda p: ctx.t(f"priority.{p}"),
-        key="queue_priority",
-        select_all=False,  # no select-all entry (English, one click from everything)
-        placeholder=ctx.t("common.choose"),
     )
     try:
         # Only the chosen statuses, without contact details (the panel reads those for the one
@@ -62,12 +62,8 @@ def queue() -> None:
     districts = sorted(d for d in scored["district"].dropna().unique())
     # (no districts, no filter: Streamlit would say "No options to select" in English)
     chosen_districts = (
-        filters[2].multiselect(
-            ctx.t("rescue.col.district"),
-            districts,
-            key="queue_district",
-            select_all=False,  # no select-all entry (English, one click from everything)
-            placeholder=ctx.t("common.choose"),
+        widgets.choose_several(
+            ctx, ctx.t("rescue.col.district"), districts, key="queue_district", slot=filters[2]
         )
         if districts
         else []
