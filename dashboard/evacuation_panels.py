@@ -5,6 +5,7 @@ outside text (area names, reasons) is shown as text (tables, ``st.text``)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import uuid
 from collections.abc import Callable
@@ -34,6 +35,8 @@ MESSAGES_KEY = "evac_messages"
 #: variable moves it (tests, a web server's own folder).
 FEED_DIR_ENV = "BOSAI_EVACUATION_FEED_DIR"
 LEVELS = (3, 4, 5)
+#: Each confirmation's checkbox that asks to push the decision to the citizens in its areas.
+_PUSH_CHOICE = {"evac_issue": "evac_push", "evac_lift": "evac_lift_push"}
 
 
 def show_messages() -> None:
@@ -378,26 +381,37 @@ def _do_issue(
     ctx: PageContext, incident_id: int, area_ids: list[int], level: int, reason: str
 ) -> None:
     state = st.session_state
+    trigger = state.get("evac_trigger") or {"kind": "manual"}
+    if not _decide(ctx, "evac_issue", issue, incident_id, area_ids, level, reason, trigger=trigger):
+        return
+    state.pop("evac_trigger", None)
+    state["evac_areas"] = []
+    state["evac_reason"] = ""
+
+
+def _decide(
+    ctx: PageContext, name: str, action: Callable, incident_id: int, *args, **kwargs
+) -> bool:
+    """Take the decision ``action`` (issue or lift) confirmed in ``name``, once however often
+    it is clicked (its idempotency key), and say what it did (:func:`_announce`). The
+    confirmation closes either way; False if the decision was refused."""
+    state = st.session_state
     try:
-        decision = issue(
+        decision = action(
             ctx.engine,
             ctx.viewer.for_incident(incident_id),
             incident_id,
-            area_ids,
-            level,
-            reason,
-            idempotency_key=state.get("evac_issue_key") or uuid.uuid4().hex,
-            trigger=state.get("evac_trigger") or {"kind": "manual"},
+            *args,
+            idempotency_key=state.get(f"{name}_key") or uuid.uuid4().hex,
+            **kwargs,
         )
     except ActionRefused as exc:
         _say("error", _refusal(ctx, exc))
-        state.pop("evac_issue_key", None)
-        return
-    _announce(ctx, incident_id, decision, push=state.get("evac_push", True))
-    for key in ("evac_issue_key", "evac_trigger"):
-        state.pop(key, None)
-    state["evac_areas"] = []
-    state["evac_reason"] = ""
+        state.pop(f"{name}_key", None)
+        return False
+    _announce(ctx, incident_id, decision, push=state.get(_PUSH_CHOICE[name], True))
+    state.pop(f"{name}_key", None)
+    return True
 
 
 def _announce(ctx: PageContext, incident_id: int, decision, push: bool) -> None:
@@ -518,24 +532,10 @@ def _lift_body(ctx: PageContext, incident_id: int, state: BoardState, area_ids: 
 
 
 def _do_lift(ctx: PageContext, incident_id: int, area_ids: list[int], reason: str) -> None:
-    state = st.session_state
-    try:
-        decision = lift(
-            ctx.engine,
-            ctx.viewer.for_incident(incident_id),
-            incident_id,
-            area_ids,
-            reason,
-            idempotency_key=state.get("evac_lift_key") or uuid.uuid4().hex,
-        )
-    except ActionRefused as exc:
-        _say("error", _refusal(ctx, exc))
-        state.pop("evac_lift_key", None)
+    if not _decide(ctx, "evac_lift", lift, incident_id, area_ids, reason):
         return
-    _announce(ctx, incident_id, decision, push=state.get("evac_lift_push", True))
-    state.pop("evac_lift_key", None)
-    state["evac_lift_areas"] = []
-    state["evac_lift_reason"] = ""
+    st.session_state["evac_lift_areas"] = []
+    st.session_state["evac_lift_reason"] = ""
 
 
 # ------------------------------------------------------------------ decisions taken
@@ -581,21 +581,19 @@ def cap_download(ctx: PageContext, incident_id: int) -> None:
     history = issuance_history(ctx.engine, incident_id)
     if history.empty:
         return
-    key = str(history.iloc[-1]["decision_key"])
-    left, right = st.columns(2)
-    gate.download_button(
-        ctx.t("evacuation.page.cap_download"),
-        lambda: decision_message(ctx.engine, key),
-        container=left,
-        file_name=f"cap-{history.iloc[-1]['id']}.xml",
-        mime="application/cap+xml",
-        key="evac_cap",
+    newest = history.iloc[-1]
+    key = str(newest["decision_key"])
+    # Each file: what it is (its label, name and widget key), how it is made, its type.
+    files = (
+        ("cap", decision_message, "xml", "application/cap+xml"),
+        ("announcement", announcement_pdf, "pdf", "application/pdf"),
     )
-    gate.download_button(
-        ctx.t("evacuation.page.announcement_download"),
-        lambda: announcement_pdf(ctx.engine, key),
-        container=right,
-        file_name=f"announcement-{history.iloc[-1]['id']}.pdf",
-        mime="application/pdf",
-        key="evac_announcement",
-    )
+    for slot, (what, make, extension, mime) in zip(st.columns(2), files, strict=True):
+        gate.download_button(
+            ctx.t(f"evacuation.page.{what}_download"),
+            functools.partial(make, ctx.engine, key),
+            container=slot,
+            file_name=f"{what}-{newest['id']}.{extension}",
+            mime=mime,
+            key=f"evac_{what}",
+        )

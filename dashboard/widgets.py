@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -237,6 +237,12 @@ def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:
     )
 
 
+def counts_text(counts: Mapping[str, int], *names: str) -> dict[str, str]:
+    """The named ``counts`` (0 where one is missing) written with thousands separators, by
+    name — values for a label that states them."""
+    return {name: f"{counts.get(name, 0):,}" for name in names}
+
+
 def key_figure(slot: Any, label: str, value: str, beside: str | None) -> None:
     """A key figure in ``slot`` (a column, or ``st``) with ``beside`` it a share or a count of
     what it is part of — never an increase, so drawn without arrow or colour."""
@@ -244,17 +250,22 @@ def key_figure(slot: Any, label: str, value: str, beside: str | None) -> None:
 
 
 def choose_several(
+    slot: Any,
     ctx: PageContext,
     label: str,
     options: Iterable[Any],
-    *,
     key: str,
-    slot: Any = st,
+    *,
+    words: str | None = None,
     placeholder: str | None = None,
     **kwargs: Any,
 ) -> list[Any]:
-    """A multiselect in ``slot`` without Streamlit's select-all entry (English, one click from
-    everything), its placeholder in the page's language (「選択してください」 unless given)."""
+    """A multiselect in ``slot`` (a column, or ``st``) without Streamlit's select-all entry
+    (English, one click from everything), its placeholder in the page's language
+    (「選択してください」 unless given); options that are codes are shown as the catalogue's
+    ``{words}.{code}``."""
+    if words is not None:
+        kwargs["format_func"] = lambda code: ctx.t(f"{words}.{code}")
     return slot.multiselect(
         label,
         options,

@@ -74,10 +74,11 @@ with add_tab, st.form("add_staff", clear_on_submit=True):
     st.text_input(ctx.t("admin.staff.name"), key="new_staff_name", max_chars=100)
     st.selectbox(ctx.t("admin.staff.role"), ALL_ROLES, format_func=role_label, key="new_staff_role")
     widgets.choose_several(
+        st,
         ctx,
         ctx.t("admin.staff.shelters"),
         list(shelters),
-        key="new_staff_shelters",
+        "new_staff_shelters",
         format_func=lambda s: shelters.get(s, f"#{s}"),
         help=ctx.t("admin.staff.shelters_help"),
     )
@@ -124,10 +125,11 @@ with change_tab:
                 key=f"edit_staff_role_{member.id}",
             )
             widgets.choose_several(
+                st,
                 ctx,
                 ctx.t("admin.staff.shelters"),
                 list(shelters),
-                key=f"edit_staff_shelters_{member.id}",
+                f"edit_staff_shelters_{member.id}",
                 default=[s for s in member.shelter_ids if s in shelters],
                 format_func=lambda s: shelters.get(s, f"#{s}"),
                 help=ctx.t("admin.staff.shelters_help"),

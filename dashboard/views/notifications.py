@@ -56,7 +56,7 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
             for z in frame.itertuples(index=False)
         }
         chosen = widgets.choose_several(
-            ctx, ctx.t("notify.zones"), list(labels), key="notify_zones", format_func=labels.get
+            st, ctx, ctx.t("notify.zones"), list(labels), "notify_zones", format_func=labels.get
         )
         spec["zone_ids"] = chosen
         target_label = ctx.t("common.list_sep").join(labels[z] for z in chosen) or None

@@ -53,8 +53,7 @@ if incident is not None:
     st.caption(
         ctx.t(
             "safety.overview",
-            accounted=f"{merged['accounted']:,}",
-            unaccounted=f"{merged['unaccounted']:,}",
+            **widgets.counts_text(merged, "accounted", "unaccounted"),
             rate=f"{merged['accounted'] / max(merged['people'], 1):.1%}",
         )
     )

@@ -67,19 +67,19 @@ def live() -> None:
     statuses = [s for s in STATUS_ORDER if s in set(board["status"]) or s == NO_REPORT]
     filters = st.columns(2)
     chosen_districts = widgets.choose_several(
+        filters[0],
         ctx,
         ctx.t("register.filter_district"),
         sorted(board["district"].dropna().unique()),
-        key="register_district",
-        slot=filters[0],
+        "register_district",
     )
     chosen_statuses = widgets.choose_several(
+        filters[1],
         ctx,
         ctx.t("register.filter_status"),
         statuses,
-        key="register_status",
-        slot=filters[1],
-        format_func=lambda s: ctx.t(f"status.{s}"),
+        "register_status",
+        words="status",
     )
     shown = select(board, chosen_districts, chosen_statuses)
     st.caption(ctx.t("register.status_note"))  # 未確認 and 応答なし are not the same

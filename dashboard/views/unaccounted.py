@@ -69,13 +69,13 @@ def live() -> None:
         key="ua_district",
     )
     states = widgets.choose_several(
+        filters[2],
         ctx,
         ctx.t("safety.unaccounted.states"),
         ["needs_help", "no_contact", "moving"],
-        key="ua_states",
-        slot=filters[2],
+        "ua_states",
+        words="safety.state",
         placeholder=ctx.t("safety.unaccounted.states"),
-        format_func=lambda s: ctx.t(f"safety.state.{s}"),
     )
     view = filters[3].segmented_control(
         ctx.t("safety.unaccounted.view"),
