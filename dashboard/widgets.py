@@ -262,7 +262,7 @@ def choose_several(
 ) -> list[Any]:
     """A multiselect in ``slot`` (a column, or ``st``) without Streamlit's select-all entry
     (English, one click from everything), its placeholder in the page's language
-    (「選択してください」 unless given); options that are codes are shown as the catalogue's
+    (「選んでください」 unless given); options that are codes are shown as the catalogue's
     ``{words}.{code}``."""
     if words is not None:
         kwargs["format_func"] = lambda code: ctx.t(f"{words}.{code}")

@@ -128,14 +128,7 @@ def board() -> None:
             shows_positions=False,
             shows_register=False,
         )
-        deck = map_deck.build_deck(
-            only_shelters,
-            ctx.t,
-            center=(ctx.city.center_lat, ctx.city.center_lon),
-            zoom=ctx.city.default_zoom,
-            map_style=drawn.style,
-            local_base=drawn.local,
-        )
+        deck = map_view.city_deck(ctx, only_shelters, drawn)
         picked = map_deck.selected(
             st.pydeck_chart(
                 deck,
