@@ -81,8 +81,8 @@ def _pos(lon: float, lat: float) -> list[float]:
 
 
 def _rows(frame: pd.DataFrame, *columns: str) -> Iterator[tuple[Any, ...]]:
-    """The frame's ``columns`` row by row, as plain Python values (lists, several times faster
-    than ``itertuples`` for the thousands of records a map redraws on every refresh)."""
+    """The frame's ``columns`` row by row, as plain Python values (read column-wise: a map
+    redraws thousands of records on every refresh)."""
     return zip(*(frame[column].tolist() for column in columns), strict=True)
 
 
