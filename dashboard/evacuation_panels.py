@@ -5,8 +5,10 @@ outside text (area names, reasons) is shown as text (tables, ``st.text``)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,8 @@ MESSAGES_KEY = "evac_messages"
 #: variable moves it (tests, a web server's own folder).
 FEED_DIR_ENV = "BOSAI_EVACUATION_FEED_DIR"
 LEVELS = (3, 4, 5)
+#: Each confirmation's checkbox that asks to push the decision to the citizens in its areas.
+_PUSH_CHOICE = {"evac_issue": "evac_push", "evac_lift": "evac_lift_push"}
 
 
 def show_messages() -> None:
@@ -256,19 +260,47 @@ def issue_form(ctx: PageContext, incident_id: int, state: BoardState) -> None:
     st.text_area(ctx.t("evacuation.page.reason"), key="evac_reason", max_chars=2000)
     st.checkbox(ctx.t("evacuation.page.push"), value=True, key="evac_push")
     chosen = list(st.session_state.get("evac_areas") or [])
-    st.button(
-        ctx.t("evacuation.page.issue"),
-        type="primary",
-        disabled=not chosen,
-        key="evac_issue_open",
-        on_click=gate.callback(_open),
-        args=("evac_issue",),
-    )
-    if st.session_state.get("evac_issue_key") and chosen:
+    if _open_button("evac_issue", ctx.t("evacuation.page.issue"), chosen, type="primary"):
         gate.dialog(
             ctx.t("evacuation.page.confirm_issue_title"),
             on_dismiss=gate.callback(_close_issue),
         )(_issue_body)(ctx, incident_id, state, chosen)
+
+
+def _open_button(name: str, label: str, chosen: list[int], **style: Any) -> bool:
+    """The button that opens the confirmation ``name`` (usable once areas are chosen); True
+    while that confirmation is open."""
+    st.button(
+        label,
+        disabled=not chosen,
+        key=f"{name}_open",
+        on_click=gate.callback(_open),
+        args=(name,),
+        **style,
+    )
+    return bool(st.session_state.get(f"{name}_key") and chosen)
+
+
+def _confirm_or_cancel(
+    ctx: PageContext, name: str, label: str, decide: Callable, args: tuple, cancel: Callable
+) -> None:
+    """The confirmation's two buttons: ``label`` takes the decision (``decide(*args)``), the
+    other closes the confirmation (``cancel``)."""
+    left, right = st.columns(2)
+    left.button(
+        label,
+        type="primary",
+        width="stretch",
+        key=f"{name}_confirm",
+        on_click=gate.callback(decide),
+        args=args,
+    )
+    right.button(
+        ctx.t("evacuation.page.cancel"),
+        width="stretch",
+        key=f"{name}_cancel",
+        on_click=gate.callback(cancel),
+    )
 
 
 def _open(name: str) -> None:
@@ -300,20 +332,13 @@ def _issue_body(ctx: PageContext, incident_id: int, state: BoardState, area_ids:
     st.text(ctx.t("evacuation.page.confirm_reason", reason=reason or "—"))
     if st.session_state.get("evac_push", True):
         st.text(ctx.t("evacuation.page.confirm_push"))
-    left, right = st.columns(2)
-    left.button(
+    _confirm_or_cancel(
+        ctx,
+        "evac_issue",
         ctx.t("evacuation.page.confirm_issue_button", level=level_name(ctx, level)),
-        type="primary",
-        width="stretch",
-        key="evac_issue_confirm",
-        on_click=gate.callback(_do_issue),
-        args=(ctx, incident_id, area_ids, level, reason),
-    )
-    right.button(
-        ctx.t("evacuation.page.cancel"),
-        width="stretch",
-        key="evac_issue_cancel",
-        on_click=gate.callback(_close_issue),
+        _do_issue,
+        (ctx, incident_id, area_ids, level, reason),
+        _close_issue,
     )
 
 
@@ -356,30 +381,47 @@ def _do_issue(
     ctx: PageContext, incident_id: int, area_ids: list[int], level: int, reason: str
 ) -> None:
     state = st.session_state
+    trigger = state.get("evac_trigger") or {"kind": "manual"}
+    if not _decide(ctx, "evac_issue", issue, incident_id, area_ids, level, reason, trigger=trigger):
+        return
+    state.pop("evac_trigger", None)
+    state["evac_areas"] = []
+    state["evac_reason"] = ""
+
+
+def _decide(
+    ctx: PageContext, name: str, action: Callable, incident_id: int, *args, **kwargs
+) -> bool:
+    """Take the decision ``action`` (issue or lift) confirmed in ``name``, once however often
+    it is clicked (its idempotency key), and say what it did (:func:`_announce`). The
+    confirmation closes either way; False if the decision was refused."""
+    state = st.session_state
     try:
-        decision = issue(
+        decision = action(
             ctx.engine,
             ctx.viewer.for_incident(incident_id),
             incident_id,
-            area_ids,
-            level,
-            reason,
-            idempotency_key=state.get("evac_issue_key") or uuid.uuid4().hex,
-            trigger=state.get("evac_trigger") or {"kind": "manual"},
+            *args,
+            idempotency_key=state.get(f"{name}_key") or uuid.uuid4().hex,
+            **kwargs,
         )
     except ActionRefused as exc:
         _say("error", _refusal(ctx, exc))
-        state.pop("evac_issue_key", None)
-        return
+        state.pop(f"{name}_key", None)
+        return False
+    _announce(ctx, incident_id, decision, push=state.get(_PUSH_CHOICE[name], True))
+    state.pop(f"{name}_key", None)
+    return True
+
+
+def _announce(ctx: PageContext, incident_id: int, decision, push: bool) -> None:
+    """Say what was decided; a decision that changed areas (not a repeated click) is published
+    in the feed again and, when ``push``, pushed to the citizens in its areas."""
     _report(ctx, decision)
     if decision.written and not decision.repeated:
         _republish(ctx, incident_id)
-    if state.get("evac_push", True) and decision.written and not decision.repeated:
-        _push(ctx, decision.decision_key)
-    for key in ("evac_issue_key", "evac_trigger"):
-        state.pop(key, None)
-    state["evac_areas"] = []
-    state["evac_reason"] = ""
+        if push:
+            _push(ctx, decision.decision_key)
 
 
 def feed_dir() -> Path:
@@ -461,14 +503,7 @@ def lift_form(ctx: PageContext, incident_id: int, state: BoardState) -> None:
     st.text_area(ctx.t("evacuation.page.lift_reason"), key="evac_lift_reason", max_chars=2000)
     st.checkbox(ctx.t("evacuation.page.push"), value=True, key="evac_lift_push")
     chosen = [a for a in (st.session_state.get("evac_lift_areas") or []) if a in state.in_force]
-    st.button(
-        ctx.t("evacuation.page.lift"),
-        disabled=not chosen,
-        key="evac_lift_open",
-        on_click=gate.callback(_open),
-        args=("evac_lift",),
-    )
-    if st.session_state.get("evac_lift_key") and chosen:
+    if _open_button("evac_lift", ctx.t("evacuation.page.lift"), chosen):
         gate.dialog(
             ctx.t("evacuation.page.confirm_lift_title"),
             on_dismiss=gate.callback(_close_lift),
@@ -486,46 +521,21 @@ def _lift_body(ctx: PageContext, incident_id: int, state: BoardState, area_ids: 
     for line in _covered_lines(ctx, state, area_ids)[1:]:
         st.text(line)
     st.text(ctx.t("evacuation.page.confirm_reason", reason=reason or "—"))
-    left, right = st.columns(2)
-    left.button(
+    _confirm_or_cancel(
+        ctx,
+        "evac_lift",
         ctx.t("evacuation.page.confirm_lift_button"),
-        type="primary",
-        width="stretch",
-        key="evac_lift_confirm",
-        on_click=gate.callback(_do_lift),
-        args=(ctx, incident_id, area_ids, reason),
-    )
-    right.button(
-        ctx.t("evacuation.page.cancel"),
-        width="stretch",
-        key="evac_lift_cancel",
-        on_click=gate.callback(_close_lift),
+        _do_lift,
+        (ctx, incident_id, area_ids, reason),
+        _close_lift,
     )
 
 
 def _do_lift(ctx: PageContext, incident_id: int, area_ids: list[int], reason: str) -> None:
-    state = st.session_state
-    try:
-        decision = lift(
-            ctx.engine,
-            ctx.viewer.for_incident(incident_id),
-            incident_id,
-            area_ids,
-            reason,
-            idempotency_key=state.get("evac_lift_key") or uuid.uuid4().hex,
-        )
-    except ActionRefused as exc:
-        _say("error", _refusal(ctx, exc))
-        state.pop("evac_lift_key", None)
+    if not _decide(ctx, "evac_lift", lift, incident_id, area_ids, reason):
         return
-    _report(ctx, decision)
-    if decision.written and not decision.repeated:
-        _republish(ctx, incident_id)
-    if state.get("evac_lift_push", True) and decision.written and not decision.repeated:
-        _push(ctx, decision.decision_key)
-    state.pop("evac_lift_key", None)
-    state["evac_lift_areas"] = []
-    state["evac_lift_reason"] = ""
+    st.session_state["evac_lift_areas"] = []
+    st.session_state["evac_lift_reason"] = ""
 
 
 # ------------------------------------------------------------------ decisions taken
@@ -571,21 +581,19 @@ def cap_download(ctx: PageContext, incident_id: int) -> None:
     history = issuance_history(ctx.engine, incident_id)
     if history.empty:
         return
-    key = str(history.iloc[-1]["decision_key"])
-    left, right = st.columns(2)
-    gate.download_button(
-        ctx.t("evacuation.page.cap_download"),
-        lambda: decision_message(ctx.engine, key),
-        container=left,
-        file_name=f"cap-{history.iloc[-1]['id']}.xml",
-        mime="application/cap+xml",
-        key="evac_cap",
+    newest = history.iloc[-1]
+    key = str(newest["decision_key"])
+    # Each file: what it is (its label, name and widget key), how it is made, its type.
+    files = (
+        ("cap", decision_message, "xml", "application/cap+xml"),
+        ("announcement", announcement_pdf, "pdf", "application/pdf"),
     )
-    gate.download_button(
-        ctx.t("evacuation.page.announcement_download"),
-        lambda: announcement_pdf(ctx.engine, key),
-        container=right,
-        file_name=f"announcement-{history.iloc[-1]['id']}.pdf",
-        mime="application/pdf",
-        key="evac_announcement",
-    )
+    for slot, (what, make, extension, mime) in zip(st.columns(2), files, strict=True):
+        gate.download_button(
+            ctx.t(f"evacuation.page.{what}_download"),
+            functools.partial(make, ctx.engine, key),
+            container=slot,
+            file_name=f"{what}-{newest['id']}.{extension}",
+            mime=mime,
+            key=f"evac_{what}",
+        )

@@ -267,13 +267,7 @@ def fragment(func: F | None = None, *, run_every: float | None = None) -> Callab
     shell moments before)."""
 
     def wrap(fn: F) -> F:
-        @functools.wraps(fn)
-        def checked(*args: Any, **kwargs: Any) -> Any:
-            if _is_fragment_run() and admit("fragment") is None:
-                return None
-            return fn(*args, **kwargs)
-
-        return st.fragment(checked, run_every=run_every)  # type: ignore[return-value]
+        return st.fragment(_admitted(fn, "fragment"), run_every=run_every)  # type: ignore[return-value]
 
     return wrap(func) if func is not None else wrap
 
@@ -282,15 +276,22 @@ def dialog(title: str, **kwargs: Any) -> Callable[[F], F]:
     """``st.dialog`` whose every run (it reruns as a fragment) re-checks the viewer first."""
 
     def wrap(fn: F) -> F:
-        @functools.wraps(fn)
-        def checked(*args: Any, **kw: Any) -> Any:
-            if _is_fragment_run() and admit("dialog") is None:
-                return None
-            return fn(*args, **kw)
-
-        return st.dialog(title, **kwargs)(checked)  # type: ignore[return-value]
+        return st.dialog(title, **kwargs)(_admitted(fn, "dialog"))  # type: ignore[return-value]
 
     return wrap
+
+
+def _admitted(fn: F, path: str) -> F:
+    """``fn`` that, on a fragment-only run, runs only if :func:`admit` lets the viewer through
+    on ``path`` (the full run's inline call was checked by the shell moments before)."""
+
+    @functools.wraps(fn)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if _is_fragment_run() and admit(path) is None:
+            return None
+        return fn(*args, **kwargs)
+
+    return checked  # type: ignore[return-value]
 
 
 def callback(fn: F) -> F:

@@ -21,7 +21,7 @@ Coordinates are rounded to ~1 m.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -80,6 +80,67 @@ def _pos(lon: float, lat: float) -> list[float]:
     return [round(float(lon), COORD_DECIMALS), round(float(lat), COORD_DECIMALS)]
 
 
+def _rows(frame: pd.DataFrame, *columns: str) -> Iterator[tuple[Any, ...]]:
+    """The frame's ``columns`` row by row, as plain Python values (read column-wise: a map
+    redraws thousands of records on every refresh)."""
+    return zip(*(frame[column].tolist() for column in columns), strict=True)
+
+
+def area_layer(
+    layer_id: str,
+    records: list[dict[str, Any]],
+    *,
+    fill: Any,
+    outline: tuple[Any, Any] | None = None,
+    pickable: bool = False,
+) -> pdk.Layer:
+    """Filled areas, one per record with its outer ring under ``polygon``; ``outline`` (colour,
+    width in pixels) draws their edges. Each colour or width is a value or a record's field."""
+    edges = {}
+    if outline is not None:
+        colour, width = outline
+        edges = {"get_line_color": colour, "get_line_width": width, "line_width_units": "'pixels'"}
+    return pdk.Layer(
+        "PolygonLayer",
+        id=layer_id,
+        data=records,
+        get_polygon="polygon",
+        get_fill_color=fill,
+        filled=True,
+        stroked=outline is not None,
+        pickable=pickable,
+        **edges,
+    )
+
+
+def line_layer(
+    layer_id: str,
+    records: list[dict[str, Any]],
+    *,
+    colour: Any,
+    width: Any,
+    units: str = "pixels",
+    rounded: bool = True,
+    pickable: bool = False,
+    **extra: Any,
+) -> pdk.Layer:
+    """Lines, one per record with its points under ``path``, ``width`` in ``units``, with
+    ``rounded`` ends and joints. The colour or width is a value or a record's field."""
+    return pdk.Layer(
+        "PathLayer",
+        id=layer_id,
+        data=records,
+        get_path="path",
+        get_color=colour,
+        get_width=width,
+        width_units=f"'{units}'",
+        cap_rounded=rounded,
+        joint_rounded=rounded,
+        pickable=pickable,
+        **extra,
+    )
+
+
 def _thinned(group: str, scale: float = 1.0) -> dict[str, Any]:
     """deck.gl's collision filter: overlapping symbols of one layer give way to the one with
     the highest ``r`` (recomputed on every zoom); ``scale`` enlarges the space each needs."""
@@ -119,14 +180,8 @@ def cell_records(
     cells = state.cells
     return [
         record(cell, colour, citizens, unconfirmed, rescue, share)
-        for cell, colour, citizens, unconfirmed, rescue, share in zip(
-            cells["cell"].tolist(),
-            cells["c"].tolist(),
-            cells["citizens"].tolist(),
-            cells["unconfirmed"].tolist(),
-            cells["needs_rescue"].tolist(),
-            cells["share_unconfirmed"].tolist(),
-            strict=True,
+        for cell, colour, citizens, unconfirmed, rescue, share in _rows(
+            cells, "cell", "c", "citizens", "unconfirmed", "needs_rescue", "share_unconfirmed"
         )
     ]
 
@@ -144,17 +199,8 @@ def shelter_records(
     closed = t("hqmap.closed")
     unsuitable = " ⚠ " + t("hqmap.unsuitable")
     levels = {level: t(f"congestion.{level}") for level in SHELTER_PRIORITY}
-    for sid, name, lon, lat, is_open, level, head, capacity, suitable in zip(
-        s["id"].tolist(),
-        s["name"].tolist(),
-        s["lon"].tolist(),
-        s["lat"].tolist(),
-        s["is_open"].tolist(),
-        s["congestion"].tolist(),
-        s["head_count"].tolist(),
-        s["capacity"].tolist(),
-        s["suitable"].tolist(),
-        strict=True,
+    for sid, name, lon, lat, is_open, level, head, capacity, suitable in _rows(
+        s, "id", "name", "lon", "lat", "is_open", "congestion", "head_count", "capacity", "suitable"
     ):
         if is_open:
             if pd.notna(head) and pd.notna(capacity):
@@ -191,15 +237,8 @@ def rescue_records(state: HqState, t: Callable[..., str]) -> list[dict[str, Any]
     priorities = {p: t(f"priority.{p}") for p in map_symbols.PRIORITIES}
     statuses: dict[str, str] = {}
     records = []
-    for rid, lon, lat, priority, status, people, score in zip(
-        frame["id"].tolist(),
-        frame["lon"].tolist(),
-        frame["lat"].tolist(),
-        frame["priority"].tolist(),
-        frame["status"].tolist(),
-        frame["people_count"].tolist(),
-        frame["score"].tolist(),
-        strict=True,
+    for rid, lon, lat, priority, status, people, score in _rows(
+        frame, "id", "lon", "lat", "priority", "status", "people_count", "score"
     ):
         if status not in statuses:
             statuses[status] = t(f"rescue_status.{status}")
@@ -231,9 +270,7 @@ def register_records(state: HqState, t: Callable[..., str]) -> list[dict[str, An
     frame = frame[frame["lat"].notna() & frame["lon"].notna()]
     tips: dict[str, str] = {}
     records = []
-    for lon, lat, status in zip(
-        frame["lon"].tolist(), frame["lat"].tolist(), frame["state"].tolist(), strict=True
-    ):
+    for lon, lat, status in _rows(frame, "lon", "lat", "state"):
         key = status if isinstance(status, str) else "no_report"
         if key not in tips:
             tips[key] = t(f"status.{key}")
@@ -295,42 +332,20 @@ def base_layers(base: LocalBase) -> list[pdk.Layer]:
         for r in sorted(base.roads, key=lambda r: r["kind"] == "expressway")
     ]
     return [
-        pdk.Layer(
-            "PolygonLayer",
-            id=LAYER_BASE,
-            data=base.districts,
-            get_polygon="polygon",
-            get_fill_color=rgba("base.land"),
-            get_line_color=rgba("base.boundary"),
-            get_line_width=2,
-            line_width_units="'pixels'",
-            stroked=True,
-            pickable=False,
+        area_layer(
+            LAYER_BASE,
+            base.districts,
+            fill=rgba("base.land"),
+            outline=(rgba("base.boundary"), 2),
         ),
-        pdk.Layer(
-            "PathLayer",
-            id=f"{LAYER_BASE}-roads",
-            data=roads,
-            get_path="path",
-            get_color="c",
-            get_width="w",
-            width_units="'pixels'",
-            cap_rounded=True,
-            joint_rounded=True,
-            pickable=False,
-        ),
-        pdk.Layer(
-            "PathLayer",
-            id=f"{LAYER_BASE}-rivers",
-            data=base.rivers,
-            get_path="path",
-            get_color=rgba("base.water"),
-            get_width=60,
-            width_units="'meters'",
+        line_layer(f"{LAYER_BASE}-roads", roads, colour="c", width="w"),
+        line_layer(
+            f"{LAYER_BASE}-rivers",
+            base.rivers,
+            colour=rgba("base.water"),
+            width=60,
+            units="meters",
             width_min_pixels=3,
-            cap_rounded=True,
-            joint_rounded=True,
-            pickable=False,
         ),
     ]
 
@@ -366,17 +381,7 @@ def build_deck(
     if local_base is not None and "base" in shown:
         out += base_layers(local_base)
     if "zones" in shown and state.zone_shapes:
-        out.append(
-            pdk.Layer(
-                "PolygonLayer",
-                id=LAYER_ZONES,
-                data=state.zone_shapes,
-                get_polygon="polygon",
-                get_fill_color="c",
-                stroked=False,
-                pickable=False,
-            )
-        )
+        out.append(area_layer(LAYER_ZONES, state.zone_shapes, fill="c"))
     if "cells" in shown:
         out.append(
             pdk.Layer(

@@ -17,6 +17,8 @@ from bosai.jpdate import format_datetime
 from bosai.palette import rgba
 from sql.queries.evacuation import InForce
 
+from .map_deck import area_layer
+
 LAYER_EVACUATION = "evacuation-areas"
 #: The legend's key of this layer (label ``hqmap.layer.evacuation``).
 LEGEND_KEY = "evacuation"
@@ -74,18 +76,4 @@ def evacuation_layers(
     records = area_records(areas, in_force, t, lang)
     if not records:
         return []
-    return [
-        pdk.Layer(
-            "PolygonLayer",
-            id=LAYER_EVACUATION,
-            data=records,
-            get_polygon="polygon",
-            get_fill_color="fc",
-            get_line_color="lc",
-            get_line_width="w",
-            line_width_units="'pixels'",
-            stroked=True,
-            filled=True,
-            pickable=True,
-        )
-    ]
+    return [area_layer(LAYER_EVACUATION, records, fill="fc", outline=("lc", "w"), pickable=True)]

@@ -29,6 +29,7 @@ from sql.queries import evacuation as evq
 from .context import PageContext
 from .evacuation_panels import level_name, trigger_text
 from .evacuation_state import pending_proposals
+from .map_deck import area_layer, line_layer
 
 LAYER_PROPOSALS = "evacuation-proposals"
 LAYER_PROPOSAL_AREAS = "evacuation-proposal-areas"
@@ -154,25 +155,8 @@ def proposal_layers(ctx: PageContext, state: Pending) -> list[pdk.Layer]:
     if not areas:
         return []
     return [
-        pdk.Layer(
-            "PolygonLayer",
-            id=LAYER_PROPOSAL_AREAS,
-            data=areas,
-            get_polygon="polygon",
-            get_fill_color="fc",
-            stroked=False,
-            filled=True,
-            pickable=True,
-        ),
-        pdk.Layer(
-            "PathLayer",
-            id=LAYER_PROPOSALS,
-            data=lines,
-            get_path="path",
-            get_color="lc",
-            get_width=DASH_PX,
-            width_units="'pixels'",
-            cap_rounded=False,
-            pickable=True,
+        area_layer(LAYER_PROPOSAL_AREAS, areas, fill="fc", pickable=True),
+        line_layer(
+            LAYER_PROPOSALS, lines, colour="lc", width=DASH_PX, rounded=False, pickable=True
         ),
     ]

@@ -6,8 +6,12 @@ map with a toggle per layer (HQ map, replay).
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
+import pydeck as pdk
 import streamlit as st
+
+from compositions.hq_map_state import HqState
 
 from . import basemap, data, map_deck, map_symbols
 from .context import PageContext
@@ -63,6 +67,20 @@ def choose_base(ctx: PageContext, base: str, overlays: tuple[str, ...] = ()) -> 
         local = local_base(ctx.city)
         return MapBase(None, local, (), None if local else "hqmap.no_local")
     return MapBase(None, None, (), None)
+
+
+def city_deck(ctx: PageContext, state: HqState, drawn: MapBase, **options: Any) -> pdk.Deck:
+    """The deck of ``state`` over the city's default view, on the base actually ``drawn``;
+    ``options`` as :func:`dashboard.map_deck.build_deck` takes them."""
+    return map_deck.build_deck(
+        state,
+        ctx.t,
+        center=(ctx.city.center_lat, ctx.city.center_lon),
+        zoom=ctx.city.default_zoom,
+        map_style=drawn.style,
+        local_base=drawn.local,
+        **options,
+    )
 
 
 def attribution(

@@ -4,6 +4,9 @@ import (checked first, confirmed in a dialog)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -178,6 +181,17 @@ def on_save(ctx: PageContext, citizen_id: int, version: int | None) -> None:
     state.pop("pe_loaded", None)
 
 
+def _choose_code(slot: Any, ctx: PageContext, field: str, codes: Iterable[str], key: str) -> None:
+    """The plan's ``field`` chosen from its codes, each shown in words
+    (``safety.plans.<field>.<code>``) under the field's column label."""
+    slot.selectbox(
+        ctx.t(f"safety.plans.col.{field}"),
+        codes,
+        format_func=lambda code: ctx.t(f"safety.plans.{field}.{code}"),
+        key=key,
+    )
+
+
 def edit_form(ctx: PageContext, plans: pd.DataFrame, incident_id: int | None = None) -> None:
     """The admin's form for one register person's plan, and the deletion of an existing plan
     (``incident_id``: the active incident whose activity log records a deletion)."""
@@ -211,12 +225,7 @@ def edit_form(ctx: PageContext, plans: pd.DataFrame, incident_id: int | None = N
     shelters = dict(zip(board["id"].astype(int), board["name"], strict=True))
     with st.form("pe_form"):
         left, right = st.columns(2)
-        left.selectbox(
-            ctx.t("safety.plans.col.kind"),
-            PLAN_DESTINATIONS,
-            format_func=lambda k: ctx.t(f"safety.plans.kind.{k}"),
-            key="pe_kind",
-        )
+        _choose_code(left, ctx, "kind", PLAN_DESTINATIONS, "pe_kind")
         right.selectbox(
             ctx.t("safety.plans.destination_shelter"),
             list(shelters),
@@ -238,12 +247,7 @@ def edit_form(ctx: PageContext, plans: pd.DataFrame, incident_id: int | None = N
                 ctx.t("safety.plans.supporter_relation", k=k), max_chars=32, key=f"pe_s{k}_relation"
             )
         left, right = st.columns(2)
-        left.selectbox(
-            ctx.t("safety.plans.col.transport"),
-            PLAN_TRANSPORTS,
-            format_func=lambda t: ctx.t(f"safety.plans.transport.{t}"),
-            key="pe_transport",
-        )
+        _choose_code(left, ctx, "transport", PLAN_TRANSPORTS, "pe_transport")
         right.text_input(
             ctx.t("safety.plans.transport_note"), max_chars=200, key="pe_transport_note"
         )

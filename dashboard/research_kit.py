@@ -272,6 +272,24 @@ class Kit:
         return fig
 
 
+def share_bars(shares: pd.DataFrame, label: str, colour: str) -> go.Bar:
+    """Horizontal bars of the ``share`` column with their confidence intervals (``ci_low``,
+    ``ci_high``) as error bars, one per row named by the ``label`` column."""
+    return go.Bar(
+        x=shares["share"],
+        y=shares[label],
+        orientation="h",
+        marker_color=colour,
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": shares["ci_high"] - shares["share"],
+            "arrayminus": shares["share"] - shares["ci_low"],
+        },
+        text=[f"{s:.1%}" for s in shares["share"]],
+    )
+
+
 def _count(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return DASH

@@ -11,6 +11,7 @@ changed what). Names from the city OS or typed by staff are shown only in ``st.d
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -29,7 +30,7 @@ from sql.actions.reception import (
     register_walk_in,
 )
 
-from . import gate
+from . import gate, widgets
 from .context import PageContext
 
 MESSAGES_KEY = "_bosai_safety_messages"
@@ -83,44 +84,21 @@ def accounted_kpis(
     def of(n: int) -> str:
         return ctx.t("safety.kpi.of_people", n=f"{n:,}")
 
-    row = st.columns(5)
-    row[0].metric(
-        ctx.t("safety.kpi.accounted"),
-        f"{counts['accounted']:,}",
-        ctx.t("safety.kpi.share", rate=f"{counts['accounted'] / people:.1%}"),
-        delta_color="off",
-        delta_arrow="off",
-    )
-    row[1].metric(
-        ctx.t("safety.kpi.unaccounted"),
-        f"{counts['unaccounted']:,}",
-        of(counts["people"]),
-        delta_color="off",
-        delta_arrow="off",
-    )
-    row[2].metric(ctx.t("safety.kpi.needs_help"), f"{counts['needs_help']:,}")
-    row[3].metric(
-        ctx.t("safety.kpi.priority_unaccounted"),
-        f"{counts['priority_unaccounted']:,}",
-        of(counts["priority"]),
-        delta_color="off",
-        delta_arrow="off",
-    )
-    row[4].metric(
-        ctx.t("safety.kpi.register_unaccounted"),
-        f"{counts['register_unaccounted']:,}",
-        of(counts["register"]),
-        delta_color="off",
-        delta_arrow="off",
-    )
+    # Each figure (a count under its own key) and what stands beside it.
+    figures = {
+        "accounted": ctx.t("safety.kpi.share", rate=f"{counts['accounted'] / people:.1%}"),
+        "unaccounted": of(counts["people"]),
+        "needs_help": None,
+        "priority_unaccounted": of(counts["priority"]),
+        "register_unaccounted": of(counts["register"]),
+    }
+    for slot, (key, beside) in zip(st.columns(len(figures)), figures.items(), strict=True):
+        widgets.key_figure(slot, ctx.t(f"safety.kpi.{key}"), f"{counts[key]:,}", beside)
     st.caption(
         ctx.t(
             "safety.unaccounted.more",
-            no_contact=f"{counts['no_contact']:,}",
-            moving=f"{counts['moving']:,}",
-            shelter=f"{places.get('shelter', 0):,}",
-            home=f"{places.get('home', 0):,}",
-            car=f"{places.get('car', 0):,}",
+            **widgets.counts_text(counts, "no_contact", "moving"),
+            **widgets.counts_text(places, "shelter", "home", "car"),
             as_of=_when(ctx, as_of) if as_of is not None else "—",
         )
     )
@@ -270,6 +248,19 @@ def person_table(ctx: PageContext, found: pd.DataFrame, shelter_id: int) -> pd.D
     )
 
 
+def pick_person(
+    ctx: PageContext, found: pd.DataFrame, shelter_id: int, table_key: str, pick_key: str
+) -> int | None:
+    """The people found, as a table to pick one from (:func:`person_table`); the citizen id
+    picked, while it is among them."""
+    ids = found["citizen_id"].astype(int).tolist()
+    widgets.selectable_table(
+        person_table(ctx, found, shelter_id), ids, table_key, pick_key, width="stretch"
+    )
+    picked = st.session_state.get(pick_key)
+    return picked if picked in ids else None
+
+
 def household_desk(
     ctx: PageContext, incident_id: int, shelter_id: int, citizen_id: int, method: str
 ) -> None:
@@ -391,31 +382,28 @@ def on_assign(
     state = st.session_state
     assignee = state.get(f"fu_assignee_{citizen_id}") or ""
     method = state.get(f"fu_method_{citizen_id}") or "call"
+    how = ctx.t(f"safety.method.{method}")
+    done = ctx.t("safety.unaccounted.assigned", assignee=assignee.strip(), method=how)
+    _follow_up(
+        ctx, assign_follow_up, (incident_id, citizen_id, seen_version, assignee, method), done
+    )
+
+
+def _follow_up(ctx: PageContext, action: Callable, args: tuple, done: str) -> None:
+    """Take a follow-up ``action`` on one person (``args``: the incident, the citizen, the
+    version the page showed, then the action's own) and say ``done``, or why not. The version
+    seen is forgotten unless the action was refused outright (a conflict shows the newer one)."""
+    incident_id, citizen_id = args[:2]
     try:
-        assign_follow_up(
-            ctx.engine,
-            ctx.viewer.for_incident(incident_id),
-            incident_id,
-            citizen_id,
-            seen_version,
-            assignee,
-            method,
-        )
+        action(ctx.engine, ctx.viewer.for_incident(incident_id), *args)
     except ConflictError as exc:
         say("error", conflict_text(ctx, exc))
-        state.pop(f"fu_seen_{citizen_id}", None)
+        st.session_state.pop(f"fu_seen_{citizen_id}", None)
     except ActionRefused as exc:
         say("error", refusal(ctx, exc))
     else:
-        state.pop(f"fu_seen_{citizen_id}", None)
-        say(
-            "success",
-            ctx.t(
-                "safety.unaccounted.assigned",
-                assignee=assignee.strip(),
-                method=ctx.t(f"safety.method.{method}"),
-            ),
-        )
+        st.session_state.pop(f"fu_seen_{citizen_id}", None)
+        say("success", done)
 
 
 def conflict_text(ctx: PageContext, exc: ConflictError) -> str:
@@ -438,32 +426,14 @@ def on_outcome(
     note: str | None,
     members: list[int],
 ) -> None:
-    try:
-        record_follow_up(
-            ctx.engine,
-            ctx.viewer.for_incident(incident_id),
-            incident_id,
-            citizen_id,
-            seen_version,
-            outcome,
-            note,
-            members,
-        )
-    except ConflictError as exc:
-        say("error", conflict_text(ctx, exc))
-        st.session_state.pop(f"fu_seen_{citizen_id}", None)
-    except ActionRefused as exc:
-        say("error", refusal(ctx, exc))
-    else:
-        st.session_state.pop(f"fu_seen_{citizen_id}", None)
-        say(
-            "success",
-            ctx.t(
-                "safety.unaccounted.recorded",
-                outcome=ctx.t(f"safety.follow_up.{outcome}"),
-                n=1 + len(members),
-            ),
-        )
+    done = ctx.t(
+        "safety.unaccounted.recorded",
+        outcome=ctx.t(f"safety.follow_up.{outcome}"),
+        n=1 + len(members),
+    )
+    _follow_up(
+        ctx, record_follow_up, (incident_id, citizen_id, seen_version, outcome, note, members), done
+    )
 
 
 def on_report(ctx: PageContext, incident_id: int, citizen_id: int) -> None:
@@ -659,15 +629,22 @@ def follow_up_forms(
     if ctx.viewer.role not in ("hq", "rescue"):
         return
     row = state.board[state.board["citizen_id"] == person].iloc[0]
-    assign_tab, outcome_tab, report_tab, place_tab = st.tabs(
+
+    def choose(slot: Any, field: str, codes: list[str], words: str, key: str) -> None:
+        """The form's ``field``: one of ``codes``, each shown as ``safety.<words>.<code>``."""
+        slot.selectbox(
+            ctx.t(f"safety.unaccounted.{field}"),
+            codes,
+            format_func=lambda code: ctx.t(f"safety.{words}.{code}"),
+            key=f"{key}_{person}",
+        )
+
+    assign_tab, outcome_tab, report_tab, place_tab = widgets.rerun_tabs(
+        "ua_panel_tabs",
         [
-            ctx.t("safety.unaccounted.tab_assign"),
-            ctx.t("safety.unaccounted.tab_outcome"),
-            ctx.t("safety.unaccounted.tab_report"),
-            ctx.t("safety.unaccounted.tab_place"),
+            ctx.t(f"safety.unaccounted.tab_{tab}")
+            for tab in ("assign", "outcome", "report", "place")
         ],
-        key="ua_panel_tabs",
-        on_change="rerun",
     )
     with assign_tab, st.form(f"fu_assign_form_{person}"):
         left, right = st.columns([3, 2])
@@ -677,12 +654,7 @@ def follow_up_forms(
             max_chars=64,
             key=f"fu_assignee_{person}",
         )
-        right.selectbox(
-            ctx.t("safety.unaccounted.method"),
-            ["call", "visit"],
-            format_func=lambda m: ctx.t(f"safety.method.{m}"),
-            key=f"fu_method_{person}",
-        )
+        choose(right, "method", ["call", "visit"], "method", "fu_method")
         st.form_submit_button(
             ctx.t("safety.unaccounted.assign"),
             icon=":material/assignment_ind:",
@@ -706,13 +678,14 @@ def follow_up_forms(
         )
         st.text_input(ctx.t("safety.unaccounted.note"), max_chars=500, key=f"fu_note_{person}")
         if members:
-            st.multiselect(
+            widgets.choose_several(
+                st,
+                ctx,
                 ctx.t("safety.unaccounted.also_members"),
                 members,
-                format_func=lambda i: ctx.t("safety.unaccounted.person", id=i),
+                f"fu_members_{person}",
                 placeholder=ctx.t("safety.unaccounted.also_members"),
-                key=f"fu_members_{person}",
-                select_all=False,  # no select-all entry (English, one click from everything)
+                format_func=lambda i: ctx.t("safety.unaccounted.person", id=i),
             )
         confirm = st.form_submit_button(
             ctx.t("safety.unaccounted.outcome"), type="primary", icon=":material/fact_check:"
@@ -723,18 +696,8 @@ def follow_up_forms(
     with report_tab, st.form(f"rp_form_{person}"):
         left, right = st.columns(2)
         if not rescue:
-            left.selectbox(
-                ctx.t("safety.unaccounted.report_source"),
-                ["supporter", "family", "hq"],
-                format_func=lambda s: ctx.t(f"safety.source.{s}"),
-                key=f"rp_source_{person}",
-            )
-        right.selectbox(
-            ctx.t("safety.unaccounted.report_outcome"),
-            ["safe", "needs_help"],
-            format_func=lambda o: ctx.t(f"safety.detail.{o}"),
-            key=f"rp_outcome_{person}",
-        )
+            choose(left, "report_source", ["supporter", "family", "hq"], "source", "rp_source")
+        choose(right, "report_outcome", ["safe", "needs_help"], "detail", "rp_outcome")
         st.text_input(ctx.t("safety.unaccounted.note"), max_chars=500, key=f"rp_note_{person}")
         st.form_submit_button(
             ctx.t("safety.unaccounted.report_rescue" if rescue else "safety.unaccounted.report"),
@@ -744,12 +707,7 @@ def follow_up_forms(
         )
     with place_tab, st.form(f"pl_form_{person}"):
         left, right = st.columns([2, 3])
-        left.selectbox(
-            ctx.t("safety.unaccounted.place_kind"),
-            ["home", "car"],
-            format_func=lambda k: ctx.t(f"safety.place.{k}"),
-            key=f"pl_kind_{person}",
-        )
+        choose(left, "place_kind", ["home", "car"], "place", "pl_kind")
         right.text_input(
             ctx.t("safety.unaccounted.place_text"),
             placeholder=ctx.t("safety.unaccounted.place_placeholder"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -207,12 +207,11 @@ def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:
     share_hidden = not exact and hides(kpis["confirmed"], kpis["citizens"])
     top = st.columns(5)
     top[0].metric(ctx.t("kpi.opted_in"), n(kpis["citizens"]))
-    top[1].metric(
+    key_figure(
+        top[1],
         ctx.t("kpi.confirmed_safe"),
         MASK if share_hidden else f"{kpis['confirmed_share']:.1%}",
         ctx.t("kpi.people", n=n(kpis["confirmed"])),
-        delta_color="off",
-        delta_arrow="off",
     )
     top[2].metric(ctx.t("kpi.evacuating"), n(kpis["evacuating"]))
     top[3].metric(ctx.t("kpi.at_shelter"), n(kpis["at_shelter"]))
@@ -220,24 +219,67 @@ def kpi_header(ctx: PageContext, kpis: dict[str, Any]) -> None:
     bottom = st.columns(5)
     by_priority = kpis["rescue_open"]
     bottom[0].metric(ctx.t("kpi.rescue_open"), n(kpis["rescue_open_total"]))
-    bottom[1].metric(
+    key_figure(
+        bottom[1],
         ctx.t("kpi.rescue_by_priority"),
         " / ".join(n(by_priority.get(p, 0)) for p in ("high", "medium", "low")),
         ctx.t("kpi.priority_legend"),
-        delta_color="off",
-        delta_arrow="off",
     )
     bottom[2].metric(
         ctx.t("kpi.shelters_open"), f"{kpis['shelters_open']:,} / {kpis['shelters']:,}"
     )
     bottom[3].metric(ctx.t("kpi.shelters_full"), f"{kpis['shelters_full']:,}")
-    bottom[4].metric(
+    key_figure(
+        bottom[4],
         ctx.t("kpi.register_unconfirmed"),
         n(kpis["register_unconfirmed"]),
         ctx.t("kpi.of_total", n=n(kpis["register"])),
-        delta_color="off",
-        delta_arrow="off",
     )
+
+
+def counts_text(counts: Mapping[str, int], *names: str) -> dict[str, str]:
+    """The named ``counts`` (0 where one is missing) written with thousands separators, by
+    name — values for a label that states them."""
+    return {name: f"{counts.get(name, 0):,}" for name in names}
+
+
+def key_figure(slot: Any, label: str, value: str, beside: str | None) -> None:
+    """A key figure in ``slot`` (a column, or ``st``) with ``beside`` it a share or a count of
+    what it is part of — never an increase, so drawn without arrow or colour."""
+    slot.metric(label, value, beside, delta_color="off", delta_arrow="off")
+
+
+def choose_several(
+    slot: Any,
+    ctx: PageContext,
+    label: str,
+    options: Iterable[Any],
+    key: str,
+    *,
+    words: str | None = None,
+    placeholder: str | None = None,
+    **kwargs: Any,
+) -> list[Any]:
+    """A multiselect in ``slot`` (a column, or ``st``) without Streamlit's select-all entry
+    (English, one click from everything), its placeholder in the page's language
+    (「選んでください」 unless given); options that are codes are shown as the catalogue's
+    ``{words}.{code}``."""
+    if words is not None:
+        kwargs["format_func"] = lambda code: ctx.t(f"{words}.{code}")
+    return slot.multiselect(
+        label,
+        options,
+        key=key,
+        select_all=False,
+        placeholder=placeholder or ctx.t("common.choose"),
+        **kwargs,
+    )
+
+
+def rerun_tabs(key: str, labels: list[str]) -> list[Any]:
+    """Tabs that keep the open one in the session (``key``) and rerun the page when another is
+    chosen."""
+    return st.tabs(labels, key=key, on_change="rerun")
 
 
 def text_table(frame: pd.DataFrame, **kwargs: Any) -> None:

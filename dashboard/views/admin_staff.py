@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from bosai.jpdate import format_datetime
-from dashboard import gate, panels
+from dashboard import gate, panels, widgets
 from dashboard.context import current
 from dashboard.registry import ALL_ROLES
 from dashboard.text import say
@@ -34,6 +34,35 @@ def _run(action, *args, done: str, **kwargs) -> None:
         unchanged = isinstance(result, dict) and not result
         text = ctx.t("admin.staff.unchanged") if unchanged else done
         st.session_state[panels.MESSAGE_KEY] = ("info" if unchanged else "success", text)
+
+
+def _add_as_typed() -> None:
+    """Add the account as typed into the add form."""
+    state = st.session_state
+    _run(
+        add_staff,
+        state.get("new_staff_subject") or "",
+        state.get("new_staff_name") or "",
+        state.get("new_staff_role") or "hq",
+        state.get("new_staff_shelters") or [],
+        state.get("new_staff_team") or None,
+        done=ctx.t("admin.staff.added"),
+    )
+
+
+def _save_as_edited(i: int) -> None:
+    """Save account ``i`` as edited in its form."""
+    state = st.session_state
+    _run(
+        update_staff,
+        i,
+        name=state.get(f"edit_staff_name_{i}") or "",
+        role=state.get(f"edit_staff_role_{i}"),
+        shelter_ids=state.get(f"edit_staff_shelters_{i}") or [],
+        team=state.get(f"edit_staff_team_{i}") or "",
+        active=bool(state.get(f"edit_staff_active_{i}")),
+        done=ctx.t("admin.staff.saved"),
+    )
 
 
 panels.show_messages()
@@ -73,30 +102,18 @@ with add_tab, st.form("add_staff", clear_on_submit=True):
     st.text_input(ctx.t("admin.staff.subject"), key="new_staff_subject", max_chars=128)
     st.text_input(ctx.t("admin.staff.name"), key="new_staff_name", max_chars=100)
     st.selectbox(ctx.t("admin.staff.role"), ALL_ROLES, format_func=role_label, key="new_staff_role")
-    st.multiselect(
+    widgets.choose_several(
+        st,
+        ctx,
         ctx.t("admin.staff.shelters"),
         list(shelters),
+        "new_staff_shelters",
         format_func=lambda s: shelters.get(s, f"#{s}"),
-        key="new_staff_shelters",
         help=ctx.t("admin.staff.shelters_help"),
-        select_all=False,  # no select-all entry (English, one click from everything)
-        placeholder=ctx.t("common.choose"),
     )
     st.text_input(ctx.t("admin.staff.team"), key="new_staff_team", max_chars=64)
     st.form_submit_button(
-        ctx.t("admin.staff.add_button"),
-        type="primary",
-        on_click=gate.callback(
-            lambda: _run(
-                add_staff,
-                st.session_state.get("new_staff_subject") or "",
-                st.session_state.get("new_staff_name") or "",
-                st.session_state.get("new_staff_role") or "hq",
-                st.session_state.get("new_staff_shelters") or [],
-                st.session_state.get("new_staff_team") or None,
-                done=ctx.t("admin.staff.added"),
-            )
-        ),
+        ctx.t("admin.staff.add_button"), type="primary", on_click=gate.callback(_add_as_typed)
     )
 
 with change_tab:
@@ -124,15 +141,15 @@ with change_tab:
                 format_func=role_label,
                 key=f"edit_staff_role_{member.id}",
             )
-            st.multiselect(
+            widgets.choose_several(
+                st,
+                ctx,
                 ctx.t("admin.staff.shelters"),
                 list(shelters),
+                f"edit_staff_shelters_{member.id}",
                 default=[s for s in member.shelter_ids if s in shelters],
                 format_func=lambda s: shelters.get(s, f"#{s}"),
-                key=f"edit_staff_shelters_{member.id}",
                 help=ctx.t("admin.staff.shelters_help"),
-                select_all=False,  # no select-all entry (English, one click from everything)
-                placeholder=ctx.t("common.choose"),
             )
             st.text_input(
                 ctx.t("admin.staff.team"),
@@ -147,17 +164,7 @@ with change_tab:
             st.form_submit_button(
                 ctx.t("admin.staff.save"),
                 type="primary",
-                on_click=gate.callback(
-                    lambda i=member.id: _run(
-                        update_staff,
-                        i,
-                        name=st.session_state.get(f"edit_staff_name_{i}") or "",
-                        role=st.session_state.get(f"edit_staff_role_{i}"),
-                        shelter_ids=st.session_state.get(f"edit_staff_shelters_{i}") or [],
-                        team=st.session_state.get(f"edit_staff_team_{i}") or "",
-                        active=bool(st.session_state.get(f"edit_staff_active_{i}")),
-                        done=ctx.t("admin.staff.saved"),
-                    )
-                ),
+                on_click=gate.callback(_save_as_edited),
+                args=(member.id,),
             )
         st.caption(ctx.t("admin.staff.deactivate_note"))

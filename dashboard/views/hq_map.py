@@ -129,17 +129,7 @@ def live_picture() -> None:
         shown = map_view.legend(
             ctx, "hq", drawn, state.shows_register, state.shows_positions, tuple(extra)
         )
-        deck = map_deck.build_deck(
-            state,
-            ctx.t,
-            center=(ctx.city.center_lat, ctx.city.center_lon),
-            zoom=ctx.city.default_zoom,
-            map_style=drawn.style,
-            exact_counts=exact,
-            layers=shown,
-            local_base=drawn.local,
-            extra=extra,
-        )
+        deck = map_view.city_deck(ctx, state, drawn, exact_counts=exact, layers=shown, extra=extra)
         event = st.pydeck_chart(
             deck, on_select="rerun", selection_mode="single-object", key="hq_deck", height=640
         )

@@ -28,6 +28,21 @@ def _run(action, *args, done: str, **kwargs) -> None:
         panels.forget_incident_state()
 
 
+def _declare_as_entered() -> None:
+    """Declare the incident as entered in the declaration form."""
+    state = st.session_state
+    _run(
+        declare_incident,
+        state["new_kind"],
+        state.get("new_name_ja") or "",
+        state.get("new_name_en") or None,
+        state.get("new_hazard"),
+        bool(state.get("new_mode")),
+        ctx.city.municipality_code,
+        done=ctx.t("incidents.declared_done"),
+    )
+
+
 panels.show_messages()
 incidents = list_incidents(ctx.engine)
 active = [i for i in incidents if i.active]
@@ -88,18 +103,7 @@ if may_act and not active:
         st.form_submit_button(
             ctx.t("incidents.declare_button"),
             type="primary",
-            on_click=gate.callback(
-                lambda: _run(
-                    declare_incident,
-                    st.session_state["new_kind"],
-                    st.session_state.get("new_name_ja") or "",
-                    st.session_state.get("new_name_en") or None,
-                    st.session_state.get("new_hazard"),
-                    bool(st.session_state.get("new_mode")),
-                    ctx.city.municipality_code,
-                    done=ctx.t("incidents.declared_done"),
-                )
-            ),
+            on_click=gate.callback(_declare_as_entered),
         )
     st.caption(ctx.t("incidents.drill_note"))
 

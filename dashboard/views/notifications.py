@@ -11,7 +11,7 @@ from analytics.notification_targets import in_circle
 from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
 from compositions.hq_map_state import build_hq_state
-from dashboard import data, gate, panels
+from dashboard import data, gate, panels, widgets
 from dashboard.context import current
 from dashboard.notify_words import CONFIRM_ABOVE, target_name
 from dashboard.text import say
@@ -55,13 +55,8 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
             )
             for z in frame.itertuples(index=False)
         }
-        chosen = st.multiselect(
-            ctx.t("notify.zones"),
-            list(labels),
-            format_func=labels.get,
-            key="notify_zones",
-            select_all=False,  # no select-all entry (English, one click from everything)
-            placeholder=ctx.t("common.choose"),
+        chosen = widgets.choose_several(
+            st, ctx, ctx.t("notify.zones"), list(labels), "notify_zones", format_func=labels.get
         )
         spec["zone_ids"] = chosen
         target_label = ctx.t("common.list_sep").join(labels[z] for z in chosen) or None
@@ -119,14 +114,13 @@ if ctx.viewer.role in policy.NOTIFY_ROLES:
     except policy.PolicyDenied:
         recipients = pd.DataFrame(columns=["citizen_id", "subject"])
     selected = len(grid.ids) if candidates is None else len(candidates)
-    st.metric(
+    widgets.key_figure(
+        st,
         ctx.t("notify.recipients"),
         f"{len(recipients):,}",
         ctx.t("notify.excluded", n=f"{max(selected - len(recipients), 0):,}")
         if basis != "everyone"
         else None,
-        delta_color="off",
-        delta_arrow="off",  # a share or a count beside, never an increase
     )
     st.caption(ctx.t(f"notify.basis.{basis}"))
     title = st.text_input(ctx.t("notify.title_field"), max_chars=60, key="notify_title")

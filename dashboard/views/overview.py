@@ -10,7 +10,7 @@ import streamlit as st
 from analytics.small_cells import count_label, hides, is_small
 from bosai.jpdate import clock, format_datetime
 from bosai.palette import STATUS_COLOURS, STATUS_ORDER
-from dashboard import data, evacuation_state
+from dashboard import data, evacuation_state, widgets
 from dashboard.context import current
 from dashboard.text import plain
 from sql import policy
@@ -37,14 +37,13 @@ safe = sum(ov.by_status[s] for s in ("safe_at_home", "at_shelter", "elsewhere_sa
 cols = st.columns(5)
 cols[0].metric(ctx.t("overview.opted_in"), n(ov.citizens))
 cols[1].metric(ctx.t("overview.reported"), n(ov.reported))
-cols[2].metric(
+widgets.key_figure(
+    cols[2],
     ctx.t("overview.confirmed_safe"),
     n(safe),
     f"{safe / ov.citizens:.1%}"
     if ov.citizens and (exact or not hides(safe, ov.citizens))
     else None,
-    delta_color="off",
-    delta_arrow="off",  # a share or a count beside, never an increase
 )
 cols[3].metric(ctx.t("overview.needs_rescue"), n(ov.by_status["needs_rescue"]))
 cols[4].metric(ctx.t("overview.shelters_open"), f"{ov.shelters_open:,} / {ov.shelters:,}")
@@ -54,8 +53,7 @@ if incident is not None:
     st.caption(
         ctx.t(
             "safety.overview",
-            accounted=f"{merged['accounted']:,}",
-            unaccounted=f"{merged['unaccounted']:,}",
+            **widgets.counts_text(merged, "accounted", "unaccounted"),
             rate=f"{merged['accounted'] / max(merged['people'], 1):.1%}",
         )
     )

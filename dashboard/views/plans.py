@@ -34,12 +34,11 @@ except SQLAlchemyError as exc:
     st.stop()
 top = st.columns(4)
 coverage = state.coverage
-top[0].metric(
+widgets.key_figure(
+    top[0],
     ctx.t("safety.plans.coverage"),
     ctx.t("safety.plans.coverage_value", **coverage),
     ctx.t("safety.plans.coverage_share", rate=f"{coverage['share']:.1%}"),
-    delta_color="off",
-    delta_arrow="off",
 )
 if active:
     counts = state.plans["status"].value_counts()
@@ -51,7 +50,7 @@ tabs = [ctx.t("safety.plans.tracking")] if active else []
 tabs.append(ctx.t("safety.plans.title"))
 if ctx.viewer.role == "admin":
     tabs += [ctx.t("safety.plans.edit"), ctx.t("safety.plans.import")]
-shown = st.tabs(tabs, key="plan_tabs", on_change="rerun")
+shown = widgets.rerun_tabs("plan_tabs", tabs)
 position = 0
 if active:
     with shown[position]:

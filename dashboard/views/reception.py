@@ -64,15 +64,9 @@ if row.get("head_count_source") == "reception":
     st.caption(ctx.t("safety.reception.counts_note"))
 safety_panels.show_messages()
 
-search_tab, qr_tab, walk_in_tab, here_tab = st.tabs(
-    [
-        ctx.t("safety.reception.tab_search"),
-        ctx.t("safety.reception.tab_qr"),
-        ctx.t("safety.reception.tab_walk_in"),
-        ctx.t("safety.reception.tab_here"),
-    ],
-    key="rcp_tabs",
-    on_change="rerun",
+search_tab, qr_tab, walk_in_tab, here_tab = widgets.rerun_tabs(
+    "rcp_tabs",
+    [ctx.t(f"safety.reception.tab_{tab}") for tab in ("search", "qr", "walk_in", "here")],
 )
 
 with search_tab:
@@ -110,16 +104,8 @@ with search_tab:
                 st.warning(ctx.t("safety.reception.found_more", n=policy.RECEPTION_SEARCH_LIMIT))
             else:
                 st.caption(ctx.t("safety.reception.found", n=len(found)))
-            ids = found["citizen_id"].astype(int).tolist()
-            widgets.selectable_table(
-                safety_panels.person_table(ctx, found, shelter_id),
-                ids,
-                "rcp_results",
-                "rcp_person",
-                width="stretch",
-            )
-            person = st.session_state.get("rcp_person")
-            if person in ids:
+            person = safety_panels.pick_person(ctx, found, shelter_id, "rcp_results", "rcp_person")
+            if person is not None:
                 st.subheader(ctx.t("safety.reception.household"))
                 safety_panels.household_desk(ctx, incident_id, shelter_id, person, "search")
 
@@ -188,16 +174,10 @@ with walk_in_tab:
             st.info(ctx.t("safety.reception.walk_in_no_match"))
         else:
             st.warning(ctx.t("safety.reception.walk_in_matches"), icon=":material/person_search:")
-            ids = matches["citizen_id"].astype(int).tolist()
-            widgets.selectable_table(
-                safety_panels.person_table(ctx, matches, shelter_id),
-                ids,
-                "rcp_match_table",
-                "rcp_match",
-                width="stretch",
+            match = safety_panels.pick_person(
+                ctx, matches, shelter_id, "rcp_match_table", "rcp_match"
             )
-            match = st.session_state.get("rcp_match")
-            if match in ids:
+            if match is not None:
                 st.session_state["rcp_match_ids"] = [match]
                 st.button(
                     ctx.t("safety.reception.walk_in_as_match"),

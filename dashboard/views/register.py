@@ -66,20 +66,20 @@ def live() -> None:
     board = work_order(people, as_of)
     statuses = [s for s in STATUS_ORDER if s in set(board["status"]) or s == NO_REPORT]
     filters = st.columns(2)
-    chosen_districts = filters[0].multiselect(
+    chosen_districts = widgets.choose_several(
+        filters[0],
+        ctx,
         ctx.t("register.filter_district"),
         sorted(board["district"].dropna().unique()),
-        key="register_district",
-        select_all=False,  # no select-all entry (English, one click from everything)
-        placeholder=ctx.t("common.choose"),
+        "register_district",
     )
-    chosen_statuses = filters[1].multiselect(
+    chosen_statuses = widgets.choose_several(
+        filters[1],
+        ctx,
         ctx.t("register.filter_status"),
         statuses,
-        format_func=lambda s: ctx.t(f"status.{s}"),
-        key="register_status",
-        select_all=False,  # no select-all entry (English, one click from everything)
-        placeholder=ctx.t("common.choose"),
+        "register_status",
+        words="status",
     )
     shown = select(board, chosen_districts, chosen_statuses)
     st.caption(ctx.t("register.status_note"))  # 未確認 and 応答なし are not the same

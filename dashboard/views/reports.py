@@ -54,6 +54,22 @@ def offer(key: str, label: str) -> None:
     )
 
 
+def choose_format(formats, key: str) -> str:
+    """The report's file format, one of ``formats``."""
+    return st.radio(
+        t("reports.page.format"),
+        list(formats),
+        format_func=lambda f: t(f"reports.page.formats.{f}"),
+        horizontal=True,
+        key=key,
+    )
+
+
+def make_button(key: str) -> bool:
+    """The button that makes the report; True on the run after its click."""
+    return st.button(t("reports.page.make"), type="primary", icon=":material/summarize:", key=key)
+
+
 # ---------------------------------------------------------------- council report
 with council_tab:
     st.write(t("reports.page.council_intro"))
@@ -86,16 +102,8 @@ with council_tab:
         choice = st.selectbox(
             t("reports.page.drill"), list(labels), format_func=labels.get, key="council_drill"
         )
-    fmt = st.radio(
-        t("reports.page.format"),
-        list(council.FORMATS),
-        format_func=lambda f: t(f"reports.page.formats.{f}"),
-        horizontal=True,
-        key="council_format",
-    )
-    if choice is not None and st.button(
-        t("reports.page.make"), type="primary", icon=":material/summarize:", key="council_make"
-    ):
+    fmt = choose_format(council.FORMATS, "council_format")
+    if choice is not None and make_button("council_make"):
         bar = st.progress(0.0, text=t("report.progress.reading"))
         ref = choice.id if subject == "incident" else choice
         try:
@@ -140,19 +148,8 @@ with situation_tab:
         )
         at, since = situation.default_moments(ctx.engine, incident.id, at, None)
         st.caption(t("reports.page.since", since=format_datetime(since, ctx.lang, era_style=True)))
-        fmt = st.radio(
-            t("reports.page.format"),
-            list(situation.FORMATS),
-            format_func=lambda f: t(f"reports.page.formats.{f}"),
-            horizontal=True,
-            key="situation_format",
-        )
-        if st.button(
-            t("reports.page.make"),
-            type="primary",
-            icon=":material/summarize:",
-            key="situation_make",
-        ):
+        fmt = choose_format(situation.FORMATS, "situation_format")
+        if make_button("situation_make"):
             with st.spinner(t("reports.page.making")):
                 try:
                     data = situation.produce(

@@ -28,24 +28,16 @@ panels.triage_formula(ctx)
 @gate.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
 def queue() -> None:
     filters = st.columns([2, 2, 2, 2])
-    statuses = filters[0].multiselect(
-        ctx.t("rescue.col.status"),
-        RESCUE_STATUSES,
-        default=list(RESCUE_OPEN_STATUSES),
-        format_func=lambda s: ctx.t(f"rescue_status.{s}"),
-        key="queue_status",
-        select_all=False,  # no select-all entry (English, one click from everything)
-        placeholder=ctx.t("common.choose"),
-    )
-    priorities = filters[1].multiselect(
-        ctx.t("rescue.col.priority"),
-        RESCUE_PRIORITIES,
-        default=list(RESCUE_PRIORITIES),
-        format_func=lambda p: ctx.t(f"priority.{p}"),
-        key="queue_priority",
-        select_all=False,  # no select-all entry (English, one click from everything)
-        placeholder=ctx.t("common.choose"),
-    )
+
+    def choose(slot, column: str, codes: tuple[str, ...], words: str, default: tuple[str, ...]):
+        """The requests' ``column`` filtered to some of its ``codes`` (``default`` at first)."""
+        label = ctx.t(f"rescue.col.{column}")
+        return widgets.choose_several(
+            slot, ctx, label, codes, f"queue_{column}", words=words, default=list(default)
+        )
+
+    statuses = choose(filters[0], "status", RESCUE_STATUSES, "rescue_status", RESCUE_OPEN_STATUSES)
+    priorities = choose(filters[1], "priority", RESCUE_PRIORITIES, "priority", RESCUE_PRIORITIES)
     try:
         # Only the chosen statuses, without contact details (the panel reads those for the one
         # request it opens): at prefecture scale this is tens of thousands of rows otherwise.
@@ -62,12 +54,8 @@ def queue() -> None:
     districts = sorted(d for d in scored["district"].dropna().unique())
     # (no districts, no filter: Streamlit would say "No options to select" in English)
     chosen_districts = (
-        filters[2].multiselect(
-            ctx.t("rescue.col.district"),
-            districts,
-            key="queue_district",
-            select_all=False,  # no select-all entry (English, one click from everything)
-            placeholder=ctx.t("common.choose"),
+        widgets.choose_several(
+            filters[2], ctx, ctx.t("rescue.col.district"), districts, "queue_district"
         )
         if districts
         else []

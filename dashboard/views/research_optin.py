@@ -14,7 +14,7 @@ from bosai.jpdate import format_datetime
 from bosai.palette import OKABE_ITO
 from bosai.vocab import DATA_ITEMS
 from dashboard.context import current
-from dashboard.research_kit import Kit
+from dashboard.research_kit import Kit, share_bars
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 ctx = current()
@@ -48,21 +48,7 @@ SHARES = {"share": ("ci_low", "ci_high")}
 
 def share_chart(frame: pd.DataFrame, label: str, colour: str) -> go.Figure:
     ok = frame[(frame["count"] >= THRESHOLD) | (frame["count"] == 0)]
-    fig = go.Figure(
-        go.Bar(
-            x=ok["share"],
-            y=ok[label],
-            orientation="h",
-            marker_color=colour,
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": ok["ci_high"] - ok["share"],
-                "arrayminus": ok["share"] - ok["ci_low"],
-            },
-            text=[f"{s:.1%}" for s in ok["share"]],
-        )
-    )
+    fig = go.Figure(share_bars(ok, label, colour))
     fig.update_layout(
         height=80 + 40 * len(ok),
         margin={"l": 0, "r": 0, "t": 10, "b": 0},

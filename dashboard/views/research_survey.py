@@ -10,7 +10,7 @@ from analytics.small_cells import LABELS, THRESHOLD, is_small, suppress_tidy
 from bosai.palette import OKABE_ITO
 from dashboard import research_upload, safety_panels
 from dashboard.context import current
-from dashboard.research_kit import Kit
+from dashboard.research_kit import Kit, share_bars
 from dashboard.text import chart_text
 from sql.queries import research
 
@@ -187,21 +187,7 @@ if choice_rows:
         ok = part[(part["n"] >= THRESHOLD) & ((part["count"] >= THRESHOLD) | (part["count"] == 0))]
         if ok.empty:
             continue
-        fig = go.Figure(
-            go.Bar(
-                x=ok["share"],
-                y=ok[t("research.survey.option")],
-                orientation="h",
-                marker_color=OKABE_ITO["bluish_green"],
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": ok["ci_high"] - ok["share"],
-                    "arrayminus": ok["share"] - ok["ci_low"],
-                },
-                text=[f"{s:.1%}" for s in ok["share"]],
-            )
-        )
+        fig = go.Figure(share_bars(ok, t("research.survey.option"), OKABE_ITO["bluish_green"]))
         entry = result["choices"][item_id]
         fig.update_layout(
             title=chart_text(

@@ -137,26 +137,16 @@ def live() -> None:
     total = safety_rates.rates(counts, []).iloc[0]
     top = st.columns(4)
     top[0].metric(ctx.t("safety.citizens"), count_text(total.citizens))
-    top[1].metric(
-        ctx.t("safety.responded"),
-        count_text(total.responded),
-        ctx.t(
-            "safety.of_citizens",
-            rate=rate_text(total.response_rate, total.responded, total.citizens),
-        ),
-        delta_color="off",
-        delta_arrow="off",  # a share or a count beside, never an increase
-    )
-    top[2].metric(
-        ctx.t("safety.confirmed"),
-        count_text(total.confirmed),
-        ctx.t(
-            "safety.of_confirmed",
-            rate=rate_text(total.confirmed_rate, total.confirmed, total.citizens),
-        ),
-        delta_color="off",
-        delta_arrow="off",  # a share or a count beside, never an increase
-    )
+    for slot, label, of_label, count, rate in (
+        (top[1], "safety.responded", "safety.of_citizens", total.responded, total.response_rate),
+        (top[2], "safety.confirmed", "safety.of_confirmed", total.confirmed, total.confirmed_rate),
+    ):
+        widgets.key_figure(
+            slot,
+            ctx.t(label),
+            count_text(count),
+            ctx.t(of_label, rate=rate_text(rate, count, total.citizens)),
+        )
     top[3].metric(ctx.t("safety.needs_help"), count_text(total.needs_help))
     st.caption(
         ctx.t("safety.age_reference", date=wareki(day) if ctx.lang == "ja" else f"{day:%Y-%m-%d}")

@@ -17,14 +17,9 @@ st.title(ctx.t("shelters.title"))
 incident = data.current_incident(ctx.database_url)
 incident_id = incident.id if incident else None
 thresholds = ctx.city.setting("congestion_thresholds", [0.3, 0.6, 0.8])
-st.caption(
-    ctx.t(
-        "shelters.levels",
-        low=f"{thresholds[0]:.1%}",
-        mid=f"{thresholds[1]:.1%}",
-        high=f"{thresholds[2]:.1%}",
-    )
-)
+# The occupancy shares that bound the congestion levels (the legend states them).
+levels = dict(zip(("low", "mid", "high"), thresholds[:3], strict=True))
+st.caption(ctx.t("shelters.levels", **{level: f"{share:.1%}" for level, share in levels.items()}))
 
 
 @gate.fragment(run_every=float(ctx.city.setting("refresh_seconds", 10)))
@@ -133,14 +128,7 @@ def board() -> None:
             shows_positions=False,
             shows_register=False,
         )
-        deck = map_deck.build_deck(
-            only_shelters,
-            ctx.t,
-            center=(ctx.city.center_lat, ctx.city.center_lon),
-            zoom=ctx.city.default_zoom,
-            map_style=drawn.style,
-            local_base=drawn.local,
-        )
+        deck = map_view.city_deck(ctx, only_shelters, drawn)
         picked = map_deck.selected(
             st.pydeck_chart(
                 deck,

@@ -68,13 +68,14 @@ def live() -> None:
         format_func=lambda d: d or ctx.t("safety.unaccounted.all_districts"),
         key="ua_district",
     )
-    states = filters[2].multiselect(
+    states = widgets.choose_several(
+        filters[2],
+        ctx,
         ctx.t("safety.unaccounted.states"),
         ["needs_help", "no_contact", "moving"],
-        format_func=lambda s: ctx.t(f"safety.state.{s}"),
+        "ua_states",
+        words="safety.state",
         placeholder=ctx.t("safety.unaccounted.states"),
-        key="ua_states",
-        select_all=False,  # no select-all entry (English, one click from everything)
     )
     view = filters[3].segmented_control(
         ctx.t("safety.unaccounted.view"),
