@@ -327,8 +327,8 @@ def _times_table(time_to_event: dict[str, Any], lang: str) -> ReportTable:
         pd.DataFrame(rows),
         [
             Column("stage", t("report.col.stage", lang)),
-            Column("group", t("report.col.group", lang)),
-            Column("n", t("report.col.people", lang), "count"),
+            _group_column(lang),
+            _people_column(lang),
             Column("events", t("report.col.events", lang), "count"),
             Column("median_min", t("report.col.median_min", lang), "minutes", basis="n"),
             *[
@@ -468,7 +468,7 @@ def _subscales_table(key: str, title: str, rows: pd.DataFrame, lang: str) -> Rep
         rows,
         [
             Column("subscale", t("research.survey.subscale", lang)),
-            Column("n", t("report.col.people", lang), "count"),
+            _people_column(lang),
             *[
                 Column(name, t(label, lang), "number", basis="n", digits=2)
                 for name, label in SCORE_COLUMNS
@@ -609,7 +609,7 @@ def _acceptance_table(
         frame.assign(label=[t(f"{codes}.{c}", lang) for c in frame[code]]),
         [
             Column("label", t(label, lang)),
-            Column("n", t("report.col.people", lang), "count"),
+            _people_column(lang),
             Column("count", t("report.col.accepted", lang), "count"),
             Column("share", t("report.col.share", lang), "share", basis="count"),
             Column("ci_low", t("report.col.ci_low", lang), "share", basis="count"),
@@ -712,10 +712,10 @@ def _uiux_summary_table(detail: pd.DataFrame, lang: str) -> ReportTable:
             group=[_group(g, lang) for g in detail["group"]],
         ),
         [
-            Column("task", t("research.uiux.task", lang)),
+            _task_column(lang),
             Column("method", t("research.uiux.method", lang)),
-            Column("group", t("report.col.group", lang)),
-            Column("n", t("report.col.people", lang), "count"),
+            _group_column(lang),
+            _people_column(lang),
             Column("median_s", t("report.col.median_s", lang), "number", basis="n"),
             Column("mean_s", t("report.col.mean_s", lang), "number", basis="n"),
             Column("successes", t("research.uiux.successes", lang), "count"),
@@ -738,10 +738,10 @@ def _uiux_paired_table(paired: pd.DataFrame, lang: str) -> ReportTable:
             group=[_group(g, lang) for g in paired["group"]],
         ),
         [
-            Column("task", t("research.uiux.task", lang)),
-            Column("group", t("report.col.group", lang)),
+            _task_column(lang),
+            _group_column(lang),
             Column("pair", t("research.uiux.pair", lang)),
-            Column("n", t("report.col.people", lang), "count"),
+            _people_column(lang),
             Column("hl_shift_s", t("research.uiux.shift", lang), "number", basis="n"),
             Column("ci_low", t("report.col.ci_low_s", lang), "number", basis="n"),
             Column("ci_high", t("report.col.ci_high_s", lang), "number", basis="n"),
@@ -750,6 +750,19 @@ def _uiux_paired_table(paired: pd.DataFrame, lang: str) -> ReportTable:
         note=t("report.method.uiux", lang),
         lang=lang,
     )
+
+
+def _people_column(lang: str) -> Column:
+    """The number of people a row is about (the basis of its shares, means and medians)."""
+    return Column("n", t("report.col.people", lang), "count")
+
+
+def _group_column(lang: str) -> Column:
+    return Column("group", t("report.col.group", lang))
+
+
+def _task_column(lang: str) -> Column:
+    return Column("task", t("research.uiux.task", lang))
 
 
 def _method(code: str, lang: str) -> str:
