@@ -33,14 +33,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+#: Which term a row of :func:`cox_model`'s result is about, with its people and events.
+COX_TERM = ("term", "variable", "level", "reference", "n", "events")
 #: Columns of :func:`cox_model`'s result (one row per term).
 COX_COLUMNS = (
-    "term",
-    "variable",
-    "level",
-    "reference",
-    "n",
-    "events",
+    *COX_TERM,
     "coef",
     "se",
     "hazard_ratio",
