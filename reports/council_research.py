@@ -424,10 +424,12 @@ def _add_questionnaire(
     subscales = _subscale_rows(summary, lang)
     if len(subscales):
         part.section.charts.append(_subscales_chart(inst["id"], title, subscales, lang, draw))
-        part.show(_subscales_table(inst["id"], title, subscales, lang))
+        columns = _subscale_columns(lang)
+        part.show(_questionnaire_table("subscales", inst["id"], title, subscales, columns, lang))
     choices = _choice_rows(summary, lang)
     if len(choices):
-        part.file(_choices_table(inst["id"], title, choices, lang))
+        columns = _choice_columns(lang)
+        part.file(_questionnaire_table("choices", inst["id"], title, choices, columns, lang))
 
 
 def _subscale_rows(summary: dict[str, Any], lang: str) -> pd.DataFrame:
@@ -461,21 +463,24 @@ def _subscales_chart(key: str, title: str, rows: pd.DataFrame, lang: str, draw: 
     )
 
 
-def _subscales_table(key: str, title: str, rows: pd.DataFrame, lang: str) -> ReportTable:
+def _questionnaire_table(
+    kind: str, key: str, title: str, rows: pd.DataFrame, columns: list[Column], lang: str
+) -> ReportTable:
+    """One questionnaire's table of ``kind`` (subscales, choices), keyed and titled by it."""
     return ReportTable(
-        f"subscales_{key}",
-        t("report.table.subscales", lang, title=title),
-        rows,
-        [
-            Column("subscale", t("research.survey.subscale", lang)),
-            _people_column(lang),
-            *[
-                Column(name, t(label, lang), "number", basis="n", digits=2)
-                for name, label in SCORE_COLUMNS
-            ],
-        ],
-        lang=lang,
+        f"{kind}_{key}", t(f"report.table.{kind}", lang, title=title), rows, columns, lang=lang
     )
+
+
+def _subscale_columns(lang: str) -> list[Column]:
+    return [
+        Column("subscale", t("research.survey.subscale", lang)),
+        _people_column(lang),
+        *[
+            Column(name, t(label, lang), "number", basis="n", digits=2)
+            for name, label in SCORE_COLUMNS
+        ],
+    ]
 
 
 def _choice_rows(summary: dict[str, Any], lang: str) -> pd.DataFrame:
@@ -494,18 +499,12 @@ def _choice_rows(summary: dict[str, Any], lang: str) -> pd.DataFrame:
     )
 
 
-def _choices_table(key: str, title: str, rows: pd.DataFrame, lang: str) -> ReportTable:
-    return ReportTable(
-        f"choices_{key}",
-        t("report.table.choices", lang, title=title),
-        rows,
-        [
-            Column("item", t("research.survey.item", lang)),
-            Column("option", t("research.survey.option", lang)),
-            *_answer_columns(lang),
-        ],
-        lang=lang,
-    )
+def _choice_columns(lang: str) -> list[Column]:
+    return [
+        Column("item", t("research.survey.item", lang)),
+        Column("option", t("research.survey.option", lang)),
+        *_answer_columns(lang),
+    ]
 
 
 def _answer_columns(lang: str) -> list[Column]:
