@@ -189,31 +189,57 @@ def rank_biserial(
     x, y = _clean(x), _clean(y)
     if len(x) < 1 or len(y) < 1:
         raise ValueError("both groups need observations")
-    value = _rbc(x, y)
+    return _percentile_effect(
+        "rank_biserial", _rbc(x, y), lambda: _rbc_boot(x, y, n_boot, seed), confidence, n_boot
+    )
+
+
+def _percentile_effect(
+    name: str,
+    value: float,
+    resampled: Callable[[], np.ndarray],
+    confidence: float,
+    n_boot: int,
+) -> EffectSize:
+    """``value`` with the percentile interval of the ``resampled()`` bootstrap values (no
+    interval when ``n_boot <= 0``: ``resampled`` is not called)."""
     if n_boot <= 0:
-        return EffectSize("rank_biserial", value, float("nan"), float("nan"), "none")
-    boots = _rbc_boot(x, y, n_boot, seed)
-    low, high = percentile_ci(boots, confidence)
-    return EffectSize("rank_biserial", value, low, high, f"percentile bootstrap ({n_boot})")
+        return EffectSize(name, value, float("nan"), float("nan"), "none")
+    low, high = percentile_ci(resampled(), confidence)
+    return EffectSize(name, value, low, high, f"percentile bootstrap ({n_boot})")
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupsEffect:
+    """An effect size of k groups with a stratified percentile-bootstrap interval: called as
+    ``effect(groups, confidence=0.95, n_boot=2000, seed=0)``."""
+
+    name: str
+    #: The effect size of the (cleaned) groups.
+    statistic: Callable[[Sequence[np.ndarray]], float]
+    #: ``resampled(groups, n_boot, seed)``: the statistic of each bootstrap resample.
+    resampled: Callable[[Sequence[np.ndarray], int, int | None], np.ndarray]
+
+    def __call__(
+        self,
+        groups: Sequence[Sequence[float]],
+        confidence: float = 0.95,
+        n_boot: int = 2000,
+        seed: int | None = 0,
+    ) -> EffectSize:
+        arrays = [_clean(g) for g in groups]
+        return _percentile_effect(
+            self.name,
+            self.statistic(arrays),
+            lambda: self.resampled(arrays, n_boot, seed),
+            confidence,
+            n_boot,
+        )
 
 
 def _epsilon2(groups: Sequence[np.ndarray]) -> float:
     n = sum(len(g) for g in groups)
     return float(kruskal_h(groups) * (n + 1) / (n * n - 1))
-
-
-def epsilon_squared(
-    groups: Sequence[Sequence[float]],
-    confidence: float = 0.95,
-    n_boot: int = 2000,
-    seed: int | None = 0,
-) -> EffectSize:
-    arrays = [_clean(g) for g in groups]
-    value = _epsilon2(arrays)
-    if n_boot <= 0:
-        return EffectSize("epsilon_squared", value, float("nan"), float("nan"), "none")
-    low, high = percentile_ci(_epsilon2_boot(arrays, n_boot, seed), confidence)
-    return EffectSize("epsilon_squared", value, low, high, f"percentile bootstrap ({n_boot})")
 
 
 def _eta2(groups: Sequence[np.ndarray]) -> float:
@@ -224,15 +250,11 @@ def _eta2(groups: Sequence[np.ndarray]) -> float:
     return ss_between / ss_total if ss_total > 0 else float("nan")
 
 
-def eta_squared(
-    groups: Sequence[Sequence[float]],
-    confidence: float = 0.95,
-    n_boot: int = 2000,
-    seed: int | None = 0,
-) -> EffectSize:
-    arrays = [_clean(g) for g in groups]
-    value = _eta2(arrays)
-    if n_boot <= 0:
-        return EffectSize("eta_squared", value, float("nan"), float("nan"), "none")
-    low, high = percentile_ci(stratified_bootstrap(arrays, _eta2, n_boot, seed), confidence)
-    return EffectSize("eta_squared", value, low, high, f"percentile bootstrap ({n_boot})")
+def _eta2_boot(groups: Sequence[np.ndarray], n_boot: int, seed: int | None) -> np.ndarray:
+    return stratified_bootstrap(groups, _eta2, n_boot, seed)
+
+
+#: ε²_R of Kruskal–Wallis.
+epsilon_squared = GroupsEffect("epsilon_squared", _epsilon2, _epsilon2_boot)
+#: η² of a one-way ANOVA.
+eta_squared = GroupsEffect("eta_squared", _eta2, _eta2_boot)

@@ -28,12 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-RESPONSE_COLUMNS = (
-    "decision_key",
-    "action",
-    "level",
-    "areas",
-    "issued_at",
+#: How the city responded to one decision: minutes from the trigger to the issuance, people
+#: reached, who opened it (median minutes from the issuance), who were safe (likewise).
+RESPONSE_FIGURES = (
     "trigger_to_issue_min",
     "reached",
     "opened",
@@ -41,6 +38,7 @@ RESPONSE_COLUMNS = (
     "safe",
     "issue_to_safe_median_min",
 )
+RESPONSE_COLUMNS = ("decision_key", "action", "level", "areas", "issued_at", *RESPONSE_FIGURES)
 
 
 def _utc(values: Any) -> pd.Series:

@@ -33,22 +33,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+#: Which term a row of :func:`cox_model`'s result is about, with its people and events.
+COX_TERM = ("term", "variable", "level", "reference", "n", "events")
 #: Columns of :func:`cox_model`'s result (one row per term).
-COX_COLUMNS = (
-    "term",
-    "variable",
-    "level",
-    "reference",
-    "n",
-    "events",
-    "coef",
-    "se",
-    "hazard_ratio",
-    "ci_low",
-    "ci_high",
-    "z",
-    "p",
-)
+COX_COLUMNS = (*COX_TERM, "coef", "se", "hazard_ratio", "ci_low", "ci_high", "z", "p")
 #: Columns of :func:`ph_test`'s result (one row per term).
 PH_COLUMNS = ("term", "transform", "statistic", "df", "p")
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -181,6 +182,44 @@ def _asymptotic_ci(
     return low, high, estimate, achieved if 1 - confidence < alpha * 0.75 else confidence
 
 
+def _exact_result(
+    statistic: float,
+    centre: float,
+    cdf: Callable[[int], float],
+    quantile: Callable[[float], int],
+    shifts: Callable[[], np.ndarray],
+    count: int,
+    confidence: float,
+    *sizes: int,
+) -> RankTestResult:
+    """The exact test and interval: the two-sided p of ``statistic`` under the null
+    distribution ``cdf`` (symmetric about ``centre``, ``quantile`` its inverse), and the
+    Hodges–Lehmann estimate with its distribution-free interval from the ``count`` sorted
+    ``shifts()`` (Walsh averages, or differences between the samples)."""
+    if statistic > centre:
+        p = 1 - cdf(int(statistic) - 1)
+    else:
+        p = cdf(int(statistic))
+    p = min(2 * p, 1.0)
+    ordered = shifts()
+    qu = quantile((1 - confidence) / 2)
+    if qu == 0:
+        qu = 1
+    ql = count - qu
+    achieved = 1 - 2 * cdf(qu - 1)
+    return RankTestResult(
+        statistic,
+        p,
+        float(np.median(ordered)),
+        float(ordered[qu - 1]),
+        float(ordered[ql]),
+        confidence,
+        achieved,
+        "exact",
+        *sizes,
+    )
+
+
 # ---------------------------------------------------------------- paired
 
 
@@ -207,26 +246,14 @@ def wilcoxon_paired(x, y, confidence: float = 0.95, exact: bool | None = None) -
     ties = len(np.unique(ranks)) != n
     alpha = 1 - confidence
     if exact and not ties and not zeroes:
-        if statistic > n * (n + 1) / 4:
-            p = 1 - psignrank(int(statistic) - 1, n)
-        else:
-            p = psignrank(int(statistic), n)
-        p = min(2 * p, 1.0)
-        walsh = walsh_averages(d)
-        qu = qsignrank(alpha / 2, n)
-        if qu == 0:
-            qu = 1
-        ql = n * (n + 1) // 2 - qu
-        achieved = 1 - 2 * psignrank(qu - 1, n)
-        return RankTestResult(
+        return _exact_result(
             statistic,
-            p,
-            float(np.median(walsh)),
-            float(walsh[qu - 1]),
-            float(walsh[ql]),
+            n * (n + 1) / 4,
+            lambda q: psignrank(q, n),
+            lambda a: qsignrank(a, n),
+            lambda: walsh_averages(d),
+            n * (n + 1) // 2,
             confidence,
-            achieved,
-            "exact",
             n,
         )
     sigma2 = n * (n + 1) * (2 * n + 1) / 24 - _tie_term(ranks) / 48
@@ -273,26 +300,14 @@ def wilcoxon_two_sample(
     ties = len(np.unique(ranks)) != m + n
     alpha = 1 - confidence
     if exact and not ties:
-        if statistic > m * n / 2:
-            p = 1 - pwilcox(int(statistic) - 1, m, n)
-        else:
-            p = pwilcox(int(statistic), m, n)
-        p = min(2 * p, 1.0)
-        diffs = np.sort(np.subtract.outer(x, y).ravel())
-        qu = qwilcox(alpha / 2, m, n)
-        if qu == 0:
-            qu = 1
-        ql = m * n - qu
-        achieved = 1 - 2 * pwilcox(qu - 1, m, n)
-        return RankTestResult(
+        return _exact_result(
             statistic,
-            p,
-            float(np.median(diffs)),
-            float(diffs[qu - 1]),
-            float(diffs[ql]),
+            m * n / 2,
+            lambda q: pwilcox(q, m, n),
+            lambda a: qwilcox(a, m, n),
+            lambda: np.sort(np.subtract.outer(x, y).ravel()),
+            m * n,
             confidence,
-            achieved,
-            "exact",
             m,
             n,
         )

@@ -15,7 +15,9 @@ an estimate and its interval in one cell; shares as percentages.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 DASH = "—"
@@ -55,15 +57,6 @@ def number(value: Any, digits: int = 2) -> str:
     return f"{float(value):,.{digits}f}"
 
 
-def estimate_ci(estimate: Any, low: Any, high: Any, digits: int = 2) -> str:
-    """``estimate [low, high]`` in one cell (``—`` when the estimate is missing)."""
-    if _missing(estimate):
-        return DASH
-    if _missing(low) or _missing(high):
-        return number(estimate, digits)
-    return f"{number(estimate, digits)} [{number(low, digits)}, {number(high, digits)}]"
-
-
 def percent(share: Any, digits: int = 1) -> str:
     """A share (0–1) as a percentage."""
     if _missing(share):
@@ -71,10 +64,20 @@ def percent(share: Any, digits: int = 1) -> str:
     return f"{100 * float(share):.{digits}f}%"
 
 
-def percent_ci(share: Any, low: Any, high: Any, digits: int = 1) -> str:
-    """``59.2% [55.0%, 63.3%]`` in one cell."""
-    if _missing(share):
+def with_interval(
+    write: Callable[..., str], estimate: Any, low: Any, high: Any, digits: int | None = None
+) -> str:
+    """``estimate [low, high]`` in one cell, each written by ``write`` with ``digits`` (None:
+    its own default): ``—`` when the estimate is missing, the estimate alone when a bound is."""
+    places = () if digits is None else (digits,)
+    if _missing(estimate):
         return DASH
     if _missing(low) or _missing(high):
-        return percent(share, digits)
-    return f"{percent(share, digits)} [{percent(low, digits)}, {percent(high, digits)}]"
+        return write(estimate, *places)
+    return f"{write(estimate, *places)} [{write(low, *places)}, {write(high, *places)}]"
+
+
+#: ``estimate [low, high]`` of numbers in one cell (``—`` when the estimate is missing).
+estimate_ci = functools.partial(with_interval, number)
+#: ``59.2% [55.0%, 63.3%]`` in one cell.
+percent_ci = functools.partial(with_interval, percent)

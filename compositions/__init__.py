@@ -35,6 +35,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+#: A test between groups and its effect size: the columns the test tables share (the drill
+#: comparison's log-rank tests, the questionnaire's group comparisons).
+TEST_WITH_EFFECT = ("test", "statistic", "df", "p", "effect", "effect_value")
 
 
 @dataclasses.dataclass

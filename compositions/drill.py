@@ -29,7 +29,7 @@ from sql.queries import evacuation as evq
 from sql.queries import research, safety_picture
 from sql.viewer import Viewer
 
-from . import Composition, minutes_key, tidy
+from . import TEST_WITH_EFFECT, Composition, minutes_key, tidy
 
 FUNNEL = ("stage", "count", "share_of_sent", "share_of_previous")
 TIME_TO_EVENT = ("stage", "group", "n", "events", "censored", "median_min", "follow_up_min")
@@ -47,15 +47,7 @@ CURVES = (
 )
 REGISTER = ("minutes", "n", "count", "share", "ci_low", "ci_high")
 COMPARISON = ("drill_id", "drill", "event", "n", "events", "censored", "median_min")
-LOG_RANK = (
-    "event",
-    "test",
-    "statistic",
-    "df",
-    "p",
-    "effect",
-    "effect_value",
-)
+LOG_RANK = ("event", *TEST_WITH_EFFECT)
 
 
 class DrillNotFound(LookupError):

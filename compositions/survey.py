@@ -21,7 +21,7 @@ from sql.queries import research
 from surveys.instrument import Instrument, parse_instrument
 from surveys.scoring import subscale_scores, summarise
 
-from . import Composition, tidy
+from . import TEST_WITH_EFFECT, Composition, tidy
 
 SUBSCALES = (
     "subscale",
@@ -41,12 +41,7 @@ GROUPS = ("subscale", "attribute", "level", "n", "mean", "sd", "median", "q1", "
 TESTS = (
     "subscale",
     "attribute",
-    "test",
-    "statistic",
-    "df",
-    "p",
-    "effect",
-    "effect_value",
+    *TEST_WITH_EFFECT,
     "effect_ci_low",
     "effect_ci_high",
     "contrast",

@@ -36,6 +36,8 @@ SUMMARY = (
     "errors",
     "outliers",
 )
+#: The rank test of two methods and the Hodges–Lehmann shift with its interval.
+SHIFT_TEST = ("statistic", "p", "hl_shift_s", "ci_low", "ci_high", "method")
 PAIRED = (
     "task",
     "group",
@@ -45,26 +47,9 @@ PAIRED = (
     "incomplete_pairs",
     "median_first_s",
     "median_second_s",
-    "statistic",
-    "p",
-    "hl_shift_s",
-    "ci_low",
-    "ci_high",
-    "method",
+    *SHIFT_TEST,
 )
-UNPAIRED = (
-    "task",
-    "first",
-    "second",
-    "n_first",
-    "n_second",
-    "statistic",
-    "p",
-    "hl_shift_s",
-    "ci_low",
-    "ci_high",
-    "method",
-)
+UNPAIRED = ("task", "first", "second", "n_first", "n_second", *SHIFT_TEST)
 
 
 def comparison(frame: pd.DataFrame) -> Composition:

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from analytics.proportional_hazards import COX_TERM
 from analytics.small_cells import is_small, suppress, suppress_tidy
 from bosai.palette import OKABE_ITO
 from dashboard import widgets
@@ -22,12 +23,7 @@ from dashboard.context import PageContext
 from dashboard.research_kit import Kit
 
 COX_DOWNLOAD = [
-    "term",
-    "variable",
-    "level",
-    "reference",
-    "n",
-    "events",
+    *COX_TERM,
     "hazard_ratio",
     "ci_low",
     "ci_high",

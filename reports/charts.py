@@ -22,7 +22,7 @@ import math
 import os
 import shutil
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import h3
@@ -257,6 +257,42 @@ def _text(value: Any, percent: bool = False) -> str:
     return f"{int(value):,}"
 
 
+def _series_figure(
+    kind: Callable[..., Any],
+    x: Sequence[Any],
+    series: Mapping[str, Sequence[Any]],
+    style: Callable[[int, Sequence[Any]], dict[str, Any]],
+) -> go.Figure:
+    """One ``kind`` trace per series (its values over ``x``, named in the legend), the k-th
+    drawn with ``style(k, values)``."""
+    fig = go.Figure()
+    for k, (name, values) in enumerate(series.items()):
+        fig.add_trace(kind(x=list(x), y=list(values), name=name, **style(k, values)))
+    return fig
+
+
+def _value_axis(title: str, percent: bool, top: float) -> dict[str, Any]:
+    """A value axis from zero (thousands separated), or shares as percentages up to ``top``."""
+    yaxis = {"title": title, "rangemode": "tozero", "tickformat": ",~r"}
+    if percent:
+        yaxis |= {"tickformat": ".0%", "range": [0, top]}
+    return yaxis
+
+
+def _hatched(k: int, colours: Sequence[str], patterns: Sequence[str]) -> dict[str, Any]:
+    """The k-th series' bar marker: its colour and its hatch pattern (told apart in grey)."""
+    return {
+        "color": colours[k % len(colours)],
+        "pattern": {"shape": patterns[k % len(patterns)], "fgcolor": "#222"},
+    }
+
+
+def _time_axis_for_moments(fig: go.Figure, x: Sequence[Any]) -> None:
+    """:func:`time_axis` when the x values are moments."""
+    if len(x) and isinstance(x[0], dt.datetime | pd.Timestamp):
+        time_axis(fig, x)
+
+
 def line_chart(
     x: Sequence[Any],
     series: Mapping[str, Sequence[float | None]],
@@ -269,29 +305,23 @@ def line_chart(
     markers: bool = False,
 ) -> go.Figure:
     """One line per series (each its own colour *and* dash pattern, named in the legend)."""
-    fig = go.Figure()
-    for k, (name, values) in enumerate(series.items()):
-        fig.add_trace(
-            go.Scatter(
-                x=list(x),
-                y=list(values),
-                name=name,
-                mode="lines+markers" if markers else "lines",
-                line={
-                    "color": SERIES_COLOURS[k % len(SERIES_COLOURS)],
-                    "dash": dashes[k % len(dashes)],
-                    "width": 3,
-                    "shape": "hv" if step else "linear",
-                },
-                connectgaps=False,
-            )
-        )
-    yaxis = {"title": y_title, "rangemode": "tozero", "tickformat": ",~r"}
-    if percent:
-        yaxis |= {"tickformat": ".0%", "range": [0, 1.02]}
-    fig.update_layout(xaxis={"title": x_title}, yaxis=yaxis)
-    if len(x) and isinstance(x[0], dt.datetime | pd.Timestamp):
-        time_axis(fig, x)
+    fig = _series_figure(
+        go.Scatter,
+        x,
+        series,
+        lambda k, _: {
+            "mode": "lines+markers" if markers else "lines",
+            "line": {
+                "color": SERIES_COLOURS[k % len(SERIES_COLOURS)],
+                "dash": dashes[k % len(dashes)],
+                "width": 3,
+                "shape": "hv" if step else "linear",
+            },
+            "connectgaps": False,
+        },
+    )
+    fig.update_layout(xaxis={"title": x_title}, yaxis=_value_axis(y_title, percent, 1.02))
+    _time_axis_for_moments(fig, x)
     return styled(fig, legend=len(series) > 1)
 
 
@@ -304,25 +334,12 @@ def stacked_bar_chart(
     colours: Sequence[str] = SERIES_COLOURS,
 ) -> go.Figure:
     """Stacked bars (one colour and one hatch pattern per series, named in the legend)."""
-    fig = go.Figure()
     patterns = ("", "/", ".", "x", "+")
-    for k, (name, values) in enumerate(series.items()):
-        fig.add_trace(
-            go.Bar(
-                x=list(x),
-                y=list(values),
-                name=name,
-                marker={
-                    "color": colours[k % len(colours)],
-                    "pattern": {"shape": patterns[k % len(patterns)], "fgcolor": "#222"},
-                },
-            )
-        )
+    fig = _series_figure(go.Bar, x, series, lambda k, _: {"marker": _hatched(k, colours, patterns)})
     fig.update_layout(
         barmode="stack", xaxis={"title": x_title}, yaxis={"title": y_title, "tickformat": ",~r"}
     )
-    if len(x) and isinstance(x[0], dt.datetime | pd.Timestamp):
-        time_axis(fig, x)
+    _time_axis_for_moments(fig, x)
     return styled(fig)
 
 
@@ -334,27 +351,21 @@ def grouped_bar_chart(
     percent: bool = False,
 ) -> go.Figure:
     """Side-by-side bars per category, values written on the bars."""
-    fig = go.Figure()
     patterns = ("", "/", ".", "x")
-    for k, (name, values) in enumerate(series.items()):
-        fig.add_trace(
-            go.Bar(
-                x=list(categories),
-                y=list(values),
-                name=name,
-                text=[_text(v, percent) for v in values],
-                textposition="outside",
-                cliponaxis=False,
-                marker={
-                    "color": SERIES_COLOURS[k % len(SERIES_COLOURS)],
-                    "pattern": {"shape": patterns[k % len(patterns)], "fgcolor": "#222"},
-                },
-            )
-        )
-    yaxis = {"title": value_title, "rangemode": "tozero", "tickformat": ",~r"}
-    if percent:
-        yaxis |= {"tickformat": ".0%", "range": [0, 1.1]}
-    fig.update_layout(barmode="group", yaxis=yaxis, xaxis={"automargin": True})
+    fig = _series_figure(
+        go.Bar,
+        categories,
+        series,
+        lambda k, values: {
+            "text": [_text(v, percent) for v in values],
+            "textposition": "outside",
+            "cliponaxis": False,
+            "marker": _hatched(k, SERIES_COLOURS, patterns),
+        },
+    )
+    fig.update_layout(
+        barmode="group", yaxis=_value_axis(value_title, percent, 1.1), xaxis={"automargin": True}
+    )
     return styled(fig)
 
 
@@ -370,6 +381,11 @@ def mercator_y(lat: Any) -> Any:
 def share_bin(share: float) -> int:
     """Index of ``share`` in :data:`SHARE_BINS` (0–20 % → 0 … 80–100 % → 4)."""
     return min(int(np.searchsorted(SHARE_BINS, share, side="left")), len(SHARE_BINS) - 1)
+
+
+def _points(places: pd.DataFrame, **style: Any) -> go.Scatter:
+    """The places (``lon``, ``lat``) as points on the Web-Mercator map axes."""
+    return go.Scatter(x=places["lon"], y=mercator_y(places["lat"]), **style)
 
 
 def _map_axes(fig: go.Figure, lon: np.ndarray, lat: np.ndarray, note: str) -> go.Figure:
@@ -460,9 +476,8 @@ def cell_map(
         )
     if len(shelters):
         fig.add_trace(
-            go.Scatter(
-                x=shelters["lon"],
-                y=mercator_y(shelters["lat"]),
+            _points(
+                shelters,
                 mode="markers",
                 marker={
                     "symbol": "square",
@@ -495,9 +510,8 @@ def shelter_map(
     largest = float(peaks.max()) if peaks.notna().any() else 1.0
     if len(shown):
         fig.add_trace(
-            go.Scatter(
-                x=shown["lon"],
-                y=mercator_y(shown["lat"]),
+            _points(
+                shown,
                 mode="markers+text" if labels is not None else "markers",
                 text=[labels[i] for i in np.flatnonzero(peaks.notna())]
                 if labels is not None
@@ -518,9 +532,8 @@ def shelter_map(
         )
     if len(hidden):
         fig.add_trace(
-            go.Scatter(
-                x=hidden["lon"],
-                y=mercator_y(hidden["lat"]),
+            _points(
+                hidden,
                 mode="markers",
                 marker={"size": 6, "color": "white", "line": {"color": "#333", "width": 1}},
                 name=hidden_label,

@@ -32,14 +32,12 @@ from . import charts
 from .charts import ChartImage
 from .council_incident import incident_part
 from .parts import (
-    Draw,
     Kpi,
     Progress,
     Section,
     moment_text,
     no_progress,
     period_texts,
-    research_viewer,
 )
 from .pdf import render_pdf, render_template
 from .tables import ReportTable
@@ -72,22 +70,6 @@ class CouncilReport:
     def period(self) -> tuple[str, str]:
         """The period in 和暦 and in Western dates (Japan time)."""
         return period_texts(self.start, self.end, self.lang)
-
-
-def drill_part(
-    engine: Engine,
-    drill: dict[str, Any],
-    viewer: Viewer,
-    lang: str,
-    draw: Draw,
-    progress: Progress,
-) -> tuple[list[Kpi], list[Section], list[ReportTable], list[str]]:
-    """The drill's evaluation and the research workbench's findings (aggregates only)."""
-    from . import council_research
-
-    return council_research.drill_sections(
-        engine, drill, research_viewer(viewer), lang, draw, progress
-    )
 
 
 # ------------------------------------------------------------------ the report
@@ -171,7 +153,11 @@ def build(
         end = found["ended_at"] or found["started_at"]
         synthetic = bool(found["is_synthetic"])
         title = t("report.title.drill", lang)
-        kpis, sections, appendix, _ = drill_part(engine, found, viewer, lang, draw, progress)
+        from . import council_research  # the research half's statistics load for drills only
+
+        kpis, sections, appendix, _ = council_research.drill_sections(
+            engine, found, viewer, lang, draw, progress
+        )
         if found.get("incident_id"):
             linked = report_figures.find_incident(engine, found["incident_id"])
             if linked is not None:

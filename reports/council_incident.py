@@ -24,7 +24,7 @@ from . import charts
 from .council_evacuation import evacuation_section
 from .council_figures import MAP_RESOLUTION, IncidentFigures, incident_figures
 from .council_safety import safety_section
-from .parts import Draw, Kpi, Progress, Section, chart_label, moment_text
+from .parts import Draw, Kpi, Progress, Section, chart_label, kpi_table, moment_text
 from .tables import Column, ReportTable, count_text, share_text
 
 TOP_SHELTERS = 15
@@ -441,32 +441,8 @@ def _rescue_section(
             Column("requests", t("report.col.requests", lang), "count"),
             Column("resolved", t("report.col.resolved", lang), "count"),
             Column("open", t("report.col.open", lang), "count"),
-            Column("assignment_n", t("report.col.assigned_n", lang), "count"),
-            Column(
-                "assignment_median_min",
-                t("report.col.assign_median", lang),
-                "minutes",
-                basis="assignment_n",
-            ),
-            Column(
-                "assignment_p90_min",
-                t("report.col.assign_p90", lang),
-                "minutes",
-                basis="assignment_n",
-            ),
-            Column("resolution_n", t("report.col.resolved_n", lang), "count"),
-            Column(
-                "resolution_median_min",
-                t("report.col.resolve_median", lang),
-                "minutes",
-                basis="resolution_n",
-            ),
-            Column(
-                "resolution_p90_min",
-                t("report.col.resolve_p90", lang),
-                "minutes",
-                basis="resolution_n",
-            ),
+            *_minutes_to_columns("assignment", "assigned_n", "assign_median", "assign_p90", lang),
+            *_minutes_to_columns("resolution", "resolved_n", "resolve_median", "resolve_p90", lang),
         ],
         note=t("report.note.rescue", lang),
         lang=lang,
@@ -551,6 +527,19 @@ def _warnings_table(fig: IncidentFigures, lang: str) -> ReportTable | None:
     )
 
 
+def _minutes_to_columns(
+    step: str, count_label: str, median_label: str, p90_label: str, lang: str
+) -> list[Column]:
+    """The requests that reached ``step``, and the median and 90th percentile minutes to it
+    (hidden with a small count)."""
+    basis = f"{step}_n"
+    return [
+        Column(basis, t(f"report.col.{count_label}", lang), "count"),
+        Column(f"{step}_median_min", t(f"report.col.{median_label}", lang), "minutes", basis=basis),
+        Column(f"{step}_p90_min", t(f"report.col.{p90_label}", lang), "minutes", basis=basis),
+    ]
+
+
 def incident_part(
     engine: Engine,
     incident: IncidentSummary,
@@ -565,17 +554,7 @@ def incident_part(
     fig = incident_figures(engine, incident, city, viewer)
     progress(0.3, t("report.progress.charts", lang))
     kpis = _kpis(fig, lang)
-    summary = ReportTable(
-        "summary",
-        t("report.table.summary", lang),
-        pd.DataFrame([{"label": k.label, "value": k.value, "detail": k.detail} for k in kpis]),
-        [
-            Column("label", t("report.col.item", lang)),
-            Column("value", t("report.col.value", lang)),
-            Column("detail", t("report.col.detail", lang)),
-        ],
-        lang=lang,
-    )
+    summary = kpi_table("summary", kpis, lang)
     sections: list[Section] = []
     appendix: list[ReportTable] = [summary]
     status, tables = _status_section(fig, lang, draw)

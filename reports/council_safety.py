@@ -5,6 +5,8 @@ only, small counts as 「5未満」."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 from sqlalchemy.engine import Engine
 
@@ -13,8 +15,11 @@ from bosai.i18n import t
 from sql.city_config import CityConfig
 from sql.queries.incidents import IncidentSummary
 
-from .parts import Kpi, Section
+from .parts import Kpi, Section, kpi_table
 from .tables import Column, ReportTable, count_text, share_text
+
+#: The plan tracking table's rows, in order.
+PLAN_STATUSES = ("arrived", "confirmed", "waiting", "escalated")
 
 
 def safety_section(
@@ -27,7 +32,6 @@ def safety_section(
     counts, places, cover = state.counts, state.places, state.coverage
     section = Section("safety", t("safety.report.section", lang))
     section.intro.append(t("safety.unaccounted.rule", lang))
-    plans = state.plans["status"].value_counts()
     kpis = [
         Kpi(
             "accounted",
@@ -63,58 +67,51 @@ def safety_section(
         ),
     ]
     accounted = state.rows[state.rows["state"] == "safe"]
-    by_source = accounted["source"].value_counts()
-    sources = pd.DataFrame(
-        {
-            "source": [t(f"safety.source.{s}", lang) for s in SOURCES],
-            "people": [int(by_source.get(s, 0)) for s in SOURCES],
-        }
-    )
-    table = ReportTable(
+    table = _counts_table(
         "safety_sources",
         t("safety.unaccounted.col.source", lang),
-        sources,
-        [
-            Column("source", t("safety.unaccounted.col.source", lang)),
-            Column("people", t("safety.kpi.accounted", lang), "count"),
-        ],
-        lang=lang,
+        accounted["source"].value_counts(),
+        SOURCES,
+        "safety.source",
+        Column("source", t("safety.unaccounted.col.source", lang)),
+        Column("people", t("safety.kpi.accounted", lang), "count"),
+        lang,
     )
-    tracking = pd.DataFrame(
-        {
-            "status": [
-                t(f"safety.plans.status.{s}", lang)
-                for s in ("arrived", "confirmed", "waiting", "escalated")
-            ],
-            "plans": [
-                int(plans.get(s, 0)) for s in ("arrived", "confirmed", "waiting", "escalated")
-            ],
-        }
-    )
-    plan_table = ReportTable(
+    plan_table = _counts_table(
         "plan_tracking",
         t("safety.plans.tracking", lang),
-        tracking,
-        [
-            Column("status", t("safety.plans.col.status", lang)),
-            Column("plans", t("safety.plans.title", lang), "count"),
-        ],
-        lang=lang,
+        state.plans["status"].value_counts(),
+        PLAN_STATUSES,
+        "safety.plans.status",
+        Column("status", t("safety.plans.col.status", lang)),
+        Column("plans", t("safety.plans.title", lang), "count"),
+        lang,
     )
     walk_ins = state.walk_ins
     section.notes.append(
         f"{t('safety.reception.walk_ins_here', lang)}: {count_text(walk_ins['people'], lang)}"
     )
-    figures = ReportTable(
-        "safety_figures",
-        t("report.table.summary", lang),
-        pd.DataFrame([{"label": k.label, "value": k.value, "detail": k.detail} for k in kpis]),
-        [
-            Column("label", t("report.col.item", lang)),
-            Column("value", t("report.col.value", lang)),
-            Column("detail", t("report.col.detail", lang)),
-        ],
-        lang=lang,
-    )
+    figures = kpi_table("safety_figures", kpis, lang)
     section.tables += [figures, table, plan_table]
     return section, [table, plan_table]
+
+
+def _counts_table(
+    key: str,
+    title: str,
+    counts: pd.Series,
+    codes: Sequence[str],
+    labels: str,
+    label: Column,
+    count: Column,
+    lang: str,
+) -> ReportTable:
+    """How many per code, in the order of ``codes`` (0 when absent from ``counts``), each code
+    labelled from the catalog's ``labels``."""
+    frame = pd.DataFrame(
+        {
+            label.key: [t(f"{labels}.{code}", lang) for code in codes],
+            count.key: [int(counts.get(code, 0)) for code in codes],
+        }
+    )
+    return ReportTable(key, title, frame, [label, count], lang=lang)

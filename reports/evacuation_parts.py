@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from analytics.evacuation_response import RESPONSE_FIGURES
 from sql.policy import evacuation_coverage
 from sql.queries import evacuation as evacuation_queries
 from sql.viewer import Viewer
@@ -229,17 +230,7 @@ def changes_between(decisions: pd.DataFrame, since: dt.datetime, at: dt.datetime
 
 
 #: The drill evaluation's evacuation table as shown (page and council report), in order.
-RESPONSE_DISPLAY = (
-    "issued_at",
-    "decision",
-    "areas",
-    "trigger_to_issue_min",
-    "reached",
-    "opened",
-    "issue_to_opened_median_min",
-    "safe",
-    "issue_to_safe_median_min",
-)
+RESPONSE_DISPLAY = ("issued_at", "decision", "areas", *RESPONSE_FIGURES)
 
 
 def response_display(frame: pd.DataFrame, lang: str) -> pd.DataFrame:

@@ -14,11 +14,14 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
+
+from bosai.i18n import t
 from bosai.jpdate import jst, seireki, wareki
 from sql.viewer import SYSTEM, Viewer
 
 from .charts import ChartImage
-from .tables import ReportTable
+from .tables import Column, ReportTable
 
 #: Roles whose own reads of research data are allowed (others read through the report account).
 RESEARCH_ROLES = ("researcher", "admin")
@@ -47,6 +50,21 @@ class Section:
     notes: list[str] = dataclasses.field(default_factory=list)
     #: Shown instead of content when the section has no data.
     empty: str | None = None
+
+
+def kpi_table(key: str, kpis: list[Kpi], lang: str) -> ReportTable:
+    """The summary figures as a table: item, value, detail."""
+    return ReportTable(
+        key,
+        t("report.table.summary", lang),
+        pd.DataFrame([{"label": k.label, "value": k.value, "detail": k.detail} for k in kpis]),
+        [
+            Column("label", t("report.col.item", lang)),
+            Column("value", t("report.col.value", lang)),
+            Column("detail", t("report.col.detail", lang)),
+        ],
+        lang=lang,
+    )
 
 
 def period_texts(start: dt.datetime, end: dt.datetime, lang: str = "ja") -> tuple[str, str]:

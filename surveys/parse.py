@@ -394,12 +394,40 @@ def parse_timestamp(text: str, tz: ZoneInfo) -> dt.datetime:
 # ---------------------------------------------------------------- the parse
 
 
+#: Where each export format keeps the respondent's key, first found first.
+KEY_COLUMNS = {
+    "google_forms": ("メールアドレス", "Email Address"),
+    "ms_forms": ("ID",),
+    "kobo": ("_uuid", "meta/instanceID", "_id"),
+}
+#: Where each export format keeps the submission time, first found first.
+TIME_COLUMNS = {
+    "google_forms": ("タイムスタンプ", "Timestamp"),
+    "ms_forms": ("完了時刻", "Completion time"),
+    "kobo": ("_submission_time", "end"),
+}
+
+
 def _meta_index(table: Table, names: tuple[str, ...]) -> int | None:
     for name in names:
         index = table.column(name)
         if index is not None:
             return index
     return None
+
+
+def _mapped_index(table: Table, report: ValidationReport, column: str, role: str) -> int | None:
+    """The index of the column the mapping names for ``role`` (an error when it is missing)."""
+    index = _meta_index(table, (column,))
+    if index is None:
+        report.add(
+            ERROR,
+            1,
+            column,
+            f"{role} column of the mapping is not in the export",
+            "missing_column",
+        )
+    return index
 
 
 def _respondent_key(table: Table, cells: list[str], key_index: int | None, stamp: str) -> str:
@@ -514,41 +542,16 @@ def parse_export(
             )
 
     # Metadata columns.
-    key_index = None
     if mapping is not None and mapping.respondent_key:
-        key_index = _meta_index(table, (mapping.respondent_key,))
-        if key_index is None:
-            report.add(
-                ERROR,
-                1,
-                mapping.respondent_key,
-                "respondent_key column of the mapping is not in the export",
-                "missing_column",
-            )
-    elif table.source_format == "google_forms":
-        key_index = _meta_index(table, ("メールアドレス", "Email Address"))
-    elif table.source_format == "ms_forms":
-        key_index = _meta_index(table, ("ID",))
-    elif table.source_format == "kobo":
-        key_index = _meta_index(table, ("_uuid", "meta/instanceID", "_id"))
+        key_index = _mapped_index(table, report, mapping.respondent_key, "respondent_key")
+    else:
+        key_index = _meta_index(table, KEY_COLUMNS.get(table.source_format, ()))
     if mapping is not None and mapping.timestamp:
-        time_index = _meta_index(table, (mapping.timestamp,))
-        if time_index is None:
-            report.add(
-                ERROR,
-                1,
-                mapping.timestamp,
-                "timestamp column of the mapping is not in the export",
-                "missing_column",
-            )
+        time_index = _mapped_index(table, report, mapping.timestamp, "timestamp")
     else:
         time_index = _meta_index(
             table,
-            {
-                "google_forms": ("タイムスタンプ", "Timestamp"),
-                "ms_forms": ("完了時刻", "Completion time"),
-                "kobo": ("_submission_time", "end"),
-            }.get(table.source_format, ("タイムスタンプ", "Timestamp", "回答日時")),
+            TIME_COLUMNS.get(table.source_format, ("タイムスタンプ", "Timestamp", "回答日時")),
         )
     kobo_utc = table.source_format == "kobo" and time_index == table.column("_submission_time")
 

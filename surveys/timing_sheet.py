@@ -19,7 +19,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -28,7 +30,7 @@ from importers.problems import ERROR
 
 from .instrument import normalise
 from .parse import ValidationReport, ValueProblem, parse_duration
-from .reader import Table, read_table
+from .reader import Row, Table, read_table
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "participant": ("participant", "参加者", "参加者id", "被験者", "id"),
@@ -56,6 +58,17 @@ FALSE_WORDS = {
     normalise(w) for w in ("×", "✕", "いいえ", "失敗", "未完了", "0", "false", "no", "n")
 }
 MAX_SECONDS = 4 * 3600
+#: The parsed sheet's columns.
+FRAME_COLUMNS = (
+    "participant",
+    "group",
+    "task",
+    "method",
+    "seconds",
+    "success",
+    "error_count",
+    "row",
+)
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
@@ -80,9 +93,19 @@ def _vocab(value: str, vocab: dict[str, tuple[str, ...]], what: str) -> str:
 
 
 def parse_timing_table(table: Table) -> TimingSheet:
+    """The sheet's rows as records, with the problems of the columns and of each row."""
     report = ValidationReport(
         file=table.name, source_format="timing_sheet", encoding=table.encoding, rows=len(table.rows)
     )
+    index = _column_index(table, report)
+    rows = _records(table, index, report) if report.ok else []
+    frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+    frame["seconds"] = frame["seconds"].astype(float)
+    return TimingSheet(file=table.name, frame=frame, report=report)
+
+
+def _column_index(table: Table, report: ValidationReport) -> dict[str, int]:
+    """Each field's column (the first header naming it); unknown and missing columns reported."""
     index: dict[str, int] = {}
     for i, header in enumerate(table.headers):
         norm = normalise(re.sub(r"[（(].*?[)）]", "", unicodedata.normalize("NFKC", header)))
@@ -104,106 +127,91 @@ def parse_timing_table(table: Table) -> TimingSheet:
                 f"required column missing ({' / '.join(COLUMNS[field][:2])})",
                 "missing_column",
             )
+    return index
+
+
+def _records(table: Table, index: dict[str, int], report: ValidationReport) -> list[dict]:
+    """The rows without problems, each participant × task × method once."""
     rows: list[dict] = []
     seen: dict[tuple[str, str, str], int] = {}
-    if report.ok:
-        for row in table.rows:
-            cell = {f: row.cells[i].strip() for f, i in index.items()}
-            rec: dict = {"row": row.number}
-            bad = False
-            for field in ("participant", "task"):
-                if not cell[field]:
-                    report.add(
-                        ERROR, row.number, table.headers[index[field]], "empty", "missing_value"
-                    )
-                    bad = True
-                rec[field] = unicodedata.normalize("NFKC", cell[field])
-            for field, vocab in (("group", GROUPS), ("method", METHODS)):
-                try:
-                    rec[field] = _vocab(cell[field], vocab, field)
-                except ValueProblem as exc:
-                    report.add(ERROR, row.number, table.headers[index[field]], str(exc), exc.code)
-                    bad = True
-            rec["seconds"] = None
-            if cell["time"]:
-                try:
-                    seconds = parse_duration(cell["time"])
-                    if not 0 <= seconds <= MAX_SECONDS:
-                        raise ValueProblem(
-                            f"{cell['time']!r} is outside 0–{MAX_SECONDS} s", "out_of_range"
-                        )
-                    rec["seconds"] = seconds
-                except ValueProblem as exc:
-                    report.add(ERROR, row.number, table.headers[index["time"]], str(exc), exc.code)
-                    bad = True
-            rec["success"] = None
-            if "success" in index and cell["success"]:
-                word = normalise(cell["success"])
-                if word in TRUE_WORDS:
-                    rec["success"] = True
-                elif word in FALSE_WORDS:
-                    rec["success"] = False
-                else:
-                    report.add(
-                        ERROR,
-                        row.number,
-                        table.headers[index["success"]],
-                        f"{cell['success']!r} is not yes/no (○/×)",
-                        "unparseable",
-                    )
-                    bad = True
-            if rec["seconds"] is None and rec["success"] is not False and not bad:
-                report.add(
-                    ERROR,
-                    row.number,
-                    table.headers[index["time"]],
-                    "time is empty but the task is not marked as failed",
-                    "missing_value",
-                )
-                bad = True
-            rec["error_count"] = None
-            if "errors" in index and cell["errors"]:
-                text = unicodedata.normalize("NFKC", cell["errors"])
-                if text.isdigit():
-                    rec["error_count"] = int(text)
-                else:
-                    report.add(
-                        ERROR,
-                        row.number,
-                        table.headers[index["errors"]],
-                        f"{cell['errors']!r} is not a count",
-                        "unparseable",
-                    )
-                    bad = True
-            if bad:
-                continue
-            key = (rec["participant"], rec["task"], rec["method"])
-            if key in seen:
-                report.add(
-                    ERROR,
-                    row.number,
-                    table.headers[index["participant"]],
-                    f"duplicate: {key[0]} / {key[1]} / {key[2]} already on row {seen[key]}",
-                    "duplicate_respondent",
-                )
-                continue
-            seen[key] = row.number
-            rows.append(rec)
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "participant",
-            "group",
-            "task",
-            "method",
-            "seconds",
-            "success",
-            "error_count",
-            "row",
-        ],
-    )
-    frame["seconds"] = frame["seconds"].astype(float)
-    return TimingSheet(file=table.name, frame=frame, report=report)
+    for row in table.rows:
+        rec = _record(table, row, index, report)
+        if rec is None:
+            continue
+        key = (rec["participant"], rec["task"], rec["method"])
+        if key in seen:
+            report.add(
+                ERROR,
+                row.number,
+                table.headers[index["participant"]],
+                f"duplicate: {key[0]} / {key[1]} / {key[2]} already on row {seen[key]}",
+                "duplicate_respondent",
+            )
+            continue
+        seen[key] = row.number
+        rows.append(rec)
+    return rows
+
+
+def _record(table: Table, row: Row, index: dict[str, int], report: ValidationReport) -> dict | None:
+    """One row as a record, or None when it has problems (each reported at its column)."""
+    cell = {f: row.cells[i].strip() for f, i in index.items()}
+    rec: dict = {"row": row.number}
+    bad = False
+
+    def problem(field: str, message: str, code: str) -> None:
+        nonlocal bad
+        report.add(ERROR, row.number, table.headers[index[field]], message, code)
+        bad = True
+
+    def parsed(field: str, parse: Callable[[str], Any]) -> Any:
+        """The cell of ``field`` parsed, or None when it is empty, absent or unparseable."""
+        if field not in index or not cell[field]:
+            return None
+        try:
+            return parse(cell[field])
+        except ValueProblem as exc:
+            problem(field, str(exc), exc.code)
+            return None
+
+    for field in ("participant", "task"):
+        if not cell[field]:
+            problem(field, "empty", "missing_value")
+        rec[field] = unicodedata.normalize("NFKC", cell[field])
+    for field, vocab in (("group", GROUPS), ("method", METHODS)):
+        try:
+            rec[field] = _vocab(cell[field], vocab, field)
+        except ValueProblem as exc:
+            problem(field, str(exc), exc.code)
+    rec["seconds"] = parsed("time", _seconds)
+    rec["success"] = parsed("success", _success)
+    if rec["seconds"] is None and rec["success"] is not False and not bad:
+        problem("time", "time is empty but the task is not marked as failed", "missing_value")
+    rec["error_count"] = parsed("errors", _error_count)
+    return None if bad else rec
+
+
+def _seconds(text: str) -> float:
+    seconds = parse_duration(text)
+    if not 0 <= seconds <= MAX_SECONDS:
+        raise ValueProblem(f"{text!r} is outside 0–{MAX_SECONDS} s", "out_of_range")
+    return seconds
+
+
+def _success(text: str) -> bool:
+    word = normalise(text)
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueProblem(f"{text!r} is not yes/no (○/×)", "unparseable")
+
+
+def _error_count(text: str) -> int:
+    count = unicodedata.normalize("NFKC", text)
+    if not count.isdigit():
+        raise ValueProblem(f"{text!r} is not a count", "unparseable")
+    return int(count)
 
 
 def read_timing_sheet(path: str | Path, strict: bool = True) -> TimingSheet:

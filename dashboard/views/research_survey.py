@@ -8,6 +8,7 @@ import streamlit as st
 
 from analytics.small_cells import LABELS, THRESHOLD, is_small, suppress_tidy
 from bosai.palette import OKABE_ITO
+from compositions.survey import SUBSCALES
 from dashboard import research_upload, safety_panels
 from dashboard.context import current
 from dashboard.research_kit import Kit, share_bars
@@ -64,34 +65,13 @@ st.metric(
 
 # ---------------------------------------------------------------- subscales
 st.subheader(t("research.survey.subscales"))
-rows = []
-for name, sub in result["subscales"].items():
-    rows.append(
-        {
-            "subscale": name,
-            t("research.survey.subscale"): sub["label"] if ctx.lang == "ja" else sub["label_en"],
-            "n": sub["n"],
-            "mean": sub["mean"],
-            "sd": sub["sd"],
-            "alpha": sub["alpha"],
-            "alpha_ci_low": (sub["alpha_ci"] or [None, None])[0],
-            "alpha_ci_high": (sub["alpha_ci"] or [None, None])[1],
-            "omega": sub["omega"],
-            "omega_ci_low": (sub["omega_ci"] or [None, None])[0],
-            "omega_ci_high": (sub["omega_ci"] or [None, None])[1],
-        }
-    )
-subscales = pd.DataFrame(rows)
-numeric = [
-    "mean",
-    "sd",
-    "alpha",
-    "alpha_ci_low",
-    "alpha_ci_high",
-    "omega",
-    "omega_ci_low",
-    "omega_ci_high",
-]
+subscales = composition.tables["subscales"].copy()
+subscales.insert(
+    1,
+    t("research.survey.subscale"),
+    [sub["label"] if ctx.lang == "ja" else sub["label_en"] for sub in result["subscales"].values()],
+)
+numeric = [column for column in SUBSCALES if column not in ("subscale", "n")]
 kit.table(
     kit.readable(
         subscales.drop(columns="subscale"),

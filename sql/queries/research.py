@@ -12,6 +12,7 @@ aggregates (the pages cache only those).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .. import audit
-from ..consent import ledger_select
+from ..consent import ConsentFact, ledger_select
 from ..frames import query_frame
 from ..models import (
     Citizen,
@@ -239,29 +240,19 @@ def uiux_timings(engine: Engine, sessions: list[str] | None = None) -> pd.DataFr
     t = UiuxTaskTiming.__table__
     stmt = sa.select(
         t.c.participant,
-        t.c.participant_group,
+        t.c.participant_group.label("group"),
         t.c.task,
         t.c.method,
         t.c.seconds,
         t.c.success,
         t.c.error_count,
-        s.c.external_id,
+        s.c.external_id.label("session"),
     ).join(s, s.c.id == t.c.session_id)
     if sessions:
         stmt = stmt.where(s.c.external_id.in_(sessions))
     stmt = stmt.order_by(s.c.external_id, t.c.task, t.c.participant, t.c.method)
-    cols = [
-        "participant",
-        "group",
-        "task",
-        "method",
-        "seconds",
-        "success",
-        "error_count",
-        "session",
-    ]
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(stmt).all(), columns=cols)
+        frame = query_frame(conn, stmt)
     frame["seconds"] = frame["seconds"].astype(float)
     return frame
 
@@ -275,15 +266,7 @@ def consent_ledger(engine: Engine, viewer: Viewer) -> pd.DataFrame:
     _require_research(viewer)
     ev = ConsentEvent.__table__
     stmt = ledger_select().order_by(ev.c.occurred_at, ev.c.id)
-    cols = [
-        "citizen_id",
-        "data_item",
-        "share_target",
-        "event_type",
-        "occurred_at",
-        "expires_at",
-        "event_id",
-    ]
+    cols = [field.name for field in dataclasses.fields(ConsentFact)]  # ledger_select's rows
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(stmt).all(), columns=cols)
     _audit(engine, viewer, "consent_ledger", frame["citizen_id"], len(frame))
