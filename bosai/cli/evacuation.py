@@ -30,6 +30,18 @@ def _refuse(parsed) -> None:
         )
 
 
+def _read_and_import(obj: dict, file: Path, dry_run: bool, read, store) -> None:
+    """Read FILE with ``read``, refuse it whole on any problem, and ``store`` it (or, with
+    ``dry_run``, show what would change)."""
+    from sql.viewer import SYSTEM
+
+    started = time.perf_counter()
+    engine = _engine(obj)
+    parsed = read(file)
+    _refuse(parsed)
+    _report(store(engine, SYSTEM, parsed, file.name, dry_run=dry_run), dry_run, started)
+
+
 @evacuation_group.command("import-areas")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show what would be added, changed and left alone.")
@@ -39,13 +51,8 @@ def import_areas_command(obj: dict, file: Path, dry_run: bool) -> None:
     all or nothing."""
     from importers.evacuation import read_areas
     from sql.imports.evacuation import import_areas
-    from sql.viewer import SYSTEM
 
-    started = time.perf_counter()
-    engine = _engine(obj)
-    parsed = read_areas(file)
-    _refuse(parsed)
-    _report(import_areas(engine, SYSTEM, parsed, file.name, dry_run=dry_run), dry_run, started)
+    _read_and_import(obj, file, dry_run, read_areas, import_areas)
 
 
 @evacuation_group.command("import-stations")
@@ -56,13 +63,8 @@ def import_stations_command(obj: dict, file: Path, dry_run: bool) -> None:
     """River water-level stations with their four thresholds (CSV); upserted by 観測所コード."""
     from importers.evacuation import read_stations
     from sql.imports.evacuation import import_stations
-    from sql.viewer import SYSTEM
 
-    started = time.perf_counter()
-    engine = _engine(obj)
-    parsed = read_stations(file)
-    _refuse(parsed)
-    _report(import_stations(engine, SYSTEM, parsed, file.name, dry_run=dry_run), dry_run, started)
+    _read_and_import(obj, file, dry_run, read_stations, import_stations)
 
 
 @evacuation_group.command("import-levels")
@@ -73,15 +75,8 @@ def import_levels_command(obj: dict, file: Path, dry_run: bool) -> None:
     """Water-level observations (観測所コード, 観測日時, 水位) from CSV; repeats change nothing."""
     from importers.evacuation import read_observations
     from sql.imports.evacuation import import_observations
-    from sql.viewer import SYSTEM
 
-    started = time.perf_counter()
-    engine = _engine(obj)
-    parsed = read_observations(file)
-    _refuse(parsed)
-    _report(
-        import_observations(engine, SYSTEM, parsed, file.name, dry_run=dry_run), dry_run, started
-    )
+    _read_and_import(obj, file, dry_run, read_observations, import_observations)
 
 
 @evacuation_group.command("import-jma")
