@@ -11,6 +11,7 @@ import click
 from bosai.errors import InvalidInputError
 
 from .imports import _both, _engine, _report
+from .options import SHOW_ADDED_OPTION, SHOW_CHANGES_OPTION
 
 
 def register(cli: click.Group) -> None:
@@ -44,7 +45,7 @@ def _read_and_import(obj: dict, file: Path, dry_run: bool, read, store) -> None:
 
 @evacuation_group.command("import-areas")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Show what would be added, changed and left alone.")
+@SHOW_CHANGES_OPTION
 @click.pass_obj
 def import_areas_command(obj: dict, file: Path, dry_run: bool) -> None:
     """Issuance areas (地区・町字・ハザード区域) from GeoJSON or CSV with WKT; upserted by 区域コード,
@@ -57,7 +58,7 @@ def import_areas_command(obj: dict, file: Path, dry_run: bool) -> None:
 
 @evacuation_group.command("import-stations")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Show what would be added, changed and left alone.")
+@SHOW_CHANGES_OPTION
 @click.pass_obj
 def import_stations_command(obj: dict, file: Path, dry_run: bool) -> None:
     """River water-level stations with their four thresholds (CSV); upserted by 観測所コード."""
@@ -69,7 +70,7 @@ def import_stations_command(obj: dict, file: Path, dry_run: bool) -> None:
 
 @evacuation_group.command("import-levels")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Show what would be added.")
+@SHOW_ADDED_OPTION
 @click.pass_obj
 def import_levels_command(obj: dict, file: Path, dry_run: bool) -> None:
     """Water-level observations (観測所コード, 観測日時, 水位) from CSV; repeats change nothing."""
@@ -81,7 +82,7 @@ def import_levels_command(obj: dict, file: Path, dry_run: bool) -> None:
 
 @evacuation_group.command("import-jma")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Show what would be added.")
+@SHOW_ADDED_OPTION
 @click.pass_obj
 def import_jma_command(obj: dict, paths: tuple[Path, ...], dry_run: bool) -> None:
     """JMA XML telegrams the rules use as triggers: 土砂災害警戒情報 (VXWW50) for the city and

@@ -19,6 +19,8 @@ import click
 
 from bosai.errors import BosaiError, InvalidInputError
 
+from .options import SHOW_CHANGES_OPTION
+
 #: Inputs at least this large (rows, features or files) get a progress bar on stderr.
 PROGRESS_MIN_ROWS = 2_000
 PROGRESS_MIN_FILES = 20
@@ -139,9 +141,7 @@ def _common(function):
         is_flag=True,
         help="Import the valid rows; write the invalid ones to a rejects CSV beside the input.",
     )(function)
-    function = click.option(
-        "--dry-run", is_flag=True, help="Show what would be added, changed and left alone."
-    )(function)
+    function = SHOW_CHANGES_OPTION(function)
     return click.pass_obj(function)
 
 
@@ -292,7 +292,7 @@ def import_warnings(obj: dict, paths: tuple[Path, ...], dry_run: bool, skip_inva
 
 @import_group.command("plans")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Show what would be added, changed and left alone.")
+@SHOW_CHANGES_OPTION
 @click.pass_obj
 def import_plans_command(obj: dict, file: Path, dry_run: bool) -> None:
     """Individual evacuation plans (個別避難計画) of register people, from a CSV file

@@ -1,0 +1,29 @@
+"""Options several ``bosai`` commands share, declared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+#: An import's result and its validation report as JSON.
+JSON_REPORT_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Print the result and report as JSON."
+)
+INSTRUMENT_OPTION = click.option(
+    "--instrument", "instrument_id", required=True, help="Instrument id or YAML file."
+)
+MAPPING_OPTION = click.option(
+    "--mapping", type=click.Path(path_type=Path), help="Mapping file (YAML)."
+)
+#: An import that validates and counts only.
+CHECK_ONLY_OPTION = click.option(
+    "--dry-run", is_flag=True, help="Validate and count; write nothing."
+)
+#: An upsert that shows what it would change.
+SHOW_CHANGES_OPTION = click.option(
+    "--dry-run", is_flag=True, help="Show what would be added, changed and left alone."
+)
+#: An append-only import that shows what it would add.
+SHOW_ADDED_OPTION = click.option("--dry-run", is_flag=True, help="Show what would be added.")
