@@ -59,6 +59,7 @@ from benchmarks.soak import (
     SOAK_CHROMIUM_ARGS,
     check_updates,
     prepare_demo,
+    run_recorder,
     soak_report,
     streamlit_server,
 )
@@ -75,27 +76,7 @@ REFRESH_SECONDS = 2
 BANNER = "に接続できません"
 DRILL_SUBJECT = "drill-failover"
 #: Records every script or fragment run of the page: [start, end (wall-clock ms), banner shown].
-RUN_RECORDER = """
-window.__bosaiRuns = [];
-window.__bosaiRunning = null;
-const watch = () => {
-  const app = document.querySelector("[data-testid='stApp']");
-  if (!app) { setTimeout(watch, 50); return; }
-  const note = () => {
-    const state = app.getAttribute("data-test-script-state");
-    if (state === "running" && window.__bosaiRunning === null) {
-      window.__bosaiRunning = Date.now();
-    } else if (state === "notRunning" && window.__bosaiRunning !== null) {
-      const banner = document.body.innerText.includes("BANNER_TEXT");
-      window.__bosaiRuns.push([window.__bosaiRunning, Date.now(), banner]);
-      window.__bosaiRunning = null;
-    }
-  };
-  new MutationObserver(note).observe(app, {attributes: true});
-  note();
-};
-watch();
-""".replace("BANNER_TEXT", BANNER)
+RUN_RECORDER = run_recorder(clock="Date.now()", banner=BANNER)
 
 
 # ------------------------------------------------------------------ the writer process

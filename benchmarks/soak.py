@@ -57,8 +57,13 @@ SOAK_CHROMIUM_ARGS = [
     "--disable-renderer-backgrounding",
 ]
 STATES = ("safe_at_home", "evacuating", "at_shelter", "elsewhere_safe", "injured", "needs_rescue")
-#: Records every script or fragment run of the page: [start ms, end ms].
-RUN_RECORDER = """
+
+
+def run_recorder(clock: str = "performance.now()", banner: str | None = None) -> str:
+    """JavaScript that records every script or fragment run of the page in
+    ``window.__bosaiRuns``: [start, end] read from ``clock`` (a JavaScript expression in ms),
+    and with ``banner``, whether the page showed that text when the run ended."""
+    return """
 window.__bosaiRuns = [];
 window.__bosaiRunning = null;
 const watch = () => {
@@ -67,9 +72,12 @@ const watch = () => {
   const note = () => {
     const state = app.getAttribute("data-test-script-state");
     if (state === "running" && window.__bosaiRunning === null) {
-      window.__bosaiRunning = performance.now();
+      window.__bosaiRunning = CLOCK;
     } else if (state === "notRunning" && window.__bosaiRunning !== null) {
-      window.__bosaiRuns.push([window.__bosaiRunning, performance.now()]);
+      const run = [window.__bosaiRunning, CLOCK];
+      const banner = BANNER;
+      if (banner !== null) run.push(document.body.innerText.includes(banner));
+      window.__bosaiRuns.push(run);
       window.__bosaiRunning = null;
     }
   };
@@ -77,7 +85,11 @@ const watch = () => {
   note();
 };
 watch();
-"""
+""".replace("CLOCK", clock).replace("BANNER", json.dumps(banner, ensure_ascii=False))
+
+
+#: Records every script or fragment run of the page: [start ms, end ms].
+RUN_RECORDER = run_recorder()
 
 
 # ------------------------------------------------------------------ the writer
