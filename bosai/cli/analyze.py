@@ -30,7 +30,7 @@ import click
 
 from bosai.errors import BosaiError, InvalidInputError
 
-from .options import INSTRUMENT_OPTION, JSON_OPTION, MAPPING_OPTION
+from .options import INSTRUMENT_OPTION, JSON_OPTION, MAPPING_OPTION, aware_datetime
 
 
 def register(cli: click.Group) -> None:
@@ -208,13 +208,7 @@ def _research_viewer():
 def _parse_at(at: str | None) -> dt.datetime:
     if not at:
         return dt.datetime.now(dt.UTC)
-    try:
-        value = dt.datetime.fromisoformat(at)
-    except ValueError as exc:
-        raise InvalidInputError(f"--at: not an ISO 8601 date-time: {at!r}") from exc
-    if value.tzinfo is None:
-        raise InvalidInputError("--at: give a UTC offset, e.g. 2022-03-11T15:00+09:00")
-    return value
+    return aware_datetime(at, "--at", "2022-03-11T15:00+09:00")
 
 
 def optin_from_db(engine, at: dt.datetime) -> dict[str, Any]:

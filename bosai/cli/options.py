@@ -1,10 +1,13 @@
-"""Options several ``bosai`` commands share, declared once."""
+"""Options several ``bosai`` commands share, declared once, and the reading of their values."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
+
+from bosai.errors import BosaiError, InvalidInputError
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 #: An import's result and its validation report as JSON.
@@ -27,3 +30,17 @@ SHOW_CHANGES_OPTION = click.option(
 )
 #: An append-only import that shows what it would add.
 SHOW_ADDED_OPTION = click.option("--dry-run", is_flag=True, help="Show what would be added.")
+
+
+def aware_datetime(
+    value: str, option: str, example: str, error: type[BosaiError] = InvalidInputError
+) -> dt.datetime:
+    """``value`` read as an ISO 8601 date-time with its UTC offset; else ``error`` naming
+    ``option`` (with an ``example`` of a date-time with an offset)."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise error(f"{option}: not an ISO 8601 date-time: {value!r}") from exc
+    if moment.tzinfo is None:
+        raise error(f"{option}: give a UTC offset, e.g. {example}")
+    return moment

@@ -18,6 +18,8 @@ import click
 
 from bosai.errors import InvalidInputError
 
+from .options import aware_datetime
+
 
 def register(cli: click.Group) -> None:
     cli.add_command(report)
@@ -41,13 +43,7 @@ def _format(fmt: str | None, out: Path, allowed: tuple[str, ...]) -> str:
 def _moment(value: str | None, option: str) -> dt.datetime | None:
     if value is None:
         return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInputError(f"{option}: not an ISO 8601 date-time: {value!r}") from exc
-    if moment.tzinfo is None:
-        raise InvalidInputError(f"{option}: give a UTC offset, e.g. 2026-07-10T06:00+09:00")
-    return moment
+    return aware_datetime(value, option, "2026-07-10T06:00+09:00")
 
 
 def _write(out: Path, data: bytes) -> None:
