@@ -31,6 +31,18 @@ SHOW_CHANGES_OPTION = click.option(
 #: An append-only import that shows what it would add.
 SHOW_ADDED_OPTION = click.option("--dry-run", is_flag=True, help="Show what would be added.")
 
+#: The language of a report or file written.
+LANG_OPTION = click.option(
+    "--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True
+)
+
+
+def out_file_option(help: str | None = None):
+    """``--out FILE``, required: the file to write (not a folder)."""
+    return click.option(
+        "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help=help
+    )
+
 
 def aware_datetime(
     value: str, option: str, example: str, error: type[BosaiError] = InvalidInputError
