@@ -23,7 +23,6 @@ from xml.etree.ElementTree import Element
 from .jma_warnings import (
     NS_BODY,
     NS_HEAD,
-    NS_REPORT,
     TelegramHead,
     _report_time,
     _text,
@@ -196,20 +195,14 @@ def read_trigger_telegram(
     report, problems = open_report(path)
     if report is None:
         return None, None, problems
-    label, root, lines = report.label, report.root, report.lines
-    control, head = report.control, report.head
-    title = _text(control, f"{{{NS_REPORT}}}Title") or ""
-    status = _text(control, f"{{{NS_REPORT}}}Status") or ""
+    label, root, lines, head = report.label, report.root, report.lines, report.head
+    title, status = report.control_title, report.control_status
     if title not in (LANDSLIDE_TITLE, FLOOD_TITLE):
         return None, reason("importers.skip.not_trigger"), []
     if status == "試験":
         return None, reason("importers.skip.test_telegram"), []
     if head is None:
-        return (
-            None,
-            None,
-            [_missing(label, "-", "Head")],
-        )
+        return None, None, [_missing(label, "-", "Head")]
     problems: list[Problem] = []
     report_time = _report_time(
         _text(head, f"{{{NS_HEAD}}}ReportDateTime"), label, lines.get(id(head), "-"), problems

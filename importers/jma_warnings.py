@@ -141,6 +141,15 @@ class Report:
     control: Element | None
     head: Element | None
 
+    @property
+    def control_title(self) -> str:
+        return _text(self.control, f"{{{NS_REPORT}}}Title") or ""
+
+    @property
+    def control_status(self) -> str:
+        """発表 (normal), 訓練 (drill) or 試験 (test); "" when missing."""
+        return _text(self.control, f"{{{NS_REPORT}}}Status") or ""
+
 
 def open_report(path: Path | str) -> tuple[Report | None, list[Problem]]:
     """Read and safely parse one JMA XML file: the report, or the problems that name why not
@@ -169,10 +178,8 @@ def read_telegram(path: Path | str) -> tuple[Telegram | None, str | None, list[P
     report, problems = open_report(path)
     if report is None:
         return None, None, problems
-    label, root, lines = report.label, report.root, report.lines
-    control, head = report.control, report.head
-    control_title = _text(control, f"{{{NS_REPORT}}}Title") or ""
-    control_status = _text(control, f"{{{NS_REPORT}}}Status") or ""
+    label, root, lines, head = report.label, report.root, report.lines, report.head
+    control_title, control_status = report.control_title, report.control_status
     if control_title == jma_codes.VPWW53_TITLE:
         return None, reason("importers.skip.vpww53"), []
     if control_status == "試験":
