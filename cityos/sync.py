@@ -93,6 +93,49 @@ class SyncResult:
         )
 
 
+def _status_row(
+    key: str,
+    subject: str,
+    incident_id: int | None,
+    state: str,
+    status: p.SafetyStatus | p.EventStatus,
+    source: str,
+    at: dt.datetime,
+) -> dict[str, Any]:
+    """A status report for the sync batch: ``state`` with ``status``'s shelter and message."""
+    return {
+        "idempotency_key": key,
+        "subject": subject,
+        "incident_id": incident_id,
+        "state": state,
+        "shelter_ref": status.shelter_id,
+        "message": status.message,
+        "source": source,
+        "reported_at": at,
+    }
+
+
+def _fix_row(
+    key: str,
+    subject: str,
+    incident_id: int | None,
+    position: p.LocationFix | p.EventLocation,
+    source: str,
+    at: dt.datetime,
+) -> dict[str, Any]:
+    """A location fix for the sync batch."""
+    return {
+        "idempotency_key": key,
+        "subject": subject,
+        "incident_id": incident_id,
+        "lat": position.lat,
+        "lon": position.lon,
+        "accuracy_m": position.accuracy_m,
+        "source": source,
+        "fixed_at": at,
+    }
+
+
 def error_kind(exc: BaseException) -> str:
     """The short reason a banner shows for a failed sync (``live.source_error.<kind>``)."""
     if isinstance(exc, CityOSAuthError):
@@ -257,31 +300,16 @@ def _add_users(
         key = f"{key_source}:ev:"
         if user.safety_status is not None:
             s = user.safety_status
+            # The incident is set with the events' incident below.
             batch.status_reports.append(
-                {
-                    "idempotency_key": f"{key}{s.report_id}",
-                    "subject": user.subject,
-                    "state": s.state,
-                    "shelter_ref": s.shelter_id,
-                    "message": s.message,
-                    "source": "city_os",
-                    "reported_at": s.reported_at,
-                    "incident_id": None,  # set with the events' incident below
-                }
+                _status_row(
+                    f"{key}{s.report_id}", user.subject, None, s.state, s, "city_os", s.reported_at
+                )
             )
         if user.location is not None:
             loc = user.location
             batch.location_fixes.append(
-                {
-                    "idempotency_key": f"{key}{loc.fix_id}",
-                    "subject": user.subject,
-                    "lat": loc.lat,
-                    "lon": loc.lon,
-                    "accuracy_m": loc.accuracy_m,
-                    "source": "city_os",
-                    "fixed_at": loc.fixed_at,
-                    "incident_id": None,
-                }
+                _fix_row(f"{key}{loc.fix_id}", user.subject, None, loc, "city_os", loc.fixed_at)
             )
     return allowed_by_subject
 
@@ -342,30 +370,13 @@ def _add_events(
         incident = drill.incident_id if drill else incident_id
         origin = "drill" if drill else "city_os"
         if e.kind in ("status", "arrival") and e.status is not None:
+            state = "at_shelter" if e.kind == "arrival" else e.status.state
             batch.status_reports.append(
-                {
-                    "idempotency_key": key,
-                    "subject": e.subject,
-                    "incident_id": incident,
-                    "state": "at_shelter" if e.kind == "arrival" else e.status.state,
-                    "shelter_ref": e.status.shelter_id,
-                    "message": e.status.message,
-                    "source": origin,
-                    "reported_at": e.at,
-                }
+                _status_row(key, e.subject, incident, state, e.status, origin, e.at)
             )
         elif e.kind == "location" and e.location is not None:
             batch.location_fixes.append(
-                {
-                    "idempotency_key": key,
-                    "subject": e.subject,
-                    "incident_id": incident,
-                    "lat": e.location.lat,
-                    "lon": e.location.lon,
-                    "accuracy_m": e.location.accuracy_m,
-                    "source": origin,
-                    "fixed_at": e.at,
-                }
+                _fix_row(key, e.subject, incident, e.location, origin, e.at)
             )
         elif e.kind == "rescue_request" and e.rescue is not None:
             r = e.rescue
