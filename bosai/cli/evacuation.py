@@ -43,41 +43,48 @@ def _read_and_import(obj: dict, file: Path, dry_run: bool, read, store) -> None:
     _report(store(engine, SYSTEM, parsed, file.name, dry_run=dry_run), dry_run, started)
 
 
-@evacuation_group.command("import-areas")
-@click.argument("file", type=click.Path(path_type=Path))
-@SHOW_CHANGES_OPTION
-@click.pass_obj
-def import_areas_command(obj: dict, file: Path, dry_run: bool) -> None:
-    """Issuance areas (地区・町字・ハザード区域) from GeoJSON or CSV with WKT; upserted by 区域コード,
-    all or nothing."""
-    from importers.evacuation import read_areas
-    from sql.imports.evacuation import import_areas
+#: ``bosai evacuation NAME FILE [--dry-run]``: the reader in :mod:`importers.evacuation`, the
+#: store in :mod:`sql.imports.evacuation`, the --dry-run option, the command's help.
+FILE_IMPORTS = (
+    (
+        "import-areas",
+        "read_areas",
+        "import_areas",
+        SHOW_CHANGES_OPTION,
+        "Issuance areas (地区・町字・ハザード区域) from GeoJSON or CSV with WKT; upserted by "
+        "区域コード, all or nothing.",
+    ),
+    (
+        "import-stations",
+        "read_stations",
+        "import_stations",
+        SHOW_CHANGES_OPTION,
+        "River water-level stations with their four thresholds (CSV); upserted by 観測所コード.",
+    ),
+    (
+        "import-levels",
+        "read_observations",
+        "import_observations",
+        SHOW_ADDED_OPTION,
+        "Water-level observations (観測所コード, 観測日時, 水位) from CSV; repeats change nothing.",
+    ),
+)
 
-    _read_and_import(obj, file, dry_run, read_areas, import_areas)
+
+def _add_file_import(name: str, read: str, store: str, dry_run_option, help_text: str) -> None:
+    @evacuation_group.command(name, help=help_text)
+    @click.argument("file", type=click.Path(path_type=Path))
+    @dry_run_option
+    @click.pass_obj
+    def command(obj: dict, file: Path, dry_run: bool) -> None:
+        from importers import evacuation as readers
+        from sql.imports import evacuation as stores
+
+        _read_and_import(obj, file, dry_run, getattr(readers, read), getattr(stores, store))
 
 
-@evacuation_group.command("import-stations")
-@click.argument("file", type=click.Path(path_type=Path))
-@SHOW_CHANGES_OPTION
-@click.pass_obj
-def import_stations_command(obj: dict, file: Path, dry_run: bool) -> None:
-    """River water-level stations with their four thresholds (CSV); upserted by 観測所コード."""
-    from importers.evacuation import read_stations
-    from sql.imports.evacuation import import_stations
-
-    _read_and_import(obj, file, dry_run, read_stations, import_stations)
-
-
-@evacuation_group.command("import-levels")
-@click.argument("file", type=click.Path(path_type=Path))
-@SHOW_ADDED_OPTION
-@click.pass_obj
-def import_levels_command(obj: dict, file: Path, dry_run: bool) -> None:
-    """Water-level observations (観測所コード, 観測日時, 水位) from CSV; repeats change nothing."""
-    from importers.evacuation import read_observations
-    from sql.imports.evacuation import import_observations
-
-    _read_and_import(obj, file, dry_run, read_observations, import_observations)
+for _file_import in FILE_IMPORTS:
+    _add_file_import(*_file_import)
 
 
 @evacuation_group.command("import-jma")
