@@ -93,47 +93,28 @@ class SyncResult:
         )
 
 
-def _status_row(
-    key: str,
-    subject: str,
-    incident_id: int | None,
-    state: str,
-    status: p.SafetyStatus | p.EventStatus,
-    source: str,
-    at: dt.datetime,
-) -> dict[str, Any]:
-    """A status report for the sync batch: ``state`` with ``status``'s shelter and message."""
-    return {
-        "idempotency_key": key,
-        "subject": subject,
-        "incident_id": incident_id,
-        "state": state,
-        "shelter_ref": status.shelter_id,
-        "message": status.message,
-        "source": source,
-        "reported_at": at,
-    }
+@dataclasses.dataclass(frozen=True)
+class _FeedRow:
+    """Who a status report or location fix of the sync batch is about and where it came
+    from: its idempotency key, subject, incident (None until known) and source."""
 
+    idempotency_key: str
+    subject: str
+    incident_id: int | None
+    source: str
 
-def _fix_row(
-    key: str,
-    subject: str,
-    incident_id: int | None,
-    position: p.LocationFix | p.EventLocation,
-    source: str,
-    at: dt.datetime,
-) -> dict[str, Any]:
-    """A location fix for the sync batch."""
-    return {
-        "idempotency_key": key,
-        "subject": subject,
-        "incident_id": incident_id,
-        "lat": position.lat,
-        "lon": position.lon,
-        "accuracy_m": position.accuracy_m,
-        "source": source,
-        "fixed_at": at,
-    }
+    def status_report(
+        self, state: str, status: p.SafetyStatus | p.EventStatus, at: dt.datetime
+    ) -> dict[str, Any]:
+        """``state``, with ``status``'s shelter and message."""
+        where = {"shelter_ref": status.shelter_id, "message": status.message}
+        return {**dataclasses.asdict(self), "state": state, **where, "reported_at": at}
+
+    def location_fix(
+        self, position: p.LocationFix | p.EventLocation, at: dt.datetime
+    ) -> dict[str, Any]:
+        point = {"lat": position.lat, "lon": position.lon, "accuracy_m": position.accuracy_m}
+        return {**dataclasses.asdict(self), **point, "fixed_at": at}
 
 
 def error_kind(exc: BaseException) -> str:
@@ -301,16 +282,12 @@ def _add_users(
         if user.safety_status is not None:
             s = user.safety_status
             # The incident is set with the events' incident below.
-            batch.status_reports.append(
-                _status_row(
-                    f"{key}{s.report_id}", user.subject, None, s.state, s, "city_os", s.reported_at
-                )
-            )
+            feed_row = _FeedRow(f"{key}{s.report_id}", user.subject, None, "city_os")
+            batch.status_reports.append(feed_row.status_report(s.state, s, s.reported_at))
         if user.location is not None:
             loc = user.location
-            batch.location_fixes.append(
-                _fix_row(f"{key}{loc.fix_id}", user.subject, None, loc, "city_os", loc.fixed_at)
-            )
+            feed_row = _FeedRow(f"{key}{loc.fix_id}", user.subject, None, "city_os")
+            batch.location_fixes.append(feed_row.location_fix(loc, loc.fixed_at))
     return allowed_by_subject
 
 
@@ -369,15 +346,12 @@ def _add_events(
         key = f"{source}:ev:{e.event_id}"
         incident = drill.incident_id if drill else incident_id
         origin = "drill" if drill else "city_os"
+        feed_row = _FeedRow(key, e.subject, incident, origin)
         if e.kind in ("status", "arrival") and e.status is not None:
             state = "at_shelter" if e.kind == "arrival" else e.status.state
-            batch.status_reports.append(
-                _status_row(key, e.subject, incident, state, e.status, origin, e.at)
-            )
+            batch.status_reports.append(feed_row.status_report(state, e.status, e.at))
         elif e.kind == "location" and e.location is not None:
-            batch.location_fixes.append(
-                _fix_row(key, e.subject, incident, e.location, origin, e.at)
-            )
+            batch.location_fixes.append(feed_row.location_fix(e.location, e.at))
         elif e.kind == "rescue_request" and e.rescue is not None:
             r = e.rescue
             batch.rescue_requests.append(
