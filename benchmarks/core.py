@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import tempfile
 import time
@@ -78,6 +79,32 @@ class BenchContext:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             admin.dispose()
+
+
+#: The states a load run's synthetic status reports cycle through.
+STATES = ("safe_at_home", "evacuating", "at_shelter", "elsewhere_safe", "injured", "needs_rescue")
+
+
+def synthetic_report(
+    key: str,
+    i: int,
+    citizens: int,
+    incident_id: int | None,
+    at: dt.datetime,
+    message: str | None = None,
+) -> dict[str, Any]:
+    """The ``i``-th synthetic status report of a load run (idempotency ``key``): its citizen
+    and state spread over ``i`` deterministically."""
+    return {
+        "idempotency_key": key,
+        "citizen_id": 1 + (i * 7919) % citizens,
+        "incident_id": incident_id,
+        "state": STATES[(i * 31) % len(STATES)],
+        "shelter_id": None,
+        "message": message,
+        "source": "app",
+        "reported_at": at,
+    }
 
 
 def best_of(fn: Callable[[], Any], repeat: int = 3) -> float:

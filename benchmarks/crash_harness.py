@@ -55,10 +55,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from benchmarks.core import STATES, synthetic_report
+
 ROOT = Path(__file__).resolve().parents[1]
 VICTIMS = ("ingest", "import", "sync")
 T0 = dt.datetime(2026, 7, 10, 3, 0, tzinfo=dt.UTC)
-STATES = ("safe_at_home", "evacuating", "at_shelter", "elsewhere_safe", "injured", "needs_rescue")
 #: Columns that hold when a row was written (or a surrogate id), not what it says.
 VOLATILE_COLUMNS = frozenset(
     {
@@ -263,17 +264,9 @@ class Databases:
 
 def status_report(i: int, citizens: int) -> dict[str, Any]:
     """The ``i``-th report the ingest victim sends (deterministic; unique times per citizen)."""
-    return {
-        "idempotency_key": f"crash:{i}",
-        "citizen_id": 1 + (i * 7919) % citizens,
-        "incident_id": None,
-        "state": STATES[(i * 31) % len(STATES)],
-        "shelter_id": None,
-        "message": f"report {i}" if i % 5 == 0 else None,
-        "source": "app",
-        "reported_at": T0 + dt.timedelta(seconds=i),
-        "received_at": T0,
-    }
+    message = f"report {i}" if i % 5 == 0 else None
+    at = T0 + dt.timedelta(seconds=i)
+    return {**synthetic_report(f"crash:{i}", i, citizens, None, at, message), "received_at": T0}
 
 
 def feed(url: str, reports: int, batch: int, citizens: int, first: int = 0) -> int:

@@ -57,9 +57,13 @@ import sqlalchemy as sa
 
 from benchmarks.soak import (
     SOAK_CHROMIUM_ARGS,
+    add_writer_parser,
     check_updates,
     prepare_demo,
+    run_recorder,
+    session_errors,
     soak_report,
+    start_writer,
     streamlit_server,
 )
 from cityos.reference_server.runner import free_port
@@ -75,27 +79,7 @@ REFRESH_SECONDS = 2
 BANNER = "に接続できません"
 DRILL_SUBJECT = "drill-failover"
 #: Records every script or fragment run of the page: [start, end (wall-clock ms), banner shown].
-RUN_RECORDER = """
-window.__bosaiRuns = [];
-window.__bosaiRunning = null;
-const watch = () => {
-  const app = document.querySelector("[data-testid='stApp']");
-  if (!app) { setTimeout(watch, 50); return; }
-  const note = () => {
-    const state = app.getAttribute("data-test-script-state");
-    if (state === "running" && window.__bosaiRunning === null) {
-      window.__bosaiRunning = Date.now();
-    } else if (state === "notRunning" && window.__bosaiRunning !== null) {
-      const banner = document.body.innerText.includes("BANNER_TEXT");
-      window.__bosaiRuns.push([window.__bosaiRunning, Date.now(), banner]);
-      window.__bosaiRunning = null;
-    }
-  };
-  new MutationObserver(note).observe(app, {attributes: true});
-  note();
-};
-watch();
-""".replace("BANNER_TEXT", BANNER)
+RUN_RECORDER = run_recorder(clock="Date.now()", banner=BANNER)
 
 
 # ------------------------------------------------------------------ the writer process
@@ -573,25 +557,8 @@ def drill(
                         timeout=300_000
                     )
                 log(f"{sessions} HQ map sessions open; writer starts")
-                proc = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "benchmarks.failover",
-                        "writer",
-                        primary_url,
-                        "--run",
-                        run,
-                        "--rate",
-                        str(rate),
-                        "--seconds",
-                        str(seconds),
-                        "--out",
-                        str(acks_file),
-                    ],
-                    cwd=ROOT,
-                    stderr=subprocess.PIPE,
-                    text=True,
+                proc = start_writer(
+                    "benchmarks.failover", primary_url, run, rate, seconds, "--out", str(acks_file)
                 )
                 began = _writer_started(acks_file, proc)
                 probe = HqProbe(primary_url, replica_url)
@@ -656,16 +623,7 @@ def drill(
                 back_answered = _map_answered(pages, timeline["failback"])
                 pages[0].screenshot(path=str(ROOT / "test-artifacts" / "failover-hq-map.png"))
                 for n, page in enumerate(pages):
-                    text = page.inner_text("body")
-                    if page.locator("[data-testid='stException']").count():
-                        errors.append(f"session {n}: an exception is shown")
-                    if "Traceback" in text:
-                        errors.append(f"session {n}: a traceback is shown")
-                    state = page.locator("[data-testid='stApp']").get_attribute(
-                        "data-test-connection-state"
-                    )
-                    if state != "CONNECTED":
-                        errors.append(f"session {n}: connection {state}")
+                    errors += session_errors(n, page)
                 browser.close()
         for line in (base / "streamlit.log").read_text(errors="replace").splitlines():
             if "Traceback" in line:
@@ -747,12 +705,7 @@ def drill(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.failover")
     sub = parser.add_subparsers(dest="command")
-    w = sub.add_parser("writer", help="the writer process (started by the drill)")
-    w.add_argument("url")
-    w.add_argument("--run", required=True)
-    w.add_argument("--rate", type=int, default=2_000)
-    w.add_argument("--seconds", type=float, default=60)
-    w.add_argument("--batch", type=int, default=500)
+    w = add_writer_parser(sub, "the writer process (started by the drill)")
     w.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rate", type=int, default=2_000)

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from benchmarks.core import synthetic_report
 from cityos.reference_server.runner import free_port
 from dashboard.launch import CHROMIUM, CHROMIUM_ARGS, headless_command
 
@@ -56,9 +57,13 @@ SOAK_CHROMIUM_ARGS = [
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
 ]
-STATES = ("safe_at_home", "evacuating", "at_shelter", "elsewhere_safe", "injured", "needs_rescue")
-#: Records every script or fragment run of the page: [start ms, end ms].
-RUN_RECORDER = """
+
+
+def run_recorder(clock: str = "performance.now()", banner: str | None = None) -> str:
+    """JavaScript that records every script or fragment run of the page in
+    ``window.__bosaiRuns``: [start, end] read from ``clock`` (a JavaScript expression in ms),
+    and with ``banner``, whether the page showed that text when the run ended."""
+    return """
 window.__bosaiRuns = [];
 window.__bosaiRunning = null;
 const watch = () => {
@@ -67,9 +72,12 @@ const watch = () => {
   const note = () => {
     const state = app.getAttribute("data-test-script-state");
     if (state === "running" && window.__bosaiRunning === null) {
-      window.__bosaiRunning = performance.now();
+      window.__bosaiRunning = CLOCK;
     } else if (state === "notRunning" && window.__bosaiRunning !== null) {
-      window.__bosaiRuns.push([window.__bosaiRunning, performance.now()]);
+      const run = [window.__bosaiRunning, CLOCK];
+      const banner = BANNER;
+      if (banner !== null) run.push(document.body.innerText.includes(banner));
+      window.__bosaiRuns.push(run);
       window.__bosaiRunning = null;
     }
   };
@@ -77,7 +85,11 @@ const watch = () => {
   note();
 };
 watch();
-"""
+""".replace("CLOCK", clock).replace("BANNER", json.dumps(banner, ensure_ascii=False))
+
+
+#: Records every script or fragment run of the page: [start ms, end ms].
+RUN_RECORDER = run_recorder()
 
 
 # ------------------------------------------------------------------ the writer
@@ -85,16 +97,51 @@ watch();
 
 def soak_report(run: str, i: int, citizens: int, incident_id: int, at: dt.datetime) -> dict:
     """The ``i``-th update of a soak run (content derived from ``run`` and ``i``)."""
-    return {
-        "idempotency_key": f"soak:{run}:{i}",
-        "citizen_id": 1 + (i * 7919) % citizens,
-        "incident_id": incident_id,
-        "state": STATES[(i * 31) % len(STATES)],
-        "shelter_id": None,
-        "message": None,
-        "source": "app",
-        "reported_at": at,
-    }
+    return synthetic_report(f"soak:{run}:{i}", i, citizens, incident_id, at)
+
+
+def session_errors(n: int, page: Any, outage_banner: str | None = None) -> list[str]:
+    """What is wrong on browser session ``n``'s page: an exception or a traceback shown, the
+    ``outage_banner`` shown (when given), its connection to the server lost."""
+    errors = []
+    if page.locator("[data-testid='stException']").count():
+        errors.append(f"session {n}: an exception is shown")
+    text = page.inner_text("body")
+    if "Traceback" in text:
+        errors.append(f"session {n}: a traceback is shown")
+    if outage_banner is not None and outage_banner in text:
+        errors.append(f"session {n}: an outage banner is shown")
+    state = page.locator("[data-testid='stApp']").get_attribute("data-test-connection-state")
+    if state != "CONNECTED":
+        errors.append(f"session {n}: connection {state}")
+    return errors
+
+
+def add_writer_parser(sub: Any, help_text: str) -> argparse.ArgumentParser:
+    """The ``writer`` command (what :func:`start_writer` runs): URL, --run, --rate, --seconds,
+    --batch; the caller adds its own."""
+    w = sub.add_parser("writer", help=help_text)
+    w.add_argument("url")
+    w.add_argument("--run", required=True)
+    w.add_argument("--rate", type=int, default=2_000)
+    w.add_argument("--seconds", type=float, default=60)
+    w.add_argument("--batch", type=int, default=500)
+    return w
+
+
+def start_writer(
+    module: str, url: str, run: str, rate: int, seconds: float, *extra: str, stdout=None
+) -> subprocess.Popen:
+    """Start ``python -m MODULE writer URL --run RUN --rate RATE --seconds SECONDS EXTRA…``
+    from the repository root, its stderr (and ``stdout``) piped, as text."""
+    command = [sys.executable, "-m", module, "writer", url, "--run", run, "--rate", str(rate)]
+    return subprocess.Popen(
+        [*command, "--seconds", str(seconds), *extra],
+        cwd=ROOT,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def writer(url: str, run: str, rate: int, seconds: float, batch: int, incident_id: int) -> dict:
@@ -345,26 +392,15 @@ def soak(
         for page in pages:
             page.evaluate("window.__bosaiRuns = []")
         load_before = os.getloadavg()
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.soak",
-                "writer",
-                url,
-                "--run",
-                run,
-                "--rate",
-                str(rate),
-                "--seconds",
-                str(seconds),
-                "--batch",
-                str(batch),
-            ],
-            cwd=ROOT,
+        proc = start_writer(
+            "benchmarks.soak",
+            url,
+            run,
+            rate,
+            seconds,
+            "--batch",
+            str(batch),
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
         )
         deadline = time.monotonic() + seconds + 120
         loads = [load_before]
@@ -381,18 +417,7 @@ def soak(
         for n, page in enumerate(pages):
             runs = page.evaluate("window.__bosaiRuns")
             durations += [(end - start) for start, end in runs]
-            if page.locator("[data-testid='stException']").count():
-                errors.append(f"session {n}: an exception is shown")
-            text = page.inner_text("body")
-            if "Traceback" in text:
-                errors.append(f"session {n}: a traceback is shown")
-            if "に接続できません" in text:
-                errors.append(f"session {n}: an outage banner is shown")
-            state = page.locator("[data-testid='stApp']").get_attribute(
-                "data-test-connection-state"
-            )
-            if state != "CONNECTED":
-                errors.append(f"session {n}: connection {state}")
+            errors += session_errors(n, page, outage_banner="に接続できません")
         browser.close()
     for line in server_log.read_text(encoding="utf-8", errors="replace").splitlines():
         if "Traceback" in line or " ERROR " in line:
@@ -459,12 +484,7 @@ def demo_database(backend: str, workdir: Path, pg_url: str | None, citizens: int
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak")
     sub = parser.add_subparsers(dest="command")
-    w = sub.add_parser("writer", help="the writer process (started by the soak)")
-    w.add_argument("url")
-    w.add_argument("--run", required=True)
-    w.add_argument("--rate", type=int, default=2_000)
-    w.add_argument("--seconds", type=float, default=60)
-    w.add_argument("--batch", type=int, default=500)
+    w = add_writer_parser(sub, "the writer process (started by the soak)")
     w.add_argument("--incident", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--sessions", type=int, default=20)

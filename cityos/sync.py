@@ -93,6 +93,30 @@ class SyncResult:
         )
 
 
+@dataclasses.dataclass(frozen=True)
+class _FeedRow:
+    """Who a status report or location fix of the sync batch is about and where it came
+    from: its idempotency key, subject, incident (None until known) and source."""
+
+    idempotency_key: str
+    subject: str
+    incident_id: int | None
+    source: str
+
+    def status_report(
+        self, state: str, status: p.SafetyStatus | p.EventStatus, at: dt.datetime
+    ) -> dict[str, Any]:
+        """``state``, with ``status``'s shelter and message."""
+        where = {"shelter_ref": status.shelter_id, "message": status.message}
+        return {**dataclasses.asdict(self), "state": state, **where, "reported_at": at}
+
+    def location_fix(
+        self, position: p.LocationFix | p.EventLocation, at: dt.datetime
+    ) -> dict[str, Any]:
+        point = {"lat": position.lat, "lon": position.lon, "accuracy_m": position.accuracy_m}
+        return {**dataclasses.asdict(self), **point, "fixed_at": at}
+
+
 def error_kind(exc: BaseException) -> str:
     """The short reason a banner shows for a failed sync (``live.source_error.<kind>``)."""
     if isinstance(exc, CityOSAuthError):
@@ -257,32 +281,13 @@ def _add_users(
         key = f"{key_source}:ev:"
         if user.safety_status is not None:
             s = user.safety_status
-            batch.status_reports.append(
-                {
-                    "idempotency_key": f"{key}{s.report_id}",
-                    "subject": user.subject,
-                    "state": s.state,
-                    "shelter_ref": s.shelter_id,
-                    "message": s.message,
-                    "source": "city_os",
-                    "reported_at": s.reported_at,
-                    "incident_id": None,  # set with the events' incident below
-                }
-            )
+            # The incident is set with the events' incident below.
+            feed_row = _FeedRow(f"{key}{s.report_id}", user.subject, None, "city_os")
+            batch.status_reports.append(feed_row.status_report(s.state, s, s.reported_at))
         if user.location is not None:
             loc = user.location
-            batch.location_fixes.append(
-                {
-                    "idempotency_key": f"{key}{loc.fix_id}",
-                    "subject": user.subject,
-                    "lat": loc.lat,
-                    "lon": loc.lon,
-                    "accuracy_m": loc.accuracy_m,
-                    "source": "city_os",
-                    "fixed_at": loc.fixed_at,
-                    "incident_id": None,
-                }
-            )
+            feed_row = _FeedRow(f"{key}{loc.fix_id}", user.subject, None, "city_os")
+            batch.location_fixes.append(feed_row.location_fix(loc, loc.fixed_at))
     return allowed_by_subject
 
 
@@ -341,32 +346,12 @@ def _add_events(
         key = f"{source}:ev:{e.event_id}"
         incident = drill.incident_id if drill else incident_id
         origin = "drill" if drill else "city_os"
+        feed_row = _FeedRow(key, e.subject, incident, origin)
         if e.kind in ("status", "arrival") and e.status is not None:
-            batch.status_reports.append(
-                {
-                    "idempotency_key": key,
-                    "subject": e.subject,
-                    "incident_id": incident,
-                    "state": "at_shelter" if e.kind == "arrival" else e.status.state,
-                    "shelter_ref": e.status.shelter_id,
-                    "message": e.status.message,
-                    "source": origin,
-                    "reported_at": e.at,
-                }
-            )
+            state = "at_shelter" if e.kind == "arrival" else e.status.state
+            batch.status_reports.append(feed_row.status_report(state, e.status, e.at))
         elif e.kind == "location" and e.location is not None:
-            batch.location_fixes.append(
-                {
-                    "idempotency_key": key,
-                    "subject": e.subject,
-                    "incident_id": incident,
-                    "lat": e.location.lat,
-                    "lon": e.location.lon,
-                    "accuracy_m": e.location.accuracy_m,
-                    "source": origin,
-                    "fixed_at": e.at,
-                }
-            )
+            batch.location_fixes.append(feed_row.location_fix(e.location, e.at))
         elif e.kind == "rescue_request" and e.rescue is not None:
             r = e.rescue
             batch.rescue_requests.append(

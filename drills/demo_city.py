@@ -52,7 +52,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from typing import Any
+import itertools
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -111,6 +112,40 @@ REGISTER_NEEDS = (
     "精神障害",
     "知的障害",
 )
+#: A resident's answer by their home's flood depth rank: cumulative thresholds of a uniform
+#: draw for :data:`OUTCOMES` (else safe at home); homes outside the flood zones use rank 0.
+OUTCOME_THRESHOLDS = {
+    4: (0.24, 0.26, 0.86, 0.94),
+    3: (0.13, 0.14, 0.72, 0.82),
+    2: (0.06, 0.07, 0.48, 0.58),
+    0: (0.01, 0.014, 0.07, 0.15),
+}
+#: The thresholds for homes in a landslide zone outside the flood zones.
+LANDSLIDE_THRESHOLDS = (0.03, 0.04, 0.6, 0.7)
+OUTCOMES = ("needs_rescue", "injured", "evacuating", "elsewhere_safe")
+RESCUE_MESSAGES = (
+    "1階が浸水しています",
+    "高齢の母と2階に避難中",
+    "車いすで動けません",
+    "水位が上がっています",
+    "子どもと一緒です",
+    None,
+)
+#: How HQ works a rescue request: (status, soonest and latest minutes after the step before,
+#: the chance the step happens).
+RESCUE_STEPS = (
+    ("triaged", 3, 15, 0.8),
+    ("assigned", 5, 25, 0.7),
+    ("en_route", 3, 10, 0.9),
+    ("resolved", 15, 45, 0.85),
+)
+RESCUE_REASONS = {
+    "triaged": "本部で優先度を確認",
+    "assigned": "{team}に割当",
+    "en_route": "出動",
+    "resolved": "救助完了・避難所へ搬送",
+}
+TIMELINE_TABLES = ("status_reports", "location_fixes", "rescue_requests", "rescue_request_events")
 CARE_LEVELS = (
     "要介護1",
     "要介護2",
@@ -205,6 +240,55 @@ class ShelterAllocator:
             k = int(np.argmin(distance))
         self.taken[k] += 1
         return int(self.index[k]), float(distance[k])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Residents:
+    """What each resident does during the night (arrays by resident index)."""
+
+    responds: np.ndarray  # answers the safety check
+    first: np.ndarray  # the minute of a first answer
+    outcome: np.ndarray  # one of OUTCOMES or safe_at_home
+    hazard_at: np.ndarray  # the minute the hazard reaches the home
+    depart: np.ndarray  # the minute an evacuee sets off
+    prepare: np.ndarray  # minutes to get ready before walking
+    arrives: np.ndarray  # an evacuee reaches the shelter within the night
+
+    def state(self, i: int, duration: int) -> str:
+        """Resident ``i``'s answer; safe at home if the hazard has not reached them by the
+        demo's end."""
+        state = str(self.outcome[i])
+        if state in ("needs_rescue", "injured") and self.hazard_at[i] >= duration - 5:
+            return "safe_at_home"
+        return state
+
+    def answered_at(self, i: int, state: str) -> float:
+        """When the hazard reaches a resident who calls for help; else their first answer."""
+        if state in ("needs_rescue", "injured"):
+            return float(self.hazard_at[i])
+        return float(self.first[i])
+
+
+class _RescueStep(NamedTuple):
+    status: str
+    minute: float
+    from_status: str | None
+    reason: str | None
+    team: str | None
+
+
+def rescue_priority(injured: int, on_register: bool, depth: int, people: int) -> str:
+    """High for the injured, the register and the deepest water; low for one person in
+    shallow water; else medium."""
+    if injured or on_register or depth >= 4:
+        return "high"
+    return "low" if depth <= 2 and people == 1 else "medium"
+
+
+def _number(rows: list[dict[str, Any]]) -> None:
+    """Ids 1, 2, … in the rows' order."""
+    for k, row in enumerate(rows, start=1):
+        row["id"] = k
 
 
 class _Builder:
@@ -825,294 +909,339 @@ class _Builder:
         return np.maximum(minute, 5.0)
 
     def timeline(self) -> None:
-        rng = self.rng
-        n = self.n
-        duration = self.p.duration_min
-        # Shelters open 20–40 minutes after the declaration: every suitable designated shelter.
+        """The night as the app records it: shelters open, residents answer the safety check
+        (some call for rescue, some set off for a shelter and are given a place), and the open
+        shelters count heads every 15 minutes."""
+        open_idx, open_time = self.open_shelters()
+        scale = self.head_count_scale()
+        allocator = ShelterAllocator(self.shelter_xy, self.shelter_capacity(), open_idx, scale)
+        residents = self.resident_choices()
+        self.start_timeline_tables()
+        seekers = self.answer_safety_check(residents)
+        self.give_shelter_places(seekers, residents, allocator, open_time)
+        self.number_timeline_rows()
+        self.responds = residents.responds
+        self.tables["shelter_occupancy"] = self.occupancy(open_idx, open_time, scale)
+
+    def open_shelters(self) -> tuple[np.ndarray, dict[int, float]]:
+        """Shelters open 20–40 minutes after the declaration (their operations, logged): the
+        indices of the open shelters and the minute each opened."""
+        open_idx = self.shelters_to_open()
+        opened_min = self.rng.uniform(20, 40, len(open_idx))
+        self.tables["shelter_operations"] = [
+            self.shelter_operation(k, int(self.shelter_ids[si]), om)
+            for k, (si, om) in enumerate(zip(open_idx, opened_min, strict=True), start=1)
+        ]
+        return open_idx, dict(zip(open_idx.tolist(), opened_min.tolist(), strict=True))
+
+    def shelters_to_open(self) -> np.ndarray:
+        """Every suitable designated shelter; for a file without flood-suitable shelters the
+        designated ones; failing those, every shelter."""
         open_idx = np.flatnonzero(self.shelter_suitable)
-        if len(open_idx) == 0:  # a file without flood-suitable shelters: open the designated ones
+        if len(open_idx) == 0:
             open_idx = np.flatnonzero(
                 [bool(r.get("is_designated_shelter")) for r in self.shelter_rows]
             )
         if len(open_idx) == 0:
             open_idx = np.arange(len(self.shelter_rows))
-        opened_min = rng.uniform(20, 40, len(open_idx))
-        operations = []
-        for k, (si, om) in enumerate(zip(open_idx, opened_min, strict=True), start=1):
-            sid = int(self.shelter_ids[si])
-            operations.append(
-                {
-                    "id": k,
-                    "shelter_id": sid,
-                    "incident_id": self.incident_id,
-                    "opened_at": self.at(om),
-                    "closed_at": None,
-                    "opened_by": "demo-hq",
-                    "closed_by": None,
-                    "reason": "大雨警報に伴う開設",
-                }
-            )
-            self.log(om, "demo-hq", "shelter_opened", "shelter", sid)
-        self.tables["shelter_operations"] = operations
-        open_time = dict(zip(open_idx.tolist(), opened_min.tolist(), strict=True))
-        # Head counts are the app users at a shelter scaled to the whole population.
-        scale = max(float(self.geo.data.get("population", self.n)) / max(self.n, 1), 1.0)
-        allocator = ShelterAllocator(
-            self.shelter_xy,
-            np.array([float(r.get("capacity") or 0) for r in self.shelter_rows]),
-            open_idx,
-            scale,
-        )
+        return open_idx
 
-        p_respond = np.where(self.age >= 75, 0.62, 0.82)
-        p_respond = np.where(self.on_register, 0.5, p_respond)
-        responds = (rng.random(n) < p_respond) & self.safety_consent
-        # Safety answers follow the first push (10 min) and keep coming as the news spreads.
-        first = np.minimum(5 + rng.exponential(35, n), duration - 5)
-        rank = self.flood_rank
-        u = rng.random(n)
-        # Outcome thresholds by flood depth rank (cumulative: rescue, injured, evacuate, elsewhere).
-        table = {
-            4: (0.24, 0.26, 0.86, 0.94),
-            3: (0.13, 0.14, 0.72, 0.82),
-            2: (0.06, 0.07, 0.48, 0.58),
-            0: (0.01, 0.014, 0.07, 0.15),
+    def shelter_operation(self, k: int, sid: int, minute: float) -> dict[str, Any]:
+        """Shelter ``sid`` opened by HQ at ``minute`` (its operation row ``k``, logged)."""
+        self.log(minute, "demo-hq", "shelter_opened", "shelter", sid)
+        return {
+            "id": k,
+            "shelter_id": sid,
+            "incident_id": self.incident_id,
+            "opened_at": self.at(minute),
+            "closed_at": None,
+            "opened_by": "demo-hq",
+            "closed_by": None,
+            "reason": "大雨警報に伴う開設",
         }
-        thresholds = np.array([table.get(int(k), table[0]) for k in rank])
-        thresholds = np.where(
-            self.landslide[:, None] & (rank[:, None] == 0),
-            np.array([0.03, 0.04, 0.6, 0.7]),
-            thresholds,
-        )
-        outcome = np.select(
-            [
-                u < thresholds[:, 0],
-                u < thresholds[:, 1],
-                u < thresholds[:, 2],
-                u < thresholds[:, 3],
-            ],
-            ["needs_rescue", "injured", "evacuating", "elsewhere_safe"],
-            "safe_at_home",
-        )
+
+    def head_count_scale(self) -> float:
+        """How many people each app user stands for: the population over the app users."""
+        return max(float(self.geo.data.get("population", self.n)) / max(self.n, 1), 1.0)
+
+    def shelter_capacity(self) -> np.ndarray:
+        return np.array([float(r.get("capacity") or 0) for r in self.shelter_rows])
+
+    def resident_choices(self) -> _Residents:
+        """Who answers the safety check and when, what they answer, when the hazard reaches
+        their home, when evacuees set off and whether they arrive (drawn in this order)."""
+        rng, n = self.rng, self.n
+        responds = (rng.random(n) < self.response_rate()) & self.safety_consent
+        # Safety answers follow the first push (10 min) and keep coming as the news spreads.
+        first = np.minimum(5 + rng.exponential(35, n), self.p.duration_min - 5)
+        outcome = self.outcomes(rng.random(n))
         hazard_at = self.hazard_arrival(rng)
-        # Who lives in a hazard zone mostly leaves after the evacuation order (避難指示, the
-        # push at 45 min); some leave on the first warning, everyone else when they answer.
-        in_zone = (rank > 0) | self.landslide
-        after_order = in_zone & (rng.random(n) < 0.6)
-        depart = np.where(after_order, EVACUATION_ORDER_MIN + rng.exponential(15, n), first)
-        depart = np.minimum(depart, duration - 5)
+        depart = self.departure(first)
         prepare = rng.uniform(5, 20, n)  # minutes to get ready before walking
         arrives = rng.random(n) < 0.85
-        reports: list[dict[str, Any]] = []
-        fixes: list[dict[str, Any]] = []
-        rescues: list[dict[str, Any]] = []
-        rescue_events: list[dict[str, Any]] = []
-        self.arrivals: list[tuple[int, float, int]] = []  # (shelter index, minute, citizen)
-        team_rr = 0
+        return _Residents(responds, first, outcome, hazard_at, depart, prepare, arrives)
 
-        def report(
-            i: int,
-            minute: float,
-            state: str,
-            shelter_idx: int | None = None,
-            message: str | None = None,
-            source: str = "app",
-        ) -> None:
-            when = self.at(minute)
-            reports.append(
-                {
-                    "idempotency_key": f"{self.key_prefix}:sr:{len(reports) + 1}",
-                    "citizen_id": i + 1,
-                    "incident_id": self.incident_id,
-                    "state": state,
-                    "shelter_id": None
-                    if shelter_idx is None
-                    else int(self.shelter_ids[shelter_idx]),
-                    "message": message,
-                    "source": source,
-                    "reported_at": when,
-                    "received_at": when,
-                }
-            )
-            if self.location_allowed(i, when):
-                if state == "evacuating" and shelter_idx is not None:
-                    x = (self.cx[i] + self.shelter_xy[shelter_idx, 0]) / 2
-                    y = (self.cy[i] + self.shelter_xy[shelter_idx, 1]) / 2
-                elif shelter_idx is not None:
-                    x, y = self.shelter_xy[shelter_idx]
-                else:
-                    x, y = self.cx[i], self.cy[i]
-                lat, lon = self.geo.plane.to_latlon(x + rng.normal(0, 8), y + rng.normal(0, 8))
-                fixes.append(
-                    {
-                        "idempotency_key": f"{self.key_prefix}:fix:{len(fixes) + 1}",
-                        "citizen_id": i + 1,
-                        "incident_id": self.incident_id,
-                        "lat": round(float(lat), 6),
-                        "lon": round(float(lon), 6),
-                        "accuracy_m": round(float(rng.uniform(5, 30)), 1),
-                        "source": "app",
-                        "fixed_at": when,
-                        "received_at": when,
-                    }
-                )
+    def response_rate(self) -> np.ndarray:
+        """The chance each resident answers: lower for the oldest and for the register."""
+        p_respond = np.where(self.age >= 75, 0.62, 0.82)
+        return np.where(self.on_register, 0.5, p_respond)
 
-        messages_rescue = (
-            "1階が浸水しています",
-            "高齢の母と2階に避難中",
-            "車いすで動けません",
-            "水位が上がっています",
-            "子どもと一緒です",
-            None,
+    def outcomes(self, u: np.ndarray) -> np.ndarray:
+        """Each resident's answer, from a uniform draw ``u`` against the thresholds of their
+        home's flood depth rank (:data:`OUTCOME_THRESHOLDS`; landslide zones their own)."""
+        rank = self.flood_rank
+        thresholds = np.array([OUTCOME_THRESHOLDS.get(int(k), OUTCOME_THRESHOLDS[0]) for k in rank])
+        thresholds = np.where(
+            self.landslide[:, None] & (rank[:, None] == 0),
+            np.array(LANDSLIDE_THRESHOLDS),
+            thresholds,
         )
-        # Who needs a shelter place, in the order they set off: (ready minute, citizen, rescued).
+        return np.select(
+            [u < thresholds[:, k] for k in range(len(OUTCOMES))], list(OUTCOMES), "safe_at_home"
+        )
+
+    def departure(self, first: np.ndarray) -> np.ndarray:
+        """The minute each evacuee sets off: who lives in a hazard zone mostly leaves after the
+        evacuation order (避難指示, the push at 45 min); some leave on the first warning,
+        everyone else when they answer (``first``)."""
+        rng, n = self.rng, self.n
+        in_zone = (self.flood_rank > 0) | self.landslide
+        after_order = in_zone & (rng.random(n) < 0.6)
+        depart = np.where(after_order, EVACUATION_ORDER_MIN + rng.exponential(15, n), first)
+        return np.minimum(depart, self.p.duration_min - 5)
+
+    def start_timeline_tables(self) -> None:
+        for table in TIMELINE_TABLES:
+            self.tables[table] = []
+        self.arrivals: list[tuple[int, float, int]] = []  # (shelter index, minute, citizen)
+        self.rescue_teams = itertools.cycle(RESCUE_TEAMS)
+
+    def answer_safety_check(self, residents: _Residents) -> list[tuple[float, int, bool]]:
+        """Each resident who answers reports their state — or calls for rescue when the
+        hazard reaches them. Who needs a shelter place: (ready minute, citizen, rescued)."""
+        duration = self.p.duration_min
         seekers: list[tuple[float, int, bool]] = []
-        for i in np.flatnonzero(responds):
+        for i in np.flatnonzero(residents.responds):
             i = int(i)
-            state = str(outcome[i])
-            if state in ("needs_rescue", "injured") and hazard_at[i] >= duration - 5:
-                state = "safe_at_home"  # the water has not reached them by the demo's end
-            t1 = float(hazard_at[i]) if state in ("needs_rescue", "injured") else float(first[i])
+            state = residents.state(i, duration)
+            minute = residents.answered_at(i, state)
             if state == "evacuating":
-                seekers.append((float(depart[i]), i, False))
-            elif state == "needs_rescue" or (state == "injured" and rng.random() < 0.4):
-                report(
-                    i,
-                    t1,
-                    state,
-                    message=messages_rescue[int(rng.integers(0, len(messages_rescue)))],
-                )
-                injured = 1 if state == "injured" else int(rng.random() < 0.15)
-                people = 1 + min(
-                    int(rng.poisson(0.7)), int(self.household_sizes[self.household_of[i]]) - 1
-                )
-                register = bool(self.on_register[i])
-                depth = int(rank[i])
-                priority = (
-                    "high"
-                    if (injured or register or depth >= 4)
-                    else ("low" if depth <= 2 and people == 1 else "medium")
-                )
-                rid = len(rescues) + 1
-                lat, lon = self.geo.plane.to_latlon(
-                    self.cx[i] + rng.normal(0, 5), self.cy[i] + rng.normal(0, 5)
-                )
-                history = [("new", t1, None, None, None)]
-                status, team, tcur = "new", None, t1
-                for nxt, lo, hi, prob in (
-                    ("triaged", 3, 15, 0.8),
-                    ("assigned", 5, 25, 0.7),
-                    ("en_route", 3, 10, 0.9),
-                    ("resolved", 15, 45, 0.85),
-                ):
-                    tnext = tcur + rng.uniform(lo, hi)
-                    if tnext >= duration or rng.random() > prob:
-                        break
-                    if nxt == "assigned":
-                        team = RESCUE_TEAMS[team_rr % len(RESCUE_TEAMS)]
-                        team_rr += 1
-                    reason = {
-                        "triaged": "本部で優先度を確認",
-                        "assigned": f"{team}に割当",
-                        "en_route": "出動",
-                        "resolved": "救助完了・避難所へ搬送",
-                    }[nxt]
-                    history.append((nxt, tnext, status, reason, team))
-                    status, tcur = nxt, tnext
-                rescues.append(
-                    {
-                        "id": rid,
-                        "idempotency_key": f"{self.key_prefix}:rescue:{rid}",
-                        "incident_id": self.incident_id,
-                        "citizen_id": i + 1,
-                        "lat": round(float(lat), 6),
-                        "lon": round(float(lon), 6),
-                        "people_count": people,
-                        "injured_count": injured,
-                        "needs": reports[-1]["message"],
-                        "priority": priority,
-                        "status": status,
-                        "assigned_team": team,
-                        "source": "app",
-                        "requested_at": self.at(t1),
-                        "updated_at": self.at(tcur),
-                        "version": len(history),
-                    }
-                )
-                for to, tm, frm, reason, tm_team in history:
-                    rescue_events.append(
-                        {
-                            "request_id": rid,
-                            "from_status": frm,
-                            "to_status": to,
-                            "reason": reason,
-                            "assigned_team": tm_team,
-                            "actor": "citizen" if to == "new" else "demo-hq",
-                            "at": self.at(tm),
-                        }
-                    )
-                    if to != "new":
-                        self.log(
-                            tm, "demo-hq", f"rescue_{to}", "rescue_request", rid, {"reason": reason}
-                        )
-                if status == "resolved" and tcur + 1 < duration:
-                    seekers.append((tcur + 1, i, True))  # carried to a shelter by the team
+                seekers.append((float(residents.depart[i]), i, False))
+            elif state == "needs_rescue" or (state == "injured" and self.rng.random() < 0.4):
+                status, last = self.rescue_request(i, minute, state)
+                if status == "resolved" and last + 1 < duration:
+                    seekers.append((last + 1, i, True))  # carried to a shelter by the team
             elif state == "injured":
-                report(i, t1, "injured", message="軽いけが")
+                self.status_report(i, minute, "injured", message="軽いけが")
             else:
-                report(i, t1, state)
-        # Places are given in the order people set off: the nearest shelter with room, a
-        # larger one drawing from further away, overflow to the next (ShelterAllocator).
+                self.status_report(i, minute, state)
+        return seekers
+
+    def give_shelter_places(
+        self,
+        seekers: list[tuple[float, int, bool]],
+        residents: _Residents,
+        allocator: ShelterAllocator,
+        open_time: dict[int, float],
+    ) -> None:
+        """Places are given in the order people set off: the nearest shelter with room, a
+        larger one drawing from further away, overflow to the next (ShelterAllocator)."""
         for ready, i, rescued in sorted(seekers):
             si, distance_m = allocator.place(self.cx[i], self.cy[i])
             if rescued:
-                report(i, ready, "at_shelter", si, source="staff")
-                self.arrivals.append((si, ready, i))
+                self.arrive(i, ready, si, source="staff")
                 continue
-            report(i, ready, "evacuating", si)
-            t2 = max(ready + prepare[i] + distance_m / WALKING_M_PER_MIN, open_time[si] + 1)
-            if arrives[i] and t2 < duration:
-                report(i, t2, "at_shelter", si)
-                self.arrivals.append((si, t2, i))
-        for k, ev in enumerate(rescue_events, start=1):
-            ev["id"] = k
-        # Reports sorted by time get ids in time order, like a live feed.
-        reports.sort(key=lambda r: (r["reported_at"], r["idempotency_key"]))
-        for k, r in enumerate(reports, start=1):
-            r["id"] = k
-        fixes.sort(key=lambda r: (r["fixed_at"], r["idempotency_key"]))
-        for k, f in enumerate(fixes, start=1):
-            f["id"] = k
-        self.tables["status_reports"] = reports
-        self.tables["location_fixes"] = fixes
-        self.tables["rescue_requests"] = rescues
-        self.tables["rescue_request_events"] = rescue_events
-        self.responds = responds
-        # Occupancy every 15 minutes: app users at the shelter scaled to the whole population.
+            self.status_report(i, ready, "evacuating", si)
+            walked = ready + residents.prepare[i] + distance_m / WALKING_M_PER_MIN
+            arrival = max(walked, open_time[si] + 1)
+            if residents.arrives[i] and arrival < self.p.duration_min:
+                self.arrive(i, arrival, si)
+
+    def arrive(self, i: int, minute: float, shelter_idx: int, source: str = "app") -> None:
+        self.status_report(i, minute, "at_shelter", shelter_idx, source=source)
+        self.arrivals.append((shelter_idx, minute, i))
+
+    def status_report(
+        self,
+        i: int,
+        minute: float,
+        state: str,
+        shelter_idx: int | None = None,
+        message: str | None = None,
+        source: str = "app",
+    ) -> None:
+        """Citizen ``i`` reports ``state`` at ``minute`` — with a location fix while their
+        location consent is in force."""
+        when = self.at(minute)
+        reports = self.tables["status_reports"]
+        reports.append(
+            {
+                "idempotency_key": f"{self.key_prefix}:sr:{len(reports) + 1}",
+                "citizen_id": i + 1,
+                "incident_id": self.incident_id,
+                "state": state,
+                "shelter_id": None if shelter_idx is None else int(self.shelter_ids[shelter_idx]),
+                "message": message,
+                "source": source,
+                "reported_at": when,
+                "received_at": when,
+            }
+        )
+        if self.location_allowed(i, when):
+            self.location_fix(i, when, *self.reported_position(i, state, shelter_idx))
+
+    def reported_position(self, i: int, state: str, shelter_idx: int | None) -> tuple[float, float]:
+        """Half-way to the shelter while evacuating, at the shelter, else at home."""
+        if state == "evacuating" and shelter_idx is not None:
+            x = (self.cx[i] + self.shelter_xy[shelter_idx, 0]) / 2
+            y = (self.cy[i] + self.shelter_xy[shelter_idx, 1]) / 2
+            return x, y
+        if shelter_idx is not None:
+            x, y = self.shelter_xy[shelter_idx]
+            return x, y
+        return self.cx[i], self.cy[i]
+
+    def location_fix(self, i: int, when: dt.datetime, x: float, y: float) -> None:
+        """The app's location fix near (x, y), a few metres off."""
+        rng = self.rng
+        lat, lon = self.geo.plane.to_latlon(x + rng.normal(0, 8), y + rng.normal(0, 8))
+        fixes = self.tables["location_fixes"]
+        fixes.append(
+            {
+                "idempotency_key": f"{self.key_prefix}:fix:{len(fixes) + 1}",
+                "citizen_id": i + 1,
+                "incident_id": self.incident_id,
+                "lat": round(float(lat), 6),
+                "lon": round(float(lon), 6),
+                "accuracy_m": round(float(rng.uniform(5, 30)), 1),
+                "source": "app",
+                "fixed_at": when,
+                "received_at": when,
+            }
+        )
+
+    def rescue_request(self, i: int, minute: float, state: str) -> tuple[str, float]:
+        """Citizen ``i`` calls for rescue (``state`` needs_rescue or injured) at ``minute``:
+        the status report, the request as HQ works it, its events, the activity log. The
+        request's last status and the minute it reached it."""
+        rng = self.rng
+        message = RESCUE_MESSAGES[int(rng.integers(0, len(RESCUE_MESSAGES)))]
+        self.status_report(i, minute, state, message=message)
+        injured = 1 if state == "injured" else int(rng.random() < 0.15)
+        people = self.rescue_party(i)
+        rid = len(self.tables["rescue_requests"]) + 1
+        lat, lon = self.geo.plane.to_latlon(
+            self.cx[i] + rng.normal(0, 5), self.cy[i] + rng.normal(0, 5)
+        )
+        history = self.rescue_history(minute)
+        last = history[-1]
+        self.tables["rescue_requests"].append(
+            {
+                "id": rid,
+                "idempotency_key": f"{self.key_prefix}:rescue:{rid}",
+                "incident_id": self.incident_id,
+                "citizen_id": i + 1,
+                "lat": round(float(lat), 6),
+                "lon": round(float(lon), 6),
+                "people_count": people,
+                "injured_count": injured,
+                "needs": message,
+                "priority": rescue_priority(
+                    injured, bool(self.on_register[i]), int(self.flood_rank[i]), people
+                ),
+                "status": last.status,
+                "assigned_team": last.team,
+                "source": "app",
+                "requested_at": self.at(minute),
+                "updated_at": self.at(last.minute),
+                "version": len(history),
+            }
+        )
+        self.record_rescue_history(rid, history)
+        return last.status, last.minute
+
+    def rescue_party(self, i: int) -> int:
+        """The people to rescue with citizen ``i``: some of their household."""
+        household = int(self.household_sizes[self.household_of[i]])
+        return 1 + min(int(self.rng.poisson(0.7)), household - 1)
+
+    def rescue_history(self, minute: float) -> list[_RescueStep]:
+        """A request made at ``minute`` as HQ works it (:data:`RESCUE_STEPS`), until a step
+        does not happen or would come after the demo's end; teams are assigned in turn."""
+        history = [_RescueStep("new", minute, None, None, None)]
+        for status, soonest, latest, chance in RESCUE_STEPS:
+            last = history[-1]
+            reached = last.minute + self.rng.uniform(soonest, latest)
+            if reached >= self.p.duration_min or self.rng.random() > chance:
+                break
+            team = next(self.rescue_teams) if status == "assigned" else last.team
+            reason = RESCUE_REASONS[status].format(team=team)
+            history.append(_RescueStep(status, reached, last.status, reason, team))
+        return history
+
+    def record_rescue_history(self, rid: int, history: list[_RescueStep]) -> None:
+        """Request ``rid``'s events; HQ's steps in the activity log."""
+        for step in history:
+            self.tables["rescue_request_events"].append(
+                {
+                    "request_id": rid,
+                    "from_status": step.from_status,
+                    "to_status": step.status,
+                    "reason": step.reason,
+                    "assigned_team": step.team,
+                    "actor": "citizen" if step.status == "new" else "demo-hq",
+                    "at": self.at(step.minute),
+                }
+            )
+            if step.status != "new":
+                self.log(
+                    step.minute,
+                    "demo-hq",
+                    f"rescue_{step.status}",
+                    "rescue_request",
+                    rid,
+                    {"reason": step.reason},
+                )
+
+    def number_timeline_rows(self) -> None:
+        """Ids: rescue events in the order written; reports and fixes sorted by time, like a
+        live feed."""
+        _number(self.tables["rescue_request_events"])
+        self.tables["status_reports"].sort(key=lambda r: (r["reported_at"], r["idempotency_key"]))
+        _number(self.tables["status_reports"])
+        self.tables["location_fixes"].sort(key=lambda r: (r["fixed_at"], r["idempotency_key"]))
+        _number(self.tables["location_fixes"])
+
+    def occupancy(
+        self, open_idx: np.ndarray, open_time: dict[int, float], scale: float
+    ) -> list[dict[str, Any]]:
+        """Occupancy every 15 minutes: app users at the shelter scaled to the whole
+        population (±3 %)."""
         by_shelter: dict[int, list[float]] = {}
         for si, minute, _ in self.arrivals:
             by_shelter.setdefault(si, []).append(minute)
-        occupancy = []
+        occupancy: list[dict[str, Any]] = []
         for si in open_idx.tolist():
             times = np.sort(np.array(by_shelter.get(si, []), dtype=float))
-            for minute in range(30, duration + 1, 15):
+            for minute in range(30, self.p.duration_min + 1, 15):
                 if minute < open_time[si]:
                     continue
                 present = int(np.searchsorted(times, minute, side="right"))
-                count = int(round(present * scale * rng.uniform(0.97, 1.03)))
-                occupancy.append(
-                    {
-                        "id": len(occupancy) + 1,
-                        "shelter_id": int(self.shelter_ids[si]),
-                        "incident_id": self.incident_id,
-                        "observed_at": self.at(minute),
-                        "head_count": count,
-                        "source": "demo",
-                        "entered_by": "demo-shelter",
-                        "recorded_at": self.at(minute),
-                    }
-                )
-        self.tables["shelter_occupancy"] = occupancy
+                count = int(round(present * scale * self.rng.uniform(0.97, 1.03)))
+                occupancy.append(self.head_count(len(occupancy) + 1, si, minute, count))
+        return occupancy
+
+    def head_count(self, k: int, si: int, minute: int, count: int) -> dict[str, Any]:
+        return {
+            "id": k,
+            "shelter_id": int(self.shelter_ids[si]),
+            "incident_id": self.incident_id,
+            "observed_at": self.at(minute),
+            "head_count": count,
+            "source": "demo",
+            "entered_by": "demo-shelter",
+            "recorded_at": self.at(minute),
+        }
 
     def notifications(self) -> None:
         rng = self.rng
@@ -1404,8 +1533,17 @@ def safety_loop(b: _Builder) -> dict[str, list[dict[str, Any]]]:
             }
         )
 
-    # App users who arrived at a reception shelter are checked in there (households together).
     staying: set[int] = set()
+
+    def check_in(i: int, sid: int, minute: float) -> dict[str, Any]:
+        """Citizen ``i`` checked in at reception shelter ``sid`` with their household."""
+        party = f"{key}:party:{int(b.household_of[i])}:{sid}"
+        row = stay(i + 1, None, sid, "shelter", None, minute, "search", "demo-shelter", party)
+        staying.add(i + 1)
+        observe(i + 1, "reception", "checked_in", minute, "demo-shelter", sid, stay_id=row["id"])
+        return row
+
+    # App users who arrived at a reception shelter are checked in there (households together).
     for si, minute, i in sorted(b.arrivals, key=lambda a: (a[1], a[2])):
         sid = int(b.shelter_ids[si])
         if sid not in reception or i + 1 in staying or rng.random() < 0.1:
@@ -1413,10 +1551,7 @@ def safety_loop(b: _Builder) -> dict[str, list[dict[str, Any]]]:
         minute = float(minute) + float(rng.uniform(1, 6))
         if minute >= b.p.duration_min:
             continue
-        party = f"{key}:party:{int(b.household_of[i])}:{sid}"
-        row = stay(i + 1, None, sid, "shelter", None, minute, "search", "demo-shelter", party)
-        staying.add(i + 1)
-        observe(i + 1, "reception", "checked_in", minute, "demo-shelter", sid, stay_id=row["id"])
+        row = check_in(i, sid, minute)
         if rng.random() < 0.05 and minute + 30 < b.p.duration_min:  # went home again
             left = minute + float(rng.uniform(20, 60))
             if left < b.p.duration_min:
@@ -1435,10 +1570,7 @@ def safety_loop(b: _Builder) -> dict[str, list[dict[str, Any]]]:
         minute = max(opened_min + 5, float(rng.uniform(40, b.p.duration_min - 5)))
         if minute >= b.p.duration_min:
             continue
-        party = f"{key}:party:{int(b.household_of[i])}:{sid}"
-        row = stay(i + 1, None, sid, "shelter", None, minute, "search", "demo-shelter", party)
-        staying.add(i + 1)
-        observe(i + 1, "reception", "checked_in", minute, "demo-shelter", sid, stay_id=row["id"])
+        check_in(i, sid, minute)
     # A few neighbours of each demo shelter staff's shelter, so their desk is never empty.
     for sid in sorted(staff_shelters & reception):
         x, y = b.shelter_xy[index_of[sid]]

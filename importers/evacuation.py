@@ -252,13 +252,7 @@ def read_areas(path: Path, label: str | None = None) -> Parsed:
             why = _area_geometry(geometry)
             if why:
                 fields.problem(geometry_column, why)
-        if code and code in seen:
-            fields.problem(
-                fields.column(*AREA_CODE),
-                reason("importers.problem.area_duplicate", value=quoted(code), row=seen[code]),
-            )
-        elif code:
-            seen[code] = row.row
+        _first_row_of(fields, seen, code, AREA_CODE, "importers.problem.area_duplicate")
         problems += fields.problems
         if not fields.problems and code and name and kind and geometry is not None:
             records.append(
@@ -267,6 +261,17 @@ def read_areas(path: Path, label: str | None = None) -> Parsed:
     if not records and not problems:
         problems.append(Problem(label, "-", "-", reason("importers.error.nothing_valid")))
     return Parsed(records, problems)
+
+
+def _first_row_of(
+    fields: RowFields, seen: dict[str, int], code: str | None, columns: tuple[str, ...], key: str
+) -> None:
+    """Remember the row that first gives ``code``; a later row giving it again is a problem
+    (catalog ``key``) in the code's column that names the first row."""
+    if code and code in seen:
+        fields.problem(fields.column(*columns), reason(key, value=quoted(code), row=seen[code]))
+    elif code:
+        seen[code] = fields.row.row
 
 
 # ------------------------------------------------------------------ stations
@@ -310,13 +315,7 @@ def read_stations(path: Path, label: str | None = None) -> Parsed:
             range_max = values["danger_m"] + 10.0 if range_max is None else range_max
             if not range_min < values["standby_m"] or not range_max > values["danger_m"]:
                 fields.problem(fields.column(*RANGE_MAX), reason("importers.problem.station_range"))
-        if code and code in seen:
-            fields.problem(
-                fields.column(*STATION_CODE),
-                reason("importers.problem.station_duplicate", value=quoted(code), row=seen[code]),
-            )
-        elif code:
-            seen[code] = row.row
+        _first_row_of(fields, seen, code, STATION_CODE, "importers.problem.station_duplicate")
         problems += fields.problems
         if not fields.problems and code and name:
             records.append(

@@ -16,13 +16,19 @@ telegram ends what its event said. Problems name the file, the line and the elem
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from .jma_warnings import NS_BODY, NS_HEAD, NS_REPORT, _report_time, _text, open_report
+from .jma_warnings import (
+    NS_BODY,
+    NS_HEAD,
+    TelegramHead,
+    _report_time,
+    _text,
+    open_report,
+    telegram_head,
+)
 from .problems import Problem, quoted, reason
 from .text_encoding import files_to_read
 
@@ -55,29 +61,64 @@ class TriggerItem:
     line: int | str
 
 
-@dataclasses.dataclass
-class TriggerTelegram:
-    file: str
-    content_sha256: str
+@dataclasses.dataclass(kw_only=True)
+class TriggerTelegram(TelegramHead):
     #: ``landslide_warning`` or ``flood_forecast`` (the rules' trigger kinds).
     kind: str
-    control_status: str
-    info_type: str | None
-    event_id: str | None
-    serial: str | None
-    title: str | None
-    office: str | None
-    report_time: dt.datetime
-    headline: str | None
     items: list[TriggerItem]
-
-    @property
-    def is_drill(self) -> bool:
-        return self.control_status == "訓練"
 
 
 def _problem(label: str, line: int | str, column: str, key: str, **values) -> Problem:
     return Problem(label, line, column, reason(key, **values))
+
+
+def _missing(label: str, line: int | str, element: str) -> Problem:
+    """``element`` is not there."""
+    return _problem(label, line, element, "importers.problem.missing_element", element=element)
+
+
+def _unknown_code(label: str, line: int | str, code: str | None) -> Problem:
+    return _problem(
+        label, line, "Kind/Code", "importers.problem.unknown_warning_code", value=quoted(code)
+    )
+
+
+def _landslide_item_problem(
+    label: str,
+    line: int | str,
+    kind_line: int | str,
+    code: str | None,
+    kind_code: str | None,
+    status: str,
+) -> Problem | None:
+    """What is wrong with one 土砂災害警戒情報 item — the first check it fails — or None."""
+    checks = (
+        (
+            code is None,
+            line,
+            "Area/Code",
+            "importers.problem.missing_element",
+            {"element": "Area/Code"},
+        ),
+        (
+            kind_code not in LANDSLIDE_CODES,
+            kind_line,
+            "Kind/Code",
+            "importers.problem.unknown_warning_code",
+            {"value": quoted(kind_code)},
+        ),
+        (
+            status not in LANDSLIDE_STATUSES,
+            kind_line,
+            "Kind/Status",
+            "importers.problem.unknown_warning_status",
+            {"value": quoted(status)},
+        ),
+    )
+    for failed, where, column, key, values in checks:
+        if failed:
+            return _problem(label, where, column, key, **values)
+    return None
 
 
 def _landslide_items(
@@ -96,38 +137,10 @@ def _landslide_items(
             kind = item.find(f"{{{NS_BODY}}}Kind")
             kind_code = _text(kind, f"{{{NS_BODY}}}Code")
             status = _text(kind, f"{{{NS_BODY}}}Status") or ""
-            if code is None:
-                problems.append(
-                    _problem(
-                        label,
-                        line,
-                        "Area/Code",
-                        "importers.problem.missing_element",
-                        element="Area/Code",
-                    )
-                )
-                continue
-            if kind_code not in LANDSLIDE_CODES:
-                problems.append(
-                    _problem(
-                        label,
-                        lines.get(id(kind), line),
-                        "Kind/Code",
-                        "importers.problem.unknown_warning_code",
-                        value=quoted(kind_code),
-                    )
-                )
-                continue
-            if status not in LANDSLIDE_STATUSES:
-                problems.append(
-                    _problem(
-                        label,
-                        lines.get(id(kind), line),
-                        "Kind/Status",
-                        "importers.problem.unknown_warning_status",
-                        value=quoted(status),
-                    )
-                )
+            kind_line = lines.get(id(kind), line)
+            problem = _landslide_item_problem(label, line, kind_line, code, kind_code, status)
+            if problem is not None:
+                problems.append(problem)
                 continue
             out.append(
                 TriggerItem(
@@ -155,42 +168,18 @@ def _flood_items(
             kind = item.find(f"{{{NS_HEAD}}}Kind")
             kind_code = _text(kind, f"{{{NS_HEAD}}}Code")
             if kind_code is None or kind_code[:1] not in FLOOD_KINDS or len(kind_code) != 2:
-                problems.append(
-                    _problem(
-                        label,
-                        lines.get(id(kind), line),
-                        "Kind/Code",
-                        "importers.problem.unknown_warning_code",
-                        value=quoted(kind_code),
-                    )
-                )
+                problems.append(_unknown_code(label, lines.get(id(kind), line), kind_code))
                 continue
             areas = item.findall(f"{{{NS_HEAD}}}Areas/{{{NS_HEAD}}}Area")
             if not areas:
-                problems.append(
-                    _problem(
-                        label,
-                        line,
-                        "Areas/Area",
-                        "importers.problem.missing_element",
-                        element="Areas/Area",
-                    )
-                )
+                problems.append(_missing(label, line, "Areas/Area"))
                 continue
             forecast = FLOOD_KINDS[kind_code[0]]
             for area in areas:
                 name = _text(area, f"{{{NS_HEAD}}}Name")
                 code = _text(area, f"{{{NS_HEAD}}}Code")
                 if code is None:
-                    problems.append(
-                        _problem(
-                            label,
-                            lines.get(id(area), line),
-                            "Area/Code",
-                            "importers.problem.missing_element",
-                            element="Area/Code",
-                        )
-                    )
+                    problems.append(_missing(label, lines.get(id(area), line), "Area/Code"))
                     continue
                 if all(i.subject_code != code for i in out):
                     out.append(
@@ -206,20 +195,14 @@ def read_trigger_telegram(
     report, problems = open_report(path)
     if report is None:
         return None, None, problems
-    label, root, lines, data = report.label, report.root, report.lines, report.data
-    control, head = report.control, report.head
-    title = _text(control, f"{{{NS_REPORT}}}Title") or ""
-    status = _text(control, f"{{{NS_REPORT}}}Status") or ""
+    label, root, lines, head = report.label, report.root, report.lines, report.head
+    title, status = report.control_title, report.control_status
     if title not in (LANDSLIDE_TITLE, FLOOD_TITLE):
         return None, reason("importers.skip.not_trigger"), []
     if status == "試験":
         return None, reason("importers.skip.test_telegram"), []
     if head is None:
-        return (
-            None,
-            None,
-            [_problem(label, "-", "Head", "importers.problem.missing_element", element="Head")],
-        )
+        return None, None, [_missing(label, "-", "Head")]
     problems: list[Problem] = []
     report_time = _report_time(
         _text(head, f"{{{NS_HEAD}}}ReportDateTime"), label, lines.get(id(head), "-"), problems
@@ -234,35 +217,11 @@ def read_trigger_telegram(
         if info_type == "取消":  # a cancelled forecast is no longer in force
             items = [dataclasses.replace(i, in_force=False) for i in items]
     if not items and not problems and info_type != "取消":
-        problems.append(
-            _problem(
-                label,
-                lines.get(id(head), "-"),
-                "Item",
-                "importers.problem.missing_element",
-                element="Item",
-            )
-        )
+        problems.append(_missing(label, lines.get(id(head), "-"), "Item"))
     if problems or report_time is None:
         return None, None, problems
-    return (
-        TriggerTelegram(
-            file=label,
-            content_sha256=hashlib.sha256(data).hexdigest(),
-            kind=kind,
-            control_status=status,
-            info_type=info_type,
-            event_id=_text(head, f"{{{NS_HEAD}}}EventID"),
-            serial=_text(head, f"{{{NS_HEAD}}}Serial"),
-            title=_text(head, f"{{{NS_HEAD}}}Title"),
-            office=_text(control, f"{{{NS_REPORT}}}PublishingOffice"),
-            report_time=report_time,
-            headline=_text(head, f"{{{NS_HEAD}}}Headline/{{{NS_HEAD}}}Text"),
-            items=items,
-        ),
-        None,
-        [],
-    )
+    telegram = TriggerTelegram(**telegram_head(report, status, report_time), kind=kind, items=items)
+    return telegram, None, []
 
 
 @dataclasses.dataclass

@@ -42,13 +42,14 @@ class AreaWarning:
     status: str
 
 
-@dataclasses.dataclass
-class Telegram:
+@dataclasses.dataclass(kw_only=True)
+class TelegramHead:
+    """What every JMA telegram says of itself: its file and the hash of its bytes, its
+    ``Control`` status and office, and the ``Head``'s identity, time and headline."""
+
     file: str
     content_sha256: str
-    control_title: str
     control_status: str
-    info_kind: str
     info_type: str | None
     event_id: str | None
     serial: str | None
@@ -56,11 +57,19 @@ class Telegram:
     office: str | None
     report_time: dt.datetime
     headline: str | None
-    warnings: list[AreaWarning]
 
     @property
     def is_drill(self) -> bool:
         return self.control_status == "訓練"
+
+
+@dataclasses.dataclass(kw_only=True)
+class Telegram(TelegramHead):
+    """A 気象警報・注意報 (VPWW54) telegram with its area warnings."""
+
+    control_title: str
+    info_kind: str
+    warnings: list[AreaWarning]
 
 
 @dataclasses.dataclass
@@ -132,6 +141,15 @@ class Report:
     control: Element | None
     head: Element | None
 
+    @property
+    def control_title(self) -> str:
+        return _text(self.control, f"{{{NS_REPORT}}}Title") or ""
+
+    @property
+    def control_status(self) -> str:
+        """発表 (normal), 訓練 (drill) or 試験 (test); "" when missing."""
+        return _text(self.control, f"{{{NS_REPORT}}}Status") or ""
+
 
 def open_report(path: Path | str) -> tuple[Report | None, list[Problem]]:
     """Read and safely parse one JMA XML file: the report, or the problems that name why not
@@ -160,10 +178,8 @@ def read_telegram(path: Path | str) -> tuple[Telegram | None, str | None, list[P
     report, problems = open_report(path)
     if report is None:
         return None, None, problems
-    label, root, lines, data = report.label, report.root, report.lines, report.data
-    control, head = report.control, report.head
-    control_title = _text(control, f"{{{NS_REPORT}}}Title") or ""
-    control_status = _text(control, f"{{{NS_REPORT}}}Status") or ""
+    label, root, lines, head = report.label, report.root, report.lines, report.head
+    control_title, control_status = report.control_title, report.control_status
     if control_title == jma_codes.VPWW53_TITLE:
         return None, reason("importers.skip.vpww53"), []
     if control_status == "試験":
@@ -188,21 +204,29 @@ def read_telegram(path: Path | str) -> tuple[Telegram | None, str | None, list[P
     if problems or report_time is None:
         return None, None, problems
     telegram = Telegram(
-        file=label,
-        content_sha256=hashlib.sha256(data).hexdigest(),
+        **telegram_head(report, control_status, report_time),
         control_title=control_title,
-        control_status=control_status,
         info_kind=info_kind,
-        info_type=_text(head, f"{{{NS_HEAD}}}InfoType"),
-        event_id=_text(head, f"{{{NS_HEAD}}}EventID"),
-        serial=_text(head, f"{{{NS_HEAD}}}Serial"),
-        title=_text(head, f"{{{NS_HEAD}}}Title"),
-        office=_text(control, f"{{{NS_REPORT}}}PublishingOffice"),
-        report_time=report_time,
-        headline=_text(head, f"{{{NS_HEAD}}}Headline/{{{NS_HEAD}}}Text"),
         warnings=warnings,
     )
     return telegram, None, []
+
+
+def telegram_head(report: Report, control_status: str, report_time: dt.datetime) -> dict:
+    """The :class:`TelegramHead` fields of a report read (its ``Head`` is there)."""
+    head = report.head
+    return {
+        "file": report.label,
+        "content_sha256": hashlib.sha256(report.data).hexdigest(),
+        "control_status": control_status,
+        "info_type": _text(head, f"{{{NS_HEAD}}}InfoType"),
+        "event_id": _text(head, f"{{{NS_HEAD}}}EventID"),
+        "serial": _text(head, f"{{{NS_HEAD}}}Serial"),
+        "title": _text(head, f"{{{NS_HEAD}}}Title"),
+        "office": _text(report.control, f"{{{NS_REPORT}}}PublishingOffice"),
+        "report_time": report_time,
+        "headline": _text(head, f"{{{NS_HEAD}}}Headline/{{{NS_HEAD}}}Text"),
+    }
 
 
 def _report_time(

@@ -44,37 +44,26 @@ def _rank(code: str, low: float, high: float | None) -> DepthRank:
     return DepthRank(code, label, low, high)
 
 
+def _ranks(first_code: int, bounds: tuple[float, ...]) -> dict[str, DepthRank]:
+    """Depth ranks by code, numbered from ``first_code``: one between each two successive
+    ``bounds`` (metres), the last from the highest bound up."""
+    highs = (*bounds[1:], None)
+    return {
+        str(code): _rank(str(code), low, high)
+        for code, low, high in zip(
+            range(first_code, first_code + len(bounds)), bounds, highs, strict=True
+        )
+    }
+
+
 #: 浸水深ランク (A31 2019+, A31a, A31b): the national standard six ranks.
-WATER_DEPTH_RANKS: dict[str, DepthRank] = {
-    r.code: r
-    for r in (
-        _rank("1", 0.0, 0.5),
-        _rank("2", 0.5, 3.0),
-        _rank("3", 3.0, 5.0),
-        _rank("4", 5.0, 10.0),
-        _rank("5", 10.0, 20.0),
-        _rank("6", 20.0, None),
-    )
-}
+WATER_DEPTH_RANKS: dict[str, DepthRank] = _ranks(1, (0.0, 0.5, 3.0, 5.0, 10.0, 20.0))
 
 #: A31 第1.1版 (2012): two rank systems appear in that edition. Assumption: 11–15 are the
 #: five-rank system (0.5/1/2/5 m steps), 21–27 the seven-rank system (0.5/1/2/3/4/5 m steps).
 WATER_DEPTH_RANKS_2012: dict[str, DepthRank] = {
-    r.code: r
-    for r in (
-        _rank("11", 0.0, 0.5),
-        _rank("12", 0.5, 1.0),
-        _rank("13", 1.0, 2.0),
-        _rank("14", 2.0, 5.0),
-        _rank("15", 5.0, None),
-        _rank("21", 0.0, 0.5),
-        _rank("22", 0.5, 1.0),
-        _rank("23", 1.0, 2.0),
-        _rank("24", 2.0, 3.0),
-        _rank("25", 3.0, 4.0),
-        _rank("26", 4.0, 5.0),
-        _rank("27", 5.0, None),
-    )
+    **_ranks(11, (0.0, 0.5, 1.0, 2.0, 5.0)),
+    **_ranks(21, (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0)),
 }
 
 #: A33_001 現象の種類.

@@ -30,6 +30,8 @@ import click
 
 from bosai.errors import BosaiError, InvalidInputError
 
+from .options import INSTRUMENT_OPTION, JSON_OPTION, MAPPING_OPTION, aware_datetime
+
 
 def register(cli: click.Group) -> None:
     cli.add_command(analyze)
@@ -117,8 +119,8 @@ def _parsed_or_refused(file: Path, instrument: str, mapping: Path | None):
 
 @analyze.command("survey")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--instrument", "instrument_id", required=True, help="Instrument id or YAML file.")
-@click.option("--mapping", type=click.Path(path_type=Path), help="Mapping file (YAML).")
+@INSTRUMENT_OPTION
+@MAPPING_OPTION
 @click.option(
     "--by",
     "by",
@@ -130,7 +132,7 @@ def _parsed_or_refused(file: Path, instrument: str, mapping: Path | None):
 @click.option("--boot", default=2000, show_default=True, help="Bootstrap resamples for α.")
 @click.option("--omega-boot", default=200, show_default=True, help="Bootstrap resamples for ω.")
 @click.option("--seed", default=0, show_default=True, help="Bootstrap seed.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 def analyze_survey(
     file: Path,
     instrument_id: str,
@@ -173,7 +175,7 @@ def analyze_survey(
 
 @analyze.command("uiux")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 def analyze_uiux(file: Path, as_json: bool) -> None:
     """Task times per task × method × group and paired comparisons (paper vs app)."""
     from compositions.uiux import from_file
@@ -206,13 +208,7 @@ def _research_viewer():
 def _parse_at(at: str | None) -> dt.datetime:
     if not at:
         return dt.datetime.now(dt.UTC)
-    try:
-        value = dt.datetime.fromisoformat(at)
-    except ValueError as exc:
-        raise InvalidInputError(f"--at: not an ISO 8601 date-time: {at!r}") from exc
-    if value.tzinfo is None:
-        raise InvalidInputError("--at: give a UTC offset, e.g. 2022-03-11T15:00+09:00")
-    return value
+    return aware_datetime(at, "--at", "2022-03-11T15:00+09:00")
 
 
 def optin_from_db(engine, at: dt.datetime) -> dict[str, Any]:
@@ -250,7 +246,7 @@ def optin_from_file(file: Path, instrument: str, mapping: Path | None) -> dict[s
 @click.option("--instrument", "instrument_id", default="drill-2022", show_default=True)
 @click.option("--mapping", type=click.Path(path_type=Path), help="Mapping file for an export.")
 @click.option("--at", default=None, help="Reference time for the ledger (ISO 8601; default now).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_obj
 def analyze_optin(
     obj: dict,
@@ -317,7 +313,7 @@ def drill_report(
     default="drill_start",
     show_default=True,
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_obj
 def analyze_drill(
     obj: dict, drill_ref: str, compare: str | None, minutes: str, origin: str, as_json: bool

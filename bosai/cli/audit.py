@@ -18,6 +18,8 @@ import click
 
 from bosai.errors import BosaiError
 
+from .options import LANG_OPTION, out_file_option
+
 
 def register(cli: click.Group) -> None:
     cli.add_command(audit_group)
@@ -95,14 +97,8 @@ def audit_checkpoint(obj: dict) -> None:
 
 @audit_group.command("citizen")
 @click.argument("subject")
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="FILE.pdf or FILE.csv",
-)
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@out_file_option("FILE.pdf or FILE.csv")
+@LANG_OPTION
 @click.pass_obj
 def audit_citizen(obj: dict, subject: str, out: Path, lang: str) -> None:
     """The access report of the citizen SUBJECT (city-OS subject): who saw which of their

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from .options import out_file_option
+
 
 def register(cli: click.Group) -> None:
     cli.add_command(backup)
@@ -22,13 +24,7 @@ def _size(n: int) -> str:
 
 
 @click.command()
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The backup file to write (must not exist).",
-)
+@out_file_option("The backup file to write (must not exist).")
 @click.pass_obj
 def backup(obj: dict, out: Path) -> None:
     """Back up the whole database, online (SQLite backup API; PostgreSQL pg_dump)."""

@@ -8,6 +8,8 @@ import click
 
 from bosai.errors import BosaiError
 
+from .options import JSON_OPTION
+
 
 def register(cli: click.Group) -> None:
     cli.add_command(db)
@@ -36,7 +38,7 @@ def db_upgrade(obj: dict) -> None:
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_obj
 def info(obj: dict, as_json: bool) -> None:
     """Database URL, schema revision and the number of rows per table."""

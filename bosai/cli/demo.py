@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import click
 
 from bosai.errors import BosaiError
+
+from .options import aware_datetime
 
 
 def register(cli: click.Group) -> None:
@@ -67,12 +68,7 @@ def demo(
         raise BosaiError("the database schema is not up to date: run `bosai db upgrade` first")
     start_at = DEFAULT_START
     if start:
-        try:
-            start_at = dt.datetime.fromisoformat(start)
-        except ValueError as exc:
-            raise BosaiError(f"--start: not an ISO 8601 date-time: {start!r}") from exc
-        if start_at.tzinfo is None:
-            raise BosaiError("--start: give a UTC offset, e.g. 2026-07-10T04:00+09:00")
+        start_at = aware_datetime(start, "--start", "2026-07-10T04:00+09:00", BosaiError)
     params = DemoParams(citizens=citizens, seed=seed, start=start_at, evacuation=evacuation)
     state = demo_store.demo_state(engine)
     if state == params.as_meta():

@@ -11,6 +11,7 @@ import click
 from bosai.errors import InvalidInputError
 
 from .imports import _both, _engine, _report
+from .options import SHOW_ADDED_OPTION, SHOW_CHANGES_OPTION
 
 
 def register(cli: click.Group) -> None:
@@ -30,63 +31,65 @@ def _refuse(parsed) -> None:
         )
 
 
-@evacuation_group.command("import-areas")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Show what would be added, changed and left alone.")
-@click.pass_obj
-def import_areas_command(obj: dict, file: Path, dry_run: bool) -> None:
-    """Issuance areas (地区・町字・ハザード区域) from GeoJSON or CSV with WKT; upserted by 区域コード,
-    all or nothing."""
-    from importers.evacuation import read_areas
-    from sql.imports.evacuation import import_areas
+def _read_and_import(obj: dict, file: Path, dry_run: bool, read, store) -> None:
+    """Read FILE with ``read``, refuse it whole on any problem, and ``store`` it (or, with
+    ``dry_run``, show what would change)."""
     from sql.viewer import SYSTEM
 
     started = time.perf_counter()
     engine = _engine(obj)
-    parsed = read_areas(file)
+    parsed = read(file)
     _refuse(parsed)
-    _report(import_areas(engine, SYSTEM, parsed, file.name, dry_run=dry_run), dry_run, started)
+    _report(store(engine, SYSTEM, parsed, file.name, dry_run=dry_run), dry_run, started)
 
 
-@evacuation_group.command("import-stations")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Show what would be added, changed and left alone.")
-@click.pass_obj
-def import_stations_command(obj: dict, file: Path, dry_run: bool) -> None:
-    """River water-level stations with their four thresholds (CSV); upserted by 観測所コード."""
-    from importers.evacuation import read_stations
-    from sql.imports.evacuation import import_stations
-    from sql.viewer import SYSTEM
+#: ``bosai evacuation NAME FILE [--dry-run]``: the reader in :mod:`importers.evacuation`, the
+#: store in :mod:`sql.imports.evacuation`, the --dry-run option, the command's help.
+FILE_IMPORTS = (
+    (
+        "import-areas",
+        "read_areas",
+        "import_areas",
+        SHOW_CHANGES_OPTION,
+        "Issuance areas (地区・町字・ハザード区域) from GeoJSON or CSV with WKT; upserted by "
+        "区域コード, all or nothing.",
+    ),
+    (
+        "import-stations",
+        "read_stations",
+        "import_stations",
+        SHOW_CHANGES_OPTION,
+        "River water-level stations with their four thresholds (CSV); upserted by 観測所コード.",
+    ),
+    (
+        "import-levels",
+        "read_observations",
+        "import_observations",
+        SHOW_ADDED_OPTION,
+        "Water-level observations (観測所コード, 観測日時, 水位) from CSV; repeats change nothing.",
+    ),
+)
 
-    started = time.perf_counter()
-    engine = _engine(obj)
-    parsed = read_stations(file)
-    _refuse(parsed)
-    _report(import_stations(engine, SYSTEM, parsed, file.name, dry_run=dry_run), dry_run, started)
+
+def _add_file_import(name: str, read: str, store: str, dry_run_option, help_text: str) -> None:
+    @evacuation_group.command(name, help=help_text)
+    @click.argument("file", type=click.Path(path_type=Path))
+    @dry_run_option
+    @click.pass_obj
+    def command(obj: dict, file: Path, dry_run: bool) -> None:
+        from importers import evacuation as readers
+        from sql.imports import evacuation as stores
+
+        _read_and_import(obj, file, dry_run, getattr(readers, read), getattr(stores, store))
 
 
-@evacuation_group.command("import-levels")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Show what would be added.")
-@click.pass_obj
-def import_levels_command(obj: dict, file: Path, dry_run: bool) -> None:
-    """Water-level observations (観測所コード, 観測日時, 水位) from CSV; repeats change nothing."""
-    from importers.evacuation import read_observations
-    from sql.imports.evacuation import import_observations
-    from sql.viewer import SYSTEM
-
-    started = time.perf_counter()
-    engine = _engine(obj)
-    parsed = read_observations(file)
-    _refuse(parsed)
-    _report(
-        import_observations(engine, SYSTEM, parsed, file.name, dry_run=dry_run), dry_run, started
-    )
+for _file_import in FILE_IMPORTS:
+    _add_file_import(*_file_import)
 
 
 @evacuation_group.command("import-jma")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Show what would be added.")
+@SHOW_ADDED_OPTION
 @click.pass_obj
 def import_jma_command(obj: dict, paths: tuple[Path, ...], dry_run: bool) -> None:
     """JMA XML telegrams the rules use as triggers: 土砂災害警戒情報 (VXWW50) for the city and

@@ -9,15 +9,19 @@ CSV beside the input. ``--dry-run`` shows what would be added, changed and left 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from bosai.errors import BosaiError, InvalidInputError
+
+from .options import SHOW_CHANGES_OPTION
 
 #: Inputs at least this large (rows, features or files) get a progress bar on stderr.
 PROGRESS_MIN_ROWS = 2_000
@@ -120,6 +124,50 @@ def _check_table_batch(
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class _TableInput:
+    """What differs between the imports of table files (shelters, occupancy snapshots)."""
+
+    #: Names the rejects file.
+    what: str
+    #: Catalog key of the message that refuses the input.
+    error_key: str
+    #: Inputs at least this large (rows or files) get a progress bar.
+    progress_min: int
+    #: The batch attribute holding the valid records.
+    records: str
+
+
+SHELTERS = _TableInput("shelters", "importers.error.invalid_shelters", PROGRESS_MIN_ROWS, "records")
+OCCUPANCY = _TableInput(
+    "occupancy", "importers.error.invalid_occupancy", PROGRESS_MIN_FILES, "observations"
+)
+
+
+def _import_table_batch(
+    obj: dict,
+    table: _TableInput,
+    read: Callable[..., Any],
+    store: Callable[..., Any],
+    inputs: Sequence[Path],
+    dry_run: bool,
+    skip_invalid: bool,
+) -> None:
+    """Read the table input (``read(progress=…)``), stop on its problems or reject the invalid
+    rows, store the valid records in one transaction (``store``) and report."""
+    started = time.perf_counter()
+    engine = _engine(obj)
+    with _ProgressBar(table.progress_min) as bar:
+        batch = read(progress=bar)
+    rejected = _check_table_batch(batch, skip_invalid, table.error_key, inputs, table.what)
+    records = getattr(batch, table.records)
+    if not records:
+        raise InvalidInputError(_both("importers.error.nothing_valid"))
+    summary = store(engine, records, dry_run=dry_run)
+    summary.rejected = rejected
+    _report(summary, dry_run, started)
+
+
 def _report(summary: Any, dry_run: bool, started: float) -> None:
     """The dry run's per-item lines (capped), then the one-line summary."""
     if dry_run:
@@ -139,9 +187,7 @@ def _common(function):
         is_flag=True,
         help="Import the valid rows; write the invalid ones to a rejects CSV beside the input.",
     )(function)
-    function = click.option(
-        "--dry-run", is_flag=True, help="Show what would be added, changed and left alone."
-    )(function)
+    function = SHOW_CHANGES_OPTION(function)
     return click.pass_obj(function)
 
 
@@ -170,18 +216,8 @@ def import_shelters(
     from importers.shelters import read_shelters
     from sql.imports.shelters import upsert_shelters
 
-    started = time.perf_counter()
-    engine = _engine(obj)
-    with _ProgressBar(PROGRESS_MIN_ROWS) as bar:
-        batch = read_shelters(file, file_format, progress=bar)
-    rejected = _check_table_batch(
-        batch, skip_invalid, "importers.error.invalid_shelters", [file], "shelters"
-    )
-    if not batch.records:
-        raise InvalidInputError(_both("importers.error.nothing_valid"))
-    summary = upsert_shelters(engine, batch.records, dry_run=dry_run)
-    summary.rejected = rejected
-    _report(summary, dry_run, started)
+    read = functools.partial(read_shelters, file, file_format)
+    _import_table_batch(obj, SHELTERS, read, upsert_shelters, [file], dry_run, skip_invalid)
 
 
 @import_group.command("occupancy")
@@ -197,18 +233,8 @@ def import_occupancy(obj: dict, paths: tuple[Path, ...], dry_run: bool, skip_inv
     from importers.occupancy import read_occupancy
     from sql.imports.occupancy import import_occupancy as write_occupancy
 
-    started = time.perf_counter()
-    engine = _engine(obj)
-    with _ProgressBar(PROGRESS_MIN_FILES) as bar:
-        batch = read_occupancy(paths, progress=bar)
-    rejected = _check_table_batch(
-        batch, skip_invalid, "importers.error.invalid_occupancy", list(paths), "occupancy"
-    )
-    if not batch.observations:
-        raise InvalidInputError(_both("importers.error.nothing_valid"))
-    summary = write_occupancy(engine, batch.observations, dry_run=dry_run)
-    summary.rejected = rejected
-    _report(summary, dry_run, started)
+    read = functools.partial(read_occupancy, paths)
+    _import_table_batch(obj, OCCUPANCY, read, write_occupancy, list(paths), dry_run, skip_invalid)
 
 
 @import_group.command("hazards")
@@ -292,7 +318,7 @@ def import_warnings(obj: dict, paths: tuple[Path, ...], dry_run: bool, skip_inva
 
 @import_group.command("plans")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Show what would be added, changed and left alone.")
+@SHOW_CHANGES_OPTION
 @click.pass_obj
 def import_plans_command(obj: dict, file: Path, dry_run: bool) -> None:
     """Individual evacuation plans (個別避難計画) of register people, from a CSV file

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from .options import JSON_OPTION
+
 
 def register(cli: click.Group) -> None:
     cli.add_command(replica)
@@ -46,7 +48,7 @@ def _hosts(url: str) -> list[str]:
 
 
 @replica.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_obj
 def status(obj: dict, as_json: bool) -> None:
     """Each server of the database URL (and BOSAI_DATABASE_REPLICA_URL): role, timeline,

@@ -18,6 +18,8 @@ import click
 
 from bosai.errors import InvalidInputError
 
+from .options import LANG_OPTION, aware_datetime, out_file_option
+
 
 def register(cli: click.Group) -> None:
     cli.add_command(report)
@@ -41,13 +43,7 @@ def _format(fmt: str | None, out: Path, allowed: tuple[str, ...]) -> str:
 def _moment(value: str | None, option: str) -> dt.datetime | None:
     if value is None:
         return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInputError(f"{option}: not an ISO 8601 date-time: {value!r}") from exc
-    if moment.tzinfo is None:
-        raise InvalidInputError(f"{option}: give a UTC offset, e.g. 2026-07-10T06:00+09:00")
-    return moment
+    return aware_datetime(value, option, "2026-07-10T06:00+09:00")
 
 
 def _write(out: Path, data: bytes) -> None:
@@ -61,8 +57,8 @@ def _write(out: Path, data: bytes) -> None:
 @click.option("--incident", "incident", default=None, help="Incident id or external id.")
 @click.option("--drill", "drill", default=None, help="Drill id or external id.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html", "xlsx"]), default=None)
-@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True)
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@out_file_option()
+@LANG_OPTION
 @click.pass_obj
 def report_council(
     obj: dict, incident: str | None, drill: str | None, fmt: str | None, out: Path, lang: str
@@ -95,8 +91,8 @@ def report_council(
 @click.option("--at", "at", default=None, help="Moment of the report (ISO 8601 with offset).")
 @click.option("--since", "since", default=None, help="Moment of the previous report.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default=None)
-@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True)
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@out_file_option()
+@LANG_OPTION
 @click.pass_obj
 def report_situation(
     obj: dict,

@@ -7,6 +7,8 @@ import json
 
 import click
 
+from .options import JSON_OPTION
+
 
 def register(cli: click.Group) -> None:
     cli.add_command(retention)
@@ -25,7 +27,7 @@ def retention() -> None:
     show_default=True,
     help="Keep data this many days after its incident ended.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_OPTION
 @click.pass_obj
 def retention_apply(obj: dict, days: int, as_json: bool) -> None:
     """Delete location fixes and clear safety messages past retention; keep daily counts."""

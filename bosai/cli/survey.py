@@ -16,6 +16,8 @@ import click
 
 from bosai.errors import BosaiError, InvalidInputError
 
+from .options import CHECK_ONLY_OPTION, INSTRUMENT_OPTION, JSON_REPORT_OPTION, MAPPING_OPTION
+
 
 def register(cli: click.Group) -> None:
     cli.add_command(survey)
@@ -68,11 +70,11 @@ def survey_instruments() -> None:
 
 @survey.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--instrument", "instrument_id", required=True, help="Instrument id or YAML file.")
-@click.option("--mapping", type=click.Path(path_type=Path), help="Mapping file (YAML).")
+@INSTRUMENT_OPTION
+@MAPPING_OPTION
 @click.option("--drill", default=None, help="Link the responses to this drill (id or external id).")
-@click.option("--dry-run", is_flag=True, help="Validate and count; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result and report as JSON.")
+@CHECK_ONLY_OPTION
+@JSON_REPORT_OPTION
 @click.pass_obj
 def survey_import(
     obj: dict,
@@ -102,8 +104,8 @@ def survey_import(
 @click.option("--name", default=None, help="Session name (default: the session key).")
 @click.option("--held-on", default=None, help="Date of the session, YYYY-MM-DD.")
 @click.option("--location", default=None, help="Where the session was held.")
-@click.option("--dry-run", is_flag=True, help="Validate and count; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result and report as JSON.")
+@CHECK_ONLY_OPTION
+@JSON_REPORT_OPTION
 @click.pass_obj
 def survey_import_timings(
     obj: dict,
