@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from .. import audit
 from ..incident_clock import action_time
-from ..models import IncidentActivity
+from ..models import Incident, IncidentActivity
 from ..viewer import Viewer
 from . import ActionRefused
 
@@ -18,6 +20,38 @@ from . import ActionRefused
 def require_role(viewer: Viewer, roles: tuple[str, ...], what: str) -> None:
     if viewer.role not in roles:
         raise ActionRefused(f"role {viewer.role!r} may not {what}")
+
+
+@contextmanager
+def locked_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction that first takes the audit chain's write lock
+    (:func:`sql.audit.lock_for_write`): actions on the same records are served one after the
+    other, each seeing what the one before did."""
+    with engine.begin() as conn:
+        audit.lock_for_write(conn)
+        yield conn
+
+
+def insert_returning_id(conn: Connection, table: sa.Table, **values: Any) -> int:
+    """Insert one row of ``table``; its new id."""
+    return int(conn.execute(sa.insert(table).values(**values).returning(table.c.id)).scalar_one())
+
+
+def active_incident(conn: Connection, incident_id: int | None, refused: ActionRefused):
+    """The incident (``id``, ``kind``, ``emergency_mode``) when it exists and has not ended;
+    else ``refused`` is raised."""
+    row = (
+        conn.execute(
+            sa.select(Incident.id, Incident.kind, Incident.ended_at, Incident.emergency_mode).where(
+                Incident.id == incident_id
+            )
+        ).first()
+        if incident_id is not None
+        else None
+    )
+    if row is None or row.ended_at is not None:
+        raise refused
+    return row
 
 
 def log_action(
