@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from .. import audit
 from ..incident_clock import action_time
-from ..models import Incident, IncidentActivity
+from ..models import IncidentActivity
 from ..viewer import Viewer
 from . import ActionRefused
 
@@ -35,23 +35,6 @@ def locked_transaction(engine: Engine) -> Iterator[Connection]:
 def insert_returning_id(conn: Connection, table: sa.Table, **values: Any) -> int:
     """Insert one row of ``table``; its new id."""
     return int(conn.execute(sa.insert(table).values(**values).returning(table.c.id)).scalar_one())
-
-
-def active_incident(conn: Connection, incident_id: int | None, refused: ActionRefused):
-    """The incident (``id``, ``kind``, ``emergency_mode``) when it exists and has not ended;
-    else ``refused`` is raised."""
-    row = (
-        conn.execute(
-            sa.select(Incident.id, Incident.kind, Incident.ended_at, Incident.emergency_mode).where(
-                Incident.id == incident_id
-            )
-        ).first()
-        if incident_id is not None
-        else None
-    )
-    if row is None or row.ended_at is not None:
-        raise refused
-    return row
 
 
 def log_action(

@@ -27,7 +27,8 @@ from ..models import EvacuationArea, EvacuationIssuance
 from ..queries.evacuation import latest_rows
 from ..viewer import Viewer
 from . import KeyedRefusal
-from .activity import active_incident, locked_transaction, log_action
+from .activity import locked_transaction, log_action
+from .checks import active_incident
 
 ISSUE_ROLES = ("hq",)
 MAX_REASON = 2000

@@ -40,12 +40,12 @@ from ..models.base import utcnow
 from ..viewer import Viewer
 from . import ConflictError, KeyedRefusal
 from .activity import (
-    active_incident,
     insert_returning_id,
     locked_transaction,
     log_action,
     require_role,
 )
+from .checks import active_incident, existing_shelter
 
 RECEPTION_ROLES = ("shelter_staff", "hq")
 PLACE_ROLES = ("hq", "rescue")
@@ -54,7 +54,8 @@ MAX_PARTY = 20
 
 
 class SafetyRefused(KeyedRefusal):
-    """A safety-loop action refused, with a catalog key (``safety.refused.*``)."""
+    """A safety-loop action refused (reception, places, reports, follow-ups, plans), with a
+    catalog key (``safety.refused.*``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,12 +83,10 @@ def _active_incident(conn: Connection, incident_id: int | None):
 
 
 def _shelter(conn: Connection, shelter_id: int):
-    row = conn.execute(sa.select(Shelter.id, Shelter.name).where(Shelter.id == shelter_id)).first()
-    if row is None:
-        raise SafetyRefused(
-            "safety.refused.no_shelter", f"shelter {shelter_id} does not exist", id=shelter_id
-        )
-    return row
+    refused = SafetyRefused(
+        "safety.refused.no_shelter", f"shelter {shelter_id} does not exist", id=shelter_id
+    )
+    return existing_shelter(conn, shelter_id, refused)
 
 
 def _require_desk(conn: Connection, viewer: Viewer, incident_id: int | None, shelter_id: int):

@@ -35,40 +35,23 @@ from ..city_config import active_city
 from ..models import EvacuationArea, RiverStation, WaterLevelObservation
 from ..models.base import utcnow
 from ..viewer import Viewer
-from .rows import bounds_columns, record_columns, row_problem
+from .rows import (
+    GEOMETRY_COLUMNS,
+    bounds_columns,
+    record_columns,
+    row_problem,
+    stored_columns,
+)
 from .summary import ImportSummary
 
 #: How far ahead of the server's clock an observation may be stamped (clock skew).
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
-AREA_FIELDS = (
-    "kind",
-    "name_ja",
-    "name_en",
-    "geom_wkb",
-    "min_lon",
-    "min_lat",
-    "max_lon",
-    "max_lat",
-    "residents",
-    "households",
-    "counts_source",
-)
+#: What a re-import compares, in this order.
+AREA_FIELDS = stored_columns(AreaRecord, "code")
+STATION_FIELDS = stored_columns(StationRecord, "code")
 #: The columns an area takes from its record as they are (its geometry gives the others).
-AREA_RECORD_COLUMNS = ("kind", "name_ja", "name_en", "residents", "households", "counts_source")
-STATION_FIELDS = (
-    "name_ja",
-    "name_en",
-    "river_ja",
-    "lat",
-    "lon",
-    "standby_m",
-    "caution_m",
-    "judgement_m",
-    "danger_m",
-    "range_min_m",
-    "range_max_m",
-)
+AREA_RECORD_COLUMNS = tuple(c for c in AREA_FIELDS if c not in GEOMETRY_COLUMNS)
 
 
 def _refuse(problems: list[Problem]) -> None:

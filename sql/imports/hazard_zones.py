@@ -19,7 +19,7 @@ from importers.hazard_zones import HazardZoneRecord
 
 from ..models import HazardZone
 from ..models.base import utcnow
-from .rows import bounds_columns, record_columns
+from .rows import GEOMETRY_COLUMNS, bounds_columns, record_columns
 from .summary import ImportSummary
 from .write_scope import write_session
 
@@ -41,7 +41,7 @@ _COMPARED = (
 )
 
 #: The columns a zone takes from its record as they are.
-_RECORD_COLUMNS = ("source_key", *_COMPARED[: _COMPARED.index("geom_wkb")])
+_RECORD_COLUMNS = ("source_key", *(c for c in _COMPARED if c not in GEOMETRY_COLUMNS))
 
 
 def zone_values(record: HazardZoneRecord) -> dict[str, Any]:
