@@ -39,12 +39,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..viewer import Viewer
 from . import ConflictError, KeyedRefusal
-from .activity import (
-    insert_returning_id,
-    locked_transaction,
-    log_action,
-    require_role,
-)
+from .activity import insert_returning_id, locked_transaction, log_action, require_role
 from .checks import active_incident, existing_shelter
 
 RECEPTION_ROLES = ("shelter_staff", "hq")
