@@ -21,29 +21,14 @@ DEFAULT_CITY_FILE = CITIES_DIR / "072028.yaml"
 FIELDS = tuple(
     c.name for c in City.__table__.columns if c.name not in ("id", "active", "updated_at")
 )
-REQUIRED = (
-    "municipality_code",
-    "name_ja",
-    "name_en",
-    "prefecture_ja",
-    "prefecture_en",
-    "jma_municipality_code",
-    "center_lat",
-    "center_lon",
-    "bbox_south",
-    "bbox_west",
-    "bbox_north",
-    "bbox_east",
+#: What a city file must give: every column the table has no default for.
+REQUIRED = tuple(
+    c.name
+    for c in City.__table__.columns
+    if not (c.primary_key or c.nullable or c.default is not None)
 )
-FLOAT_FIELDS = (
-    "center_lat",
-    "center_lon",
-    "bbox_south",
-    "bbox_west",
-    "bbox_north",
-    "bbox_east",
-    "default_zoom",
-)
+#: The columns held as numbers (degrees, zoom).
+FLOAT_FIELDS = tuple(c.name for c in City.__table__.columns if c.type.python_type is float)
 
 
 @dataclasses.dataclass(frozen=True)

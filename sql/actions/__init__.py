@@ -6,6 +6,8 @@ activity log (:class:`~sql.models.IncidentActivity`) and to the audit chain (:mo
 
 from __future__ import annotations
 
+from typing import Any
+
 from bosai.errors import BosaiError
 
 
@@ -19,3 +21,12 @@ class ConflictError(BosaiError):
     def __init__(self, message: str, current: dict | None = None):
         super().__init__(message)
         self.current = current or {}
+
+
+class KeyedRefusal(ActionRefused):
+    """A refusal with a catalog key (``key``) and its values, for the page to translate."""
+
+    def __init__(self, key: str, message: str, **values: Any):
+        super().__init__(message)
+        self.key = key
+        self.values = values

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from .. import audit
 from ..incident_clock import action_time
@@ -18,6 +20,21 @@ from . import ActionRefused
 def require_role(viewer: Viewer, roles: tuple[str, ...], what: str) -> None:
     if viewer.role not in roles:
         raise ActionRefused(f"role {viewer.role!r} may not {what}")
+
+
+@contextmanager
+def locked_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction that first takes the audit chain's write lock
+    (:func:`sql.audit.lock_for_write`): actions on the same records are served one after the
+    other, each seeing what the one before did."""
+    with engine.begin() as conn:
+        audit.lock_for_write(conn)
+        yield conn
+
+
+def insert_returning_id(conn: Connection, table: sa.Table, **values: Any) -> int:
+    """Insert one row of ``table``; its new id."""
+    return int(conn.execute(sa.insert(table).values(**values).returning(table.c.id)).scalar_one())
 
 
 def log_action(

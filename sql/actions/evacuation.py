@@ -22,26 +22,21 @@ from sqlalchemy.engine import Connection, Engine
 
 from bosai.vocab import EVACUATION_LEVELS
 
-from .. import audit
 from ..incident_clock import action_time
-from ..models import EvacuationArea, EvacuationIssuance, Incident
+from ..models import EvacuationArea, EvacuationIssuance
 from ..queries.evacuation import latest_rows
 from ..viewer import Viewer
-from . import ActionRefused
-from .activity import log_action
+from . import KeyedRefusal
+from .activity import locked_transaction, log_action
+from .checks import active_incident
 
 ISSUE_ROLES = ("hq",)
 MAX_REASON = 2000
 MAX_KEY = 96
 
 
-class EvacuationRefused(ActionRefused):
-    """A refusal with a catalog key (``key``) and its values, for the page to translate."""
-
-    def __init__(self, key: str, message: str, **values: Any):
-        super().__init__(message)
-        self.key = key
-        self.values = values
+class EvacuationRefused(KeyedRefusal):
+    """An evacuation decision refused, with a catalog key (``evacuation.refused.*``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,18 +74,8 @@ class Decision:
 
 
 def _incident(conn: Connection, incident_id: int | None):
-    row = (
-        conn.execute(
-            sa.select(Incident.id, Incident.kind, Incident.ended_at).where(
-                Incident.id == incident_id
-            )
-        ).first()
-        if incident_id is not None
-        else None
-    )
-    if row is None or row.ended_at is not None:
-        raise EvacuationRefused("evacuation.refused.no_incident", "there is no active incident")
-    return row
+    refused = EvacuationRefused("evacuation.refused.no_incident", "there is no active incident")
+    return active_incident(conn, incident_id, refused)
 
 
 def _areas(conn: Connection, area_ids: list[int]) -> dict[int, str]:
@@ -175,8 +160,7 @@ def _decide(
     text = _clean_reason(reason)
     area_ids = sorted({int(a) for a in area_ids})
     i = EvacuationIssuance.__table__
-    with engine.begin() as conn:
-        audit.lock_for_write(conn)
+    with locked_transaction(engine) as conn:
         incident = _incident(conn, incident_id)
         repeated = _repeat(conn, key)
         if repeated is not None:

@@ -12,20 +12,21 @@ state follows the rule of :mod:`analytics.safety_merge`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bosai.vocab import FOLLOW_UP_METHODS, FOLLOW_UP_OUTCOMES
 
-from .. import audit
 from ..models import FollowUp, FollowUpEvent, SafetyObservation
 from ..models.base import utcnow
 from ..viewer import Viewer
 from . import ConflictError
-from .activity import log_action, require_role
-from .reception import SafetyRefused, _active_incident, _citizens_exist, _clean
+from .activity import insert_returning_id, log_action, require_role
+from .reception import SafetyRefused, _clean, chosen_people, incident_transaction
 
 FOLLOW_UP_ROLES = ("hq", "rescue")
 #: Who may record which source of a report.
@@ -52,30 +53,9 @@ def record_report(
     if outcome not in REPORT_OUTCOMES:
         raise ValueError(f"outcome must be one of {REPORT_OUTCOMES}, not {outcome!r}")
     note = _clean(note, 500, "note")
-    ids = list(dict.fromkeys(int(i) for i in citizen_ids))
-    if not ids:
-        raise SafetyRefused("safety.refused.nobody", "choose whom the report is about")
-    with engine.begin() as conn:
-        audit.lock_for_write(conn)
-        _active_incident(conn, incident_id)
-        _citizens_exist(conn, ids)
-        now = utcnow()
-        conn.execute(
-            sa.insert(SafetyObservation.__table__),
-            [
-                {
-                    "incident_key": incident_id,
-                    "citizen_id": i,
-                    "source": source,
-                    "outcome": outcome,
-                    "observed_at": now,
-                    "recorded_at": now,
-                    "recorded_by": viewer.subject,
-                    "note": note,
-                }
-                for i in ids
-            ],
-        )
+    ids = chosen_people(citizen_ids, "choose whom the report is about")
+    with incident_transaction(engine, incident_id, ids) as conn:
+        _observe_people(conn, viewer, incident_id, ids, source=source, outcome=outcome, note=note)
         log_action(
             conn,
             viewer,
@@ -87,6 +67,28 @@ def record_report(
             citizen_ids=tuple(ids),
         )
     return len(ids)
+
+
+def _observe_people(
+    conn: Connection, viewer: Viewer, incident_id: int, people: list[int], **observed: Any
+) -> None:
+    """One safety observation per person, all made now: ``observed`` says its source, outcome,
+    note (and the follow-up that found it)."""
+    now = utcnow()
+    conn.execute(
+        sa.insert(SafetyObservation.__table__),
+        [
+            {
+                "incident_key": incident_id,
+                "citizen_id": person,
+                "observed_at": now,
+                "recorded_at": now,
+                "recorded_by": viewer.subject,
+                **observed,
+            }
+            for person in people
+        ],
+    )
 
 
 # ------------------------------------------------------------------ follow-ups
@@ -130,21 +132,19 @@ def _write(
     if row is None:
         if expected_version is not None:
             raise SafetyRefused("safety.refused.no_follow_up", "the follow-up does not exist")
-        follow_up_id = conn.execute(
-            sa.insert(fu)
-            .values(
-                incident_key=incident_id,
-                citizen_id=citizen_id,
-                created_at=now,
-                created_by=viewer.subject,
-                updated_at=now,
-                updated_by=viewer.subject,
-                version=1,
-                attempts=values.pop("attempts_add", 0),
-                **values,
-            )
-            .returning(fu.c.id)
-        ).scalar_one()
+        follow_up_id = insert_returning_id(
+            conn,
+            fu,
+            incident_key=incident_id,
+            citizen_id=citizen_id,
+            created_at=now,
+            created_by=viewer.subject,
+            updated_at=now,
+            updated_by=viewer.subject,
+            version=1,
+            attempts=values.pop("attempts_add", 0),
+            **values,
+        )
         from_status, version = None, 1
     else:
         if expected_version is None or row.version != expected_version:
@@ -180,6 +180,26 @@ def _write(
     return int(follow_up_id), version
 
 
+@contextmanager
+def _follow_up_change(
+    engine: Engine,
+    viewer: Viewer,
+    incident_id: int | None,
+    citizen_id: int,
+    expected_version: int | None,
+    values: dict,
+    household_members: list[int],
+) -> Iterator[tuple[Connection, int, int]]:
+    """A transaction changing a person's follow-up at ``expected_version`` (the person and the
+    household members found with them checked first): the connection, the follow-up's id and
+    its new version, for the caller to record what else happened."""
+    with incident_transaction(engine, incident_id, [citizen_id, *household_members]) as conn:
+        follow_up_id, version = _write(
+            conn, viewer, incident_id, citizen_id, expected_version, values
+        )
+        yield conn, follow_up_id, version
+
+
 def assign_follow_up(
     engine: Engine,
     viewer: Viewer,
@@ -197,18 +217,10 @@ def assign_follow_up(
     assignee = _clean(assignee, 64, "assignee")
     if not assignee:
         raise SafetyRefused("safety.refused.assignee_required", "name the caller or the team")
-    with engine.begin() as conn:
-        audit.lock_for_write(conn)
-        _active_incident(conn, incident_id)
-        _citizens_exist(conn, [citizen_id])
-        follow_up_id, version = _write(
-            conn,
-            viewer,
-            incident_id,
-            citizen_id,
-            expected_version,
-            {"status": "assigned", "assignee": assignee, "method": method},
-        )
+    values = {"status": "assigned", "assignee": assignee, "method": method}
+    with _follow_up_change(
+        engine, viewer, incident_id, citizen_id, expected_version, values, []
+    ) as (conn, follow_up_id, version):
         log_action(
             conn,
             viewer,
@@ -241,35 +253,19 @@ def record_follow_up(
     note = _clean(note, 500, "note")
     members = [int(i) for i in household_members if int(i) != citizen_id]
     observed = {"reached_safe": "safe", "needs_help": "needs_help", "not_reached": "not_reached"}
-    with engine.begin() as conn:
-        audit.lock_for_write(conn)
-        _active_incident(conn, incident_id)
-        _citizens_exist(conn, [citizen_id, *members])
-        follow_up_id, version = _write(
+    values = {"status": outcome, "note": note, "attempts_add": 1}
+    with _follow_up_change(
+        engine, viewer, incident_id, citizen_id, expected_version, values, members
+    ) as (conn, follow_up_id, version):
+        _observe_people(
             conn,
             viewer,
             incident_id,
-            citizen_id,
-            expected_version,
-            {"status": outcome, "note": note, "attempts_add": 1},
-        )
-        now = utcnow()
-        conn.execute(
-            sa.insert(SafetyObservation.__table__),
-            [
-                {
-                    "incident_key": incident_id,
-                    "citizen_id": person,
-                    "source": "follow_up",
-                    "outcome": observed[outcome],
-                    "observed_at": now,
-                    "recorded_at": now,
-                    "recorded_by": viewer.subject,
-                    "note": note,
-                    "follow_up_id": follow_up_id,
-                }
-                for person in [citizen_id, *members]
-            ],
+            [citizen_id, *members],
+            source="follow_up",
+            outcome=observed[outcome],
+            note=note,
+            follow_up_id=follow_up_id,
         )
         log_action(
             conn,

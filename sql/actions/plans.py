@@ -19,7 +19,7 @@ from ..models import EvacuationPlan, Shelter, SupportRegisterEntry
 from ..models.base import utcnow
 from ..viewer import Viewer
 from . import ConflictError
-from .activity import log_action, require_role
+from .activity import locked_transaction, log_action, require_role
 from .reception import SafetyRefused, _clean
 
 PLAN_ROLES = ("admin",)
@@ -64,8 +64,7 @@ def save_plan(
     if destination_kind == "other" and not destination_note:
         raise SafetyRefused("safety.refused.plan_note", "say where the person goes")
     p = EvacuationPlan.__table__
-    with engine.begin() as conn:
-        audit.lock_for_write(conn)
+    with locked_transaction(engine) as conn:
         on_register = conn.execute(
             sa.select(SupportRegisterEntry.id).where(SupportRegisterEntry.citizen_id == citizen_id)
         ).first()
@@ -142,8 +141,7 @@ def delete_plan(
     """
     require_role(viewer, PLAN_ROLES, "delete evacuation plans")
     p = EvacuationPlan.__table__
-    with engine.begin() as conn:
-        audit.lock_for_write(conn)
+    with locked_transaction(engine) as conn:
         current = conn.execute(sa.select(p).where(p.c.citizen_id == citizen_id)).first()
         if current is None:
             raise SafetyRefused("safety.refused.plan_gone", "the plan no longer exists")

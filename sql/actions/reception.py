@@ -19,7 +19,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,11 +28,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from bosai.vocab import WALK_IN_AGE_BANDS
 
-from .. import audit
 from ..models import (
     Citizen,
     EvacueeStay,
-    Incident,
     SafetyObservation,
     Shelter,
     ShelterOperation,
@@ -39,8 +38,9 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..viewer import Viewer
-from . import ActionRefused, ConflictError
-from .activity import log_action, require_role
+from . import ConflictError, KeyedRefusal
+from .activity import insert_returning_id, locked_transaction, log_action, require_role
+from .checks import active_incident, existing_shelter
 
 RECEPTION_ROLES = ("shelter_staff", "hq")
 PLACE_ROLES = ("hq", "rescue")
@@ -48,13 +48,9 @@ MAX_HOUSEHOLD = 30
 MAX_PARTY = 20
 
 
-class SafetyRefused(ActionRefused):
-    """A refusal with a catalog key (``key``) and its values, for the page to translate."""
-
-    def __init__(self, key: str, message: str, **values: Any):
-        super().__init__(message)
-        self.key = key
-        self.values = values
+class SafetyRefused(KeyedRefusal):
+    """A safety-loop action refused (reception, places, reports, follow-ups, plans), with a
+    catalog key (``safety.refused.*``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,27 +73,15 @@ class CheckIn:
 
 
 def _active_incident(conn: Connection, incident_id: int | None):
-    row = (
-        conn.execute(
-            sa.select(Incident.id, Incident.ended_at, Incident.emergency_mode).where(
-                Incident.id == incident_id
-            )
-        ).first()
-        if incident_id is not None
-        else None
-    )
-    if row is None or row.ended_at is not None:
-        raise SafetyRefused("safety.refused.no_incident", "there is no active incident")
-    return row
+    refused = SafetyRefused("safety.refused.no_incident", "there is no active incident")
+    return active_incident(conn, incident_id, refused)
 
 
 def _shelter(conn: Connection, shelter_id: int):
-    row = conn.execute(sa.select(Shelter.id, Shelter.name).where(Shelter.id == shelter_id)).first()
-    if row is None:
-        raise SafetyRefused(
-            "safety.refused.no_shelter", f"shelter {shelter_id} does not exist", id=shelter_id
-        )
-    return row
+    refused = SafetyRefused(
+        "safety.refused.no_shelter", f"shelter {shelter_id} does not exist", id=shelter_id
+    )
+    return existing_shelter(conn, shelter_id, refused)
 
 
 def _require_desk(conn: Connection, viewer: Viewer, incident_id: int | None, shelter_id: int):
@@ -158,6 +142,27 @@ def _clean(text: str | None, limit: int, what: str) -> str | None:
     return value or None
 
 
+def chosen_people(citizen_ids: Iterable[int], ask: str) -> list[int]:
+    """The people an action is about, each once in the order given; refused (``ask`` says what
+    to choose) when there is nobody."""
+    ids = list(dict.fromkeys(int(i) for i in citizen_ids))
+    if not ids:
+        raise SafetyRefused("safety.refused.nobody", ask)
+    return ids
+
+
+@contextmanager
+def incident_transaction(
+    engine: Engine, incident_id: int | None, citizen_ids: list[int]
+) -> Iterator[Connection]:
+    """A locked transaction (:func:`~sql.actions.activity.locked_transaction`) for an action on
+    these people in an active incident: refused when there is none or a person is unknown."""
+    with locked_transaction(engine) as conn:
+        _active_incident(conn, incident_id)
+        _citizens_exist(conn, citizen_ids)
+        yield conn
+
+
 # ------------------------------------------------------------------ writing stays
 
 
@@ -174,10 +179,9 @@ def _end_stay(conn: Connection, stay_id: int, viewer: Viewer, now: dt.datetime, 
 
 
 def _open_new_stay(conn: Connection, values: dict[str, Any]) -> int:
-    st = EvacueeStay.__table__
     try:
         with conn.begin_nested():
-            return int(conn.execute(sa.insert(st).values(**values).returning(st.c.id)).scalar_one())
+            return insert_returning_id(conn, EvacueeStay.__table__, **values)
     except sa.exc.IntegrityError as exc:
         raise ConflictError(
             "this person was checked in at the same moment by another desk; nothing was saved: "
@@ -236,6 +240,37 @@ def _place_stay(
     )
 
 
+def _place_party(
+    conn: Connection,
+    viewer: Viewer,
+    incident_id: int,
+    citizen_ids: list[int],
+    new_stay: dict[str, Any],
+    same_place,
+    observed: dict[str, Any],
+) -> list[CheckIn]:
+    """Place people who came together (one party, one moment): a stay each where they were
+    not yet, and an observation of each one placed (``observed``: its source, outcome, where)."""
+    now = utcnow()
+    party = uuid.uuid4().hex
+    done = [
+        _place_stay(conn, viewer, incident_id, citizen_id, now, party, new_stay, same_place)
+        for citizen_id in citizen_ids
+    ]
+    for outcome in done:
+        if outcome.result != "already_here":
+            _observe(
+                conn,
+                viewer,
+                incident_id,
+                now,
+                citizen_id=outcome.citizen_id,
+                stay_id=outcome.stay_id,
+                **observed,
+            )
+    return done
+
+
 def check_in(
     engine: Engine,
     viewer: Viewer,
@@ -251,49 +286,25 @@ def check_in(
     reported (``already_here``, with who and when) — two desks checking the same person in at
     once give one check-in, never two.
     """
-    ids = list(dict.fromkeys(int(i) for i in citizen_ids))
-    if not ids:
-        raise SafetyRefused("safety.refused.nobody", "choose whom to check in")
+    ids = chosen_people(citizen_ids, "choose whom to check in")
     if len(ids) > MAX_PARTY:
         raise SafetyRefused(
             "safety.refused.party_too_large", "too many people at once", n=MAX_PARTY
         )
     if method not in ("search", "qr", "household"):
         raise ValueError(f"unknown check-in method {method!r}")
-    with engine.begin() as conn:
-        audit.lock_for_write(conn)
+    with locked_transaction(engine) as conn:
         _require_desk(conn, viewer, incident_id, shelter_id)
         _citizens_exist(conn, ids)
-        now = utcnow()
-        party = uuid.uuid4().hex
-        done = [
-            _place_stay(
-                conn,
-                viewer,
-                incident_id,
-                citizen_id,
-                now,
-                party,
-                {"place_kind": "shelter", "shelter_id": shelter_id, "method": method},
-                lambda current: (
-                    current.place_kind == "shelter" and current.shelter_id == shelter_id
-                ),
-            )
-            for citizen_id in ids
-        ]
-        for outcome in done:
-            if outcome.result != "already_here":
-                _observe(
-                    conn,
-                    viewer,
-                    incident_id,
-                    now,
-                    citizen_id=outcome.citizen_id,
-                    source="reception",
-                    outcome="checked_in",
-                    shelter_id=shelter_id,
-                    stay_id=outcome.stay_id,
-                )
+        done = _place_party(
+            conn,
+            viewer,
+            incident_id,
+            ids,
+            {"place_kind": "shelter", "shelter_id": shelter_id, "method": method},
+            lambda current: current.place_kind == "shelter" and current.shelter_id == shelter_id,
+            {"source": "reception", "outcome": "checked_in", "shelter_id": shelter_id},
+        )
         log_action(
             conn,
             viewer,
@@ -332,8 +343,7 @@ def check_out(
     """
     if (citizen_id is None) == (walk_in_id is None):
         raise ValueError("give exactly one of citizen_id and walk_in_id")
-    with engine.begin() as conn:
-        audit.lock_for_write(conn)
+    with locked_transaction(engine) as conn:
         _require_desk(conn, viewer, incident_id, shelter_id)
         current = _open_stay(conn, incident_id, citizen_id=citizen_id, walk_in_id=walk_in_id)
         if current is None:
@@ -405,25 +415,21 @@ def register_walk_in(
         raise SafetyRefused(
             "safety.refused.household_size", "household size out of range", n=MAX_HOUSEHOLD
         )
-    with engine.begin() as conn:
-        audit.lock_for_write(conn)
+    with locked_transaction(engine) as conn:
         _require_desk(conn, viewer, incident_id, shelter_id)
         now = utcnow()
-        wi = WalkIn.__table__
-        walk_in_id = conn.execute(
-            sa.insert(wi)
-            .values(
-                incident_key=incident_id,
-                name=name,
-                kana=kana,
-                age_band=age_band,
-                household_size=size,
-                needs=needs,
-                created_at=now,
-                created_by=viewer.subject,
-            )
-            .returning(wi.c.id)
-        ).scalar_one()
+        walk_in_id = insert_returning_id(
+            conn,
+            WalkIn.__table__,
+            incident_key=incident_id,
+            name=name,
+            kana=kana,
+            age_band=age_band,
+            household_size=size,
+            needs=needs,
+            created_at=now,
+            created_by=viewer.subject,
+        )
         stay_id = _open_new_stay(
             conn,
             {
@@ -468,42 +474,22 @@ def record_place(
     place = _clean(place, 200, "place")
     if not place:
         raise SafetyRefused("safety.refused.place_required", "say where they are")
-    ids = list(dict.fromkeys(int(i) for i in citizen_ids))
-    if not ids:
-        raise SafetyRefused("safety.refused.nobody", "choose whom to record")
-    with engine.begin() as conn:
-        audit.lock_for_write(conn)
-        _active_incident(conn, incident_id)
-        _citizens_exist(conn, ids)
-        now = utcnow()
-        party = uuid.uuid4().hex
-        method = "rescue" if viewer.role == "rescue" else "hq"
-        done = [
-            _place_stay(
-                conn,
-                viewer,
-                incident_id,
-                citizen_id,
-                now,
-                party,
-                {"place_kind": place_kind, "place": place, "method": method},
-                lambda current: current.place_kind == place_kind and current.place == place,
-            )
-            for citizen_id in ids
-        ]
-        for outcome in done:
-            if outcome.result != "already_here":
-                _observe(
-                    conn,
-                    viewer,
-                    incident_id,
-                    now,
-                    citizen_id=outcome.citizen_id,
-                    source="rescue" if method == "rescue" else "hq",
-                    outcome="at_home" if place_kind == "home" else "in_car",
-                    place=place,
-                    stay_id=outcome.stay_id,
-                )
+    ids = chosen_people(citizen_ids, "choose whom to record")
+    method = "rescue" if viewer.role == "rescue" else "hq"
+    with incident_transaction(engine, incident_id, ids) as conn:
+        done = _place_party(
+            conn,
+            viewer,
+            incident_id,
+            ids,
+            {"place_kind": place_kind, "place": place, "method": method},
+            lambda current: current.place_kind == place_kind and current.place == place,
+            {
+                "source": "rescue" if method == "rescue" else "hq",
+                "outcome": "at_home" if place_kind == "home" else "in_car",
+                "place": place,
+            },
+        )
         log_action(
             conn,
             viewer,

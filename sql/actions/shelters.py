@@ -8,11 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..incident_clock import action_time
-from ..models import Shelter, ShelterOccupancy, ShelterOperation
+from ..models import ShelterOccupancy, ShelterOperation
 from ..models.base import utcnow
 from ..viewer import Viewer
 from . import ActionRefused
 from .activity import log_action, require_role
+from .checks import existing_shelter
 
 OPEN_CLOSE_ROLES = ("hq",)
 OCCUPANCY_ROLES = ("hq", "shelter_staff")
@@ -27,10 +28,7 @@ def _open_operation(conn, shelter_id: int, incident_id: int | None):
 
 
 def _require_shelter(conn, shelter_id: int):
-    row = conn.execute(sa.select(Shelter.id, Shelter.name).where(Shelter.id == shelter_id)).first()
-    if row is None:
-        raise ActionRefused(f"shelter {shelter_id} does not exist")
-    return row
+    return existing_shelter(conn, shelter_id, ActionRefused(f"shelter {shelter_id} does not exist"))
 
 
 def open_shelter(

@@ -17,12 +17,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from bosai.vocab import STAFF_ROLES
 
-from .. import audit
 from ..models import Shelter, Staff
 from ..models.base import utcnow
 from ..viewer import Viewer
 from . import ActionRefused
-from .activity import log_action, require_role
+from .activity import insert_returning_id, locked_transaction, log_action, require_role
 
 STAFF_ADMIN_ROLES = ("admin",)
 MAX_SUBJECT = 128
@@ -89,27 +88,24 @@ def add_staff(
     role = _check_role(role)
     team = _clean_text(team, "team", MAX_TEAM, False)
     table = Staff.__table__
-    with engine.begin() as conn:
-        audit.lock_for_write(conn)
+    with locked_transaction(engine) as conn:
         existing = conn.execute(sa.select(table.c.id).where(table.c.subject == subject)).first()
         if existing is not None:
             raise ActionRefused(f"{subject} is already registered (staff {existing.id})")
         shelters = _check_shelters(conn, role, shelter_ids)
         now = utcnow()
-        staff_id = conn.execute(
-            sa.insert(table)
-            .values(
-                subject=subject,
-                name=name,
-                role=role,
-                shelter_ids=shelters,
-                team=team,
-                active=True,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(table.c.id)
-        ).scalar_one()
+        staff_id = insert_returning_id(
+            conn,
+            table,
+            subject=subject,
+            name=name,
+            role=role,
+            shelter_ids=shelters,
+            team=team,
+            active=True,
+            created_at=now,
+            updated_at=now,
+        )
         log_action(
             conn,
             viewer,
@@ -137,8 +133,7 @@ def update_staff(
     the team). Returns the changes as ``{field: [before, after]}`` (empty: nothing changed)."""
     require_role(viewer, STAFF_ADMIN_ROLES, "manage staff")
     table = Staff.__table__
-    with engine.begin() as conn:
-        audit.lock_for_write(conn)
+    with locked_transaction(engine) as conn:
         row = conn.execute(sa.select(table).where(table.c.id == staff_id)).first()
         if row is None:
             raise ActionRefused(f"staff {staff_id} does not exist")
@@ -203,8 +198,7 @@ def bind_subject(engine: Engine, staff_id: int, email: str, subject: str) -> boo
     subject = _clean_text(subject, "sign-in subject (sub)", MAX_SUBJECT, True) or ""
     table = Staff.__table__
     try:
-        with engine.begin() as conn:
-            audit.lock_for_write(conn)
+        with locked_transaction(engine) as conn:
             row = conn.execute(
                 sa.select(table.c.role).where(
                     table.c.id == staff_id, sa.func.lower(table.c.subject) == email.lower()

@@ -10,7 +10,9 @@ city's code; a re-import of the same file changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,37 +35,23 @@ from ..city_config import active_city
 from ..models import EvacuationArea, RiverStation, WaterLevelObservation
 from ..models.base import utcnow
 from ..viewer import Viewer
+from .rows import (
+    GEOMETRY_COLUMNS,
+    bounds_columns,
+    record_columns,
+    row_problem,
+    stored_columns,
+)
 from .summary import ImportSummary
 
 #: How far ahead of the server's clock an observation may be stamped (clock skew).
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
-AREA_FIELDS = (
-    "kind",
-    "name_ja",
-    "name_en",
-    "geom_wkb",
-    "min_lon",
-    "min_lat",
-    "max_lon",
-    "max_lat",
-    "residents",
-    "households",
-    "counts_source",
-)
-STATION_FIELDS = (
-    "name_ja",
-    "name_en",
-    "river_ja",
-    "lat",
-    "lon",
-    "standby_m",
-    "caution_m",
-    "judgement_m",
-    "danger_m",
-    "range_min_m",
-    "range_max_m",
-)
+#: What a re-import compares, in this order.
+AREA_FIELDS = stored_columns(AreaRecord, "code")
+STATION_FIELDS = stored_columns(StationRecord, "code")
+#: The columns an area takes from its record as they are (its geometry gives the others).
+AREA_RECORD_COLUMNS = tuple(c for c in AREA_FIELDS if c not in GEOMETRY_COLUMNS)
 
 
 def _refuse(problems: list[Problem]) -> None:
@@ -82,19 +70,10 @@ def _same(old: Any, new: Any) -> bool:
 
 
 def _area_values(record: AreaRecord) -> dict[str, Any]:
-    min_lon, min_lat, max_lon, max_lat = record.geometry.bounds
     return {
-        "kind": record.kind,
-        "name_ja": record.name_ja,
-        "name_en": record.name_en,
+        **record_columns(record, AREA_RECORD_COLUMNS),
         "geom_wkb": record.wkb,
-        "min_lon": min_lon,
-        "min_lat": min_lat,
-        "max_lon": max_lon,
-        "max_lat": max_lat,
-        "residents": record.residents,
-        "households": record.households,
-        "counts_source": record.counts_source,
+        **bounds_columns(record.geometry),
     }
 
 
@@ -114,25 +93,20 @@ def _upsert(
             sa.select(table).where(table.c.municipality_code == municipality_code)
         )
     }
-    changed_codes = []
+    changed_codes, inserts = [], []
     for code, values in rows:
         before = existing.get(code)
         if before is None:
-            summary.added += 1
-            summary.diff.append(f"+ {code}")
-            if not dry_run:
-                conn.execute(
-                    sa.insert(table).values(
-                        municipality_code=municipality_code, code=code, **values, **extra
-                    )
-                )
+            summary.note_added(code)
+            inserts.append(
+                {"municipality_code": municipality_code, "code": code, **values, **extra}
+            )
         else:
             changed = [f for f in fields if not _same(getattr(before, f), values[f])]
             if not changed:
                 summary.unchanged += 1
                 continue
-            summary.changed += 1
-            summary.diff.append(f"~ {code}: {', '.join(changed)}")
+            summary.note_changed(f"{code}: {', '.join(changed)}")
             if not dry_run:
                 conn.execute(
                     sa.update(table)
@@ -140,79 +114,60 @@ def _upsert(
                     .values(**{f: values[f] for f in changed}, **extra)
                 )
         changed_codes.append(code)
+    if inserts and not dry_run:
+        conn.execute(sa.insert(table), inserts)
     return changed_codes
 
 
-def import_areas(
-    engine: Engine,
-    viewer: Viewer,
-    parsed: Parsed,
-    source: str,
-    *,
-    dry_run: bool = False,
-    synthetic: bool = False,
-) -> ImportSummary:
-    """Upsert the city's issuance areas by code, in one transaction (nothing on any problem)."""
-    _refuse(parsed.problems)
-    summary = ImportSummary("evacuation_areas", dry_run=dry_run)
-    city = active_city(engine).municipality_code
-    records: list[AreaRecord] = parsed.records
-    with engine.begin() as conn:
-        changed = _upsert(
-            conn,
-            EvacuationArea.__table__,
-            AREA_FIELDS,
-            city,
-            [(r.code, _area_values(r)) for r in records],
-            summary,
-            {"source": source[:200], "imported_at": utcnow(), "is_synthetic": synthetic},
-            dry_run,
-        )
-        if changed and not dry_run:
-            audit.append(
-                conn,
-                viewer,
-                "write:evacuation_areas_imported",
-                target=f"evacuation_areas:{source}"[:200],
-                details={"added": summary.added, "changed": summary.changed},
-            )
-    return summary
+def _station_values(record: StationRecord) -> dict[str, Any]:
+    return record_columns(record, STATION_FIELDS)
 
 
-def import_stations(
-    engine: Engine,
-    viewer: Viewer,
-    parsed: Parsed,
-    source: str,
-    *,
-    dry_run: bool = False,
-    synthetic: bool = False,
-) -> ImportSummary:
-    """Upsert the city's river stations and thresholds by code (nothing on any problem)."""
-    _refuse(parsed.problems)
-    summary = ImportSummary("river_stations", dry_run=dry_run)
-    city = active_city(engine).municipality_code
-    records: list[StationRecord] = parsed.records
-    with engine.begin() as conn:
-        changed = _upsert(
-            conn,
-            RiverStation.__table__,
-            STATION_FIELDS,
-            city,
-            [(r.code, {f: getattr(r, f) for f in STATION_FIELDS}) for r in records],
-            summary,
-            {"source": source[:200], "updated_at": utcnow(), "is_synthetic": synthetic},
-            dry_run,
-        )
-        if changed and not dry_run:
-            audit.append(
-                conn,
-                viewer,
-                "write:river_stations_imported",
-                target=f"river_stations:{source}"[:200],
-                details={"added": summary.added, "changed": summary.changed},
-            )
-    return summary
+@dataclasses.dataclass(frozen=True)
+class CodedImport:
+    """An import of rows the active city keeps by their code (issuance areas, river stations):
+    upserted in one transaction — nothing on any problem — with one audit row when anything was
+    added or changed; a re-import of the same file changes nothing."""
+
+    model: Any
+    fields: tuple[str, ...]
+    values: Callable[[Any], dict[str, Any]]
+    #: The column stamped with the time a row was written.
+    stamp_column: str
+
+    def __call__(
+        self,
+        engine: Engine,
+        viewer: Viewer,
+        parsed: Parsed,
+        source: str,
+        *,
+        dry_run: bool = False,
+        synthetic: bool = False,
+    ) -> ImportSummary:
+        _refuse(parsed.problems)
+        table = self.model.__table__
+        summary = ImportSummary(table.name, dry_run=dry_run)
+        city = active_city(engine).municipality_code
+        rows = [(r.code, self.values(r)) for r in parsed.records]
+        stamp = {"source": source[:200], self.stamp_column: utcnow(), "is_synthetic": synthetic}
+        with engine.begin() as conn:
+            changed = _upsert(conn, table, self.fields, city, rows, summary, stamp, dry_run)
+            if changed and not dry_run:
+                audit.append(
+                    conn,
+                    viewer,
+                    f"write:{table.name}_imported",
+                    target=f"{table.name}:{source}"[:200],
+                    details={"added": summary.added, "changed": summary.changed},
+                )
+        return summary
+
+
+#: Upsert the city's issuance areas by code, in one transaction (nothing on any problem).
+import_areas = CodedImport(EvacuationArea, AREA_FIELDS, _area_values, "imported_at")
+#: Upsert the city's river stations and thresholds by code (nothing on any problem).
+import_stations = CodedImport(RiverStation, STATION_FIELDS, _station_values, "updated_at")
 
 
 def check_observations(
@@ -238,39 +193,28 @@ def check_observations(
         station = stations.get(r.station_code)
         if station is None:
             problems.append(
-                Problem(
-                    r.file,
-                    r.row,
-                    STATION_CODE[0],
-                    reason("importers.problem.unknown_station", value=quoted(r.station_code)),
-                )
+                row_problem(r, STATION_CODE[0], "unknown_station", value=quoted(r.station_code))
             )
             continue
         if r.observed_at > now + FUTURE_TOLERANCE:
             problems.append(
-                Problem(
-                    r.file,
-                    r.row,
+                row_problem(
+                    r,
                     OBSERVED_AT[0],
-                    reason(
-                        "importers.problem.observation_in_future",
-                        value=quoted(r.observed_at.isoformat()),
-                    ),
+                    "observation_in_future",
+                    value=quoted(r.observed_at.isoformat()),
                 )
             )
             continue
         if not station.range_min_m <= r.level_m <= station.range_max_m:
             problems.append(
-                Problem(
-                    r.file,
-                    r.row,
+                row_problem(
+                    r,
                     LEVEL[0],
-                    reason(
-                        "importers.problem.level_out_of_range",
-                        value=r.level_m,
-                        low=station.range_min_m,
-                        high=station.range_max_m,
-                    ),
+                    "level_out_of_range",
+                    value=r.level_m,
+                    low=station.range_min_m,
+                    high=station.range_max_m,
                 )
             )
             continue
@@ -296,14 +240,7 @@ def check_observations(
         elif _same(old, r.level_m):
             unchanged += 1
         else:
-            problems.append(
-                Problem(
-                    r.file,
-                    r.row,
-                    LEVEL[0],
-                    reason("importers.problem.observation_conflict", value=old),
-                )
-            )
+            problems.append(row_problem(r, LEVEL[0], "observation_conflict", value=old))
     return rows, unchanged, problems
 
 

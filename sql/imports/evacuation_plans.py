@@ -22,6 +22,7 @@ from .. import audit
 from ..models import Citizen, EvacuationPlan, Shelter, SupportRegisterEntry
 from ..models.base import utcnow
 from ..viewer import Viewer
+from .rows import row_problem
 from .summary import ImportSummary
 
 PLAN_FIELDS = (
@@ -66,22 +67,12 @@ def resolve(
         citizen = subjects.get(r.subject)
         if citizen is None:
             problems.append(
-                Problem(
-                    r.file,
-                    r.row,
-                    "利用者ID",
-                    reason("importers.problem.plan_unknown_person", value=quoted(r.subject)),
-                )
+                row_problem(r, "利用者ID", "plan_unknown_person", value=quoted(r.subject))
             )
             continue
         if citizen not in registered:
             problems.append(
-                Problem(
-                    r.file,
-                    r.row,
-                    "利用者ID",
-                    reason("importers.problem.plan_not_registered", value=quoted(r.subject)),
-                )
+                row_problem(r, "利用者ID", "plan_not_registered", value=quoted(r.subject))
             )
             continue
         shelter_id = None
@@ -90,22 +81,14 @@ def resolve(
             if len(found) != 1:
                 key = "plan_unknown_shelter" if not found else "plan_ambiguous_shelter"
                 problems.append(
-                    Problem(
-                        r.file,
-                        r.row,
-                        r.destination_column,
-                        reason(f"importers.problem.{key}", value=quoted(r.destination)),
-                    )
+                    row_problem(r, r.destination_column, key, value=quoted(r.destination))
                 )
                 continue
             shelter_id = found[0]
             if r.destination_kind == "welfare_shelter" and shelter_id not in welfare:
                 problems.append(
-                    Problem(
-                        r.file,
-                        r.row,
-                        r.destination_column,
-                        reason("importers.problem.plan_not_welfare", value=quoted(r.destination)),
+                    row_problem(
+                        r, r.destination_column, "plan_not_welfare", value=quoted(r.destination)
                     )
                 )
                 continue
@@ -156,8 +139,7 @@ def import_plans(
         for row in rows:
             before = existing.get(row["citizen_id"])
             if before is None:
-                summary.added += 1
-                summary.diff.append(f"+ {row['citizen_id']}")
+                summary.note_added(row["citizen_id"])
                 if not dry_run:
                     conn.execute(
                         sa.insert(p).values(
@@ -169,8 +151,7 @@ def import_plans(
                         )
                     )
             elif any(getattr(before, f) != row[f] for f in PLAN_FIELDS):
-                summary.changed += 1
-                summary.diff.append(f"~ {row['citizen_id']}")
+                summary.note_changed(row["citizen_id"])
                 if not dry_run:
                     conn.execute(
                         sa.update(p)

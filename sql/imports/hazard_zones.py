@@ -19,6 +19,7 @@ from importers.hazard_zones import HazardZoneRecord
 
 from ..models import HazardZone
 from ..models.base import utcnow
+from .rows import GEOMETRY_COLUMNS, bounds_columns, record_columns
 from .summary import ImportSummary
 from .write_scope import write_session
 
@@ -39,25 +40,15 @@ _COMPARED = (
     "max_lat",
 )
 
+#: The columns a zone takes from its record as they are.
+_RECORD_COLUMNS = ("source_key", *(c for c in _COMPARED if c not in GEOMETRY_COLUMNS))
+
 
 def zone_values(record: HazardZoneRecord) -> dict[str, Any]:
-    west, south, east, north = record.geometry.bounds
     return {
-        "source_key": record.source_key,
-        "kind": record.kind,
-        "rank_code": record.rank_code,
-        "rank_label": record.rank_label,
-        "depth_min_m": record.depth_min_m,
-        "depth_max_m": record.depth_max_m,
-        "phenomenon": record.phenomenon,
-        "source_dataset": record.source_dataset,
-        "name": record.name,
-        "attributes": record.attributes,
+        **record_columns(record, _RECORD_COLUMNS),
         "geom_wkb": shapely.to_wkb(record.geometry, output_dimension=2, byte_order=1),
-        "min_lon": west,
-        "min_lat": south,
-        "max_lon": east,
-        "max_lat": north,
+        **bounds_columns(record.geometry),
         "is_synthetic": False,
     }
 
@@ -89,9 +80,8 @@ def upsert_hazard_zones(
             old = existing.get(record.source_key)
             if old is None:
                 inserts.append({**values, "imported_at": now})
-                summary.added += 1
-                summary.diff.append(
-                    f"+ {record.source_key} {record.rank_label or ''} {record.name or ''}".rstrip()
+                summary.note_added(
+                    f"{record.source_key} {record.rank_label or ''} {record.name or ''}".rstrip()
                 )
                 continue
             changed = [c for c in _COMPARED if _differs(old[c], values[c])]
@@ -99,8 +89,7 @@ def upsert_hazard_zones(
                 summary.unchanged += 1
                 continue
             updates.append({"id": old["id"], **{c: values[c] for c in changed}, "imported_at": now})
-            summary.changed += 1
-            summary.diff.append(f"~ {record.source_key}: {', '.join(changed)}")
+            summary.note_changed(f"{record.source_key}: {', '.join(changed)}")
         if inserts:
             session.execute(sa.insert(HazardZone), inserts)
         if updates:

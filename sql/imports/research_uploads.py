@@ -130,28 +130,38 @@ def _too_big(name: str, data: bytes) -> str | None:
 # ---------------------------------------------------------------- questionnaires
 
 
-def _inputs_sha256(
-    name: str,
-    data: bytes,
-    instrument: str,
-    instrument_yaml: tuple[str, bytes] | None,
-    mapping_yaml: tuple[str, bytes] | None,
-    drill: str | int | None,
-) -> str:
-    """SHA-256 of a survey upload's inputs: the file (name and bytes) and what it is checked
-    against."""
-    digest = hashlib.sha256()
-    for part in (
-        safe_name(name),
-        instrument,
-        *(instrument_yaml or ("", b"")),
-        *(mapping_yaml or ("", b"")),
-    ):
-        chunk = part if isinstance(part, bytes) else str(part).encode()
-        digest.update(hashlib.sha256(chunk).digest())
-    digest.update(hashlib.sha256(str(drill).encode()).digest())
-    digest.update(hashlib.sha256(data).digest())
-    return digest.hexdigest()
+@dataclasses.dataclass(frozen=True)
+class _SurveyInputs:
+    """What a survey upload is checked with: the file and what it is checked against."""
+
+    name: str
+    data: bytes
+    instrument: str
+    instrument_yaml: tuple[str, bytes] | None
+    mapping_yaml: tuple[str, bytes] | None
+    drill: str | int | None
+
+    def sha256(self) -> str:
+        """SHA-256 of the inputs: the file (name and bytes) and what it is checked against."""
+        digest = hashlib.sha256()
+        for part in (
+            safe_name(self.name),
+            self.instrument,
+            *(self.instrument_yaml or ("", b"")),
+            *(self.mapping_yaml or ("", b"")),
+        ):
+            chunk = part if isinstance(part, bytes) else str(part).encode()
+            digest.update(hashlib.sha256(chunk).digest())
+        digest.update(hashlib.sha256(str(self.drill).encode()).digest())
+        digest.update(hashlib.sha256(self.data).digest())
+        return digest.hexdigest()
+
+    def uploads(self) -> list[tuple[str, bytes]]:
+        """The uploaded files as ``(name, bytes)``: the export, then any instrument or mapping."""
+        return [
+            (self.name, self.data),
+            *(u for u in (self.instrument_yaml, self.mapping_yaml) if u),
+        ]
 
 
 def _instrument_ref(paths: dict[str, Path], instrument: str, instrument_yaml: str | None) -> str:
@@ -169,37 +179,22 @@ def check_survey(
     drill: str | int | None = None,
 ) -> UploadCheck:
     """Validate an uploaded export (and count what an import would do); writes nothing."""
-    check, _ = _check_survey(
-        engine,
-        name,
-        data,
-        instrument,
-        instrument_yaml=instrument_yaml,
-        mapping_yaml=mapping_yaml,
-        drill=drill,
-    )
+    inputs = _SurveyInputs(name, data, instrument, instrument_yaml, mapping_yaml, drill)
+    check, _ = _check_survey(engine, inputs)
     return check
 
 
-def _check_survey(
-    engine: Engine,
-    name: str,
-    data: bytes,
-    instrument: str = "",
-    *,
-    instrument_yaml: tuple[str, bytes] | None = None,
-    mapping_yaml: tuple[str, bytes] | None = None,
-    drill: str | int | None = None,
-) -> tuple[UploadCheck, Any]:
+def _check_survey(engine: Engine, inputs: _SurveyInputs) -> tuple[UploadCheck, Any]:
     """:func:`check_survey` and the parsed file (None when refused), read once."""
     from surveys.validate import responses_frame, validate_file
 
+    name, instrument, drill = inputs.name, inputs.instrument, inputs.drill
+    instrument_yaml, mapping_yaml = inputs.instrument_yaml, inputs.mapping_yaml
     file = safe_name(name)
-    for upload_name, upload in ((name, data), *(u for u in (instrument_yaml, mapping_yaml) if u)):
+    for upload_name, upload in inputs.uploads():
         if reason := _too_big(upload_name, upload):
             return _refused(safe_name(upload_name), reason, instrument), None
-    files = {name: data, **dict(u for u in (instrument_yaml, mapping_yaml) if u)}
-    with staged(files) as paths:
+    with staged(dict(inputs.uploads())) as paths:
         try:
             ref = _instrument_ref(paths, instrument, instrument_yaml and instrument_yaml[0])
             mapping = paths[mapping_yaml[0]] if mapping_yaml else None
@@ -222,7 +217,6 @@ def _check_survey(
             )
         except InvalidInputError as exc:
             return _refused(file, str(exc), what), None
-    inputs = _inputs_sha256(name, data, instrument, instrument_yaml, mapping_yaml, drill)
     check = UploadCheck(
         file,
         True,
@@ -231,10 +225,33 @@ def _check_survey(
         result.counts.as_dict(),
         rows,
         what,
-        inputs_sha256=inputs,
+        inputs_sha256=inputs.sha256(),
         parsed=parsed,
     )
     return check, parsed
+
+
+def _passed_on(check: UploadCheck | None, inputs_sha256: str) -> bool:
+    """Whether ``check`` is a passing check of inputs with this SHA-256 (its parsed file kept)."""
+    return (
+        check is not None
+        and check.ok
+        and check.parsed is not None
+        and check.inputs_sha256 == inputs_sha256
+    )
+
+
+def _require_pass(check: UploadCheck) -> None:
+    if not check.ok:
+        raise InvalidInputError(f"{check.file}: the file does not pass the checks; nothing written")
+
+
+def _audit_import(
+    engine: Engine, viewer: Viewer, target: str, check: UploadCheck, data: bytes, counts: dict
+) -> None:
+    """The import's audit row: the file, its SHA-256, its rows and what was stored."""
+    details = {"file": check.file, "sha256": hashlib.sha256(data).hexdigest(), "rows": check.rows}
+    audit.record(engine, viewer, "import", target=target, details={**details, **counts})
 
 
 def import_survey_upload(
@@ -258,40 +275,17 @@ def import_survey_upload(
     read, check or dry run); a check of other inputs (another or a changed file, instrument,
     mapping or drill) is ignored and the file checked again."""
     _require_research(viewer)
-    inputs = _inputs_sha256(name, data, instrument, instrument_yaml, mapping_yaml, drill)
-    if (
-        check is not None
-        and check.ok
-        and check.parsed is not None
-        and check.inputs_sha256 == inputs
-    ):
+    inputs = _SurveyInputs(name, data, instrument, instrument_yaml, mapping_yaml, drill)
+    if _passed_on(check, inputs.sha256()):
         parsed = check.parsed
     else:
-        check, parsed = _check_survey(
-            engine,
-            name,
-            data,
-            instrument,
-            instrument_yaml=instrument_yaml,
-            mapping_yaml=mapping_yaml,
-            drill=drill,
-        )
-    if not check.ok:
-        raise InvalidInputError(f"{check.file}: the file does not pass the checks; nothing written")
+        check, parsed = _check_survey(engine, inputs)
+    _require_pass(check)
     # The file as just checked (read once): stored all or nothing.
     result = import_survey(engine, Path(check.file), parsed.instrument, drill=drill, parsed=parsed)
     counts = result.counts.as_dict()
-    audit.record(
-        engine,
-        viewer,
-        "import",
-        target=f"research.survey_upload:{result.instrument}",
-        details={
-            "file": check.file,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "rows": check.rows,
-            **counts,
-        },
+    _audit_import(
+        engine, viewer, f"research.survey_upload:{result.instrument}", check, data, counts
     )
     return {"instrument": result.instrument, "file": check.file, **counts}
 
@@ -351,8 +345,7 @@ def import_timings_upload(
     from ..research_store import store_uiux
 
     check = check_timings(engine, name, data, session_key)
-    if not check.ok:
-        raise InvalidInputError(f"{check.file}: the file does not pass the checks; nothing written")
+    _require_pass(check)
     with staged({name: data}) as paths:
         sheet = read_timing_sheet(paths[name])
     counts = store_uiux(
@@ -364,16 +357,5 @@ def import_timings_upload(
         source_file=check.file,
         records=timing_records(sheet),
     ).as_dict()
-    audit.record(
-        engine,
-        viewer,
-        "import",
-        target=f"research.timings_upload:{check.what}",
-        details={
-            "file": check.file,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "rows": check.rows,
-            **counts,
-        },
-    )
+    _audit_import(engine, viewer, f"research.timings_upload:{check.what}", check, data, counts)
     return {"session": check.what, "file": check.file, **counts}

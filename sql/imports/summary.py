@@ -32,6 +32,16 @@ class ImportSummary:
     #: Extra figures (e.g. ``{"observations": 1466}``) for callers and tests.
     figures: dict[str, Any] = dataclasses.field(default_factory=dict)
 
+    def note_added(self, item: object) -> None:
+        """Count one added item and say so in the diff (``+ item``)."""
+        self.added += 1
+        self.diff.append(f"+ {item}")
+
+    def note_changed(self, item: object) -> None:
+        """Count one changed item and say so in the diff (``~ item``: what changed)."""
+        self.changed += 1
+        self.diff.append(f"~ {item}")
+
     @property
     def wrote_anything(self) -> bool:
         return bool(self.added or self.changed or self.removed)
