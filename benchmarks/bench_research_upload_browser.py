@@ -44,6 +44,7 @@ def _wait_for_app(page, timeout: float = 120_000) -> None:
 
 def _choose(page, label: str, option: str) -> None:
     box = page.get_by_label(label, exact=True).first
+    box.wait_for(state="visible", timeout=60_000)
     if box.input_value() == option:
         return
     box.click()
@@ -66,6 +67,7 @@ def _ready_page(page, base: str, instrument) -> None:
     page.get_by_role("heading", name="アンケート分析").wait_for(timeout=60_000)
     if not _uploader(page, EXPORT_LABEL).is_visible():
         page.get_by_text(SECTION).first.click()
+        _wait_for_app(page)  # the expander reruns the page when it opens
     _uploader(page, EXPORT_LABEL).wait_for(state="visible", timeout=60_000)
     _choose(page, INSTRUMENT_BOX, OWN_INSTRUMENT)
     _uploader(page, INSTRUMENT_LABEL).locator("input[type='file']").set_input_files(str(instrument))
