@@ -203,18 +203,36 @@ def _audit_view(
         _recent[key] = time.monotonic()
 
 
-def _audit_safety(
+#: The personal columns the safety loop's reads may disclose (what an audit row names).
+SAFETY_PERSONAL = (
+    "name",
+    "kana",
+    "birth_date",
+    "address",
+    "phone",
+    "lat",
+    "lon",
+    "district",
+    "needs",
+    "supporters",
+    "note",
+    "place",
+)
+
+
+def _audit_frame(
     engine: Engine,
     viewer: Viewer,
     incident_id: int | None,
     target: str,
     frame: pd.DataFrame,
-    details: dict[str, Any],
+    details: dict[str, Any] | None = None,
     *,
     mode: Mode,
+    personal: Iterable[str] = SAFETY_PERSONAL,
 ) -> None:
-    """Audit a safety read of ``frame``'s citizens for the incident, naming the personal
-    fields that actually left (the reception, unaccounted-for and plan reads share this)."""
+    """Audit a read of ``frame``'s citizens for the incident, naming the ``personal`` fields
+    that actually left (:func:`disclosed_fields`; by default the safety loop's)."""
     _audit_view(
         engine,
         viewer.for_incident(incident_id),
@@ -222,7 +240,7 @@ def _audit_safety(
         frame["citizen_id"],
         details,
         mode=mode,
-        fields=disclosed_fields(frame, SAFETY_PERSONAL),
+        fields=disclosed_fields(frame, personal),
     )
 
 
@@ -272,6 +290,12 @@ def _register_consent_in_force(reg) -> sa.ColumnElement[bool]:
         .exists()
     )
     return sa.and_(reg.c.normal_time_consent.is_(True), ~revoked)
+
+
+def _query(engine: Engine, stmt) -> pd.DataFrame:
+    """The statement's rows as a frame, read on a connection of their own."""
+    with engine.connect() as conn:
+        return query_frame(conn, stmt)
 
 
 def _incident_filter(column: sa.ColumnElement, incident_id: int | None) -> sa.ColumnElement[bool]:
@@ -401,26 +425,26 @@ def rescue_requests(
         stmt = stmt.where(status.in_(list(statuses)))
     if request_ids is not None:
         stmt = stmt.where(rr.c.id.in_(list(request_ids)))
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
+    frame = _query(engine, stmt)
     frame["on_register"] = frame["on_register"].astype(bool)
     if not may_see_rescue_positions(viewer, mode):
         frame["lat"] = None
         frame["lon"] = None
         if "address" in frame:
             frame["address"] = None
-    _audit_view(
+    _audit_frame(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.rescue_requests",
-        frame["citizen_id"].dropna().astype(int),
+        frame,
         {
             "positions": may_see_rescue_positions(viewer, mode),
             "rows": len(frame),
             **({"view": fields} if fields != "full" else {}),
         },
         mode=mode,
-        fields=disclosed_fields(frame, RESCUE_PERSONAL),
+        personal=RESCUE_PERSONAL,
     )
     return frame
 
@@ -509,18 +533,18 @@ def register_people(
         stmt = stmt.where(_register_consent_in_force(reg))
     if unconfirmed_only:
         stmt = stmt.where(sa.or_(ls.c.state.is_(None), ls.c.state.not_in(SAFE_STATES)))
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
+    frame = _query(engine, stmt)
     frame["confirmed"] = frame["state"].isin(SAFE_STATES)
     frame["normal_time_consent"] = frame["normal_time_consent"].astype(bool)
-    _audit_view(
+    _audit_frame(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.register_people",
-        frame["citizen_id"],
+        frame,
         {"scope": register_scope(mode), "unconfirmed_only": unconfirmed_only},
         mode=mode,
-        fields=disclosed_fields(frame, REGISTER_PERSONAL),
+        personal=REGISTER_PERSONAL,
     )
     return frame
 
@@ -617,16 +641,16 @@ def shelter_arrivals(
         )
         .order_by(ls.c.reported_at)
     )
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
-    _audit_view(
+    frame = _query(engine, stmt)
+    _audit_frame(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.shelter_arrivals",
-        frame["citizen_id"],
+        frame,
         {"shelter_id": shelter_id},
         mode=mode,
-        fields=disclosed_fields(frame, ("name", "kana", "household_id", "arrived_at")),
+        personal=("name", "kana", "household_id", "arrived_at"),
     )
     return frame
 
@@ -661,15 +685,15 @@ def live_positions(
     stmt = sa.select(
         ranked.c.citizen_id, ranked.c.lat, ranked.c.lon, ranked.c.accuracy_m, ranked.c.fixed_at
     ).where(ranked.c.rn == 1)
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
-    _audit_view(
+    frame = _query(engine, stmt)
+    _audit_frame(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.live_positions",
-        frame["citizen_id"],
+        frame,
         mode=mode,
-        fields=disclosed_fields(frame, ("lat", "lon", "accuracy_m", "fixed_at")),
+        personal=("lat", "lon", "accuracy_m", "fixed_at"),
     )
     return frame
 
@@ -951,23 +975,6 @@ def normalise_search(text: str) -> str:
     return "".join(chr(ord(ch) + _KANA_SHIFT) if "ぁ" <= ch <= "ゖ" else ch for ch in compact)
 
 
-#: The personal columns the safety loop's reads may disclose (what an audit row names).
-SAFETY_PERSONAL = (
-    "name",
-    "kana",
-    "birth_date",
-    "address",
-    "phone",
-    "lat",
-    "lon",
-    "district",
-    "needs",
-    "supporters",
-    "note",
-    "place",
-)
-
-
 def _reception_columns(c, basic, mode: Mode) -> list[sa.ColumnElement]:
     named = _named(basic, c.c.id, mode)
     st = EvacueeStay.__table__.alias("current_stay")
@@ -978,24 +985,17 @@ def _reception_columns(c, basic, mode: Mode) -> list[sa.ColumnElement]:
         .where(member.c.household_id == c.c.household_id)
         .scalar_subquery()
     )
-    current = (
-        sa.select(st.c.place_kind)
-        .where(
-            st.c.citizen_id == c.c.id,
-            st.c.incident_key == (mode.incident_id or 0),
-            st.c.left_at.is_(None),
-        )
-        .limit(1)
-        .scalar_subquery()
+    # The citizen's stay in the incident that has not ended: where they are staying now.
+    open_stay = sa.and_(
+        st.c.citizen_id == c.c.id,
+        st.c.incident_key == (mode.incident_id or 0),
+        st.c.left_at.is_(None),
     )
+    current = sa.select(st.c.place_kind).where(open_stay).limit(1).scalar_subquery()
     current_shelter = (
         sa.select(s.c.id)
         .select_from(st.join(s, s.c.id == st.c.shelter_id))
-        .where(
-            st.c.citizen_id == c.c.id,
-            st.c.incident_key == (mode.incident_id or 0),
-            st.c.left_at.is_(None),
-        )
+        .where(open_stay)
         .limit(1)
         .scalar_subquery()
     )
@@ -1013,11 +1013,48 @@ def _reception_columns(c, basic, mode: Mode) -> list[sa.ColumnElement]:
     ]
 
 
+def _reception_mode(
+    engine: Engine, viewer: Viewer, incident_id: int | None, shelter_id: int
+) -> Mode:
+    """The incident's mode, once the viewer may run reception at the shelter (else refused)."""
+    mode = mode_of(engine, incident_id)
+    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
+    return mode
+
+
+def _reception_select(mode: Mode) -> tuple[sa.Select, Any]:
+    """Citizens with the reception columns and their basic-information consent joined (the
+    caller says which citizens); and that consent's alias, for the naming rule."""
+    c = Citizen.__table__
+    basic, basic_on = _consent_join("basic_info", c.c.id)
+    stmt = sa.select(*_reception_columns(c, basic, mode)).select_from(c.outerjoin(basic, basic_on))
+    return stmt, basic
+
+
 def _reception_frame(engine: Engine, stmt) -> pd.DataFrame:
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
+    frame = _query(engine, stmt)
     frame["on_register"] = frame["on_register"].astype(bool)
     return frame
+
+
+def _audit_search(
+    engine: Engine,
+    viewer: Viewer,
+    incident_id: int | None,
+    frame: pd.DataFrame,
+    details: dict[str, Any],
+    mode: Mode,
+) -> None:
+    """Audit the people a reception search found (by name, birth date or QR code)."""
+    _audit_frame(
+        engine,
+        viewer,
+        incident_id,
+        "policy.reception_search",
+        frame,
+        details,
+        mode=mode,
+    )
 
 
 def reception_search(
@@ -1035,17 +1072,14 @@ def reception_search(
     on_register, staying (``shelter``/``home``/``car`` or empty), staying_shelter_id;
     ``frame.attrs["more"]`` is True when more people matched (narrow the search).
     """
-    mode = mode_of(engine, incident_id)
-    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
+    mode = _reception_mode(engine, viewer, incident_id, shelter_id)
     wanted = normalise_search(text or "")
     if len(wanted) < 2 and birth_date is None:
         raise ValueError("search with at least two characters of a name or kana, or a birth date")
     c = Citizen.__table__
-    basic, basic_on = _consent_join("basic_info", c.c.id)
+    stmt, basic = _reception_select(mode)
     stmt = (
-        sa.select(*_reception_columns(c, basic, mode))
-        .select_from(c.outerjoin(basic, basic_on))
-        .where(_named(basic, c.c.id, mode))
+        stmt.where(_named(basic, c.c.id, mode))
         .order_by(c.c.kana, c.c.id)
         .limit(RECEPTION_SEARCH_LIMIT + 1)
     )
@@ -1063,14 +1097,13 @@ def reception_search(
     more = len(frame) > RECEPTION_SEARCH_LIMIT
     frame = frame.head(RECEPTION_SEARCH_LIMIT)
     frame.attrs["more"] = more
-    _audit_safety(
+    _audit_search(
         engine,
         viewer,
         incident_id,
-        "policy.reception_search",
         frame,
         {"shelter_id": shelter_id, "by": "name" if wanted else "birth_date", "rows": len(frame)},
-        mode=mode,
+        mode,
     )
     return frame
 
@@ -1079,25 +1112,10 @@ def reception_by_subject(
     engine: Engine, viewer: Viewer, incident_id: int | None, shelter_id: int, subject: str
 ) -> pd.DataFrame:
     """The citizen whose app QR code carries this city-OS subject (one row, or none)."""
-    mode = mode_of(engine, incident_id)
-    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
-    c = Citizen.__table__
-    basic, basic_on = _consent_join("basic_info", c.c.id)
-    stmt = (
-        sa.select(*_reception_columns(c, basic, mode))
-        .select_from(c.outerjoin(basic, basic_on))
-        .where(c.c.subject == subject)
-    )
-    frame = _reception_frame(engine, stmt)
-    _audit_safety(
-        engine,
-        viewer,
-        incident_id,
-        "policy.reception_search",
-        frame,
-        {"shelter_id": shelter_id, "by": "qr"},
-        mode=mode,
-    )
+    mode = _reception_mode(engine, viewer, incident_id, shelter_id)
+    stmt, _basic = _reception_select(mode)
+    frame = _reception_frame(engine, stmt.where(Citizen.__table__.c.subject == subject))
+    _audit_search(engine, viewer, incident_id, frame, {"shelter_id": shelter_id, "by": "qr"}, mode)
     return frame
 
 
@@ -1106,20 +1124,16 @@ def reception_household(
 ) -> pd.DataFrame:
     """The household of a citizen found at reception (to check them in together): every
     member, with names under the same rule (a member without one is listed unnamed)."""
-    mode = mode_of(engine, incident_id)
-    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
+    mode = _reception_mode(engine, viewer, incident_id, shelter_id)
     c = Citizen.__table__
     me = c.alias("found")
-    basic, basic_on = _consent_join("basic_info", c.c.id)
     household = sa.select(me.c.household_id).where(me.c.id == citizen_id).scalar_subquery()
-    stmt = (
-        sa.select(*_reception_columns(c, basic, mode))
-        .select_from(c.outerjoin(basic, basic_on))
-        .where(sa.or_(c.c.id == citizen_id, c.c.household_id == household))
-        .order_by(c.c.id != citizen_id, c.c.birth_date, c.c.id)
+    stmt, _basic = _reception_select(mode)
+    stmt = stmt.where(sa.or_(c.c.id == citizen_id, c.c.household_id == household)).order_by(
+        c.c.id != citizen_id, c.c.birth_date, c.c.id
     )
     frame = _reception_frame(engine, stmt)
-    _audit_safety(
+    _audit_frame(
         engine,
         viewer,
         incident_id,
@@ -1137,8 +1151,7 @@ def shelter_people(
     """Who is checked in at a shelter now: stay_id, citizen_id or walk_in_id, name, kana
     (citizens under the naming rule; walk-ins as typed by the staff), age_band and needs
     (walk-ins), household_size (1 for a citizen), party, method, arrived_at, arrived_by."""
-    mode = mode_of(engine, incident_id)
-    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
+    mode = _reception_mode(engine, viewer, incident_id, shelter_id)
     st = EvacueeStay.__table__
     wi = WalkIn.__table__
     c = Citizen.__table__
@@ -1176,16 +1189,15 @@ def shelter_people(
         )
         .order_by(st.c.arrived_at.desc(), st.c.id.desc())
     )
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
-    _audit_view(
+    frame = _query(engine, stmt)
+    _audit_frame(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.shelter_people",
-        frame["citizen_id"].dropna().astype(int),
+        frame,
         {"shelter_id": shelter_id, "walk_ins": int(frame["walk_in_id"].notna().sum())},
         mode=mode,
-        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -1209,7 +1221,7 @@ def unaccounted_details(
     _require(may_see_unaccounted(viewer), viewer, "the unaccounted-for list")
     mode = mode_of(engine, incident_id)
     frame = _unaccounted_frame(engine, mode, incident_id, citizen_ids)
-    _audit_safety(
+    _audit_frame(
         engine,
         viewer,
         incident_id,
@@ -1243,7 +1255,7 @@ def unaccounted_download(
     download_id = hashlib.sha256(
         f"{time.time_ns()}|{viewer.subject}|{frame['citizen_id'].tolist()}".encode()
     ).hexdigest()
-    _audit_safety(
+    _audit_frame(
         engine,
         viewer,
         incident_id,
@@ -1300,8 +1312,7 @@ def _unaccounted_frame(
         .where(in_ids(engine, c.c.id, ids))
         .order_by(c.c.id)
     )
-    with engine.connect() as conn:
-        return query_frame(conn, stmt)
+    return _query(engine, stmt)
 
 
 def unaccounted_households(
@@ -1437,9 +1448,8 @@ def evacuation_plans(
         stmt = stmt.where(_register_consent_in_force(reg))
     if citizen_ids is not None:
         stmt = stmt.where(in_ids(engine, p.c.citizen_id, citizen_ids))
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
-    _audit_safety(
+    frame = _query(engine, stmt)
+    _audit_frame(
         engine,
         viewer,
         incident_id,
@@ -1470,17 +1480,16 @@ def plan_candidates(engine: Engine, viewer: Viewer) -> pd.DataFrame:
         .select_from(reg.join(c, c.c.id == reg.c.citizen_id))
         .order_by(c.c.district, c.c.kana, reg.c.citizen_id)
     )
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
+    frame = _query(engine, stmt)
     frame["has_plan"] = frame["has_plan"].astype(bool)
-    _audit_view(
+    _audit_frame(
         engine,
         viewer,
+        viewer.incident_id,
         "policy.plan_candidates",
-        frame["citizen_id"],
+        frame,
         {"rows": len(frame)},
         mode=mode_of(engine, viewer.incident_id),
-        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
