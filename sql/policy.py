@@ -66,6 +66,7 @@ from .models import (
     SupportRegisterEntry,
     WalkIn,
 )
+from .models.base import utcnow
 from .models.vocab import RESCUE_OPEN_STATUSES, SAFE_STATES
 from .queries.rescue import status_as_of
 from .viewer import Viewer
@@ -266,7 +267,7 @@ def _consent_join(data_item: str, citizen_column: sa.ColumnElement):
         state.c.data_item == data_item,
         state.c.share_target == "city_hq",
         state.c.event_type == "given",
-        sa.or_(state.c.expires_at.is_(None), state.c.expires_at > now_utc()),
+        sa.or_(state.c.expires_at.is_(None), state.c.expires_at > utcnow()),
     )
     return state, on
 
@@ -284,7 +285,7 @@ def _register_consent_in_force(reg) -> sa.ColumnElement[bool]:
             state.c.share_target == "city_hq",
             sa.or_(
                 state.c.event_type != "given",
-                sa.and_(state.c.expires_at.is_not(None), state.c.expires_at <= now_utc()),
+                sa.and_(state.c.expires_at.is_not(None), state.c.expires_at <= utcnow()),
             ),
         )
         .exists()
@@ -775,16 +776,6 @@ def households_unaccounted(engine: Engine, viewer: Viewer, incident_id: int | No
         fields=disclosed_fields(frame, ("district", "address", "members", "confirmed")),
     )
     return frame
-
-
-def shelter_names(engine: Engine) -> dict[int, str]:
-    """Not personal: shelter id → name (for labelling personal rows)."""
-    with engine.connect() as conn:
-        return dict(conn.execute(sa.select(Shelter.id, Shelter.name)).all())
-
-
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 # ------------------------------------------------------------------ notification recipients
