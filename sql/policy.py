@@ -68,6 +68,7 @@ from .models import (
 )
 from .models.base import utcnow
 from .models.vocab import RESCUE_OPEN_STATUSES, SAFE_STATES
+from .queries import safety_picture
 from .queries.rescue import status_as_of
 from .viewer import Viewer
 
@@ -1506,6 +1507,13 @@ def _inside(geometries: list[Any], lon: np.ndarray, lat: np.ndarray) -> list[np.
     return out
 
 
+def _homes(engine: Engine) -> pd.DataFrame:
+    """Every citizen with a known home: ``citizen_id``, ``household_id``, ``lat``, ``lon``,
+    ``on_register`` (the safety picture's read of the people, homes unknown left out)."""
+    people = safety_picture.people(engine)
+    return people[people["lat"].notna() & people["lon"].notna()].reset_index(drop=True)
+
+
 COVERAGE_COLUMNS = [
     "area_id",
     "people",
@@ -1553,41 +1561,20 @@ def evacuation_coverage(
     """
     import shapely
 
-    c = Citizen.__table__
-    reg = SupportRegisterEntry.__table__
     s = Shelter.__table__
     ids = sorted(area_wkbs)
     geometries = [shapely.from_wkb(area_wkbs[i]) for i in ids]
-    with engine.connect() as conn:
-        homes = query_frame(
-            conn,
-            sa.select(
-                c.c.id,
-                c.c.household_id,
-                c.c.home_lat,
-                c.c.home_lon,
-                reg.c.id.is_not(None).label("registered"),
-            )
-            .select_from(c.outerjoin(reg, reg.c.citizen_id == c.c.id))
-            .where(c.c.home_lat.is_not(None), c.c.home_lon.is_not(None)),
-        )
-        shelters = query_frame(conn, sa.select(s.c.id, s.c.lat, s.c.lon))
-    lon = homes["home_lon"].to_numpy(dtype=float) if len(homes) else np.zeros(0)
-    lat = homes["home_lat"].to_numpy(dtype=float) if len(homes) else np.zeros(0)
-    household = homes["household_id"].astype("float").to_numpy() if len(homes) else np.zeros(0)
-    registered = homes["registered"].astype(bool).to_numpy() if len(homes) else np.zeros(0, bool)
+    homes = _homes(engine)
+    shelters = _query(engine, sa.select(s.c.id, s.c.lat, s.c.lon))
+    lon = homes["lon"].to_numpy(dtype=float)
+    lat = homes["lat"].to_numpy(dtype=float)
+    household = homes["household_id"].to_numpy(dtype=float)
+    registered = homes["on_register"].to_numpy(dtype=bool)
+    shelter_lon = shelters["lon"].to_numpy(dtype=float) if len(shelters) else np.zeros(0)
+    shelter_lat = shelters["lat"].to_numpy(dtype=float) if len(shelters) else np.zeros(0)
     home_masks = _inside(geometries, lon, lat)
-    shelter_masks = _inside(
-        geometries,
-        shelters["lon"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
-        shelters["lat"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
-    )
-    near_masks = _near(
-        geometries,
-        shelters["lon"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
-        shelters["lat"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
-        SHELTER_NEAR_M,
-    )
+    shelter_masks = _inside(geometries, shelter_lon, shelter_lat)
+    near_masks = _near(geometries, shelter_lon, shelter_lat, SHELTER_NEAR_M)
     rows = []
     for area_id, mask, smask, nmask in zip(ids, home_masks, shelter_masks, near_masks, strict=True):
         inside_households = household[mask]
@@ -1622,23 +1609,16 @@ def evacuation_recipients(
     import shapely
 
     _require(viewer.role in NOTIFY_ROLES, viewer, "notification recipients")
-    c = Citizen.__table__
-    with engine.connect() as conn:
-        homes = query_frame(
-            conn,
-            sa.select(c.c.id, c.c.home_lat, c.c.home_lon).where(
-                c.c.home_lat.is_not(None), c.c.home_lon.is_not(None)
-            ),
-        )
+    homes = _homes(engine)
     if homes.empty or not area_wkbs:
         return pd.DataFrame(columns=["citizen_id", "subject"]), 0
     masks = _inside(
         [shapely.from_wkb(w) for w in area_wkbs.values()],
-        homes["home_lon"].to_numpy(dtype=float),
-        homes["home_lat"].to_numpy(dtype=float),
+        homes["lon"].to_numpy(dtype=float),
+        homes["lat"].to_numpy(dtype=float),
     )
     inside = np.logical_or.reduce(masks)
-    candidates = homes["id"].to_numpy()[inside]
+    candidates = homes["citizen_id"].to_numpy()[inside]
     if not len(candidates):
         return pd.DataFrame(columns=["citizen_id", "subject"]), 0
     recipients = notification_recipients(
