@@ -70,6 +70,7 @@ from .models.base import utcnow
 from .models.vocab import RESCUE_OPEN_STATUSES, SAFE_STATES
 from .queries import safety_picture
 from .queries.rescue import status_as_of
+from .queries.safety import per_household
 from .viewer import Viewer
 
 AGGREGATE_ONLY_ROLES = frozenset({"researcher", "council", "admin"})
@@ -711,51 +712,33 @@ def households_unaccounted(engine: Engine, viewer: Viewer, incident_id: int | No
     _require(may_see_household_details(viewer, mode), viewer, "household details")
     c = Citizen.__table__
     h = Household.__table__
-    ls = CitizenLatestStatus.__table__
     reg = SupportRegisterEntry.__table__
     basic, basic_on = _consent_join("basic_info", c.c.id)
-    safe = sa.case((ls.c.state.in_(SAFE_STATES), 1), else_=0)
     # The address is basic information: shown where a member shares it with the city, or is
     # on the register (carried by law in an emergency, 第49条の11第3項).
     shares_address = sa.case(
         (sa.or_(basic.c.citizen_id.is_not(None), reg.c.id.is_not(None)), 1), else_=0
     )
-    per_household = (
-        sa.select(
-            c.c.household_id,
-            sa.func.count().label("members"),
-            sa.func.sum(safe).label("confirmed"),
-            sa.func.min(c.c.id).label("first_member"),
-            sa.func.max(shares_address).label("address_shared"),
-        )
-        .select_from(
-            c.outerjoin(
-                ls, sa.and_(ls.c.citizen_id == c.c.id, ls.c.incident_key == (incident_id or 0))
-            )
-            .outerjoin(basic, basic_on)
-            .outerjoin(reg, reg.c.citizen_id == c.c.id)
-        )
-        .where(c.c.household_id.is_not(None))
-        .group_by(c.c.household_id)
-        .subquery()
+    households = per_household(
+        incident_id,
+        sa.func.max(shares_address).label("address_shared"),
+        joined=lambda members: members.outerjoin(basic, basic_on).outerjoin(
+            reg, reg.c.citizen_id == c.c.id
+        ),
     )
+    unaccounted = households.c.members - households.c.confirmed
     stmt = (
         sa.select(
-            per_household.c.household_id,
+            households.c.household_id,
             h.c.district,
-            sa.case((per_household.c.address_shared == 1, h.c.address), else_=None).label(
-                "address"
-            ),
-            per_household.c.members,
-            per_household.c.confirmed,
-            (per_household.c.members - per_household.c.confirmed).label("unaccounted"),
+            sa.case((households.c.address_shared == 1, h.c.address), else_=None).label("address"),
+            households.c.members,
+            households.c.confirmed,
+            unaccounted.label("unaccounted"),
         )
-        .join(h, h.c.id == per_household.c.household_id)
-        .where(per_household.c.members > per_household.c.confirmed)
-        .order_by(
-            (per_household.c.members - per_household.c.confirmed).desc(),
-            per_household.c.household_id,
-        )
+        .join(h, h.c.id == households.c.household_id)
+        .where(unaccounted > 0)
+        .order_by(unaccounted.desc(), households.c.household_id)
     )
     with engine.connect() as conn:
         frame = query_frame(conn, stmt)
