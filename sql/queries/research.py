@@ -81,6 +81,13 @@ def age_band(birth: dt.date | None, on: dt.date) -> str | None:
     return next(code for lower, code in AGE_BANDS if years >= lower)
 
 
+def _frame(engine: Engine, stmt) -> pd.DataFrame:
+    """The statement's rows as a frame, its columns named as selected."""
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
 # ---------------------------------------------------------------- surveys
 
 
@@ -206,11 +213,7 @@ def uiux_sessions(engine: Engine) -> pd.DataFrame:
         .group_by(s.c.id, s.c.external_id, s.c.name, s.c.held_on, s.c.location)
         .order_by(s.c.held_on, s.c.id)
     )
-    with engine.connect() as conn:
-        return pd.DataFrame(
-            conn.execute(stmt).all(),
-            columns=["id", "external_id", "name", "held_on", "location", "timings"],
-        )
+    return _frame(engine, stmt)
 
 
 def uiux_timings(engine: Engine, sessions: list[str] | None = None) -> pd.DataFrame:
@@ -219,29 +222,18 @@ def uiux_timings(engine: Engine, sessions: list[str] | None = None) -> pd.DataFr
     t = UiuxTaskTiming.__table__
     stmt = sa.select(
         t.c.participant,
-        t.c.participant_group,
+        t.c.participant_group.label("group"),
         t.c.task,
         t.c.method,
         t.c.seconds,
         t.c.success,
         t.c.error_count,
-        s.c.external_id,
+        s.c.external_id.label("session"),
     ).join(s, s.c.id == t.c.session_id)
     if sessions:
         stmt = stmt.where(s.c.external_id.in_(sessions))
     stmt = stmt.order_by(s.c.external_id, t.c.task, t.c.participant, t.c.method)
-    cols = [
-        "participant",
-        "group",
-        "task",
-        "method",
-        "seconds",
-        "success",
-        "error_count",
-        "session",
-    ]
-    with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(stmt).all(), columns=cols)
+    frame = _frame(engine, stmt)
     frame["seconds"] = frame["seconds"].astype(float)
     return frame
 
@@ -334,18 +326,7 @@ def drills(engine: Engine) -> pd.DataFrame:
         )
         .order_by(d.c.started_at, d.c.id)
     )
-    cols = [
-        "id",
-        "external_id",
-        "name",
-        "scenario",
-        "started_at",
-        "ended_at",
-        "is_synthetic",
-        "events",
-    ]
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(stmt).all(), columns=cols)
+    return _frame(engine, stmt)
 
 
 def drill(engine: Engine, ref: str | int) -> dict[str, Any] | None:
