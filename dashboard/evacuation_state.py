@@ -132,16 +132,7 @@ def build_board(
             engine, viewer, dict(zip(areas["id"].astype(int), areas["geom_wkb"], strict=True))
         )
         if len(areas)
-        else pd.DataFrame(
-            columns=[
-                "area_id",
-                "people",
-                "households",
-                "register_people",
-                "shelters",
-                "shelter_ids",
-            ]
-        )
+        else pd.DataFrame(columns=policy.COVERAGE_COLUMNS)
     )
     return BoardState(now, areas, in_force, proposals, coverage, problems)
 

@@ -66,8 +66,11 @@ from .models import (
     SupportRegisterEntry,
     WalkIn,
 )
+from .models.base import utcnow
 from .models.vocab import RESCUE_OPEN_STATUSES, SAFE_STATES
+from .queries import safety_picture
 from .queries.rescue import status_as_of
+from .queries.safety import per_household
 from .viewer import Viewer
 
 AGGREGATE_ONLY_ROLES = frozenset({"researcher", "council", "admin"})
@@ -203,18 +206,36 @@ def _audit_view(
         _recent[key] = time.monotonic()
 
 
-def _audit_safety(
+#: The personal columns the safety loop's reads may disclose (what an audit row names).
+SAFETY_PERSONAL = (
+    "name",
+    "kana",
+    "birth_date",
+    "address",
+    "phone",
+    "lat",
+    "lon",
+    "district",
+    "needs",
+    "supporters",
+    "note",
+    "place",
+)
+
+
+def _audit_frame(
     engine: Engine,
     viewer: Viewer,
     incident_id: int | None,
     target: str,
     frame: pd.DataFrame,
-    details: dict[str, Any],
+    details: dict[str, Any] | None = None,
     *,
     mode: Mode,
+    personal: Iterable[str] = SAFETY_PERSONAL,
 ) -> None:
-    """Audit a safety read of ``frame``'s citizens for the incident, naming the personal
-    fields that actually left (the reception, unaccounted-for and plan reads share this)."""
+    """Audit a read of ``frame``'s citizens for the incident, naming the ``personal`` fields
+    that actually left (:func:`disclosed_fields`; by default the safety loop's)."""
     _audit_view(
         engine,
         viewer.for_incident(incident_id),
@@ -222,7 +243,7 @@ def _audit_safety(
         frame["citizen_id"],
         details,
         mode=mode,
-        fields=disclosed_fields(frame, SAFETY_PERSONAL),
+        fields=disclosed_fields(frame, personal),
     )
 
 
@@ -248,7 +269,7 @@ def _consent_join(data_item: str, citizen_column: sa.ColumnElement):
         state.c.data_item == data_item,
         state.c.share_target == "city_hq",
         state.c.event_type == "given",
-        sa.or_(state.c.expires_at.is_(None), state.c.expires_at > now_utc()),
+        sa.or_(state.c.expires_at.is_(None), state.c.expires_at > utcnow()),
     )
     return state, on
 
@@ -266,12 +287,18 @@ def _register_consent_in_force(reg) -> sa.ColumnElement[bool]:
             state.c.share_target == "city_hq",
             sa.or_(
                 state.c.event_type != "given",
-                sa.and_(state.c.expires_at.is_not(None), state.c.expires_at <= now_utc()),
+                sa.and_(state.c.expires_at.is_not(None), state.c.expires_at <= utcnow()),
             ),
         )
         .exists()
     )
     return sa.and_(reg.c.normal_time_consent.is_(True), ~revoked)
+
+
+def _query(engine: Engine, stmt) -> pd.DataFrame:
+    """The statement's rows as a frame, read on a connection of their own."""
+    with engine.connect() as conn:
+        return query_frame(conn, stmt)
 
 
 def _incident_filter(column: sa.ColumnElement, incident_id: int | None) -> sa.ColumnElement[bool]:
@@ -401,26 +428,26 @@ def rescue_requests(
         stmt = stmt.where(status.in_(list(statuses)))
     if request_ids is not None:
         stmt = stmt.where(rr.c.id.in_(list(request_ids)))
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
+    frame = _query(engine, stmt)
     frame["on_register"] = frame["on_register"].astype(bool)
     if not may_see_rescue_positions(viewer, mode):
         frame["lat"] = None
         frame["lon"] = None
         if "address" in frame:
             frame["address"] = None
-    _audit_view(
+    _audit_frame(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.rescue_requests",
-        frame["citizen_id"].dropna().astype(int),
+        frame,
         {
             "positions": may_see_rescue_positions(viewer, mode),
             "rows": len(frame),
             **({"view": fields} if fields != "full" else {}),
         },
         mode=mode,
-        fields=disclosed_fields(frame, RESCUE_PERSONAL),
+        personal=RESCUE_PERSONAL,
     )
     return frame
 
@@ -509,18 +536,18 @@ def register_people(
         stmt = stmt.where(_register_consent_in_force(reg))
     if unconfirmed_only:
         stmt = stmt.where(sa.or_(ls.c.state.is_(None), ls.c.state.not_in(SAFE_STATES)))
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
+    frame = _query(engine, stmt)
     frame["confirmed"] = frame["state"].isin(SAFE_STATES)
     frame["normal_time_consent"] = frame["normal_time_consent"].astype(bool)
-    _audit_view(
+    _audit_frame(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.register_people",
-        frame["citizen_id"],
+        frame,
         {"scope": register_scope(mode), "unconfirmed_only": unconfirmed_only},
         mode=mode,
-        fields=disclosed_fields(frame, REGISTER_PERSONAL),
+        personal=REGISTER_PERSONAL,
     )
     return frame
 
@@ -617,16 +644,16 @@ def shelter_arrivals(
         )
         .order_by(ls.c.reported_at)
     )
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
-    _audit_view(
+    frame = _query(engine, stmt)
+    _audit_frame(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.shelter_arrivals",
-        frame["citizen_id"],
+        frame,
         {"shelter_id": shelter_id},
         mode=mode,
-        fields=disclosed_fields(frame, ("name", "kana", "household_id", "arrived_at")),
+        personal=("name", "kana", "household_id", "arrived_at"),
     )
     return frame
 
@@ -661,15 +688,15 @@ def live_positions(
     stmt = sa.select(
         ranked.c.citizen_id, ranked.c.lat, ranked.c.lon, ranked.c.accuracy_m, ranked.c.fixed_at
     ).where(ranked.c.rn == 1)
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
-    _audit_view(
+    frame = _query(engine, stmt)
+    _audit_frame(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.live_positions",
-        frame["citizen_id"],
+        frame,
         mode=mode,
-        fields=disclosed_fields(frame, ("lat", "lon", "accuracy_m", "fixed_at")),
+        personal=("lat", "lon", "accuracy_m", "fixed_at"),
     )
     return frame
 
@@ -685,51 +712,33 @@ def households_unaccounted(engine: Engine, viewer: Viewer, incident_id: int | No
     _require(may_see_household_details(viewer, mode), viewer, "household details")
     c = Citizen.__table__
     h = Household.__table__
-    ls = CitizenLatestStatus.__table__
     reg = SupportRegisterEntry.__table__
     basic, basic_on = _consent_join("basic_info", c.c.id)
-    safe = sa.case((ls.c.state.in_(SAFE_STATES), 1), else_=0)
     # The address is basic information: shown where a member shares it with the city, or is
     # on the register (carried by law in an emergency, 第49条の11第3項).
     shares_address = sa.case(
         (sa.or_(basic.c.citizen_id.is_not(None), reg.c.id.is_not(None)), 1), else_=0
     )
-    per_household = (
-        sa.select(
-            c.c.household_id,
-            sa.func.count().label("members"),
-            sa.func.sum(safe).label("confirmed"),
-            sa.func.min(c.c.id).label("first_member"),
-            sa.func.max(shares_address).label("address_shared"),
-        )
-        .select_from(
-            c.outerjoin(
-                ls, sa.and_(ls.c.citizen_id == c.c.id, ls.c.incident_key == (incident_id or 0))
-            )
-            .outerjoin(basic, basic_on)
-            .outerjoin(reg, reg.c.citizen_id == c.c.id)
-        )
-        .where(c.c.household_id.is_not(None))
-        .group_by(c.c.household_id)
-        .subquery()
+    households = per_household(
+        incident_id,
+        sa.func.max(shares_address).label("address_shared"),
+        joined=lambda members: members.outerjoin(basic, basic_on).outerjoin(
+            reg, reg.c.citizen_id == c.c.id
+        ),
     )
+    unaccounted = households.c.members - households.c.confirmed
     stmt = (
         sa.select(
-            per_household.c.household_id,
+            households.c.household_id,
             h.c.district,
-            sa.case((per_household.c.address_shared == 1, h.c.address), else_=None).label(
-                "address"
-            ),
-            per_household.c.members,
-            per_household.c.confirmed,
-            (per_household.c.members - per_household.c.confirmed).label("unaccounted"),
+            sa.case((households.c.address_shared == 1, h.c.address), else_=None).label("address"),
+            households.c.members,
+            households.c.confirmed,
+            unaccounted.label("unaccounted"),
         )
-        .join(h, h.c.id == per_household.c.household_id)
-        .where(per_household.c.members > per_household.c.confirmed)
-        .order_by(
-            (per_household.c.members - per_household.c.confirmed).desc(),
-            per_household.c.household_id,
-        )
+        .join(h, h.c.id == households.c.household_id)
+        .where(unaccounted > 0)
+        .order_by(unaccounted.desc(), households.c.household_id)
     )
     with engine.connect() as conn:
         frame = query_frame(conn, stmt)
@@ -751,16 +760,6 @@ def households_unaccounted(engine: Engine, viewer: Viewer, incident_id: int | No
         fields=disclosed_fields(frame, ("district", "address", "members", "confirmed")),
     )
     return frame
-
-
-def shelter_names(engine: Engine) -> dict[int, str]:
-    """Not personal: shelter id → name (for labelling personal rows)."""
-    with engine.connect() as conn:
-        return dict(conn.execute(sa.select(Shelter.id, Shelter.name)).all())
-
-
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 # ------------------------------------------------------------------ notification recipients
@@ -951,23 +950,6 @@ def normalise_search(text: str) -> str:
     return "".join(chr(ord(ch) + _KANA_SHIFT) if "ぁ" <= ch <= "ゖ" else ch for ch in compact)
 
 
-#: The personal columns the safety loop's reads may disclose (what an audit row names).
-SAFETY_PERSONAL = (
-    "name",
-    "kana",
-    "birth_date",
-    "address",
-    "phone",
-    "lat",
-    "lon",
-    "district",
-    "needs",
-    "supporters",
-    "note",
-    "place",
-)
-
-
 def _reception_columns(c, basic, mode: Mode) -> list[sa.ColumnElement]:
     named = _named(basic, c.c.id, mode)
     st = EvacueeStay.__table__.alias("current_stay")
@@ -978,24 +960,17 @@ def _reception_columns(c, basic, mode: Mode) -> list[sa.ColumnElement]:
         .where(member.c.household_id == c.c.household_id)
         .scalar_subquery()
     )
-    current = (
-        sa.select(st.c.place_kind)
-        .where(
-            st.c.citizen_id == c.c.id,
-            st.c.incident_key == (mode.incident_id or 0),
-            st.c.left_at.is_(None),
-        )
-        .limit(1)
-        .scalar_subquery()
+    # The citizen's stay in the incident that has not ended: where they are staying now.
+    open_stay = sa.and_(
+        st.c.citizen_id == c.c.id,
+        st.c.incident_key == (mode.incident_id or 0),
+        st.c.left_at.is_(None),
     )
+    current = sa.select(st.c.place_kind).where(open_stay).limit(1).scalar_subquery()
     current_shelter = (
         sa.select(s.c.id)
         .select_from(st.join(s, s.c.id == st.c.shelter_id))
-        .where(
-            st.c.citizen_id == c.c.id,
-            st.c.incident_key == (mode.incident_id or 0),
-            st.c.left_at.is_(None),
-        )
+        .where(open_stay)
         .limit(1)
         .scalar_subquery()
     )
@@ -1013,11 +988,48 @@ def _reception_columns(c, basic, mode: Mode) -> list[sa.ColumnElement]:
     ]
 
 
+def _reception_mode(
+    engine: Engine, viewer: Viewer, incident_id: int | None, shelter_id: int
+) -> Mode:
+    """The incident's mode, once the viewer may run reception at the shelter (else refused)."""
+    mode = mode_of(engine, incident_id)
+    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
+    return mode
+
+
+def _reception_select(mode: Mode) -> tuple[sa.Select, Any]:
+    """Citizens with the reception columns and their basic-information consent joined (the
+    caller says which citizens); and that consent's alias, for the naming rule."""
+    c = Citizen.__table__
+    basic, basic_on = _consent_join("basic_info", c.c.id)
+    stmt = sa.select(*_reception_columns(c, basic, mode)).select_from(c.outerjoin(basic, basic_on))
+    return stmt, basic
+
+
 def _reception_frame(engine: Engine, stmt) -> pd.DataFrame:
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
+    frame = _query(engine, stmt)
     frame["on_register"] = frame["on_register"].astype(bool)
     return frame
+
+
+def _audit_search(
+    engine: Engine,
+    viewer: Viewer,
+    incident_id: int | None,
+    frame: pd.DataFrame,
+    details: dict[str, Any],
+    mode: Mode,
+) -> None:
+    """Audit the people a reception search found (by name, birth date or QR code)."""
+    _audit_frame(
+        engine,
+        viewer,
+        incident_id,
+        "policy.reception_search",
+        frame,
+        details,
+        mode=mode,
+    )
 
 
 def reception_search(
@@ -1035,17 +1047,14 @@ def reception_search(
     on_register, staying (``shelter``/``home``/``car`` or empty), staying_shelter_id;
     ``frame.attrs["more"]`` is True when more people matched (narrow the search).
     """
-    mode = mode_of(engine, incident_id)
-    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
+    mode = _reception_mode(engine, viewer, incident_id, shelter_id)
     wanted = normalise_search(text or "")
     if len(wanted) < 2 and birth_date is None:
         raise ValueError("search with at least two characters of a name or kana, or a birth date")
     c = Citizen.__table__
-    basic, basic_on = _consent_join("basic_info", c.c.id)
+    stmt, basic = _reception_select(mode)
     stmt = (
-        sa.select(*_reception_columns(c, basic, mode))
-        .select_from(c.outerjoin(basic, basic_on))
-        .where(_named(basic, c.c.id, mode))
+        stmt.where(_named(basic, c.c.id, mode))
         .order_by(c.c.kana, c.c.id)
         .limit(RECEPTION_SEARCH_LIMIT + 1)
     )
@@ -1063,14 +1072,13 @@ def reception_search(
     more = len(frame) > RECEPTION_SEARCH_LIMIT
     frame = frame.head(RECEPTION_SEARCH_LIMIT)
     frame.attrs["more"] = more
-    _audit_safety(
+    _audit_search(
         engine,
         viewer,
         incident_id,
-        "policy.reception_search",
         frame,
         {"shelter_id": shelter_id, "by": "name" if wanted else "birth_date", "rows": len(frame)},
-        mode=mode,
+        mode,
     )
     return frame
 
@@ -1079,25 +1087,10 @@ def reception_by_subject(
     engine: Engine, viewer: Viewer, incident_id: int | None, shelter_id: int, subject: str
 ) -> pd.DataFrame:
     """The citizen whose app QR code carries this city-OS subject (one row, or none)."""
-    mode = mode_of(engine, incident_id)
-    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
-    c = Citizen.__table__
-    basic, basic_on = _consent_join("basic_info", c.c.id)
-    stmt = (
-        sa.select(*_reception_columns(c, basic, mode))
-        .select_from(c.outerjoin(basic, basic_on))
-        .where(c.c.subject == subject)
-    )
-    frame = _reception_frame(engine, stmt)
-    _audit_safety(
-        engine,
-        viewer,
-        incident_id,
-        "policy.reception_search",
-        frame,
-        {"shelter_id": shelter_id, "by": "qr"},
-        mode=mode,
-    )
+    mode = _reception_mode(engine, viewer, incident_id, shelter_id)
+    stmt, _basic = _reception_select(mode)
+    frame = _reception_frame(engine, stmt.where(Citizen.__table__.c.subject == subject))
+    _audit_search(engine, viewer, incident_id, frame, {"shelter_id": shelter_id, "by": "qr"}, mode)
     return frame
 
 
@@ -1106,20 +1099,16 @@ def reception_household(
 ) -> pd.DataFrame:
     """The household of a citizen found at reception (to check them in together): every
     member, with names under the same rule (a member without one is listed unnamed)."""
-    mode = mode_of(engine, incident_id)
-    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
+    mode = _reception_mode(engine, viewer, incident_id, shelter_id)
     c = Citizen.__table__
     me = c.alias("found")
-    basic, basic_on = _consent_join("basic_info", c.c.id)
     household = sa.select(me.c.household_id).where(me.c.id == citizen_id).scalar_subquery()
-    stmt = (
-        sa.select(*_reception_columns(c, basic, mode))
-        .select_from(c.outerjoin(basic, basic_on))
-        .where(sa.or_(c.c.id == citizen_id, c.c.household_id == household))
-        .order_by(c.c.id != citizen_id, c.c.birth_date, c.c.id)
+    stmt, _basic = _reception_select(mode)
+    stmt = stmt.where(sa.or_(c.c.id == citizen_id, c.c.household_id == household)).order_by(
+        c.c.id != citizen_id, c.c.birth_date, c.c.id
     )
     frame = _reception_frame(engine, stmt)
-    _audit_safety(
+    _audit_frame(
         engine,
         viewer,
         incident_id,
@@ -1137,8 +1126,7 @@ def shelter_people(
     """Who is checked in at a shelter now: stay_id, citizen_id or walk_in_id, name, kana
     (citizens under the naming rule; walk-ins as typed by the staff), age_band and needs
     (walk-ins), household_size (1 for a citizen), party, method, arrived_at, arrived_by."""
-    mode = mode_of(engine, incident_id)
-    _require(may_run_reception(viewer, mode, shelter_id), viewer, f"reception at {shelter_id}")
+    mode = _reception_mode(engine, viewer, incident_id, shelter_id)
     st = EvacueeStay.__table__
     wi = WalkIn.__table__
     c = Citizen.__table__
@@ -1176,16 +1164,15 @@ def shelter_people(
         )
         .order_by(st.c.arrived_at.desc(), st.c.id.desc())
     )
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
-    _audit_view(
+    frame = _query(engine, stmt)
+    _audit_frame(
         engine,
-        viewer.for_incident(incident_id),
+        viewer,
+        incident_id,
         "policy.shelter_people",
-        frame["citizen_id"].dropna().astype(int),
+        frame,
         {"shelter_id": shelter_id, "walk_ins": int(frame["walk_in_id"].notna().sum())},
         mode=mode,
-        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -1209,7 +1196,7 @@ def unaccounted_details(
     _require(may_see_unaccounted(viewer), viewer, "the unaccounted-for list")
     mode = mode_of(engine, incident_id)
     frame = _unaccounted_frame(engine, mode, incident_id, citizen_ids)
-    _audit_safety(
+    _audit_frame(
         engine,
         viewer,
         incident_id,
@@ -1243,7 +1230,7 @@ def unaccounted_download(
     download_id = hashlib.sha256(
         f"{time.time_ns()}|{viewer.subject}|{frame['citizen_id'].tolist()}".encode()
     ).hexdigest()
-    _audit_safety(
+    _audit_frame(
         engine,
         viewer,
         incident_id,
@@ -1300,8 +1287,7 @@ def _unaccounted_frame(
         .where(in_ids(engine, c.c.id, ids))
         .order_by(c.c.id)
     )
-    with engine.connect() as conn:
-        return query_frame(conn, stmt)
+    return _query(engine, stmt)
 
 
 def unaccounted_households(
@@ -1437,9 +1423,8 @@ def evacuation_plans(
         stmt = stmt.where(_register_consent_in_force(reg))
     if citizen_ids is not None:
         stmt = stmt.where(in_ids(engine, p.c.citizen_id, citizen_ids))
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
-    _audit_safety(
+    frame = _query(engine, stmt)
+    _audit_frame(
         engine,
         viewer,
         incident_id,
@@ -1470,17 +1455,16 @@ def plan_candidates(engine: Engine, viewer: Viewer) -> pd.DataFrame:
         .select_from(reg.join(c, c.c.id == reg.c.citizen_id))
         .order_by(c.c.district, c.c.kana, reg.c.citizen_id)
     )
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
+    frame = _query(engine, stmt)
     frame["has_plan"] = frame["has_plan"].astype(bool)
-    _audit_view(
+    _audit_frame(
         engine,
         viewer,
+        viewer.incident_id,
         "policy.plan_candidates",
-        frame["citizen_id"],
+        frame,
         {"rows": len(frame)},
         mode=mode_of(engine, viewer.incident_id),
-        fields=disclosed_fields(frame, SAFETY_PERSONAL),
     )
     return frame
 
@@ -1504,6 +1488,13 @@ def _inside(geometries: list[Any], lon: np.ndarray, lat: np.ndarray) -> list[np.
             mask[near] = shapely.intersects_xy(geom, lon[near], lat[near])
         out.append(mask)
     return out
+
+
+def _homes(engine: Engine) -> pd.DataFrame:
+    """Every citizen with a known home: ``citizen_id``, ``household_id``, ``lat``, ``lon``,
+    ``on_register`` (the safety picture's read of the people, homes unknown left out)."""
+    people = safety_picture.people(engine)
+    return people[people["lat"].notna() & people["lon"].notna()].reset_index(drop=True)
 
 
 COVERAGE_COLUMNS = [
@@ -1553,41 +1544,20 @@ def evacuation_coverage(
     """
     import shapely
 
-    c = Citizen.__table__
-    reg = SupportRegisterEntry.__table__
     s = Shelter.__table__
     ids = sorted(area_wkbs)
     geometries = [shapely.from_wkb(area_wkbs[i]) for i in ids]
-    with engine.connect() as conn:
-        homes = query_frame(
-            conn,
-            sa.select(
-                c.c.id,
-                c.c.household_id,
-                c.c.home_lat,
-                c.c.home_lon,
-                reg.c.id.is_not(None).label("registered"),
-            )
-            .select_from(c.outerjoin(reg, reg.c.citizen_id == c.c.id))
-            .where(c.c.home_lat.is_not(None), c.c.home_lon.is_not(None)),
-        )
-        shelters = query_frame(conn, sa.select(s.c.id, s.c.lat, s.c.lon))
-    lon = homes["home_lon"].to_numpy(dtype=float) if len(homes) else np.zeros(0)
-    lat = homes["home_lat"].to_numpy(dtype=float) if len(homes) else np.zeros(0)
-    household = homes["household_id"].astype("float").to_numpy() if len(homes) else np.zeros(0)
-    registered = homes["registered"].astype(bool).to_numpy() if len(homes) else np.zeros(0, bool)
+    homes = _homes(engine)
+    shelters = _query(engine, sa.select(s.c.id, s.c.lat, s.c.lon))
+    lon = homes["lon"].to_numpy(dtype=float)
+    lat = homes["lat"].to_numpy(dtype=float)
+    household = homes["household_id"].to_numpy(dtype=float)
+    registered = homes["on_register"].to_numpy(dtype=bool)
+    shelter_lon = shelters["lon"].to_numpy(dtype=float) if len(shelters) else np.zeros(0)
+    shelter_lat = shelters["lat"].to_numpy(dtype=float) if len(shelters) else np.zeros(0)
     home_masks = _inside(geometries, lon, lat)
-    shelter_masks = _inside(
-        geometries,
-        shelters["lon"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
-        shelters["lat"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
-    )
-    near_masks = _near(
-        geometries,
-        shelters["lon"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
-        shelters["lat"].to_numpy(dtype=float) if len(shelters) else np.zeros(0),
-        SHELTER_NEAR_M,
-    )
+    shelter_masks = _inside(geometries, shelter_lon, shelter_lat)
+    near_masks = _near(geometries, shelter_lon, shelter_lat, SHELTER_NEAR_M)
     rows = []
     for area_id, mask, smask, nmask in zip(ids, home_masks, shelter_masks, near_masks, strict=True):
         inside_households = household[mask]
@@ -1622,23 +1592,16 @@ def evacuation_recipients(
     import shapely
 
     _require(viewer.role in NOTIFY_ROLES, viewer, "notification recipients")
-    c = Citizen.__table__
-    with engine.connect() as conn:
-        homes = query_frame(
-            conn,
-            sa.select(c.c.id, c.c.home_lat, c.c.home_lon).where(
-                c.c.home_lat.is_not(None), c.c.home_lon.is_not(None)
-            ),
-        )
+    homes = _homes(engine)
     if homes.empty or not area_wkbs:
         return pd.DataFrame(columns=["citizen_id", "subject"]), 0
     masks = _inside(
         [shapely.from_wkb(w) for w in area_wkbs.values()],
-        homes["home_lon"].to_numpy(dtype=float),
-        homes["home_lat"].to_numpy(dtype=float),
+        homes["lon"].to_numpy(dtype=float),
+        homes["lat"].to_numpy(dtype=float),
     )
     inside = np.logical_or.reduce(masks)
-    candidates = homes["id"].to_numpy()[inside]
+    candidates = homes["citizen_id"].to_numpy()[inside]
     if not len(candidates):
         return pd.DataFrame(columns=["citizen_id", "subject"]), 0
     recipients = notification_recipients(

@@ -13,7 +13,7 @@ from dashboard.text import say
 from dashboard.widgets import text_table
 from sql.actions import ActionRefused
 from sql.actions.staff import add_staff, update_staff
-from sql.policy import shelter_names
+from sql.queries.shelter_board import shelter_names
 from sql.queries.staff import staff_list
 
 ctx = current()

@@ -18,26 +18,26 @@ from ..frames import query_frame
 from ..models import EvacuationArea, EvacuationIssuance, RiverStation, WaterLevelObservation
 
 
+def _by_code(engine: Engine, table: sa.Table, municipality_code: str | None) -> pd.DataFrame:
+    """Every row of ``table`` (of the municipality, when one is given), in code order."""
+    stmt = sa.select(table).order_by(table.c.code)
+    if municipality_code is not None:
+        stmt = stmt.where(table.c.municipality_code == municipality_code)
+    with engine.connect() as conn:
+        return query_frame(conn, stmt)
+
+
 def areas_frame(engine: Engine, municipality_code: str | None = None) -> pd.DataFrame:
     """Every issuance area: id, code, kind, names, WKB geometry and bounding box."""
-    a = EvacuationArea.__table__
-    stmt = sa.select(a).order_by(a.c.code)
-    if municipality_code is not None:
-        stmt = stmt.where(a.c.municipality_code == municipality_code)
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
+    frame = _by_code(engine, EvacuationArea.__table__, municipality_code)
     if "geom_wkb" in frame:
         frame["geom_wkb"] = [bytes(g) for g in frame["geom_wkb"]]
     return frame
 
 
 def stations_frame(engine: Engine, municipality_code: str | None = None) -> pd.DataFrame:
-    st = RiverStation.__table__
-    stmt = sa.select(st).order_by(st.c.code)
-    if municipality_code is not None:
-        stmt = stmt.where(st.c.municipality_code == municipality_code)
-    with engine.connect() as conn:
-        return query_frame(conn, stmt)
+    """Every river station with its thresholds."""
+    return _by_code(engine, RiverStation.__table__, municipality_code)
 
 
 def recent_observations(

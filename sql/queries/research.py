@@ -82,6 +82,12 @@ def age_band(birth: dt.date | None, on: dt.date) -> str | None:
     return next(code for lower, code in AGE_BANDS if years >= lower)
 
 
+def _frame(engine: Engine, stmt) -> pd.DataFrame:
+    """The statement's rows as a frame, its columns named as selected."""
+    with engine.connect() as conn:
+        return query_frame(conn, stmt)
+
+
 # ---------------------------------------------------------------- surveys
 
 
@@ -227,11 +233,7 @@ def uiux_sessions(engine: Engine) -> pd.DataFrame:
         .group_by(s.c.id, s.c.external_id, s.c.name, s.c.held_on, s.c.location)
         .order_by(s.c.held_on, s.c.id)
     )
-    with engine.connect() as conn:
-        return pd.DataFrame(
-            conn.execute(stmt).all(),
-            columns=["id", "external_id", "name", "held_on", "location", "timings"],
-        )
+    return _frame(engine, stmt)
 
 
 def uiux_timings(engine: Engine, sessions: list[str] | None = None) -> pd.DataFrame:
@@ -251,8 +253,7 @@ def uiux_timings(engine: Engine, sessions: list[str] | None = None) -> pd.DataFr
     if sessions:
         stmt = stmt.where(s.c.external_id.in_(sessions))
     stmt = stmt.order_by(s.c.external_id, t.c.task, t.c.participant, t.c.method)
-    with engine.connect() as conn:
-        frame = query_frame(conn, stmt)
+    frame = _frame(engine, stmt)
     frame["seconds"] = frame["seconds"].astype(float)
     return frame
 
@@ -337,18 +338,7 @@ def drills(engine: Engine) -> pd.DataFrame:
         )
         .order_by(d.c.started_at, d.c.id)
     )
-    cols = [
-        "id",
-        "external_id",
-        "name",
-        "scenario",
-        "started_at",
-        "ended_at",
-        "is_synthetic",
-        "events",
-    ]
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(stmt).all(), columns=cols)
+    return _frame(engine, stmt)
 
 
 def drill(engine: Engine, ref: str | int) -> dict[str, Any] | None:

@@ -124,12 +124,35 @@ def safety_counts(
     return frame
 
 
+def per_household(incident_id: int | None, *aggregates, joined=lambda members: members):
+    """Per household (of the citizens who have one): ``household_id``, ``members`` and
+    ``confirmed`` — members whose latest status in the incident is a safe state; the others
+    are *unaccounted* (no report, unknown, evacuating, injured, needs rescue) — and the
+    caller's ``aggregates`` over the members, whose rows ``joined`` may join more to."""
+    c = Citizen.__table__
+    ls = CitizenLatestStatus.__table__
+    members = c.outerjoin(
+        ls, sa.and_(ls.c.citizen_id == c.c.id, ls.c.incident_key == (incident_id or 0))
+    )
+    return (
+        sa.select(
+            c.c.household_id,
+            sa.func.count().label("members"),
+            sa.func.sum(sa.case((ls.c.state.in_(SAFE_STATES), 1), else_=0)).label("confirmed"),
+            *aggregates,
+        )
+        .select_from(joined(members))
+        .where(c.c.household_id.is_not(None))
+        .group_by(c.c.household_id)
+        .subquery()
+    )
+
+
 def household_counts(engine: Engine, incident_id: int | None) -> pd.DataFrame:
     """Households per district and those with members not confirmed safe.
 
     A member is *unaccounted* when their latest status in the incident is not one of the safe
-    states (no report, unknown, evacuating, injured, needs rescue) — as in
-    :func:`sql.policy.households_unaccounted`.
+    states (:func:`per_household`, as in :func:`sql.policy.households_unaccounted`).
 
     Returns
     -------
@@ -137,34 +160,18 @@ def household_counts(engine: Engine, incident_id: int | None) -> pd.DataFrame:
         ``district`` (the household's), ``households``, ``households_unaccounted``,
         ``members``, ``members_unaccounted``.
     """
-    c = Citizen.__table__
     h = Household.__table__
-    ls = CitizenLatestStatus.__table__
-    unaccounted = sa.case((ls.c.state.in_(SAFE_STATES), 0), else_=1)
-    per_household = (
-        sa.select(
-            c.c.household_id,
-            sa.func.count().label("members"),
-            sa.func.sum(unaccounted).label("unaccounted"),
-        )
-        .select_from(
-            c.outerjoin(
-                ls, sa.and_(ls.c.citizen_id == c.c.id, ls.c.incident_key == (incident_id or 0))
-            )
-        )
-        .where(c.c.household_id.is_not(None))
-        .group_by(c.c.household_id)
-        .subquery()
-    )
+    households = per_household(incident_id)
+    unaccounted = households.c.members - households.c.confirmed
     stmt = (
         sa.select(
             h.c.district,
             sa.func.count().label("households"),
-            sa.func.count().filter(per_household.c.unaccounted > 0).label("households_unaccounted"),
-            sa.func.sum(per_household.c.members).label("members"),
-            sa.func.sum(per_household.c.unaccounted).label("members_unaccounted"),
+            sa.func.count().filter(unaccounted > 0).label("households_unaccounted"),
+            sa.func.sum(households.c.members).label("members"),
+            sa.func.sum(unaccounted).label("members_unaccounted"),
         )
-        .join(h, h.c.id == per_household.c.household_id)
+        .join(h, h.c.id == households.c.household_id)
         .group_by(h.c.district)
         .order_by(h.c.district)
     )

@@ -27,6 +27,12 @@ SHELTER_COLUMNS = (
 )
 
 
+def shelter_names(engine: Engine) -> dict[int, str]:
+    """Shelter id → name (for labelling rows that name shelters by id)."""
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(Shelter.id, Shelter.name)).all())
+
+
 def shelter_board(
     engine: Engine, incident_id: int | None, as_of: dt.datetime | None = None
 ) -> pd.DataFrame:

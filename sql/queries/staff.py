@@ -91,17 +91,7 @@ def staff_list(engine: Engine) -> pd.DataFrame:
     """Every staff account: id, subject, name, role, shelter_ids, team, active, created_at,
     updated_at (active first, then by name)."""
     table = Staff.__table__
-    stmt = sa.select(
-        table.c.id,
-        table.c.subject,
-        table.c.name,
-        table.c.role,
-        table.c.shelter_ids,
-        table.c.team,
-        table.c.active,
-        table.c.created_at,
-        table.c.updated_at,
-    ).order_by(table.c.active.desc(), table.c.name, table.c.id)
+    stmt = sa.select(table).order_by(table.c.active.desc(), table.c.name, table.c.id)
     with engine.connect() as conn:
         frame = query_frame(conn, stmt)
     frame["active"] = frame["active"].astype(bool)
