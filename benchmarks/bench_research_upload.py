@@ -98,6 +98,19 @@ def _prepared(url: str):
     return engine
 
 
+def bench_files(ctx: BenchContext, name: str) -> tuple[int, Path, Path]:
+    """The respondents (2,000 with ``--quick``), the generated export and the instrument YAML,
+    written into the scratch folder ``name``."""
+    respondents = 2_000 if ctx.quick else RESPONDENTS
+    folder = ctx.workdir / name
+    folder.mkdir(parents=True, exist_ok=True)
+    export = folder / "bench_survey_export.csv"
+    instrument = folder / f"{INSTRUMENT_ID}.yaml"
+    write_export(export, respondents)
+    instrument.write_text(instrument_yaml(), encoding="utf-8")
+    return respondents, export, instrument
+
+
 def command_line(ctx: BenchContext, export: Path, instrument: Path) -> float:
     """Seconds for ``bosai survey import`` + ``bosai analyze survey`` (the page's options) on
     ``export``, in-process, against a fresh SQLite database of its own."""
@@ -152,13 +165,7 @@ def run(ctx: BenchContext) -> list[Result]:
     from sql.imports import research_uploads as uploads
     from sql.viewer import SYSTEM
 
-    respondents = 2_000 if ctx.quick else RESPONDENTS
-    folder = ctx.workdir / "research_upload"
-    folder.mkdir(parents=True, exist_ok=True)
-    export = folder / "bench_survey_export.csv"
-    instrument = folder / f"{INSTRUMENT_ID}.yaml"
-    write_export(export, respondents)
-    instrument.write_text(instrument_yaml(), encoding="utf-8")
+    respondents, export, instrument = bench_files(ctx, "research_upload")
     data, yaml_upload = export.read_bytes(), (instrument.name, instrument.read_bytes())
     researcher = dataclasses.replace(SYSTEM, role="researcher", subject="bench", purpose="bench")
     boot, omega_boot = PAGE_BOOT, PAGE_OMEGA_BOOT

@@ -18,13 +18,7 @@ from __future__ import annotations
 import re
 import time
 
-from .bench_research_upload import (
-    INSTRUMENT_ID,
-    RESPONDENTS,
-    command_line,
-    instrument_yaml,
-    write_export,
-)
+from .bench_research_upload import bench_files, command_line
 from .core import BenchContext, Result
 
 ROLE_BOX = "表示する役割（デモ）"
@@ -100,13 +94,8 @@ def run(ctx: BenchContext) -> list[Result]:
 
     from .soak import prepare_demo, streamlit_server
 
-    respondents = 2_000 if ctx.quick else RESPONDENTS
-    folder = ctx.workdir / "research_upload_browser"
-    folder.mkdir(parents=True, exist_ok=True)
-    export = folder / "bench_survey_export.csv"
-    instrument = folder / f"{INSTRUMENT_ID}.yaml"
-    write_export(export, respondents)
-    instrument.write_text(instrument_yaml(), encoding="utf-8")
+    respondents, export, instrument = bench_files(ctx, "research_upload_browser")
+    folder = export.parent
     url = ctx.sqlite_url("research_upload_browser")
     prepare_demo(url, 300)
     with (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -207,6 +208,19 @@ def _section(title: str, name: str, expanded: bool):
     return st.expander(title, key=key, on_change="rerun")
 
 
+@contextmanager
+def _upload_section(ctx: PageContext, name: str, kind: str, label: str, expanded: bool):
+    """Upload ``name``'s expander (``research.upload.{kind}_title``) with what it takes
+    (``{kind}_help``: formats and limits) and its file uploader (``label``): yields the file."""
+    t = ctx.t
+    with _section(t(f"research.upload.{kind}_title"), name, expanded):
+        mb, rows = uploads.MAX_BYTES // (1024 * 1024), f"{uploads.MAX_ROWS:,}"
+        st.caption(t(f"research.upload.{kind}_help", mb=mb, rows=rows))
+        yield st.file_uploader(
+            t(f"research.upload.{label}"), type=["csv", "xlsx"], key=_round_key(name, "file")
+        )
+
+
 def _round_key(name: str, part: str) -> str:
     """The key of upload ``name``'s file widget ``part`` in the current round. An import ends
     the round: the next run draws empty uploaders, so the imported file is neither checked
@@ -223,19 +237,7 @@ def survey_upload(ctx: PageContext, expanded: bool = False) -> None:
     from surveys.instrument import available
 
     t = ctx.t
-    with _section(t("research.upload.survey_title"), "survey_upload", expanded):
-        st.caption(
-            t(
-                "research.upload.survey_help",
-                mb=uploads.MAX_BYTES // (1024 * 1024),
-                rows=f"{uploads.MAX_ROWS:,}",
-            )
-        )
-        export = st.file_uploader(
-            t("research.upload.export"),
-            type=["csv", "xlsx"],
-            key=_round_key("survey_upload", "file"),
-        )
+    with _upload_section(ctx, "survey_upload", "survey", "export", expanded) as export:
         left, right = st.columns(2)
         choice = left.selectbox(
             t("research.upload.instrument"),
@@ -276,16 +278,30 @@ def survey_upload(ctx: PageContext, expanded: bool = False) -> None:
             "survey_upload_check", key, lambda: uploads.check_survey(ctx.engine, **args)
         )
         _show_check(ctx, check, _instrument(choice, own) if check.ok else None)
-        if check.ok and st.button(
-            t("research.upload.import"),
-            type="primary",
-            icon=":material/upload:",
-            key="survey_upload_go",
-        ):
-            gate.dialog(t("research.upload.confirm_title"))(_survey_dialog)(ctx, check, args)
+        _import_button(
+            ctx,
+            "survey_upload",
+            check,
+            lambda: uploads.import_survey_upload(ctx.engine, ctx.viewer, check=check, **args),
+        )
 
 
-def _survey_dialog(ctx: PageContext, check: uploads.UploadCheck, args: dict[str, Any]) -> None:
+def _import_button(
+    ctx: PageContext, name: str, check: uploads.UploadCheck, action: Callable[[], Any]
+) -> None:
+    """The import button of upload ``name`` once its file passed the check; it opens the
+    dialog that says what the import will do."""
+    if check.ok and st.button(
+        ctx.t("research.upload.import"), type="primary", icon=":material/upload:", key=f"{name}_go"
+    ):
+        gate.dialog(ctx.t("research.upload.confirm_title"))(_confirm_import)(
+            ctx, name, check, action
+        )
+
+
+def _confirm_import(
+    ctx: PageContext, name: str, check: uploads.UploadCheck, action: Callable[[], Any]
+) -> None:
     t = ctx.t
     st.text(
         t(
@@ -298,11 +314,7 @@ def _survey_dialog(ctx: PageContext, check: uploads.UploadCheck, args: dict[str,
     )
     left, right = st.columns(2)
     if left.button(t("research.upload.confirm_go"), type="primary", width="stretch"):
-        _do(
-            ctx,
-            "survey_upload",
-            lambda: uploads.import_survey_upload(ctx.engine, ctx.viewer, check=check, **args),
-        )
+        _do(ctx, name, action)
         st.rerun()
     if right.button(t("research.upload.cancel"), width="stretch"):
         st.rerun()
@@ -338,19 +350,7 @@ def _do(ctx: PageContext, name: str, action) -> None:
 
 def timings_upload(ctx: PageContext, expanded: bool = False) -> None:
     t = ctx.t
-    with _section(t("research.upload.timings_title"), "timings_upload", expanded):
-        st.caption(
-            t(
-                "research.upload.timings_help",
-                mb=uploads.MAX_BYTES // (1024 * 1024),
-                rows=f"{uploads.MAX_ROWS:,}",
-            )
-        )
-        sheet = st.file_uploader(
-            t("research.upload.sheet"),
-            type=["csv", "xlsx"],
-            key=_round_key("timings_upload", "file"),
-        )
+    with _upload_section(ctx, "timings_upload", "timings", "sheet", expanded) as sheet:
         name = st.text_input(t("research.upload.session_name"), key="timings_upload_name")
         if sheet is None:
             return
@@ -361,37 +361,13 @@ def timings_upload(ctx: PageContext, expanded: bool = False) -> None:
             lambda: uploads.check_timings(ctx.engine, sheet.name, data),
         )
         _show_check(ctx, check)
-        if check.ok and st.button(
-            t("research.upload.import"),
-            type="primary",
-            icon=":material/upload:",
-            key="timings_upload_go",
-        ):
-            args = {"name": sheet.name, "data": data, "session_name": name.strip() or None}
-            gate.dialog(t("research.upload.confirm_title"))(_timings_dialog)(ctx, check, args)
-
-
-def _timings_dialog(ctx: PageContext, check: uploads.UploadCheck, args: dict[str, Any]) -> None:
-    t = ctx.t
-    st.text(
-        t(
-            "research.upload.confirm",
-            file=check.file,
-            what=check.what,
-            inserted=check.counts["inserted"],
-            updated=check.counts["updated"],
-        )
-    )
-    left, right = st.columns(2)
-    if left.button(t("research.upload.confirm_go"), type="primary", width="stretch"):
-        _do(
+        args = {"name": sheet.name, "data": data, "session_name": name.strip() or None}
+        _import_button(
             ctx,
             "timings_upload",
+            check,
             lambda: uploads.import_timings_upload(ctx.engine, ctx.viewer, **args),
         )
-        st.rerun()
-    if right.button(t("research.upload.cancel"), width="stretch"):
-        st.rerun()
 
 
 def report_frame(check: uploads.UploadCheck) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -139,32 +140,11 @@ def to_zip(export, made_at: dt.datetime) -> bytes:
 
 
 def export_files(
-    engine: Engine,
-    viewer: Viewer,
-    *,
-    purpose: str,
-    requester: str,
-    drill_id: int | None,
-    incident_id: int | None = None,
-    tables: tuple[str, ...] = ("drill", "consent", "status"),
-    k: int = policy.MICRODATA_K,
-    h3_resolution: int = policy.MICRODATA_H3_RESOLUTION,
-    time_step: int = policy.MICRODATA_TIME_STEP,
-    location: str = "cell",
+    engine: Engine, viewer: Viewer, **request: Any
 ) -> tuple[policy.MicrodataExport, dict[str, bytes], dt.datetime]:
-    """Make one export (audited by the policy before it returns) and its files."""
-    export = policy.microdata_export(
-        engine,
-        viewer,
-        purpose=purpose,
-        requester=requester,
-        drill_id=drill_id,
-        incident_id=incident_id,
-        tables=tables,
-        k=k,
-        h3_resolution=h3_resolution,
-        time_step=time_step,
-        location=location,
-    )
+    """Make one export and its files: ``request`` is :func:`sql.policy.microdata_export`'s
+    keyword arguments (purpose, requester, drill, tables, k, coarsening), checked and audited
+    by the policy before it returns."""
+    export = policy.microdata_export(engine, viewer, **request)
     made_at = dt.datetime.now(dt.UTC)
     return export, files(export, made_at), made_at
