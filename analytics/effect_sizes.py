@@ -26,6 +26,7 @@ as :func:`stratified_bootstrap` (same seed, same resamples, the same interval to
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 
@@ -78,24 +79,52 @@ CHUNK = 250
 def _resample_counts(groups: Sequence[np.ndarray], n_boot: int, seed: int | None):
     """Each group's counts of the pooled sample's distinct values in each resample, chunk by
     chunk (per chunk a list over groups of ``chunk × distinct`` arrays). The row indexes are
-    :func:`stratified_bootstrap`'s, drawn in the same order from the same generator
-    (resample by resample, group by group), so both see the same resamples."""
+    :func:`stratified_bootstrap`'s (:func:`_stratified_draws`), so both see the same
+    resamples."""
     _, codes = np.unique(np.concatenate(groups), return_inverse=True)
     k = int(codes.max()) + 1
     bounds = np.cumsum([0, *(len(g) for g in groups)])
     group_codes = [codes[bounds[i] : bounds[i + 1]] for i in range(len(groups))]
-    rng = np.random.default_rng(seed)
+    draws = _stratified_draws(tuple(len(c) for c in group_codes), n_boot, seed)
     for start in range(0, n_boot, CHUNK):
         b = min(CHUNK, n_boot - start)
-        draws = [np.empty((b, len(c)), dtype=np.int64) for c in group_codes]
-        for row in range(b):
-            for d in draws:
-                d[row] = rng.integers(0, d.shape[1], d.shape[1])
         offsets = (np.arange(b, dtype=np.int64) * k)[:, None]
         yield [
-            np.bincount((c[d] + offsets).ravel(), minlength=b * k).reshape(b, k)
+            np.bincount((c[d[start : start + b]] + offsets).ravel(), minlength=b * k).reshape(b, k)
             for c, d in zip(group_codes, draws, strict=True)
         ]
+
+
+def _stratified_draws(
+    sizes: tuple[int, ...], n_boot: int, seed: int | None
+) -> tuple[np.ndarray, ...]:
+    """Per group, the row indexes of each resample (``n_boot × size``), drawn as
+    :func:`stratified_bootstrap` draws them: resample by resample, group by group, from one
+    generator. They depend only on the group sizes, the count and the seed, so the subscales
+    of one questionnaire compared by the same attribute share one seeded draw (the last two are
+    kept, read-only)."""
+    if isinstance(seed, int | np.integer):
+        return _seeded_stratified_draws(sizes, n_boot, int(seed))
+    return _draw_stratified(sizes, n_boot, seed)
+
+
+@functools.lru_cache(maxsize=2)
+def _seeded_stratified_draws(sizes: tuple[int, ...], n_boot: int, seed: int):
+    draws = _draw_stratified(sizes, n_boot, seed)
+    for d in draws:
+        d.flags.writeable = False
+    return draws
+
+
+def _draw_stratified(sizes: tuple[int, ...], n_boot: int, seed) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    draws = tuple(
+        np.empty((n_boot, size), dtype=np.uint16 if size <= 2**16 else np.int64) for size in sizes
+    )
+    for row in range(n_boot):
+        for size, d in zip(sizes, draws, strict=True):
+            d[row] = rng.integers(0, size, size)
+    return draws
 
 
 def _midranks(total: np.ndarray) -> np.ndarray:

@@ -89,11 +89,13 @@ def _pg_binary_type(column: sa.Column) -> str | None:
 def bulk_insert(
     conn: Connection,
     table: sa.Table,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[dict[str, Any]] | Sequence[tuple[Any, ...]],
     chunk: int = 50_000,
     ignore_conflicts_on: Sequence[str] = (),
+    names: Sequence[str] | None = None,
 ) -> int:
-    """Insert ``rows`` (dicts with the same keys) into ``table``; returns the number written.
+    """Insert ``rows`` (dicts with the same keys — or, given ``names``, tuples in that column
+    order, without a dict per row) into ``table``; returns the number written.
 
     ``ignore_conflicts_on`` (SQLite only: COPY has no conflict clause) skips rows that collide on
     those unique columns (``ON CONFLICT (...) DO NOTHING``); the return value then counts only the
@@ -102,18 +104,24 @@ def bulk_insert(
     if not rows:
         return 0
     dialect = conn.dialect.name
-    names = list(rows[0].keys())
+    as_tuples = names is not None
+    names = list(names) if as_tuples else list(rows[0].keys())
     columns = [table.c[name] for name in names]
     converters = [_converter(c, dialect) for c in columns]
     quoted = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
     tname = conn.dialect.identifier_preparer.format_table(table)
 
-    pick = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    if as_tuples:
+        pick = tuple
+    elif len(names) > 1:
+        pick = operator.itemgetter(*names)
+    else:
+        pick = lambda row: (row[names[0]],)  # noqa: E731
     converting = [(i, f) for i, f in enumerate(converters) if f is not None]
 
     def tuples(part: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
         if not converting:
-            return [pick(row) for row in part]
+            return list(part) if as_tuples else [pick(row) for row in part]
         out = []
         for row in part:
             values = list(pick(row))

@@ -31,6 +31,8 @@ from .models import (
 from .models.base import utcnow
 
 RESPONSE_FIELDS = ("submitted_at", "participant_type", "age_band", "sex", "drill_id")
+#: The survey answers' columns, in the order the import writes its rows.
+ANSWER_COLUMNS = ("response_id", "item_id", "value_num", "value_text")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,12 +205,12 @@ def store_survey(
                 ).all()
                 id_of.update((key, response_id) for key, response_id in rows)
             answer_rows = [
-                {"response_id": id_of[key], "item_id": item, "value_num": num, "value_text": text}
+                (id_of[key], item, num, text)
                 for key, answers in new_answers.items()
                 for item, (num, text) in answers.items()
             ]
             if answer_rows:
-                bulk_insert(conn, ans, answer_rows)
+                bulk_insert(conn, ans, answer_rows, names=ANSWER_COLUMNS)
         for response_id, rec in changed:
             conn.execute(
                 sa.update(resp)
