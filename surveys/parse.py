@@ -495,11 +495,24 @@ def parse_export(
     Answers are parsed column by column, each distinct text of a column once (an export of
     10,000 rows holds a handful of distinct answers per item); the report still lists every
     problem in every row, row by row and in column order, as a cell-by-cell pass would."""
-    file = table.name
     report = ValidationReport(
-        file=file, source_format=table.source_format, encoding=table.encoding, rows=len(table.rows)
+        file=table.name,
+        source_format=table.source_format,
+        encoding=table.encoding,
+        rows=len(table.rows),
     )
-    tz = ZoneInfo(mapping.timezone if mapping else "Asia/Tokyo")
+    answered = _answered_columns(table, instrument, mapping, report)
+    key_index, time_index, kobo_utc = _metadata_columns(table, mapping, report)
+    columns = _parse_columns(table, instrument, mapping, answered, time_index, kobo_utc)
+    responses = _responses(table, instrument, mapping, report, answered, columns, key_index)
+    return ParsedSurvey(instrument=instrument, file=table.name, responses=responses, report=report)
+
+
+def _answered_columns(
+    table: Table, instrument: Instrument, mapping: Mapping | None, report: ValidationReport
+) -> list[tuple[int, str]]:
+    """``(column index, item id)`` of the columns that answer an item (the first of two for
+    one item), reporting unknown, doubled and missing columns."""
     matched, unknown, _meta = match_columns(table.headers, instrument, mapping, table.source_format)
     for i in unknown:
         report.add(
@@ -540,8 +553,14 @@ def parse_export(
                 f"item {item.id} ({item.text_ja}) is not in the export",
                 "missing_item",
             )
+    return [(i, item_id) for i, item_id in matched.items() if seen_items.get(item_id) == i]
 
-    # Metadata columns.
+
+def _metadata_columns(
+    table: Table, mapping: Mapping | None, report: ValidationReport
+) -> tuple[int | None, int | None, bool]:
+    """The respondent key's and the time stamp's column (mapped or found by name), and whether
+    the stamps are Kobo's UTC submission times."""
     if mapping is not None and mapping.respondent_key:
         key_index = _mapped_index(table, report, mapping.respondent_key, "respondent_key")
     else:
@@ -554,10 +573,32 @@ def parse_export(
             TIME_COLUMNS.get(table.source_format, ("タイムスタンプ", "Timestamp", "回答日時")),
         )
     kobo_utc = table.source_format == "kobo" and time_index == table.column("_submission_time")
+    return key_index, time_index, kobo_utc
 
+
+@dataclasses.dataclass(frozen=True)
+class _ParsedColumns:
+    """Each answered column's values and problems, the time stamps as text and parsed, and the
+    problems by row (in column order, time stamp last)."""
+
+    parsed: list
+    stamps: list[str]
+    times: tuple
+    row_problems: dict
+
+
+def _parse_columns(
+    table: Table,
+    instrument: Instrument,
+    mapping: Mapping | None,
+    answered: list[tuple[int, str]],
+    time_index: int | None,
+    kobo_utc: bool,
+) -> _ParsedColumns:
+    """Parse each answered column and the time stamps (each distinct text once)."""
+    tz = ZoneInfo(mapping.timezone if mapping else "Asia/Tokyo")
     items = {item.id: item for item in instrument.items}
     extra = mapping.values if mapping else {}
-    answered = [(i, item_id) for i, item_id in matched.items() if seen_items.get(item_id) == i]
     cells = _columns(table, width=len(table.headers))
     parsed = [
         _parse_column(cells[i], items[item_id], extra.get(item_id)) for i, item_id in answered
@@ -572,6 +613,27 @@ def parse_export(
             table.headers[time_index] if time_index is not None else "-",
         ],
         [*parsed, times],
+    )
+    return _ParsedColumns(parsed, stamps, times, row_problems)
+
+
+def _responses(
+    table: Table,
+    instrument: Instrument,
+    mapping: Mapping | None,
+    report: ValidationReport,
+    answered: list[tuple[int, str]],
+    columns: _ParsedColumns,
+    key_index: int | None,
+) -> list[ParsedResponse]:
+    """One response per row with answers (rows' problems, empty rows, straight-lining and
+    duplicate respondents reported as they come)."""
+    items = {item.id: item for item in instrument.items}
+    parsed, stamps, times, row_problems = (
+        columns.parsed,
+        columns.stamps,
+        columns.times,
+        columns.row_problems,
     )
     answered_ids = [item_id for _, item_id in answered]
     by_row = (
@@ -637,4 +699,4 @@ def parse_export(
             continue
         by_key[key] = len(responses)
         responses.append(response)
-    return ParsedSurvey(instrument=instrument, file=file, responses=responses, report=report)
+    return responses
