@@ -10,6 +10,8 @@ Streamlit's own texts. Screenshots at 1366×768 go to ``test-artifacts/widget-te
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -190,10 +192,27 @@ def test_chart_button_tooltips_read_japanese_and_english_in_english(browser, ser
     page.close()
 
 
+def hold_the_run(page, server: StreamlitServer, seconds: float = 1.5) -> None:
+    """Make the run just started take ``seconds`` longer: the server process is paused
+    (SIGSTOP) once the browser says the script is running, then resumed. On a quiet machine
+    the pages' runs end before Streamlit draws its Stop button at all."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_selector("[data-test-script-state='running']", timeout=5_000)
+    except PlaywrightTimeout:
+        return  # the run was over before the browser saw it: the next page tries again
+    os.kill(server.proc.pid, signal.SIGSTOP)
+    try:
+        page.wait_for_timeout(seconds * 1000)
+    finally:
+        os.kill(server.proc.pid, signal.SIGCONT)
+
+
 def test_the_stop_button_reads_japanese_while_a_page_runs(browser, server):
-    """The Stop button beside the running man shows while a run takes over half a second (the
-    HQ map's does on this machine): every time it is drawn with our style in the page, it
-    reads 停止."""
+    """The Stop button beside the running man shows while a run takes over half a second
+    (each run here is held, :func:`hold_the_run`): every time it is drawn with our style in
+    the page, it reads 停止."""
     page = browser.new_page(viewport=SMALL)
     page.add_init_script(
         "window.__stop = []; new MutationObserver(() => {"
@@ -207,6 +226,7 @@ def test_the_stop_button_reads_japanese_while_a_page_runs(browser, server):
     wait_for_app(page)
     for title in (t("hqmap.title"), t("queue.title"), t("hqmap.title")):
         page.get_by_role("link", name=title).click()
+        hold_the_run(page, server)
         wait_for_app(page)
     seen = set(page.evaluate("window.__stop"))
     assert seen, "the Stop button was never drawn"
