@@ -22,7 +22,6 @@ from sqlalchemy.engine import Connection, Engine
 from .bulk import bulk_insert
 from .models import (
     Drill,
-    SurveyAnswer,
     SurveyInstrument,
     SurveyResponse,
     UiuxSession,
@@ -31,8 +30,8 @@ from .models import (
 from .models.base import utcnow
 
 RESPONSE_FIELDS = ("submitted_at", "participant_type", "age_band", "sex", "drill_id")
-#: The survey answers' columns, in the order the import writes its rows.
-ANSWER_COLUMNS = ("response_id", "item_id", "value_num", "value_text")
+#: What an import writes of a response beside its key, in the order of its rows.
+RESPONSE_VALUES = (*RESPONSE_FIELDS, "answers", "source_file", "source_row")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,109 +129,76 @@ def store_survey(
     drill: str | int | None = None,
     dry_run: bool = False,
 ) -> StoreCounts:
-    """Insert or update the responses of one export in a single transaction."""
+    """Insert or update the responses of one export in a single transaction; each response's
+    answers are one JSON object (:func:`answers_object`)."""
     counts = StoreCounts(dry_run=dry_run)
     resp = SurveyResponse.__table__
-    ans = SurveyAnswer.__table__
     with engine.begin() as conn:
         drill_id = drill_id_for(conn, drill)
         _ensure_instrument(
             conn, instrument_id, version, title_ja, title_en, definition, not dry_run
         )
-        existing: dict[str, dict[str, Any]] = {}
-        for row in conn.execute(
-            sa.select(
-                resp.c.id, resp.c.respondent_key, *[resp.c[f] for f in RESPONSE_FIELDS]
-            ).where(resp.c.instrument_id == instrument_id)
-        ).mappings():
-            existing[row["respondent_key"]] = {**row, "answers": {}}
-        if existing:
-            ids = {v["id"]: k for k, v in existing.items()}
-            for a in conn.execute(
-                sa.select(ans.c.response_id, ans.c.item_id, ans.c.value_num, ans.c.value_text)
-                .join(resp, resp.c.id == ans.c.response_id)
-                .where(resp.c.instrument_id == instrument_id)
-            ):
-                existing[ids[a.response_id]]["answers"][a.item_id] = (a.value_num, a.value_text)
-
-        new_rows: list[dict[str, Any]] = []
-        new_answers: dict[str, dict[str, tuple[float | None, str | None]]] = {}
-        changed: list[tuple[int, SurveyRecord]] = []
+        existing = {
+            row["respondent_key"]: row
+            for row in conn.execute(
+                sa.select(
+                    resp.c.id,
+                    resp.c.respondent_key,
+                    resp.c.answers,
+                    *[resp.c[f] for f in RESPONSE_FIELDS],
+                ).where(resp.c.instrument_id == instrument_id)
+            ).mappings()
+        }
+        new_rows: list[tuple[Any, ...]] = []
+        now = utcnow()
+        changed: list[tuple[int, dict[str, Any]]] = []
         for rec in records:
-            values = {
+            old = existing.get(rec.respondent_key)
+            if old is None and dry_run:  # counted; nothing to build
+                counts.inserted += 1
+                continue
+            values = {  # in the order of RESPONSE_VALUES
                 "submitted_at": rec.submitted_at,
                 "participant_type": rec.participant_type,
                 "age_band": rec.age_band,
                 "sex": rec.sex,
                 "drill_id": drill_id,
+                "answers": answers_object(rec.answers),
+                "source_file": source_file[:200],
+                "source_row": rec.source_row,
             }
-            old = existing.get(rec.respondent_key)
             if old is None:
                 counts.inserted += 1
-                new_rows.append(
-                    {
-                        "instrument_id": instrument_id,
-                        "respondent_key": rec.respondent_key,
-                        "source_file": source_file[:200],
-                        "source_row": rec.source_row,
-                        "imported_at": utcnow(),
-                        **values,
-                    }
-                )
-                new_answers[rec.respondent_key] = rec.answers
-                continue
-            same_meta = all(
-                _same_time(old[f], values[f]) if f == "submitted_at" else old[f] == values[f]
-                for f in RESPONSE_FIELDS
-            )
-            if same_meta and old["answers"] == dict(rec.answers):
+                new_rows.append((instrument_id, rec.respondent_key, now, *values.values()))
+            elif _same_response(old, values):
                 counts.unchanged += 1
             else:
                 counts.updated += 1
-                changed.append((old["id"], rec))
+                changed.append((old["id"], values))
         if dry_run:
             return counts
         if new_rows:
-            conn.execute(sa.insert(resp), new_rows)
-            keys = [r["respondent_key"] for r in new_rows]
-            id_of: dict[str, int] = {}
-            for chunk in range(0, len(keys), 500):
-                part = keys[chunk : chunk + 500]
-                rows = conn.execute(
-                    sa.select(resp.c.respondent_key, resp.c.id).where(
-                        resp.c.instrument_id == instrument_id, resp.c.respondent_key.in_(part)
-                    )
-                ).all()
-                id_of.update((key, response_id) for key, response_id in rows)
-            answer_rows = [
-                (id_of[key], item, num, text)
-                for key, answers in new_answers.items()
-                for item, (num, text) in answers.items()
-            ]
-            if answer_rows:
-                bulk_insert(conn, ans, answer_rows, names=ANSWER_COLUMNS)
-        for response_id, rec in changed:
-            conn.execute(
-                sa.update(resp)
-                .where(resp.c.id == response_id)
-                .values(
-                    submitted_at=rec.submitted_at,
-                    participant_type=rec.participant_type,
-                    age_band=rec.age_band,
-                    sex=rec.sex,
-                    drill_id=drill_id,
-                    source_file=source_file[:200],
-                    source_row=rec.source_row,
-                )
-            )
-            conn.execute(sa.delete(ans).where(ans.c.response_id == response_id))
-            rows = [
-                {"response_id": response_id, "item_id": item, "value_num": num, "value_text": text}
-                for item, (num, text) in rec.answers.items()
-            ]
-            if rows:
-                bulk_insert(conn, ans, rows)
+            columns = ("instrument_id", "respondent_key", "imported_at", *RESPONSE_VALUES)
+            bulk_insert(conn, resp, new_rows, names=columns)
+        for response_id, values in changed:
+            conn.execute(sa.update(resp).where(resp.c.id == response_id).values(**values))
     return counts
+
+
+def answers_object(answers: dict[str, tuple[float | None, str | None]]) -> dict[str, Any]:
+    """A response's ``(number, text)`` answers as ``survey_responses.answers`` holds them:
+    ``{item id: number or text}`` (every parsed answer is one or the other)."""
+    return {
+        item: number if number is not None else text for item, (number, text) in answers.items()
+    }
+
+
+def _same_response(old: Any, values: dict[str, Any]) -> bool:
+    """The stored response says what ``values`` say (its file and row aside)."""
+    return old["answers"] == values["answers"] and all(
+        _same_time(old[f], values[f]) if f == "submitted_at" else old[f] == values[f]
+        for f in RESPONSE_FIELDS
+    )
 
 
 def store_uiux(

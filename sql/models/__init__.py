@@ -18,7 +18,6 @@ from .notifications import NotificationEvent, NotificationRequest
 from .register import SupportRegisterEntry
 from .rescue import RescueRequest, RescueRequestEvent
 from .research import (
-    SurveyAnswer,
     SurveyInstrument,
     SurveyResponse,
     UiuxSession,
@@ -81,7 +80,6 @@ __all__ = [
     "Staff",
     "StatusReport",
     "SupportRegisterEntry",
-    "SurveyAnswer",
     "SurveyInstrument",
     "SurveyResponse",
     "UTCDateTime",

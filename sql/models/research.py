@@ -41,17 +41,9 @@ class SurveyResponse(Base):
     source_file: Mapped[str | None] = mapped_column(sa.String(200))
     source_row: Mapped[int | None]
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class SurveyAnswer(Base):
-    __tablename__ = "survey_answers"
-
-    response_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("survey_responses.id", ondelete="CASCADE"), primary_key=True
-    )
-    item_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    value_num: Mapped[float | None]
-    value_text: Mapped[str | None] = mapped_column(sa.Text)
+    #: ``{item id: number or text}``: every answer is one or the other (``parse_value``). One
+    #: object per response, not a row per answer: 10,000 rows for 10,000 × 40 answers (0020).
+    answers: Mapped[dict[str, Any]] = mapped_column(server_default=sa.text("'{}'"))
 
 
 class UiuxSession(Base):

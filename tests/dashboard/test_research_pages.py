@@ -123,9 +123,8 @@ def test_survey_page_equals_independent_counts_and_pingouin(app, research_sqlite
     answers = pd.DataFrame(
         sql(
             research_sqlite,
-            "SELECT a.response_id, a.item_id, a.value_num FROM survey_answers a "
-            "JOIN survey_responses r ON r.id = a.response_id "
-            "WHERE r.instrument_id = 'drill-2022' AND a.item_id LIKE 'accept_%'",
+            "SELECT r.id, a.key, a.value FROM survey_responses r, json_each(r.answers) a "
+            "WHERE r.instrument_id = 'drill-2022' AND a.key LIKE 'accept_%'",
         ),
         columns=["response", "item", "value"],
     ).pivot(index="response", columns="item", values="value")
@@ -190,8 +189,8 @@ def test_optin_page_equals_the_ledger_by_plain_sql(app, research_sqlite):
     # The questionnaire tab: the consent-timing split of the imported drill questionnaires.
     (first_only,) = sql(
         research_sqlite,
-        "SELECT COUNT(*) FROM survey_answers WHERE item_id = 'consent_timing' "
-        "AND value_text = 'first_only'",
+        "SELECT COUNT(*) FROM survey_responses r, json_each(r.answers) a "
+        "WHERE a.key = 'consent_timing' AND a.value = 'first_only'",
     )[0]
     timing = next(
         d.value for d in at.dataframe if "初回のみでよい" in set(d.value.get("選択肢", []))

@@ -21,7 +21,6 @@ SAMPLES = Path(__file__).with_name("samples")
 TABLES = (
     "survey_instruments",
     "survey_responses",
-    "survey_answers",
     "uiux_sessions",
     "uiux_task_timings",
 )
