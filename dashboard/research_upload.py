@@ -177,22 +177,6 @@ def _code_label(
     return option.label(lang) if option is not None else code
 
 
-def _instrument(choice: str, own) -> Instrument | None:
-    """The instrument the upload is checked against (shipped, or the uploaded YAML), for the
-    preview's labels; None when it does not load (the check says why)."""
-    import yaml
-
-    from bosai.errors import InvalidInputError
-    from surveys.instrument import load_instrument, parse_instrument
-
-    try:
-        if choice != UPLOAD_INSTRUMENT:
-            return load_instrument(choice)
-        return parse_instrument(yaml.safe_load(own.getvalue().decode("utf-8")), own.name)
-    except (InvalidInputError, yaml.YAMLError, UnicodeDecodeError, AttributeError, TypeError):
-        return None
-
-
 # ---------------------------------------------------------------- questionnaires
 
 
@@ -277,7 +261,7 @@ def survey_upload(ctx: PageContext, expanded: bool = False) -> None:
         check = _cached_check(
             "survey_upload_check", key, lambda: uploads.check_survey(ctx.engine, **args)
         )
-        _show_check(ctx, check, _instrument(choice, own) if check.ok else None)
+        _show_check(ctx, check, check.parsed.instrument if check.parsed is not None else None)
         _import_button(
             ctx,
             "survey_upload",

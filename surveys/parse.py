@@ -350,6 +350,8 @@ def parse_value(item: Item, text: str, extra: dict[str, Any] | None = None) -> A
 
 # ---------------------------------------------------------------- timestamps
 
+#: ``%Y/%m/%d %H:%M:%S`` (Google Forms' Japanese timestamps), read without ``strptime``.
+_PLAIN_TIME = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})", re.ASCII)
 _TIME_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
@@ -373,6 +375,11 @@ def parse_timestamp(text: str, tz: ZoneInfo) -> dt.datetime:
     1
     """
     t = unicodedata.normalize("NFKC", text).strip()
+    if (plain := _PLAIN_TIME.fullmatch(t)) is not None:  # strptime's first format, 10x faster
+        try:
+            return dt.datetime(*map(int, plain.groups()), tzinfo=tz)
+        except ValueError:
+            pass  # the formats below say why
     t = re.sub(r"\s+(GMT|UTC|JST)([+-]\d+(:\d+)?)?$", "", t)  # Google Forms "…GMT+9"
     try:
         value = dt.datetime.fromisoformat(t.replace("Z", "+00:00"))

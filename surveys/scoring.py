@@ -46,7 +46,13 @@ def item_scores(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
 def subscale_scores(
     frame: pd.DataFrame, instrument: Instrument, min_share: float = 0.5
 ) -> pd.DataFrame:
-    scores = item_scores(frame, instrument)
+    return _subscale_scores(item_scores(frame, instrument), instrument, min_share)
+
+
+def _subscale_scores(
+    scores: pd.DataFrame, instrument: Instrument, min_share: float = 0.5
+) -> pd.DataFrame:
+    """Each subscale's mean of its item ``scores`` where at least ``min_share`` are answered."""
     out = {}
     for name in instrument.subscales:
         cols = [i.id for i in instrument.subscale_items(name) if i.id in scores]
@@ -55,7 +61,7 @@ def subscale_scores(
         block = scores[cols]
         enough = block.notna().sum(axis=1) >= math.ceil(min_share * len(cols))
         out[name] = block.mean(axis=1).where(enough)
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=scores.index)
 
 
 def _f(value: Any) -> float | None:
@@ -73,10 +79,17 @@ def subscale_summary(
     n_boot: int = 2000,
     omega_boot: int = 200,
     seed: int = 0,
+    scored: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
-    scores = item_scores(frame, instrument)
+    """Subscale ``name``: score mean and SD, α (with bootstrap interval), item–total, ω.
+    ``scored``: the item and subscale scores of ``frame`` when the caller has them (the
+    summary scores once for all subscales)."""
+    if scored is None:
+        scores = item_scores(frame, instrument)
+        scored = (scores, _subscale_scores(scores, instrument))
+    scores, subscales = scored
     cols = [i.id for i in instrument.subscale_items(name) if i.id in scores]
-    score = subscale_scores(frame, instrument)[name] if cols else pd.Series(dtype=float)
+    score = subscales[name] if cols else pd.Series(dtype=float)
     out: dict[str, Any] = {
         "label": instrument.subscale_label(name),
         "label_en": instrument.subscale_label(name, "en"),
@@ -164,13 +177,21 @@ def summarise(
             "sd": _f(values.std()),
             "median": _f(values.median()),
         }
+    scores = item_scores(frame, instrument)
+    scored = (scores, _subscale_scores(scores, instrument))
     result: dict[str, Any] = {
         "instrument": instrument.id,
         "version": instrument.version,
         "n": int(len(frame)),
         "subscales": {
             name: subscale_summary(
-                frame, instrument, name, n_boot=n_boot, omega_boot=omega_boot, seed=seed
+                frame,
+                instrument,
+                name,
+                n_boot=n_boot,
+                omega_boot=omega_boot,
+                seed=seed,
+                scored=scored,
             )
             for name in instrument.subscales
         },

@@ -208,7 +208,8 @@ def _check_survey(engine: Engine, inputs: _SurveyInputs) -> tuple[UploadCheck, A
             return _refused(file, f"{rows:,} rows: more than {MAX_ROWS:,}", what), None
         if not parsed.report.ok:
             return UploadCheck(file, False, report, pd.DataFrame(), None, rows, what), None
-        preview = responses_frame(parsed).drop(
+        first = dataclasses.replace(parsed, responses=parsed.responses[:PREVIEW_ROWS])
+        preview = responses_frame(first).drop(
             columns=["respondent_key", "response_id"], errors="ignore"
         )
         try:
@@ -221,7 +222,7 @@ def _check_survey(engine: Engine, inputs: _SurveyInputs) -> tuple[UploadCheck, A
         file,
         True,
         report,
-        preview.head(PREVIEW_ROWS),
+        preview,
         result.counts.as_dict(),
         rows,
         what,
