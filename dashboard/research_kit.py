@@ -293,4 +293,4 @@ def share_bars(shares: pd.DataFrame, label: str, colour: str) -> go.Bar:
 def _count(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return DASH
-    return str(int(value))
+    return f"{int(value):,}"  # as the metrics above the tables: 10,000

@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+import orjson
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -136,7 +137,9 @@ def survey_responses(
         "sex",
         "drill_id",
     ]
-    stmt = sa.select(*[resp.c[c] for c in meta_cols], resp.c.answers).where(
+    # The answers' JSON as stored (text), decoded below by orjson: 3x json's speed.
+    answers = sa.type_coerce(resp.c.answers, sa.Text).label("answers")
+    stmt = sa.select(*[resp.c[c] for c in meta_cols], answers).where(
         resp.c.instrument_id == instrument_id
     )
     if drill_id is not None:
@@ -144,16 +147,17 @@ def survey_responses(
     with engine.connect() as conn:
         read = query_frame(conn, stmt.order_by(resp.c.id))
     meta = read.drop(columns="answers").rename(columns={"id": "response_id"})
-    if not any(read["answers"]):
+    objects = [orjson.loads(text) if text else {} for text in read["answers"]]
+    if not any(objects):
         return meta
-    wide = _answers_wide(read["id"], read["answers"])
+    wide = _answers_wide(read["id"], objects)
     # Items copied onto the response (maps_to: participant_type, age_band, sex) may share the
     # metadata column's name: the metadata column already holds the same code.
     wide = wide.drop(columns=[c for c in wide.columns if c in meta.columns])
     return meta.merge(wide, left_on="response_id", right_index=True, how="left")
 
 
-def _answers_wide(response_ids: pd.Series, answers: pd.Series) -> pd.DataFrame:
+def _answers_wide(response_ids: pd.Series, answers: list[dict[str, Any]]) -> pd.DataFrame:
     """Each response's answers (``{item id: number or text}``) as one column per item (sorted
     by item id), indexed by response id; a column whose every answer is a number is float, any
     other keeps its texts beside its numbers (as floats). One JSON object per response: 10,000
@@ -161,7 +165,7 @@ def _answers_wide(response_ids: pd.Series, answers: pd.Series) -> pd.DataFrame:
     to ~0.9 s gathering a row per answer into such objects in SQL, and less once they were
     stored so, migration 0020)."""
     index = pd.Index(response_ids.to_numpy(), name="response_id")
-    wide = pd.DataFrame.from_records(list(answers), index=index).sort_index(axis=1)
+    wide = pd.DataFrame.from_records(answers, index=index).sort_index(axis=1)
     for col in wide.columns:
         if wide[col].dtype != object:
             wide[col] = wide[col].astype(float)

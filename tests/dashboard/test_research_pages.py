@@ -184,8 +184,8 @@ def test_optin_page_equals_the_ledger_by_plain_sql(app, research_sqlite):
     )
     assert {m.label: m.value for m in at.metric}["対象の市民"] == "2,000"
     table = next(d.value for d in at.dataframe if "データ項目" in d.value).set_index("データ項目")
-    assert int(table.loc["位置情報", "該当数"]) == expected["location"]
-    assert int(table.loc["基本情報", "該当数"]) == expected["basic_info"]
+    assert table.loc["位置情報", "該当数"] == f"{expected['location']:,}"
+    assert table.loc["基本情報", "該当数"] == f"{expected['basic_info']:,}"
     # The questionnaire tab: the consent-timing split of the imported drill questionnaires.
     (first_only,) = sql(
         research_sqlite,
@@ -195,7 +195,7 @@ def test_optin_page_equals_the_ledger_by_plain_sql(app, research_sqlite):
     timing = next(
         d.value for d in at.dataframe if "初回のみでよい" in set(d.value.get("選択肢", []))
     )
-    assert int(timing.set_index("選択肢").loc["初回のみでよい", "該当数"]) == first_only
+    assert timing.set_index("選択肢").loc["初回のみでよい", "該当数"] == f"{first_only:,}"
     # The read of the consent ledger is audited, with the researcher's purpose.
     audited = sql(
         research_sqlite,
@@ -531,3 +531,15 @@ def test_the_downloaded_method_note_follows_the_ui_language(app, research_sqlite
     )
     assert en.isascii() and en.startswith("reverse_coding: points + 1 - answer")
     assert original.split("\n", 1)[1] == en
+
+
+def test_counts_in_tables_carry_thousands_separators_as_the_metrics():
+    from analytics.small_cells import LABELS
+    from bosai.i18n import t
+    from dashboard.research_kit import Kit
+
+    kit = Kit(lambda key, **kw: t(key, "ja", **kw), "ja")
+    frame = pd.DataFrame({"n": [10_000, 3], "mean": [2.987, 1.0]})
+    shown = kit.readable(frame, ["n"], estimates={"mean": 2})
+    assert list(shown["n"]) == ["10,000", LABELS["ja"]]  # as the metric's 10,000
+    assert list(shown["mean"]) == ["2.99", "—"]
