@@ -58,7 +58,10 @@ class AlphaResult:
 
 
 def _frame(data: pd.DataFrame | np.ndarray) -> pd.DataFrame:
-    frame = pd.DataFrame(data).apply(pd.to_numeric, errors="coerce").astype(float)
+    frame = pd.DataFrame(data)
+    if not all(pd.api.types.is_numeric_dtype(kind) for kind in frame.dtypes):
+        frame = frame.apply(pd.to_numeric, errors="coerce")  # texts as NaN (numbers as is)
+    frame = frame.astype(float)
     if frame.shape[1] < 2:
         raise ValueError("at least two items are needed")
     return frame
