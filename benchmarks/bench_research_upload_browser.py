@@ -6,8 +6,8 @@ A demo city (300 citizens, DEMO mode) is served by the real Streamlit server; De
 (Playwright) picks the researcher role, opens アンケート分析, chooses "upload an instrument" and
 gives the bench's 40-item instrument YAML, then the clock starts: the export is set on the
 uploader, the check report says 問題はありません, the import button and the dialog's 取り込む are
-pressed at once (a person's reading time is not measured), and the clock stops when the page
-shows the scored instrument's response count (10,000) with its subscale table and has finished
+pressed at once (a person's reading time is not measured), the page says 新規 10,000 件, and the
+clock stops when the page shows the scored instrument's response count (10,000) with its subscale table and has finished
 running. The baseline is :func:`benchmarks.bench_research_upload.command_line` (``bosai survey
 import`` + ``bosai analyze survey`` in-process, page options). Ratio = browser / command line.
 Needs chromium and Playwright (as the browser tests); ``--quick`` uses 2,000 respondents.
@@ -79,7 +79,7 @@ def _upload_to_scored_table(page, export, respondents: int) -> tuple[float, floa
     page.locator(".st-key-survey_upload_go button").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_role("button", name="取り込む").click()
-    page.get_by_text("を取り込みました").first.wait_for(timeout=300_000)
+    page.get_by_text(f"新規 {respondents:,} 件").first.wait_for(timeout=300_000)
     main = page.locator("[data-testid='stMain']")
     main.get_by_text(f"{respondents:,}", exact=True).first.wait_for(timeout=300_000)
     page.get_by_role("heading", name="下位尺度の得点と信頼性").first.wait_for(timeout=300_000)

@@ -98,9 +98,9 @@ def _show_check(
         st.info(
             t(
                 "research.upload.ready",
-                inserted=check.counts["inserted"],
-                updated=check.counts["updated"],
-                unchanged=check.counts["unchanged"],
+                inserted=f"{check.counts['inserted']:,}",
+                updated=f"{check.counts['updated']:,}",
+                unchanged=f"{check.counts['unchanged']:,}",
             )
         )
         if not check.preview.empty:
@@ -292,8 +292,8 @@ def _confirm_import(
             "research.upload.confirm",
             file=check.file,
             what=check.what,
-            inserted=check.counts["inserted"],
-            updated=check.counts["updated"],
+            inserted=f"{check.counts['inserted']:,}",
+            updated=f"{check.counts['updated']:,}",
         )
     )
     left, right = st.columns(2)
@@ -322,9 +322,9 @@ def _do(ctx: PageContext, name: str, action) -> None:
         ctx.t(
             "research.upload.done",
             file=done["file"],
-            inserted=done["inserted"],
-            updated=done["updated"],
-            unchanged=done["unchanged"],
+            inserted=f"{done['inserted']:,}",
+            updated=f"{done['updated']:,}",
+            unchanged=f"{done['unchanged']:,}",
         ),
     )
 
